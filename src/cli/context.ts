@@ -1,0 +1,21 @@
+// What every CLI command receives. Commands write to out/err (never console.log) and return an exit code.
+
+export interface Output {
+  write(text: string): void;
+}
+
+export type ConfigPathSource = "flag" | "env" | "default";
+
+export interface CliContext {
+  /** Resolved config path: --config > UNTETHER_CONFIG_PATH > ~/.untether/untether.toml. */
+  configPath: string;
+  configPathSource: ConfigPathSource;
+  env: Record<string, string | undefined>;
+  out: Output;
+  err: Output;
+  /** True when stdout is a terminal. */
+  isTty: boolean;
+}
+
+/** Exit codes shared by all commands. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

@@ -1,0 +1,69 @@
+import type { EngineEvent, ResumeToken } from "./events.ts";
+
+/** What a run asks of an engine. Built by core/, consumed by an engine module. */
+export interface EngineJob {
+  prompt: string;
+  /** Working directory of the run (the project root or a worktree). */
+  cwd: string;
+  resume?: ResumeToken;
+  /** Per-run overrides (chat /model, cron permission_mode, …). */
+  model?: string;
+  permissionMode?: string;
+}
+
+/** A tool-permission question from an engine (Claude's `can_use_tool` control request). */
+export interface PermissionRequest {
+  requestId: string;
+  toolName: string;
+  input: Record<string, unknown>;
+}
+
+export type PermissionDecision =
+  | { behavior: "allow"; updatedInput?: Record<string, unknown> }
+  | { behavior: "deny"; message: string };
+
+/**
+ * An engine's stdin protocol (Claude's stream-json control channel). The process runner writes
+ * `initialLines` to stdin, keeps stdin open, and hands every stdout message to `onMessage` before
+ * parsing; `onMessage` may write replies through `write`.
+ */
+export interface StdinSession {
+  initialLines: string[];
+  /** Returns true when the message was a control message fully handled here (not parsed into events). */
+  onMessage(msg: Record<string, unknown>, write: (line: string) => void): boolean;
+}
+
+/** Parses one engine's JSONL stream. Stateful: one instance per run. */
+export interface EngineParser {
+  /** One decoded JSON line → zero or more events. Unknown types → []. Never throws on odd input. */
+  parse(msg: Record<string, unknown>): EngineEvent[];
+  /** Called at end of stream without a `completed`: the error text to report. */
+  missingCompletion(exitCode: number | null): string;
+}
+
+export interface EngineDefinition {
+  id: string;
+  /** Executable name looked up on PATH. */
+  cli: string;
+  /** Human name for messages. */
+  displayName: string;
+  /** Whether `/continue` (resume the newest session in the project dir) is supported. */
+  supportsContinue: boolean;
+  buildArgs(job: EngineJob): string[];
+  /** Text written to stdin and then closed (codex takes the prompt this way). */
+  stdinText?(job: EngineJob): string | undefined;
+  createParser(job: EngineJob): EngineParser;
+  /** Engines with a stdin control channel (Claude) open one per run; permission questions go to `ask`. */
+  createStdinSession?(
+    job: EngineJob,
+    ask: (req: PermissionRequest) => Promise<PermissionDecision>,
+  ): StdinSession;
+  /** Env entries the engine adds after the allowlist filter (e.g. UNTETHER_SESSION=1). */
+  extraEnv?(): Record<string, string>;
+  /** Env names removed after filtering (e.g. ANTHROPIC_API_KEY without use_api_billing). */
+  removeEnv?(): string[];
+  /** The resume line shown to users, e.g. "`codex resume <id>`". */
+  formatResume(token: ResumeToken): string;
+  /** Finds a resume token in free text (a replied-to message or the prompt). */
+  extractResume(text: string): ResumeToken | undefined;
+}

@@ -1,0 +1,70 @@
+// Redaction of secrets in serialised text, and sanitising of engine output shown to users.
+import { secretValues } from "./secret.ts";
+
+export const REDACTED = "[REDACTED]";
+
+// Ordered: the URL form first so "/bot<token>/" keeps its "/bot" prefix readable.
+const SECRET_PATTERNS: RegExp[] = [
+  /(?<=\/bot)\d{3,}:[A-Za-z0-9_-]{10,}/g, // Telegram token inside an API URL
+  /\b\d{3,}:[A-Za-z0-9_-]{30,}\b/g, // bare Telegram bot token
+  /\bsk-ant-[A-Za-z0-9_-]{10,}/g, // Anthropic
+  /\bsk-proj-[A-Za-z0-9_-]{10,}/g, // OpenAI project keys
+  /\bsk-[A-Za-z0-9_-]{16,}/g, // OpenAI and other sk- keys
+  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{16,}\b/g, // GitHub tokens
+  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g, // GitHub fine-grained tokens
+];
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Replaces every known secret pattern and every registered secret value with [REDACTED]. */
+export function redactSecrets(text: string, extraValues: readonly string[] = []): string {
+  let out = text;
+  for (const value of [...extraValues, ...secretValues()]) {
+    if (value.length < 6 || !out.includes(value)) continue;
+    out = out.split(value).join(REDACTED);
+    // A value may also appear JSON-escaped inside a serialised line.
+    const escaped = JSON.stringify(value).slice(1, -1);
+    if (escaped !== value) out = out.replace(new RegExp(escapeRegExp(escaped), "g"), REDACTED);
+  }
+  for (const re of SECRET_PATTERNS) out = out.replace(re, REDACTED);
+  return out;
+}
+
+// "Stop" characters end a path: whitespace, quotes, angle brackets and ':' (so ":42" survives).
+const STOP = `[^\\s'"<>:]`;
+const PATH_PREFIXES = [
+  "/home/",
+  "/Users/",
+  "/root",
+  "/private/var/",
+  "/var/",
+  "/tmp/",
+  "/opt/",
+  "/srv/",
+  "/etc/",
+  "/usr/local/",
+  "/app/",
+  "/workspace/",
+];
+const PATH_RE = new RegExp(
+  `(?<![\\w.])(?:${PATH_PREFIXES.map(escapeRegExp).join("|")})${STOP}*`,
+  "g",
+);
+const URL_RE = /\bhttps?:\/\/[^\s"'<>]+/g;
+
+export const PATH_PLACEHOLDER = "[path]";
+export const URL_PLACEHOLDER = "[url]";
+
+/**
+ * Makes engine stderr (or any untrusted diagnostic text) safe to show in a chat: URLs masked,
+ * absolute paths under well-known roots replaced (":line" markers kept), secrets redacted.
+ */
+export function sanitizeForUser(text: string, maxChars = 600): string {
+  let out = redactSecrets(text);
+  out = out.replace(URL_RE, URL_PLACEHOLDER);
+  out = out.replace(PATH_RE, PATH_PLACEHOLDER);
+  if (out.length > maxChars) out = `${out.slice(0, maxChars - 1)}…`;
+  return out;
+}
