@@ -22,11 +22,11 @@ function escapeRegExp(s: string): string {
 export function redactSecrets(text: string, extraValues: readonly string[] = []): string {
   let out = text;
   for (const value of [...extraValues, ...secretValues()]) {
-    if (value.length < 6 || !out.includes(value)) continue;
-    out = out.split(value).join(REDACTED);
+    if (value.length < 6) continue;
+    if (out.includes(value)) out = out.split(value).join(REDACTED);
     // A value may also appear JSON-escaped inside a serialised line.
     const escaped = JSON.stringify(value).slice(1, -1);
-    if (escaped !== value) out = out.replace(new RegExp(escapeRegExp(escaped), "g"), REDACTED);
+    if (escaped !== value && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
   }
   for (const re of SECRET_PATTERNS) out = out.replace(re, REDACTED);
   return out;

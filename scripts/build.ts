@@ -1,0 +1,32 @@
+// Builds the single binary dist/untether. Flags measured in ../shared/reference/bun-notes.md §5.3:
+// bytecode + ESM cuts start-up ~3x; autoload of .env / bunfig.toml / tsconfig / package.json from the
+// directory the binary is started in is switched off (a user's project must not configure us).
+import pkg from "../package.json" with { type: "json" };
+
+const outfile = process.argv[2] ?? "dist/untether";
+
+const result = await Bun.build({
+  entrypoints: ["src/main.ts"],
+  compile: {
+    outfile,
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+    autoloadTsconfig: false,
+    autoloadPackageJson: false,
+  },
+  bytecode: true,
+  format: "esm",
+  minify: true,
+  sourcemap: "linked",
+  target: "bun",
+  define: {
+    UNTETHER_VERSION: JSON.stringify(pkg.version),
+    "process.env.NODE_ENV": JSON.stringify("production"),
+  },
+});
+
+if (!result.success) {
+  for (const log of result.logs) process.stderr.write(`${log}\n`);
+  process.exit(1);
+}
+process.stdout.write(`built ${outfile} (untether ${pkg.version})\n`);

@@ -1,0 +1,223 @@
+// The state database (bun:sqlite), next to the config file: update offset, chat sessions, run records,
+// trigger history, remembered run_once crons and pending /at jobs. One file, WAL, directory 0700.
+import { Database } from "bun:sqlite";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { UntetherError } from "../errors.ts";
+
+export class StateError extends UntetherError {}
+
+const SCHEMA_VERSION = 1;
+
+const MIGRATIONS = [
+  `CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS sessions (
+     scope TEXT NOT NULL, engine TEXT NOT NULL, token TEXT NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (scope, engine))`,
+  `CREATE TABLE IF NOT EXISTS runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, chat_id INTEGER NOT NULL, engine TEXT NOT NULL,
+     source TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER, status TEXT NOT NULL,
+     progress_message_id INTEGER, resume_token TEXT, cost_usd REAL)`,
+  `CREATE TABLE IF NOT EXISTS trigger_history (trigger_id TEXT PRIMARY KEY, fired_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS run_once_fired (cron_id TEXT PRIMARY KEY, fired_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS at_jobs (
+     id TEXT PRIMARY KEY, chat_id INTEGER NOT NULL, thread_id INTEGER, due_at INTEGER NOT NULL,
+     payload TEXT NOT NULL)`,
+];
+
+export interface RunRecord {
+  id: number;
+  chatId: number;
+  engine: string;
+  source: string;
+  startedAt: number;
+  status: string;
+  progressMessageId: number | null;
+}
+
+export interface AtJob {
+  id: string;
+  chatId: number;
+  threadId: number | null;
+  dueAt: number;
+  payload: string;
+}
+
+/** Creates the state directory 0700 (tightening an existing one). */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+export class StateDb {
+  readonly path: string;
+  readonly #db: Database;
+
+  private constructor(path: string, db: Database) {
+    this.path = path;
+    this.#db = db;
+  }
+
+  static open(path: string): StateDb {
+    if (path !== ":memory:") ensurePrivateDir(dirname(path));
+    let db: Database;
+    try {
+      db = new Database(path, { create: true, strict: true });
+      db.exec("PRAGMA busy_timeout = 2000");
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      db.transaction(() => {
+        for (const sql of MIGRATIONS) db.exec(sql);
+      })();
+      db.query("INSERT OR IGNORE INTO kv (key, value) VALUES ('schema_version', ?)").run(
+        String(SCHEMA_VERSION),
+      );
+      db.query("SELECT count(*) FROM kv").get();
+    } catch (e) {
+      throw new StateError(
+        "state.open_failed",
+        `cannot open the state database ${path}: ${(e as Error).message}. ` +
+          "If the file is corrupt, move it aside (Untether creates a new one; stored sessions are lost) " +
+          "or restore it from a backup.",
+        { cause: e },
+      );
+    }
+    if (path !== ":memory:") {
+      try {
+        chmodSync(path, 0o600);
+      } catch {
+        // Best effort: the directory is already 0700.
+      }
+    }
+    return new StateDb(path, db);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  getKv(key: string): string | undefined {
+    const row = this.#db.query<{ value: string }, [string]>("SELECT value FROM kv WHERE key = ?").get(key);
+    return row?.value;
+  }
+
+  setKv(key: string, value: string): void {
+    this.#db.query("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  /** The next update_id to ask Telegram for (0 = never polled). */
+  getUpdateOffset(): number {
+    return Number(this.getKv("telegram.update_offset") ?? "0");
+  }
+
+  setUpdateOffset(offset: number): void {
+    this.setKv("telegram.update_offset", String(offset));
+  }
+
+  getSession(scope: string, engine: string): string | undefined {
+    return this.#db
+      .query<{ token: string }, [string, string]>("SELECT token FROM sessions WHERE scope = ? AND engine = ?")
+      .get(scope, engine)?.token;
+  }
+
+  setSession(scope: string, engine: string, token: string): void {
+    this.#db
+      .query(
+        "INSERT INTO sessions (scope, engine, token, updated_at) VALUES (?, ?, ?, ?) " +
+          "ON CONFLICT(scope, engine) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at",
+      )
+      .run(scope, engine, token, Date.now());
+  }
+
+  /** Deletes every stored session of a scope; returns how many there were. */
+  clearSessions(scope: string): number {
+    return this.#db.query("DELETE FROM sessions WHERE scope = ?").run(scope).changes;
+  }
+
+  startRun(r: { chatId: number; engine: string; source: string; progressMessageId?: number }): number {
+    const res = this.#db
+      .query(
+        "INSERT INTO runs (chat_id, engine, source, started_at, status, progress_message_id) VALUES (?, ?, ?, ?, 'running', ?)",
+      )
+      .run(r.chatId, r.engine, r.source, Date.now(), r.progressMessageId ?? null);
+    return Number(res.lastInsertRowid);
+  }
+
+  setRunProgressMessage(id: number, messageId: number): void {
+    this.#db.query("UPDATE runs SET progress_message_id = ? WHERE id = ?").run(messageId, id);
+  }
+
+  finishRun(id: number, status: string, extra: { resumeToken?: string; costUsd?: number } = {}): void {
+    this.#db
+      .query("UPDATE runs SET status = ?, finished_at = ?, resume_token = ?, cost_usd = ? WHERE id = ?")
+      .run(status, Date.now(), extra.resumeToken ?? null, extra.costUsd ?? null, id);
+  }
+
+  /** Runs still marked running (left over by a crash or a kill -9). */
+  unfinishedRuns(): RunRecord[] {
+    return this.#db
+      .query<
+        { id: number; chat_id: number; engine: string; source: string; started_at: number; status: string; progress_message_id: number | null },
+        []
+      >("SELECT id, chat_id, engine, source, started_at, status, progress_message_id FROM runs WHERE status = 'running'")
+      .all()
+      .map((r) => ({
+        id: r.id,
+        chatId: r.chat_id,
+        engine: r.engine,
+        source: r.source,
+        startedAt: r.started_at,
+        status: r.status,
+        progressMessageId: r.progress_message_id,
+      }));
+  }
+
+  recordTrigger(triggerId: string, at = Date.now()): void {
+    this.#db
+      .query("INSERT INTO trigger_history (trigger_id, fired_at) VALUES (?, ?) ON CONFLICT(trigger_id) DO UPDATE SET fired_at = excluded.fired_at")
+      .run(triggerId, at);
+  }
+
+  lastTriggered(triggerId: string): number | undefined {
+    return this.#db
+      .query<{ fired_at: number }, [string]>("SELECT fired_at FROM trigger_history WHERE trigger_id = ?")
+      .get(triggerId)?.fired_at;
+  }
+
+  markRunOnceFired(cronId: string, at = Date.now()): void {
+    this.#db.query("INSERT OR REPLACE INTO run_once_fired (cron_id, fired_at) VALUES (?, ?)").run(cronId, at);
+  }
+
+  runOnceFired(cronId: string): boolean {
+    return this.#db.query("SELECT 1 FROM run_once_fired WHERE cron_id = ?").get(cronId) !== null;
+  }
+
+  /** Forgets run_once marks of crons no longer in the config (re-adding one re-arms it). */
+  pruneRunOnce(keep: readonly string[]): void {
+    const rows = this.#db.query<{ cron_id: string }, []>("SELECT cron_id FROM run_once_fired").all();
+    const keepSet = new Set(keep);
+    for (const r of rows) if (!keepSet.has(r.cron_id)) this.#db.query("DELETE FROM run_once_fired WHERE cron_id = ?").run(r.cron_id);
+  }
+
+  addAtJob(job: AtJob): void {
+    this.#db
+      .query("INSERT INTO at_jobs (id, chat_id, thread_id, due_at, payload) VALUES (?, ?, ?, ?, ?)")
+      .run(job.id, job.chatId, job.threadId, job.dueAt, job.payload);
+  }
+
+  removeAtJob(id: string): boolean {
+    return this.#db.query("DELETE FROM at_jobs WHERE id = ?").run(id).changes > 0;
+  }
+
+  atJobs(chatId?: number): AtJob[] {
+    const rows =
+      chatId === undefined
+        ? this.#db.query<{ id: string; chat_id: number; thread_id: number | null; due_at: number; payload: string }, []>("SELECT * FROM at_jobs ORDER BY due_at").all()
+        : this.#db
+            .query<{ id: string; chat_id: number; thread_id: number | null; due_at: number; payload: string }, [number]>(
+              "SELECT * FROM at_jobs WHERE chat_id = ? ORDER BY due_at",
+            )
+            .all(chatId);
+    return rows.map((r) => ({ id: r.id, chatId: r.chat_id, threadId: r.thread_id, dueAt: r.due_at, payload: r.payload }));
+  }
+}

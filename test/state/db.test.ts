@@ -1,0 +1,95 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { StateDb, StateError } from "../../src/state/db.ts";
+import { acquireInstanceLock, LockError } from "../../src/state/lock.ts";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "untether-state-"));
+
+describe("state database", () => {
+  test("creates its directory 0700 and keeps the offset across reopen", () => {
+    const dir = join(tmp(), "state");
+    const path = join(dir, "untether.db");
+    const db = StateDb.open(path);
+    expect(db.getUpdateOffset()).toBe(0);
+    db.setUpdateOffset(42);
+    db.close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const again = StateDb.open(path);
+    expect(again.getUpdateOffset()).toBe(42);
+    again.close();
+  });
+
+  test("sessions are per scope and engine, and clearing reports the count", () => {
+    const db = StateDb.open(":memory:");
+    db.setSession("chat:1", "codex", "t1");
+    db.setSession("chat:1", "claude", "t2");
+    db.setSession("chat:1", "codex", "t3");
+    expect(db.getSession("chat:1", "codex")).toBe("t3");
+    expect(db.clearSessions("chat:1")).toBe(2);
+    expect(db.getSession("chat:1", "claude")).toBeUndefined();
+  });
+
+  test("unfinished runs are listed until finished", () => {
+    const db = StateDb.open(":memory:");
+    const id = db.startRun({ chatId: 5, engine: "mock", source: "telegram" });
+    db.setRunProgressMessage(id, 77);
+    expect(db.unfinishedRuns()).toEqual([
+      expect.objectContaining({ id, chatId: 5, progressMessageId: 77, status: "running" }),
+    ]);
+    db.finishRun(id, "done");
+    expect(db.unfinishedRuns()).toEqual([]);
+  });
+
+  test("run_once marks and /at jobs survive a reopen", () => {
+    const path = join(tmp(), "s.db");
+    const db = StateDb.open(path);
+    db.markRunOnceFired("nightly");
+    db.addAtJob({ id: "a1", chatId: 9, threadId: null, dueAt: 1000, payload: "{}" });
+    db.close();
+    const again = StateDb.open(path);
+    expect(again.runOnceFired("nightly")).toBe(true);
+    expect(again.atJobs(9).map((j) => j.id)).toEqual(["a1"]);
+    again.pruneRunOnce([]);
+    expect(again.runOnceFired("nightly")).toBe(false);
+    again.close();
+  });
+
+  test("a corrupt database file gives a StateError that says what to do", () => {
+    const path = join(tmp(), "bad.db");
+    writeFileSync(path, "this is not sqlite at all, just text ".repeat(200));
+    expect(() => StateDb.open(path)).toThrow(StateError);
+    try {
+      StateDb.open(path);
+    } catch (e) {
+      expect((e as StateError).code).toBe("state.open_failed");
+      expect((e as Error).message).toContain("move it aside");
+    }
+  });
+});
+
+describe("instance lock", () => {
+  test("a second instance is refused, naming the first", () => {
+    const path = join(tmp(), "untether.lock");
+    const first = acquireInstanceLock(path, process.pid);
+    // A live process other than us holds it: pretend to be another pid.
+    expect(() => acquireInstanceLock(path, process.pid + 100000)).toThrow(LockError);
+    try {
+      acquireInstanceLock(path, process.pid + 100000);
+    } catch (e) {
+      expect((e as Error).message).toContain(`pid ${process.pid}`);
+    }
+    first.release();
+    const second = acquireInstanceLock(path, process.pid + 100000);
+    second.release();
+  });
+
+  test("a stale lock from a dead process is taken over", () => {
+    const path = join(tmp(), "untether.lock");
+    writeFileSync(path, JSON.stringify({ pid: 2147483000 }));
+    const lock = acquireInstanceLock(path);
+    lock.release();
+  });
+});
