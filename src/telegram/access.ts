@@ -1,0 +1,76 @@
+// The access gate: the first thing every update meets. Only allowlisted senders in allowed chats get
+// through; everything else is dropped silently (a debug log, rate-limited so a flood cannot fill logs).
+import { logger } from "../log/logger.ts";
+
+export interface AccessPolicy {
+  allowedUserIds: ReadonlySet<number>;
+  allowAnyUser: boolean;
+  /** The main chat and every project chat. Private chats of allowed users are always allowed. */
+  allowedChatIds: ReadonlySet<number>;
+}
+
+export interface UpdateOrigin {
+  chatId?: number;
+  chatType?: string;
+  userId?: number;
+  isCallback: boolean;
+}
+
+export type AccessDecision =
+  | { allowed: true }
+  | { allowed: false; reason: "chat_not_allowed" | "no_sender" | "sender_not_allowed"; toast: boolean };
+
+export function isAllowedUser(policy: AccessPolicy, userId: number | undefined): boolean {
+  if (policy.allowAnyUser) return true;
+  return userId !== undefined && policy.allowedUserIds.has(userId);
+}
+
+export function isAllowedChat(policy: AccessPolicy, chatId: number, chatType: string | undefined, userId?: number): boolean {
+  if (policy.allowedChatIds.has(chatId)) return true;
+  if (chatType !== "private") return false;
+  // A private chat's id is the user's id.
+  return policy.allowAnyUser || (userId !== undefined && policy.allowedUserIds.has(userId) && chatId === userId);
+}
+
+export function decideAccess(policy: AccessPolicy, origin: UpdateOrigin): AccessDecision {
+  if (origin.chatId === undefined || !isAllowedChat(policy, origin.chatId, origin.chatType, origin.userId)) {
+    return { allowed: false, reason: "chat_not_allowed", toast: false };
+  }
+  if (origin.userId === undefined) {
+    return policy.allowAnyUser ? { allowed: true } : { allowed: false, reason: "no_sender", toast: false };
+  }
+  if (!isAllowedUser(policy, origin.userId)) {
+    // A stranger's button press in an allowed chat is answered with a toast so the press does not spin
+    // forever on their phone; their messages get no reply at all.
+    return { allowed: false, reason: "sender_not_allowed", toast: origin.isCallback };
+  }
+  return { allowed: true };
+}
+
+/** Logs dropped updates at debug, at most `perMinute` lines a minute. */
+export class DropLogger {
+  #windowStart = 0;
+  #count = 0;
+  #suppressed = 0;
+
+  constructor(
+    private readonly perMinute = 20,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  log(reason: string, origin: UpdateOrigin): void {
+    const t = this.now();
+    if (t - this.#windowStart >= 60_000) {
+      if (this.#suppressed > 0) logger().debug({ suppressed: this.#suppressed }, "access.dropped_suppressed");
+      this.#windowStart = t;
+      this.#count = 0;
+      this.#suppressed = 0;
+    }
+    if (this.#count >= this.perMinute) {
+      this.#suppressed++;
+      return;
+    }
+    this.#count++;
+    logger().debug({ reason, user_id: origin.userId, chat_id: origin.chatId }, "access.update_dropped");
+  }
+}
