@@ -407,7 +407,7 @@ const v6Text = (parts: number[]) => {
   return fc.constantFrom(
     addr.toNormalizedString(),
     addr.toRFC5952String(),
-    addr.toFixedLengthString(),
+    parts.map((p) => p.toString(16).padStart(4, "0")).join(":"),
     addr.toRFC5952String().toUpperCase(),
     `${groups(parts.slice(0, 6)).join(":")}:${a}.${b}.${c}.${d}`,
   );
