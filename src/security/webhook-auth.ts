@@ -1,0 +1,229 @@
+// Webhook request authentication on the raw body bytes. Every comparison is constant-time on decoded
+// bytes; malformed, oversized or non-ASCII header values are a plain failure, never an exception.
+import { timingSafeEqual } from "node:crypto";
+
+export type WebhookAuthMode = "hmac-sha256" | "hmac-sha1" | "bearer" | "none" | "standard-webhooks";
+
+export const WEBHOOK_AUTH_MODES: readonly WebhookAuthMode[] = [
+  "hmac-sha256",
+  "hmac-sha1",
+  "bearer",
+  "none",
+  "standard-webhooks",
+];
+
+export type WebhookAuthResult = { ok: true; deliveryId?: string } | { ok: false; reason: string };
+
+/** Standard Webhooks: a signature older or newer than this (against our clock) is refused. */
+export const STANDARD_WEBHOOKS_TOLERANCE_MS = 5 * 60 * 1000;
+
+// Header values longer than this are refused before any decoding work.
+const MAX_HEADER_CHARS = 8192;
+const MAX_DELIVERY_ID_CHARS = 200;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const HEX = /^[0-9a-fA-F]*$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const encoder = new TextEncoder();
+
+function fail(reason: string): WebhookAuthResult {
+  return { ok: false, reason };
+}
+
+/** Constant-time byte comparison; unequal lengths are simply unequal. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  return timingSafeEqual(a, b);
+}
+
+/** A header value we are willing to look at: present, short, printable ASCII. */
+function asciiHeader(headers: Headers, name: string): string | undefined {
+  const value = headers.get(name);
+  if (value === null || value === "" || value.length > MAX_HEADER_CHARS) return undefined;
+  return PRINTABLE_ASCII.test(value) ? value : undefined;
+}
+
+function hmac(algorithm: "sha256" | "sha1", key: string | Uint8Array, data: Uint8Array): Uint8Array {
+  return new Bun.CryptoHasher(algorithm, key).update(data).digest();
+}
+
+function decodeHex(text: string, expectedBytes: number): Uint8Array | undefined {
+  if (text.length !== expectedBytes * 2 || !HEX.test(text)) return undefined;
+  return Uint8Array.from(Buffer.from(text, "hex"));
+}
+
+export function decodeBase64Strict(text: string): Uint8Array | undefined {
+  if (!BASE64.test(text)) return undefined;
+  return Uint8Array.from(Buffer.from(text, "base64"));
+}
+
+function verifyHmacHex(
+  algorithm: "sha256" | "sha1",
+  secret: string,
+  rawBody: Uint8Array,
+  headers: Headers,
+): WebhookAuthResult {
+  const names = algorithm === "sha256" ? ["x-hub-signature-256", "x-signature"] : ["x-hub-signature", "x-signature"];
+  const expected = hmac(algorithm, secret, rawBody);
+  let sawHeader = false;
+  for (const name of names) {
+    const value = asciiHeader(headers, name);
+    if (value === undefined) continue;
+    sawHeader = true;
+    // `sha256=<hex>` (GitHub) or bare hex; a prefix naming another algorithm is not accepted.
+    const eq = value.indexOf("=");
+    if (eq !== -1 && value.slice(0, eq).toLowerCase() !== algorithm) continue;
+    const candidate = decodeHex(eq === -1 ? value : value.slice(eq + 1), expected.byteLength);
+    if (candidate !== undefined && bytesEqual(candidate, expected)) return { ok: true };
+  }
+  return fail(sawHeader ? "signature mismatch" : "missing signature header");
+}
+
+function verifyBearer(secret: string, headers: Headers): WebhookAuthResult {
+  const value = asciiHeader(headers, "authorization");
+  if (value === undefined) return fail("missing authorization header");
+  // Scheme case-insensitive, exactly one space, token compared as sent (no trimming).
+  if (value.length < 7 || value.slice(0, 7).toLowerCase() !== "bearer ") return fail("not a bearer token");
+  return bytesEqual(encoder.encode(value.slice(7)), encoder.encode(secret)) ? { ok: true } : fail("token mismatch");
+}
+
+/** `whsec_<base64>` or bare base64 → key bytes (as the Standard Webhooks libraries do). */
+function standardWebhooksKey(secret: string): Uint8Array | undefined {
+  const b64 = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret;
+  const key = decodeBase64Strict(b64);
+  return key !== undefined && key.byteLength > 0 ? key : undefined;
+}
+
+function verifyStandardWebhooks(
+  secret: string,
+  rawBody: Uint8Array,
+  headers: Headers,
+  now: () => number,
+): WebhookAuthResult {
+  const key = standardWebhooksKey(secret);
+  if (key === undefined) return fail("secret is not valid base64");
+  const id = asciiHeader(headers, "webhook-id");
+  const timestamp = asciiHeader(headers, "webhook-timestamp");
+  const signatures = asciiHeader(headers, "webhook-signature");
+  if (id === undefined || timestamp === undefined || signatures === undefined) {
+    return fail("missing webhook-id, webhook-timestamp or webhook-signature header");
+  }
+  if (!/^\d{1,15}$/.test(timestamp)) return fail("malformed webhook-timestamp");
+  if (Math.abs(now() - Number(timestamp) * 1000) > STANDARD_WEBHOOKS_TOLERANCE_MS) {
+    return fail("webhook-timestamp outside tolerance");
+  }
+  const prefix = encoder.encode(`${id}.${timestamp}.`);
+  const signed = new Uint8Array(prefix.byteLength + rawBody.byteLength);
+  signed.set(prefix, 0);
+  signed.set(rawBody, prefix.byteLength);
+  const expected = hmac("sha256", key, signed);
+  for (const entry of signatures.split(" ")) {
+    const comma = entry.indexOf(",");
+    if (comma === -1 || entry.slice(0, comma) !== "v1") continue;
+    const candidate = decodeBase64Strict(entry.slice(comma + 1));
+    if (candidate !== undefined && bytesEqual(candidate, expected)) {
+      return deliveryIdOk(id);
+    }
+  }
+  return fail("signature mismatch");
+}
+
+function deliveryIdOk(id: string | undefined): WebhookAuthResult {
+  return id !== undefined && id.length <= MAX_DELIVERY_ID_CHARS ? { ok: true, deliveryId: id } : { ok: true };
+}
+
+/** The sender's delivery id (GitHub's `X-GitHub-Delivery`, else Standard Webhooks' `webhook-id`). */
+export function deliveryIdOf(headers: Headers): string | undefined {
+  const id = asciiHeader(headers, "x-github-delivery") ?? asciiHeader(headers, "webhook-id");
+  return id !== undefined && id.length <= MAX_DELIVERY_ID_CHARS ? id : undefined;
+}
+
+/**
+ * Authenticates one webhook request. `now` is epoch milliseconds (only standard-webhooks uses it).
+ * Reasons are short, fixed texts for the log; they never contain the secret or header values.
+ */
+export function verifyWebhook(
+  mode: WebhookAuthMode,
+  secret: string | undefined,
+  rawBody: Uint8Array,
+  headers: Headers,
+  now: () => number,
+): WebhookAuthResult {
+  if (!WEBHOOK_AUTH_MODES.includes(mode)) return fail("unknown auth mode");
+  if (mode !== "none" && (secret === undefined || secret === "")) return fail("no secret configured");
+  const key = secret ?? "";
+  let result: WebhookAuthResult;
+  switch (mode) {
+    case "none":
+      result = { ok: true };
+      break;
+    case "bearer":
+      result = verifyBearer(key, headers);
+      break;
+    case "hmac-sha256":
+      result = verifyHmacHex("sha256", key, rawBody, headers);
+      break;
+    case "hmac-sha1":
+      result = verifyHmacHex("sha1", key, rawBody, headers);
+      break;
+    case "standard-webhooks":
+      return verifyStandardWebhooks(key, rawBody, headers, now);
+  }
+  if (!result.ok) return result;
+  const deliveryId = deliveryIdOf(headers);
+  return deliveryId === undefined ? { ok: true } : { ok: true, deliveryId };
+}
+
+export interface ReplayGuardOptions {
+  now: () => number;
+  /** How long a delivery id is remembered (ms); default 10 minutes. */
+  windowMs?: number;
+  /** Most ids remembered at once; the oldest are forgotten first. Default 10 000. */
+  maxEntries?: number;
+}
+
+/**
+ * Remembers delivery ids for a window so a captured, correctly signed request cannot be replayed.
+ * Memory is bounded: past `maxEntries` the oldest ids are dropped (a replay of such an id would then
+ * pass, which needs more than `maxEntries` authenticated deliveries inside one window).
+ */
+export class ReplayGuard {
+  readonly #seen = new Map<string, number>();
+  readonly #now: () => number;
+  readonly #windowMs: number;
+  readonly #maxEntries: number;
+
+  constructor(opts: ReplayGuardOptions) {
+    this.#now = opts.now;
+    this.#windowMs = opts.windowMs ?? 10 * 60 * 1000;
+    this.#maxEntries = Math.max(1, opts.maxEntries ?? 10_000);
+  }
+
+  /** Records `id`; true when it was already seen within the window (a duplicate delivery). */
+  isDuplicate(id: string): boolean {
+    const now = this.#now();
+    this.#prune(now);
+    const seenAt = this.#seen.get(id);
+    if (seenAt !== undefined && Math.abs(now - seenAt) < this.#windowMs) return true;
+    this.#seen.delete(id);
+    this.#seen.set(id, now);
+    while (this.#seen.size > this.#maxEntries) {
+      const oldest = this.#seen.keys().next();
+      if (oldest.done === true) break;
+      this.#seen.delete(oldest.value);
+    }
+    return false;
+  }
+
+  get size(): number {
+    return this.#seen.size;
+  }
+
+  // Insertion order is arrival order, so expired ids sit at the front.
+  #prune(now: number): void {
+    for (const [id, seenAt] of this.#seen) {
+      if (now - seenAt < this.#windowMs) break;
+      this.#seen.delete(id);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// `{{ a.b.0 }}` substitution for webhook/cron templates. Pure data lookup: no expressions, no code,
+// own properties only (a payload cannot reach `__proto__` or `constructor`), output length capped
+// so a small template cannot expand a large payload without bound.
+
+export const MAX_RENDERED_CHARS = 100_000;
+
+const PLACEHOLDER = /\{\{\s*([\w.-]+)\s*\}\}/g;
+const FORBIDDEN_SEGMENTS = new Set(["__proto__", "constructor", "prototype"]);
+const INDEX = /^(0|[1-9]\d*)$/;
+
+/** The value at a dotted path, or undefined when any step is missing or not allowed. */
+export function lookupPath(context: unknown, path: string): unknown {
+  let current: unknown = context;
+  for (const segment of path.split(".")) {
+    if (segment === "" || FORBIDDEN_SEGMENTS.has(segment)) return undefined;
+    if (Array.isArray(current)) {
+      if (!INDEX.test(segment)) return undefined;
+      current = current[Number(segment)];
+    } else if (current !== null && typeof current === "object") {
+      if (!Object.hasOwn(current, segment)) return undefined;
+      current = (current as Record<string, unknown>)[segment];
+    } else {
+      return undefined;
+    }
+  }
+  return current;
+}
+
+/** Strings as-is; numbers, booleans, objects and arrays as compact JSON; anything else empty. */
+export function renderValue(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      return Number.isFinite(value) ? JSON.stringify(value) : "";
+    case "bigint":
+      return value.toString();
+    case "object":
+      if (value === null) return "";
+      try {
+        // Cycles, BigInt members or a throwing toJSON make the value unrenderable, not the template.
+        return JSON.stringify(value) ?? "";
+      } catch {
+        return "";
+      }
+    default:
+      return "";
+  }
+}
+
+export interface RenderOptions {
+  maxChars?: number;
+}
+
+/** Renders `template` against `context`; never throws, never exceeds `maxChars`. */
+export function renderTemplate(template: string, context: unknown, opts: RenderOptions = {}): string {
+  const max = opts.maxChars ?? MAX_RENDERED_CHARS;
+  const cache = new Map<string, string>();
+  const parts: string[] = [];
+  let length = 0;
+  let last = 0;
+  const push = (piece: string): boolean => {
+    const room = max - length;
+    let cut = piece.length > room ? piece.slice(0, room) : piece;
+    // Never end on half a surrogate pair.
+    if (cut.length < piece.length && /[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+    parts.push(cut);
+    length += cut.length;
+    return cut.length === piece.length && length < max;
+  };
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    if (!push(template.slice(last, match.index))) return parts.join("");
+    const path = match[1] ?? "";
+    let rendered = cache.get(path);
+    if (rendered === undefined) {
+      rendered = renderValue(lookupPath(context, path));
+      cache.set(path, rendered);
+    }
+    if (!push(rendered)) return parts.join("");
+    last = match.index + match[0].length;
+  }
+  push(template.slice(last));
+  return parts.join("");
+}
