@@ -188,7 +188,10 @@ describe("pinning", () => {
   test("https: real Bun fetch to the pinned IP verifies the certificate against the original name", async () => {
     const allowlist = parseAllowlist(["127.0.0.1"]);
     const tlsResolver: Resolver = async () => ["127.0.0.1"];
-    const withCa: FetchImpl = (url, init) => fetch(url, { ...init, tls: { ...init.tls, ca: CERT } });
+    const withCa: FetchImpl = (url, init) =>
+      new URL(url).hostname === "127.0.0.1"
+        ? fetch(url, { ...init, tls: { ...init.tls, ca: CERT } })
+        : Promise.reject(new Error("test fetch refuses non-loopback"));
     const r = await guardedFetch(`https://pinned.example:${tlsServer.port}/`, {}, {
       resolver: tlsResolver,
       allowlist,
