@@ -205,6 +205,7 @@ export class RunManager {
     }
     if (run.status !== "running" || !run.launched) return "none";
     run.status = reason;
+    run.view.setStatus(reason);
     this.#approvals.cancelRun(run.id);
     run.launched.cancel(reason);
     return "cancelling";
