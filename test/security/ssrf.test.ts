@@ -6,6 +6,7 @@ import {
   checkUrl,
   checkUrlWithDns,
   classifyIp,
+  defaultResolver,
   EMPTY_ALLOWLIST,
   parseAllowlist,
   type Resolver,
@@ -286,6 +287,10 @@ describe("pinning", () => {
       { address: PUBLIC6, family: 6 },
     ]);
   });
+});
+
+test("the default resolver returns addresses as text (numeric input: no network)", async () => {
+  expect(await defaultResolver("127.0.0.1")).toContain("127.0.0.1");
 });
 
 describe("allowlist", () => {
