@@ -1,0 +1,192 @@
+// Codex: `codex exec --json`, prompt on stdin (never on argv, so no quoting or `-` problems).
+import type { Action, EngineEvent, ResumeToken, Usage } from "./events.ts";
+import {
+  type Json,
+  lastMatch,
+  missingCompletionText,
+  num,
+  optionalString,
+  rec,
+  list,
+  rejectManagedFlags,
+  RunTracker,
+  str,
+  stringList,
+  truncate,
+  unwrapErrorText,
+  displayPath,
+  isRecord,
+} from "./tool-actions.ts";
+import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+
+/** The `[codex]` table (untether-behaviour.md §2.6). */
+export interface CodexOptions {
+  model?: string;
+  extra_args?: string[];
+  profile?: string;
+}
+
+const MANAGED = [
+  "--ask-for-approval",
+  "-a",
+  "--skip-git-repo-check",
+  "--json",
+  "--output-schema",
+  "--output-last-message",
+  "--color",
+  "-o",
+];
+
+const DEFAULT_EXTRA_ARGS = ["-c", "notify=[]"];
+const RESUME_RE = /^\s*`?codex\s+resume\s+([^`\s]+)`?\s*$/gim;
+const RECONNECT_RE = /^Reconnecting\.\.\.\s*\d+\/\d+/;
+
+/** `/bin/bash -lc 'echo hi'` → `echo hi`: the wrapper is noise in a progress line. */
+export function unwrapShell(command: string): string {
+  const m = /^\S*\/(?:ba|z)?sh\s+-l?c\s+'(.*)'$/s.exec(command);
+  return m?.[1] !== undefined ? m[1].replace(/'\\''/g, "'") : command;
+}
+
+function itemAction(item: Json, cwd: string): Action | undefined {
+  const id = str(item.id) ?? "";
+  switch (item.type) {
+    case "command_execution": {
+      const command = unwrapShell(str(item.command) ?? "");
+      return { id, kind: "command", title: truncate(command.split("\n", 1)[0] ?? "", 200), detail: { command } };
+    }
+    case "file_change": {
+      const changes = list(item.changes)
+        .filter(isRecord)
+        .map((c) => ({ path: displayPath(str(c.path) ?? "", cwd), kind: str(c.kind) ?? "update" }));
+      return { id, kind: "file_change", title: changes.map((c) => c.path).join(", ") || "files", detail: { changes } };
+    }
+    case "mcp_tool_call":
+      return { id, kind: "tool", title: `${str(item.server) ?? "mcp"}.${str(item.tool) ?? "tool"}`, detail: {} };
+    case "web_search":
+      return { id, kind: "web_search", title: str(item.query) ?? "web search", detail: { query: str(item.query) } };
+    case "todo_list":
+      return { id, kind: "note", title: "update todos", detail: {} };
+    case "reasoning":
+      return { id, kind: "note", title: truncate((str(item.text) ?? "thinking").split("\n", 1)[0] ?? "", 200), detail: {} };
+    default:
+      return undefined;
+  }
+}
+
+function itemOk(item: Json): boolean {
+  if (item.status === "failed" || item.status === "declined") return false;
+  const exit = num(item.exit_code);
+  if (exit !== undefined && exit !== 0) return false;
+  return !isRecord(item.error);
+}
+
+export function createCodexParser(job: EngineJob, model?: string, profile?: string): EngineParser {
+  const run = new RunTracker("codex", job.resume);
+  let answer = "";
+  let turns = 0;
+  let lastError: string | undefined;
+
+  const turnAction = (): Action => ({ id: `turn_${turns}`, kind: "turn", title: `turn ${turns}`, detail: {} });
+
+  const onItem = (phase: "started" | "updated" | "completed", item: Json): EngineEvent[] => {
+    if (item.type === "agent_message") {
+      if (phase === "completed") answer = str(item.text) ?? answer;
+      return [];
+    }
+    if (item.type === "error") {
+      const message = str(item.message) ?? "codex reported an error";
+      const action: Action = { id: str(item.id) ?? "error", kind: "warning", title: truncate(message, 200), detail: { message } };
+      return run.action(action, "completed", false);
+    }
+    const action = itemAction(item, job.cwd);
+    if (action === undefined) return [];
+    if (phase !== "completed") return run.action(action, phase);
+    const output = str(item.aggregated_output);
+    if (output) action.detail.output = truncate(output, 500);
+    const exit = num(item.exit_code);
+    if (exit !== undefined) action.detail.exitCode = exit;
+    return run.action(action, "completed", itemOk(item));
+  };
+
+  return {
+    parse(msg) {
+      if (run.isDone) return [];
+      switch (msg.type) {
+        case "thread.started":
+          return run.start(str(msg.thread_id) ?? "", { model: job.model ?? model, permissionMode: job.permissionMode }, profile);
+        case "turn.started":
+          turns += 1;
+          return run.action(turnAction(), "started");
+        case "item.started":
+        case "item.updated":
+        case "item.completed":
+          return isRecord(msg.item) ? onItem(msg.type.slice(5) as "started" | "updated" | "completed", msg.item) : [];
+        case "turn.completed": {
+          const u = rec(msg.usage);
+          const usage: Usage = { inputTokens: num(u.input_tokens) ?? 0, outputTokens: num(u.output_tokens) ?? 0 };
+          return [...run.action(turnAction(), "completed", true), ...run.complete({ ok: true, answer, usage })];
+        }
+        case "turn.failed": {
+          const error = unwrapErrorText(str(rec(msg.error).message) ?? lastError ?? "codex turn failed");
+          return [...run.action(turnAction(), "completed", false), ...run.complete({ ok: false, answer, error })];
+        }
+        case "error": {
+          const message = unwrapErrorText(str(msg.message) ?? "codex reported an error");
+          const reconnect = RECONNECT_RE.test(message);
+          if (!reconnect) lastError = message;
+          const action: Action = {
+            id: reconnect ? "codex.reconnect" : `error_${turns}`,
+            kind: reconnect ? "note" : "warning",
+            title: truncate(message, 200),
+            detail: { message },
+          };
+          return run.action(action, reconnect ? "updated" : "completed", reconnect ? undefined : false);
+        }
+        default:
+          return [];
+      }
+    },
+    missingCompletion(exitCode) {
+      if (!run.isStarted) return missingCompletionText("codex", exitCode, lastError ?? "no thread id was reported");
+      return missingCompletionText("codex", exitCode, lastError);
+    },
+  };
+}
+
+export function formatCodexResume(token: ResumeToken): string {
+  return token.isContinue || token.value === "" ? "`codex resume --last`" : `\`codex resume ${token.value}\``;
+}
+
+export function createCodexEngine(options: CodexOptions = {}): EngineDefinition {
+  const o: Json = { ...options };
+  const extraArgs = stringList("codex", "extra_args", o.extra_args, DEFAULT_EXTRA_ARGS);
+  rejectManagedFlags("codex", extraArgs, MANAGED);
+  const profile = optionalString("codex", "profile", o.profile);
+  const model = optionalString("codex", "model", o.model);
+
+  return {
+    id: "codex",
+    cli: "codex",
+    displayName: "Codex",
+    supportsContinue: true,
+    buildArgs(job) {
+      const args = [...extraArgs];
+      if (profile !== undefined) args.push("--profile", profile);
+      const m = job.model ?? model;
+      if (m !== undefined) args.push("--model", m);
+      args.push("--ask-for-approval", job.permissionMode === "safe" ? "untrusted" : "never");
+      args.push("exec", "--json", "--skip-git-repo-check", "--color=never");
+      if (job.resume?.isContinue) args.push("resume", "--last");
+      else if (job.resume?.value) args.push("resume", job.resume.value);
+      args.push("-"); // read the prompt from stdin
+      return args;
+    },
+    stdinText: (job) => job.prompt,
+    createParser: (job) => createCodexParser(job, model, profile),
+    formatResume: formatCodexResume,
+    extractResume(text) {
+      const value = lastMatch(RESUME_RE, text);
+      return value === undefined || value === "--last" ? undefined : { engine: "codex", value };
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// Gemini CLI: `gemini --output-format stream-json --prompt=<prompt>`, no stdin.
+import type { EngineEvent, ResumeToken, Usage } from "./events.ts";
+import {
+  type Json,
+  lastMatch,
+  missingCompletionText,
+  num,
+  optionalBool,
+  optionalString,
+  rec,
+  rejectManagedFlags,
+  RunTracker,
+  str,
+  stringList,
+  toolAction,
+  truncate,
+  unwrapErrorText,
+} from "./tool-actions.ts";
+import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+
+/** The `[gemini]` table (untether-behaviour.md §2.6). */
+export interface GeminiOptions {
+  model?: string;
+  extra_args?: string[];
+  /** Pass `--skip-trust` (headless runs otherwise exit 55 in an untrusted folder). Default true. */
+  skip_trust?: boolean;
+}
+
+const MANAGED = ["--output-format", "-o", "--prompt", "-p", "--resume", "-r", "--approval-mode", "--yolo", "-y"];
+const RESUME_RE = /^\s*`?gemini\s+--resume\s+([A-Za-z0-9_-]+)`?\s*$/gim;
+
+export function formatGeminiResume(token: ResumeToken): string {
+  return `\`gemini --resume ${token.isContinue || token.value === "" ? "latest" : token.value}\``;
+}
+
+export function createGeminiParser(job: EngineJob, model?: string): EngineParser {
+  const run = new RunTracker("gemini", job.resume);
+  let answer = "";
+  let lastError: string | undefined;
+
+  return {
+    parse(msg) {
+      if (run.isDone) return [];
+      switch (msg.type) {
+        case "init":
+          return run.start(str(msg.session_id) ?? "", { model: job.model ?? model ?? str(msg.model) });
+        case "message":
+          if (msg.role === "assistant") {
+            const content = str(msg.content) ?? "";
+            answer = msg.delta === true ? answer + content : content;
+          }
+          return [];
+        case "tool_use": {
+          const id = str(msg.tool_id) ?? "";
+          return run.action(toolAction(id, str(msg.tool_name) ?? "tool", rec(msg.parameters), job.cwd), "started");
+        }
+        case "tool_result": {
+          const id = str(msg.tool_id) ?? "";
+          const started = run.opened(id) ?? toolAction(id, "tool", {}, job.cwd);
+          const output = truncate(str(msg.output) ?? str(rec(msg.error).message) ?? "", 500);
+          // The next assistant text is a new reply, not a continuation of the one before the tool.
+          answer = "";
+          return run.action({ ...started, detail: { ...started.detail, result: output } }, "completed", msg.status === "success");
+        }
+        case "error": {
+          // Non-fatal on its own: a `result` follows, or the exit is reported with this text.
+          lastError = unwrapErrorText(str(msg.message) ?? "gemini reported an error");
+          return run.action({ id: "error", kind: "warning", title: truncate(lastError, 200), detail: {} }, "completed", false);
+        }
+        case "result": {
+          const stats = rec(msg.stats);
+          const usage: Usage = { inputTokens: num(stats.input_tokens) ?? 0, outputTokens: num(stats.output_tokens) ?? 0 };
+          const ok = msg.status === "success";
+          const fields: Parameters<RunTracker["complete"]>[0] = { ok, answer, usage };
+          if (!ok) {
+            const text = str(rec(msg.error).message);
+            fields.error = text ? unwrapErrorText(text) : `gemini result status: ${str(msg.status) ?? "unknown"}`;
+          }
+          return run.complete(fields);
+        }
+        default:
+          return [] as EngineEvent[];
+      }
+    },
+    missingCompletion: (exitCode) => missingCompletionText("gemini", exitCode, lastError),
+  };
+}
+
+export function createGeminiEngine(options: GeminiOptions = {}): EngineDefinition {
+  const o: Json = { ...options };
+  const extraArgs = stringList("gemini", "extra_args", o.extra_args, []);
+  rejectManagedFlags("gemini", extraArgs, MANAGED);
+  const model = optionalString("gemini", "model", o.model);
+  const skipTrust = optionalBool("gemini", "skip_trust", o.skip_trust, true);
+
+  return {
+    id: "gemini",
+    cli: "gemini",
+    displayName: "Gemini CLI",
+    supportsContinue: true,
+    buildArgs(job) {
+      const args: string[] = [];
+      if (job.resume?.isContinue) args.push("--resume", "latest");
+      else if (job.resume?.value) args.push("--resume", job.resume.value);
+      args.push("--output-format", "stream-json");
+      const m = job.model ?? model;
+      if (m !== undefined) args.push("--model", m);
+      // Headless gemini offers no shell tool without yolo, and cannot ask: yolo unless the chat chose.
+      args.push("--approval-mode", job.permissionMode ?? "yolo");
+      if (skipTrust) args.push("--skip-trust");
+      args.push(...extraArgs);
+      // `--prompt=` keeps a prompt that starts with `-` from being read as a flag.
+      args.push(`--prompt=${job.prompt}`);
+      return args;
+    },
+    createParser: (job) => createGeminiParser(job, model),
+    formatResume: formatGeminiResume,
+    extractResume(text) {
+      const value = lastMatch(RESUME_RE, text);
+      return value === undefined || value === "latest" ? undefined : { engine: "gemini", value };
+    },
+  };
+}

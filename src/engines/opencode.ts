@@ -1,0 +1,137 @@
+// OpenCode: `opencode run --format json … -- <prompt>`, no stdin.
+import type { EngineEvent, ResumeToken, Usage } from "./events.ts";
+import {
+  type Json,
+  lastMatch,
+  missingCompletionText,
+  num,
+  optionalString,
+  rec,
+  rejectManagedFlags,
+  RunTracker,
+  str,
+  stringList,
+  toolAction,
+  truncate,
+} from "./tool-actions.ts";
+import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+
+/** The `[opencode]` table (untether-behaviour.md §2.6). */
+export interface OpencodeOptions {
+  model?: string;
+  extra_args?: string[];
+}
+
+const MANAGED = ["--format", "--session", "-s", "--continue", "-c"];
+const RESUME_RE = /^\s*`?opencode(?:\s+run)?\s+(?:--session|-s)\s+(ses_[A-Za-z0-9]+)`?\s*$/gim;
+
+export function formatOpencodeResume(token: ResumeToken): string {
+  return token.isContinue || token.value === "" ? "`opencode --continue`" : `\`opencode --session ${token.value}\``;
+}
+
+export function createOpencodeParser(job: EngineJob, model?: string): EngineParser {
+  const run = new RunTracker("opencode", job.resume);
+  let stepText = "";
+  let answer = "";
+  let lastToolError: string | undefined;
+  let usage: Usage | undefined;
+
+  const addUsage = (part: Json): void => {
+    const tokens = rec(part.tokens);
+    const cost = num(part.cost);
+    usage = {
+      inputTokens: (usage?.inputTokens ?? 0) + (num(tokens.input) ?? 0),
+      outputTokens: (usage?.outputTokens ?? 0) + (num(tokens.output) ?? 0),
+      costUsd: (usage?.costUsd ?? 0) + (cost ?? 0),
+    };
+  };
+
+  const onTool = (part: Json): EngineEvent[] => {
+    const id = str(part.callID) ?? str(part.id) ?? "";
+    const state = rec(part.state);
+    const status = str(state.status) ?? "";
+    const events: EngineEvent[] = [];
+    const known = run.opened(id);
+    const action = known ?? toolAction(id, str(part.tool) ?? "tool", rec(state.input), job.cwd);
+    if (status !== "completed" && status !== "error") {
+      return run.action(action, known ? "updated" : "started");
+    }
+    // A call can arrive already finished: open it first so the progress view sees both phases.
+    if (!known) events.push(...run.action(action, "started"));
+    if (status === "error") {
+      lastToolError = str(state.error) ?? "tool failed";
+      const detail = { ...action.detail, result: truncate(lastToolError, 500) };
+      return [...events, ...run.action({ ...action, detail }, "completed", false)];
+    }
+    const exit = num(rec(state.metadata).exit);
+    const detail = { ...action.detail, result: truncate(str(state.output) ?? "", 500) };
+    return [...events, ...run.action({ ...action, detail }, "completed", exit === undefined || exit === 0)];
+  };
+
+  return {
+    parse(msg) {
+      if (run.isDone) return [];
+      const events: EngineEvent[] = [];
+      const sessionId = str(msg.sessionID);
+      if (!run.isStarted && sessionId !== undefined) {
+        events.push(...run.start(sessionId, { model: job.model ?? model }));
+        if (run.isDone) return events;
+      }
+      const part = rec(msg.part);
+      switch (msg.type) {
+        case "step_start":
+          stepText = "";
+          return events;
+        case "text":
+          stepText += str(part.text) ?? "";
+          if (stepText) answer = stepText;
+          return events;
+        case "tool_use":
+          return [...events, ...onTool(part)];
+        case "step_finish":
+          addUsage(part);
+          if (part.reason !== "stop") return events;
+          return [...events, ...run.complete({ ok: true, answer: answer || (lastToolError ?? ""), ...(usage ? { usage } : {}) })];
+        case "error": {
+          const err = rec(msg.error);
+          const error = str(rec(err.data).message) ?? str(err.message) ?? str(msg.message) ?? str(err.name) ?? "opencode error";
+          return [...events, ...run.complete({ ok: false, answer, error, ...(usage ? { usage } : {}) })];
+        }
+        default:
+          return events;
+      }
+    },
+    missingCompletion(exitCode) {
+      return missingCompletionText("opencode", exitCode, lastToolError ? `last tool error: ${lastToolError}` : undefined);
+    },
+  };
+}
+
+export function createOpencodeEngine(options: OpencodeOptions = {}): EngineDefinition {
+  const o: Json = { ...options };
+  const extraArgs = stringList("opencode", "extra_args", o.extra_args, []);
+  rejectManagedFlags("opencode", extraArgs, MANAGED);
+  const model = optionalString("opencode", "model", o.model);
+
+  return {
+    id: "opencode",
+    cli: "opencode",
+    displayName: "OpenCode",
+    supportsContinue: true,
+    buildArgs(job) {
+      const args = ["run", "--format", "json"];
+      if (job.resume?.isContinue) args.push("--continue");
+      else if (job.resume?.value) args.push("--session", job.resume.value);
+      const m = job.model ?? model;
+      if (m !== undefined) args.push("--model", m);
+      args.push(...extraArgs, "--", job.prompt);
+      return args;
+    },
+    createParser: (job) => createOpencodeParser(job, model),
+    formatResume: formatOpencodeResume,
+    extractResume(text) {
+      const value = lastMatch(RESUME_RE, text);
+      return value === undefined ? undefined : { engine: "opencode", value };
+    },
+  };
+}

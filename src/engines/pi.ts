@@ -1,0 +1,180 @@
+// pi: `pi --print --mode json`, prompt positional. pi has no permission prompts.
+import { chmodSync, mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { Action, EngineEvent, ResumeToken, Usage } from "./events.ts";
+import {
+  contentText,
+  isRecord,
+  type Json,
+  lastMatch,
+  list,
+  missingCompletionText,
+  num,
+  optionalString,
+  protectPrompt,
+  rec,
+  rejectManagedFlags,
+  RunTracker,
+  str,
+  stringList,
+  toolAction,
+  truncate,
+} from "./tool-actions.ts";
+import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+
+/** The `[pi]` table (untether-behaviour.md §2.6). */
+export interface PiOptions {
+  model?: string;
+  provider?: string;
+  extra_args?: string[];
+}
+
+const MANAGED = ["--print", "-p", "--mode", "--session", "--continue", "-c", "--provider", "--model"];
+const RESUME_RE = /^\s*`?pi\s+--session\s+(.+?)`?\s*$/gim;
+
+/**
+ * pi keeps its sessions (full transcripts) in `<agent dir>/sessions/--<cwd with / \ : → ->--/`.
+ * Created 0700, and tightened to 0700 if it already existed, before every spawn (§3.6).
+ * Returns the directory.
+ */
+export function preparePiSessionDir(cwd: string, env: Record<string, string | undefined>): string {
+  const agentDir = env.PI_CODING_AGENT_DIR || join(env.HOME || homedir(), ".pi", "agent");
+  const encoded = cwd.replace(/^[/\\]/, "").replace(/[/\\:]/g, "-");
+  const dir = join(agentDir, "sessions", `--${encoded}--`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+/**
+ * The resume token for a session header id. The original shortened it to the text before the first
+ * `-`; pi 0.73 ids are UUIDv7, whose first 8 hex digits are a timestamp shared by every session
+ * started in the same ~65 s, so the short form could resume someone else's conversation. We keep the
+ * full id (what `pi --session <id>` was recorded with).
+ */
+export function promotePiToken(headerId: string): string {
+  return headerId;
+}
+
+export function formatPiResume(token: ResumeToken): string {
+  if (token.isContinue || token.value === "") return "`pi --continue`";
+  const v = /[\s"']/.test(token.value) ? `"${token.value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : token.value;
+  return `\`pi --session ${v}\``;
+}
+
+function stripQuotes(v: string): string {
+  const m = /^(["'])(.*)\1$/s.exec(v);
+  if (!m || m[2] === undefined) return v;
+  return m[1] === '"' ? m[2].replace(/\\(["\\])/g, "$1") : m[2];
+}
+
+function addUsage(total: Usage | undefined, u: Json): Usage | undefined {
+  const input = num(u.input);
+  const output = num(u.output);
+  const cost = num(rec(u.cost).total);
+  if (input === undefined && output === undefined) return total;
+  const next: Usage = {
+    inputTokens: (total?.inputTokens ?? 0) + (input ?? 0),
+    outputTokens: (total?.outputTokens ?? 0) + (output ?? 0),
+  };
+  const sumCost = (total?.costUsd ?? 0) + (cost ?? 0);
+  if (total?.costUsd !== undefined || cost !== undefined) next.costUsd = sumCost;
+  return next;
+}
+
+export function createPiParser(job: EngineJob, model?: string): EngineParser {
+  const run = new RunTracker("pi", job.resume);
+  let answer = "";
+  let error: string | undefined;
+  let usage: Usage | undefined;
+  let notes = 0;
+
+  const note = (title: string): EngineEvent[] => {
+    notes += 1;
+    const action: Action = { id: `note_${notes}`, kind: "note", title, detail: {} };
+    return run.action(action, "completed", true);
+  };
+
+  const onMessageEnd = (message: Json): void => {
+    if (message.role !== "assistant") return;
+    const text = contentText(list(message.content).filter((b) => isRecord(b) && b.type === "text"));
+    if (text) answer = text;
+    usage = addUsage(usage, rec(message.usage));
+    error = message.stopReason === "error" ? (str(message.errorMessage) ?? "pi reported an error") : undefined;
+  };
+
+  return {
+    parse(msg) {
+      if (run.isDone) return [];
+      const type = str(msg.type) ?? "";
+      switch (type) {
+        case "session":
+          return run.start(promotePiToken(str(msg.id) ?? ""), { model: job.model ?? model });
+        case "tool_execution_start": {
+          const id = str(msg.toolCallId) ?? "";
+          return run.action(toolAction(id, str(msg.toolName) ?? "tool", rec(msg.args), job.cwd), "started");
+        }
+        case "tool_execution_end": {
+          const id = str(msg.toolCallId) ?? "";
+          const started = run.opened(id) ?? toolAction(id, str(msg.toolName) ?? "tool", rec(msg.args), job.cwd);
+          const result = truncate(contentText(rec(msg.result).content), 500);
+          return run.action({ ...started, detail: { ...started.detail, result } }, "completed", msg.isError !== true);
+        }
+        case "message_end":
+          onMessageEnd(rec(msg.message));
+          return [];
+        case "agent_end": {
+          const fields: Parameters<RunTracker["complete"]>[0] = { ok: error === undefined, answer };
+          if (error !== undefined) fields.error = error;
+          if (usage !== undefined) fields.usage = usage;
+          return run.complete(fields);
+        }
+        default:
+          if (type.startsWith("auto_compaction_")) return note(type === "auto_compaction_start" ? "compacting context" : "context compacted");
+          if (type.startsWith("auto_retry_")) return note(type === "auto_retry_start" ? "retrying" : "retry finished");
+          return [];
+      }
+    },
+    missingCompletion(exitCode) {
+      if (exitCode === 0 && !run.isStarted) return "pi exited cleanly (code 0) but produced no events";
+      return missingCompletionText("pi", exitCode, error);
+    },
+  };
+}
+
+export function createPiEngine(options: PiOptions = {}): EngineDefinition {
+  const o: Json = { ...options };
+  const extraArgs = stringList("pi", "extra_args", o.extra_args, []);
+  rejectManagedFlags("pi", extraArgs, MANAGED);
+  const model = optionalString("pi", "model", o.model);
+  const provider = optionalString("pi", "provider", o.provider);
+
+  return {
+    id: "pi",
+    cli: "pi",
+    displayName: "pi",
+    supportsContinue: true,
+    buildArgs(job) {
+      const args = [...extraArgs, "--print", "--mode", "json"];
+      if (provider !== undefined) args.push("--provider", provider);
+      const m = job.model ?? model;
+      if (m !== undefined) args.push("--model", m);
+      // A new run lets pi create its session (in the directory preparePiSessionDir secured); the
+      // `session` header then gives us the token.
+      if (job.resume?.isContinue) args.push("--continue");
+      else if (job.resume?.value) args.push("--session", job.resume.value);
+      args.push(protectPrompt(job.prompt));
+      return args;
+    },
+    createParser: (job) => createPiParser(job, model),
+    extraEnv: () => ({ NO_COLOR: "1", CI: "1" }),
+    formatResume: formatPiResume,
+    extractResume(text) {
+      const raw = lastMatch(RESUME_RE, text);
+      if (raw === undefined) return undefined;
+      const value = stripQuotes(raw.trim());
+      return value === "" || value === "--continue" ? undefined : { engine: "pi", value };
+    },
+  };
+}

@@ -1,0 +1,133 @@
+// The engines Untether knows, built from their config tables. A table that fails validation leaves
+// its engine out (listed by `engineProblems` for the startup message and doctor), never the bot.
+import { UntetherError } from "../errors.ts";
+import { logger } from "../log/logger.ts";
+import { type AmpOptions, createAmpEngine } from "./amp.ts";
+import { type ClaudeOptions, createClaudeEngine } from "./claude.ts";
+import { type CodexOptions, createCodexEngine } from "./codex.ts";
+import type { ResumeToken } from "./events.ts";
+import { createGeminiEngine, type GeminiOptions } from "./gemini.ts";
+import { createOpencodeEngine, type OpencodeOptions } from "./opencode.ts";
+import { createPiEngine, type PiOptions } from "./pi.ts";
+import type { EngineDefinition } from "./types.ts";
+
+export interface EngineOptionsMap {
+  claude?: ClaudeOptions;
+  codex?: CodexOptions;
+  pi?: PiOptions;
+  gemini?: GeminiOptions;
+  opencode?: OpencodeOptions;
+  amp?: AmpOptions;
+}
+
+export const BUILTIN_ENGINE_IDS = ["claude", "codex", "pi", "gemini", "opencode", "amp"] as const;
+export type BuiltinEngineId = (typeof BUILTIN_ENGINE_IDS)[number];
+
+const ENGINE_ID_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export interface EngineProblem {
+  engine: string;
+  code: string;
+  message: string;
+}
+
+function build(id: BuiltinEngineId, options: EngineOptionsMap): EngineDefinition {
+  switch (id) {
+    case "claude":
+      return createClaudeEngine(options.claude ?? {});
+    case "codex":
+      return createCodexEngine(options.codex ?? {});
+    case "pi":
+      return createPiEngine(options.pi ?? {});
+    case "gemini":
+      return createGeminiEngine(options.gemini ?? {});
+    case "opencode":
+      return createOpencodeEngine(options.opencode ?? {});
+    case "amp":
+      return createAmpEngine(options.amp ?? {});
+  }
+}
+
+function unknownKeys(options: EngineOptionsMap): string[] {
+  return Object.keys(options).filter((k) => !(BUILTIN_ENGINE_IDS as readonly string[]).includes(k));
+}
+
+/** Every config problem of the engine tables: unknown engine keys and invalid options. */
+export function engineProblems(options: EngineOptionsMap): EngineProblem[] {
+  const problems: EngineProblem[] = unknownKeys(options).map((engine) => ({
+    engine,
+    code: "engine.unknown",
+    message: `Unknown engine table \`${engine}\`; known engines: ${BUILTIN_ENGINE_IDS.join(", ")}.`,
+  }));
+  for (const id of BUILTIN_ENGINE_IDS) {
+    try {
+      build(id, options);
+    } catch (err) {
+      if (!(err instanceof UntetherError)) throw err;
+      problems.push({ engine: id, code: err.code, message: err.message });
+    }
+  }
+  return problems;
+}
+
+/**
+ * All engines, keyed by id. Built-ins come from their option tables; `extra` adds engines defined
+ * elsewhere (the integrator passes the mock engine from ./mock.ts here). Misconfigured built-ins
+ * are left out and logged `engines.bad_config`; an invalid or duplicate `extra` id is a bug and throws.
+ */
+export function createEngineRegistry(
+  options: EngineOptionsMap = {},
+  extra: readonly EngineDefinition[] = [],
+): Map<string, EngineDefinition> {
+  const registry = new Map<string, EngineDefinition>();
+  for (const key of unknownKeys(options)) logger().warn({ engine: key }, "engines.unknown_table");
+  for (const id of BUILTIN_ENGINE_IDS) {
+    try {
+      registry.set(id, build(id, options));
+    } catch (err) {
+      if (!(err instanceof UntetherError)) throw err;
+      logger().warn({ engine: id, code: err.code, error: err.message }, "engines.bad_config");
+    }
+  }
+  for (const def of extra) {
+    if (!ENGINE_ID_RE.test(def.id)) {
+      throw new UntetherError("engine.bad_id", `Engine id '${def.id}' is invalid; use lower-case letters, digits, - or _.`);
+    }
+    if (registry.has(def.id) || (BUILTIN_ENGINE_IDS as readonly string[]).includes(def.id)) {
+      throw new UntetherError("engine.duplicate", `Engine id '${def.id}' is defined twice.`);
+    }
+    registry.set(def.id, def);
+  }
+  return registry;
+}
+
+/** The engine for a user-supplied id (`/engine codex`, `default_engine`), or a clear error. */
+export function resolveEngine(id: string, registry: ReadonlyMap<string, EngineDefinition>): EngineDefinition {
+  const key = id.trim().toLowerCase();
+  const def = ENGINE_ID_RE.test(key) ? registry.get(key) : undefined;
+  if (def === undefined) {
+    const known = [...registry.keys()].join(", ");
+    throw new UntetherError("engine.unknown", `Unknown or unavailable engine '${truncateId(id)}'; available: ${known}.`);
+  }
+  return def;
+}
+
+function truncateId(id: string): string {
+  return id.length > 32 ? `${id.slice(0, 31)}…` : id;
+}
+
+/**
+ * A resume token in free text (a replied-to message or the prompt): the last line that is any
+ * engine's resume line wins, since the footer carrying it comes last.
+ */
+export function findResumeToken(text: string, registry: ReadonlyMap<string, EngineDefinition>): ResumeToken | undefined {
+  const lines = text.split("\n");
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    const line = lines[i] ?? "";
+    for (const def of registry.values()) {
+      const token = def.extractResume(line);
+      if (token !== undefined) return token;
+    }
+  }
+  return undefined;
+}
