@@ -3,7 +3,7 @@
 // the CHECKED IP with `Host` and `tls.serverName` set to the original name: DNS cannot change
 // between check and connect. Redirects are followed by hand so every hop is checked again.
 import { logger } from "../log/logger.ts";
-import { type Allowlist, checkUrlWithDns, type Resolver, SsrfError, safeOrigin } from "./ssrf.ts";
+import { type Allowlist, checkUrlWithDns, errorCode, type Resolver, SsrfError, safeOrigin } from "./ssrf.ts";
 
 export type FetchImpl = (url: string, init: BunFetchRequestInit) => Promise<Response>;
 
@@ -105,11 +105,6 @@ async function readCapped(res: Response, maxBytes: number, origin: string): Prom
     at += c.byteLength;
   }
   return out;
-}
-
-function errorCode(err: unknown): string {
-  if (err && typeof err === "object" && "code" in err && typeof err.code === "string") return err.code;
-  return err instanceof Error ? err.name : "unknown error";
 }
 
 /**

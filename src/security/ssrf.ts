@@ -275,7 +275,8 @@ export interface ResolveOptions {
   readonly requireAllowlisted?: boolean;
 }
 
-function errorCode(err: unknown): string {
+/** An error's `code` (ENOTFOUND, ERR_TLS_…) or name — never its message, which may quote a URL. */
+export function errorCode(err: unknown): string {
   if (err && typeof err === "object" && "code" in err && typeof err.code === "string") return err.code;
   return err instanceof Error ? err.name : "unknown error";
 }
