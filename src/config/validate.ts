@@ -25,6 +25,8 @@ export function validateDocument(doc: TomlDoc, opts: ValidateOptions = {}): Conf
   const withDefaults = Value.Default(ConfigSchema, structuredClone(doc)) as TomlDoc;
   const isMissing = (e: ValueError) => e.type === ValueErrorType.ObjectRequiredProperty;
   const errors = [...Value.Errors(ConfigSchema, withDefaults)]
+    // A missing key also yields a type error for `undefined`; the "missing" one says it better.
+    .filter((e) => isMissing(e) || e.value !== undefined)
     .filter((e) => !(opts.partial && isMissing(e) && STEP_BY_STEP_KEYS.has(e.path)))
     // A wrong value is reported before a missing key: it is what the user just typed.
     .sort((a, b) => Number(isMissing(a)) - Number(isMissing(b)));
