@@ -199,7 +199,8 @@ export const TelegramSchema = strictObject(
 
 // ---- projects, plugins, security ------------------------------------------------------------
 
-export const ProjectSchema = strictObject(
+// `table` (with default {}) because TypeBox only fills defaults inside record values that have one.
+export const ProjectSchema = table(
   {
     path: text("Project directory (~ expanded; relative paths are relative to the config file)."),
     worktrees_dir: Type.String({
