@@ -4,6 +4,7 @@ import { assertAccessPolicy, logAccessPolicy } from "../../src/config/access.ts"
 import { ConfigError } from "../../src/config/errors.ts";
 import { buildConfig, loadConfig, parseConfigText } from "../../src/config/load.ts";
 import { checkConfigPermissions } from "../../src/config/permissions.ts";
+import { createLogger, setLogger } from "../../src/log/logger.ts";
 import { Secret } from "../../src/log/secret.ts";
 import { FAKE_TOKEN, MINIMAL_TOML, type TempHome, captureLogs, tempHome, writeConfig } from "./helpers.ts";
 
@@ -30,7 +31,10 @@ let home: TempHome;
 beforeEach(() => {
   home = tempHome();
 });
-afterEach(() => home.cleanup());
+afterEach(() => {
+  home.cleanup();
+  setLogger(createLogger({ level: "silent", sink: { write: () => {} } }));
+});
 
 describe("loading files", () => {
   test("a missing file names the path and how to create it", () => {
