@@ -157,7 +157,10 @@ const LIST = new Set(["ls", "listdirectory", "list"]);
 
 /** Shows paths relative to the run directory (shorter, and no home directory in the chat). */
 export function displayPath(path: string, cwd: string | undefined): string {
-  if (!cwd || !isAbsolute(path)) return path;
+  if (!cwd) return path;
+  const base = cwd.endsWith("/") ? cwd : `${cwd}/`;
+  if (path.startsWith(base)) return path.slice(base.length);
+  if (!isAbsolute(path) || !isAbsolute(cwd)) return path;
   const rel = relative(cwd, path);
   return rel === "" ? "." : rel.startsWith("..") ? path : rel;
 }
