@@ -50,6 +50,7 @@ function err(code: string, message: string): PathGuardError {
 function checkComponent(component: string): void {
   if (component === "..") throw err("path.traversal", "'..' is not allowed in paths.");
   if (component.toLowerCase() === ".git") throw err("path.git", "paths inside .git are not allowed.");
+  if (component.trim() === "") throw err("path.invalid", "a path component is only whitespace.");
   if (byteLength(component) > MAX_NAME_BYTES) {
     throw err("path.too_long", `a file or directory name is longer than ${MAX_NAME_BYTES} bytes.`);
   }
@@ -76,13 +77,14 @@ export function normalizeRelativePath(input: string): string {
   if (CONTROL.test(input)) throw err("path.invalid", "path contains control characters.");
   if (input.trim() === "") throw err("path.empty", "path is empty.");
   if (input.includes("\\")) throw err("path.invalid", "backslashes are not allowed in paths; use '/'.");
-  if (input.startsWith("~")) {
-    throw err("path.home", "paths starting with '~' are not allowed; give a path relative to the project root.");
-  }
   if (input.startsWith("/") || input.normalize("NFKC").startsWith("/")) {
     throw err("path.absolute", "absolute paths are not allowed; give a path relative to the project root.");
   }
   const components = input.split("/").filter((c) => c !== "" && c !== ".");
+  // `./~` is `~` too: check the first real component, not the first character.
+  if (components[0]?.startsWith("~") === true) {
+    throw err("path.home", "paths starting with '~' are not allowed; give a path relative to the project root.");
+  }
   for (const component of components) checkComponent(component);
   if (components.length > MAX_PATH_COMPONENTS) {
     throw err("path.too_long", `path has more than ${MAX_PATH_COMPONENTS} components.`);
