@@ -1,0 +1,114 @@
+import { describe, expect, test } from "bun:test";
+import { createCodexEngine, unwrapShell } from "../../src/engines/codex.ts";
+import { job, lastCompleted, loadMessages, replay } from "./replay.ts";
+
+const codex = createCodexEngine();
+const msgs = (name: string) => loadMessages("codex", `${name}.stdout.jsonl`);
+
+describe("codex parser", () => {
+  test("say-hi: thread id, answer, usage", () => {
+    const r = replay(codex, job(), msgs("say-hi"));
+    expect(r.started[0]?.resume).toEqual({ engine: "codex", value: "01a20e10-971d-7860-9d09-e649d3ab6dc3" });
+    const done = lastCompleted(r);
+    expect(done.ok).toBe(true);
+    expect(done.answer).toBe("Hi! I am the fake model.");
+    expect(done.usage).toEqual({ inputTokens: 6927, outputTokens: 46 });
+    expect(r.actions.map((a) => [a.action.kind, a.phase])).toEqual([
+      ["turn", "started"],
+      ["turn", "completed"],
+    ]);
+  });
+
+  test("workspace-write: command started and completed ok, the last message is the answer", () => {
+    const r = replay(codex, job(), msgs("tool-shell-workspace-write"));
+    const cmds = r.actions.filter((a) => a.action.kind === "command");
+    expect(cmds.map((a) => [a.action.title, a.phase, a.ok])).toEqual([
+      ["echo hello > out.txt", "started", undefined],
+      ["echo hello > out.txt", "completed", true],
+    ]);
+    expect(lastCompleted(r).answer).toStartWith("Tool finished: Chunk ID: 39fdbe");
+  });
+
+  test("read-only: the failing command completes not ok with its exit code", () => {
+    const r = replay(codex, job(), msgs("tool-shell-read-only"));
+    const done = r.actions.find((a) => a.action.kind === "command" && a.phase === "completed");
+    expect(done?.ok).toBe(false);
+    expect(done?.action.detail.exitCode).toBe(1);
+    expect(done?.action.detail.output).toContain("Read-only file system");
+    expect(lastCompleted(r).ok).toBe(true);
+  });
+
+  test("unknown model: the error item is a warning, the run still succeeds", () => {
+    const r = replay(codex, job(), msgs("say-hi-unknown-model"));
+    const warn = r.actions.find((a) => a.action.kind === "warning");
+    expect(warn?.action.title).toContain("Model metadata for `gpt-fake` not found");
+    expect(lastCompleted(r).ok).toBe(true);
+  });
+
+  test("api-error: turn.failed → completed not ok with the provider message", () => {
+    const done = lastCompleted(replay(codex, job(), msgs("api-error")));
+    expect(done.ok).toBe(false);
+    expect(done.error).toBe("fake invalid request (FAKE_API_ERROR)");
+  });
+
+  test("missing key: the error text reaches the user", () => {
+    const done = lastCompleted(replay(codex, job(), msgs("error-missing-key")));
+    expect(done.ok).toBe(false);
+    expect(done.error).toBe("Missing environment variable: `FAKE_OPENAI_API_KEY`.");
+  });
+
+  test("resume keeps the thread id", () => {
+    const resume = { engine: "codex", value: "01a20e10-971d-7860-9d09-e649d3ab6dc3" };
+    const r = replay(codex, job({ resume }), msgs("resume"));
+    expect(lastCompleted(r).ok).toBe(true);
+    expect(lastCompleted(r).answer).toBe("I see 2 user messages in this conversation.");
+  });
+
+  test("no completion: clear message", () => {
+    const parser = codex.createParser(job());
+    expect(parser.missingCompletion(1)).toBe("codex exited (code 1) without a final result: no thread id was reported");
+    parser.parse({ type: "thread.started", thread_id: "t" });
+    expect(parser.missingCompletion(1)).toBe("codex exited (code 1) without a final result");
+  });
+
+  test("reconnect errors are progress notes", () => {
+    const parser = codex.createParser(job());
+    parser.parse({ type: "thread.started", thread_id: "t" });
+    const [ev] = parser.parse({ type: "error", message: "Reconnecting... 1/5" });
+    expect(ev?.type === "action" && ev.action.kind).toBe("note");
+  });
+});
+
+describe("codex command line", () => {
+  test("new run reads the prompt from stdin", () => {
+    expect(codex.buildArgs(job({ prompt: "-v" }))).toEqual([
+      "-c", "notify=[]", "--ask-for-approval", "never", "exec", "--json", "--skip-git-repo-check", "--color=never", "-",
+    ]);
+    expect(codex.stdinText?.(job({ prompt: "-v" }))).toBe("-v");
+  });
+
+  test("resume, continue, profile, model, safe mode", () => {
+    const def = createCodexEngine({ profile: "work", extra_args: [] });
+    expect(def.buildArgs(job({ resume: { engine: "codex", value: "abc" }, model: "gpt-5", permissionMode: "safe" }))).toEqual([
+      "--profile", "work", "--model", "gpt-5", "--ask-for-approval", "untrusted", "exec", "--json", "--skip-git-repo-check",
+      "--color=never", "resume", "abc", "-",
+    ]);
+    expect(def.buildArgs(job({ resume: { engine: "codex", value: "", isContinue: true } })).slice(-3)).toEqual(["resume", "--last", "-"]);
+  });
+
+  test.each(["--json", "--color=always", "-o", "--output-last-message=x", "--ask-for-approval"])("managed %s rejected", (flag) => {
+    expect(() => createCodexEngine({ extra_args: [flag] })).toThrow(/codex\.extra_args/);
+  });
+
+  test("resume line round-trips", () => {
+    const token = { engine: "codex", value: "01a20e10-971d-7860-9d09-e649d3ab6dc3" };
+    expect(codex.formatResume(token)).toBe("`codex resume 01a20e10-971d-7860-9d09-e649d3ab6dc3`");
+    expect(codex.extractResume(`done\n${codex.formatResume(token)}`)).toEqual(token);
+  });
+
+  test("shell wrapper is removed from titles", () => {
+    expect(unwrapShell("/bin/bash -lc 'echo hello > out.txt'")).toBe("echo hello > out.txt");
+    expect(unwrapShell("/bin/bash -lc 'echo '\\''q'\\'''")).toBe("echo 'q'");
+    expect(unwrapShell("ls -la")).toBe("ls -la");
+  });
+});

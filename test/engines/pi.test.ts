@@ -1,0 +1,96 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, statSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPiEngine, preparePiSessionDir } from "../../src/engines/pi.ts";
+import { job, lastCompleted, loadMessages, replay } from "./replay.ts";
+
+const pi = createPiEngine();
+const msgs = (name: string) => loadMessages("pi", `${name}.stdout.jsonl`);
+
+describe("pi parser", () => {
+  test("say-hi: session id token, answer, usage", () => {
+    const r = replay(pi, job(), msgs("say-hi"));
+    expect(r.started[0]?.resume).toEqual({ engine: "pi", value: "01a20e10-d45d-72f5-8085-a2be95d09b6e" });
+    const done = lastCompleted(r);
+    expect(done.ok).toBe(true);
+    expect(done.answer).toBe("Hi! I am the fake model.");
+    expect(done.usage).toEqual({ inputTokens: 623, outputTokens: 9, costUsd: 0 });
+  });
+
+  test("tool-bash: command action, usage summed over both model calls", () => {
+    const r = replay(pi, job(), msgs("tool-bash"));
+    expect(r.actions.map((a) => [a.action.kind, a.action.title, a.phase, a.ok])).toEqual([
+      ["command", "echo hello > out.txt", "started", undefined],
+      ["command", "echo hello > out.txt", "completed", true],
+    ]);
+    const done = lastCompleted(r);
+    expect(done.answer).toBe("Tool finished: (no output)");
+    expect(done.usage).toEqual({ inputTokens: 631 + 706, outputTokens: 26 + 10, costUsd: 0 });
+  });
+
+  test("api-error exits 0 but the run is reported failed", () => {
+    const done = lastCompleted(replay(pi, job(), msgs("api-error")));
+    expect(done.ok).toBe(false);
+    expect(done.error).toBe("400 fake invalid request (FAKE_API_ERROR)");
+  });
+
+  test.each(["resume", "continue"])("%s keeps the session", (name) => {
+    const resume =
+      name === "resume"
+        ? { engine: "pi", value: "01a20e10-d45d-72f5-8085-a2be95d09b6e" }
+        : { engine: "pi", value: "", isContinue: true };
+    const r = replay(pi, job({ resume }), msgs(name));
+    expect(r.started[0]?.resume.value).toBe("01a20e10-d45d-72f5-8085-a2be95d09b6e");
+    expect(lastCompleted(r).ok).toBe(true);
+  });
+
+  test("a short (prefix) token is accepted on resume", () => {
+    const r = replay(pi, job({ resume: { engine: "pi", value: "01a20e10" } }), msgs("resume"));
+    expect(lastCompleted(r).ok).toBe(true);
+  });
+
+  test("no agent_end: clear message", () => {
+    expect(pi.createParser(job()).missingCompletion(0)).toBe("pi exited cleanly (code 0) but produced no events");
+    const r = replay(pi, job(), msgs("say-hi").slice(0, 3), { exitCode: 2 });
+    expect(lastCompleted(r).error).toBe("pi exited (code 2) without a final result");
+  });
+});
+
+describe("pi command line and session dir", () => {
+  test("new, resume, continue; prompt starting with - is protected", () => {
+    const def = createPiEngine({ provider: "fake", model: "fake-model" });
+    expect(def.buildArgs(job({ prompt: "-x" }))).toEqual([
+      "--print", "--mode", "json", "--provider", "fake", "--model", "fake-model", " -x",
+    ]);
+    expect(def.buildArgs(job({ resume: { engine: "pi", value: "abc" } })).slice(-3)).toEqual(["--session", "abc", "say hi"]);
+    expect(def.buildArgs(job({ resume: { engine: "pi", value: "", isContinue: true } })).slice(-2)).toEqual(["--continue", "say hi"]);
+    expect(def.extraEnv?.()).toEqual({ NO_COLOR: "1", CI: "1" });
+  });
+
+  test("managed flags rejected", () => {
+    expect(() => createPiEngine({ extra_args: ["--mode=text"] })).toThrow(/'--mode'.*pi\.extra_args/);
+  });
+
+  test("resume line round-trips, quoted when needed", () => {
+    const token = { engine: "pi", value: "01a20e10-d45d-72f5-8085-a2be95d09b6e" };
+    expect(pi.formatResume(token)).toBe("`pi --session 01a20e10-d45d-72f5-8085-a2be95d09b6e`");
+    expect(pi.extractResume(pi.formatResume(token))).toEqual(token);
+    const spaced = { engine: "pi", value: '/home/u/my "s".jsonl' };
+    expect(pi.formatResume(spaced)).toBe('`pi --session "/home/u/my \\"s\\".jsonl"`');
+    expect(pi.extractResume(pi.formatResume(spaced))).toEqual(spaced);
+  });
+
+  test("session dir is created 0700 and tightened if it exists", () => {
+    const root = mkdtempSync(join(tmpdir(), "untether-pi-"));
+    const dir = preparePiSessionDir("/srv/app:1/x", { PI_CODING_AGENT_DIR: root });
+    expect(dir).toBe(join(root, "sessions", "--srv-app-1-x--"));
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    chmodSync(dir, 0o755);
+    preparePiSessionDir("/srv/app:1/x", { PI_CODING_AGENT_DIR: root });
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const home = mkdtempSync(join(tmpdir(), "untether-pihome-"));
+    mkdirSync(join(home, ".pi"));
+    expect(preparePiSessionDir("/w", { HOME: home })).toBe(join(home, ".pi", "agent", "sessions", "--w--"));
+  });
+});
