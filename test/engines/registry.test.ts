@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createEngineRegistry, engineProblems, findResumeToken, resolveEngine } from "../../src/engines/registry.ts";
+import { createEngineRegistry, type EngineOptionsMap, engineProblems, findResumeToken, resolveEngine } from "../../src/engines/registry.ts";
 import type { EngineDefinition } from "../../src/engines/types.ts";
 import { UntetherError } from "../../src/errors.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
@@ -26,7 +26,7 @@ describe("engine registry", () => {
   test("a misconfigured engine is left out and reported, the rest still work", () => {
     const lines: string[] = [];
     setLogger(createLogger({ level: "warn", sink: { write: (l) => void lines.push(l) }, pretty: false }));
-    const options = { codex: { extra_args: ["--json"] }, bogus: {} } as Parameters<typeof createEngineRegistry>[0];
+    const options = { codex: { extra_args: ["--json"] }, bogus: {} } as EngineOptionsMap;
     const reg = createEngineRegistry(options);
     expect(reg.has("codex")).toBe(false);
     expect(reg.has("claude")).toBe(true);
