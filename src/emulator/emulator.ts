@@ -1,0 +1,244 @@
+// The in-process face of the emulator: start it, shape the world (users, chats, topics), act as
+// users, and read back what the bot did. See docs/emulator.md.
+//
+//   const emu = await startEmulator();                  // 127.0.0.1, ephemeral port
+//   const bot = new Bot(emu.token, { api: { baseURL: emu.apiBaseUrl + "/bot" } });
+//   const alice = emu.addUser({ firstName: "Alice" });
+//   const dm = emu.addChat({ type: "private", userId: alice.id });
+//   emu.sendUserMessage({ chatId: dm.id, from: alice.id, text: "hi" });
+//   const reply = await emu.waitForBotMessage(dm.id);
+//   await emu.stop();
+import { randomBytes } from "node:crypto";
+import type { Server } from "bun";
+import { type ApiCall, CallLog, type CallFilter } from "./calls.ts";
+import { ChangeFeed } from "./changes.ts";
+import { type FaultSpec, Faults } from "./faults.ts";
+import { listen } from "./server.ts";
+import { type CallbackAnswer, type ChatAction, type HistoryEntry, type NewChat, type NewUser, Store } from "./store.ts";
+import type { MemberStatus, TgBotUser, TgCallbackQuery, TgChat, TgMessage, TgUpdate, TgUser } from "./types.ts";
+import { addTopic, type PressInput, postUserMessage, pressButton, type UserMessageInput } from "./user-side.ts";
+
+export interface EmulatorOptions {
+  /** Bot token "<bot id>:<secret>"; generated when absent. */
+  token?: string;
+  botUsername?: string;
+  botName?: string;
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** Seed for probabilistic faults (default 1). */
+  seed?: number;
+  /** Clock in ms since the epoch (default Date.now). */
+  now?: () => number;
+  /** Telegram's group privacy mode: the bot sees only commands, replies to it and mentions (default false). */
+  privacyMode?: boolean;
+}
+
+export const DEFAULT_WAIT_MS = 5000;
+
+function makeToken(): string {
+  const id = 7_000_000_000 + (randomBytes(4).readUInt32BE(0) % 1_000_000_000);
+  return `${id}:AA${randomBytes(24).toString("base64url").slice(0, 33)}`;
+}
+
+function botFromToken(token: string, opts: EmulatorOptions): TgBotUser {
+  const id = Number(token.split(":")[0]);
+  return {
+    id: Number.isSafeInteger(id) && id > 0 ? id : 7_000_000_001,
+    is_bot: true,
+    first_name: opts.botName ?? "Untether",
+    username: opts.botUsername ?? "untether_emulator_bot",
+    can_join_groups: true,
+    can_read_all_group_messages: !(opts.privacyMode ?? false),
+    supports_inline_queries: false,
+    can_connect_to_business: false,
+    has_main_web_app: false,
+  };
+}
+
+export class Emulator {
+  readonly token: string;
+  readonly bot: TgBotUser;
+  readonly privacyMode: boolean;
+  /** @internal shared with the HTTP layer */
+  readonly changes = new ChangeFeed();
+  /** @internal */
+  readonly store: Store;
+  /** @internal */
+  readonly callLog = new CallLog();
+  /** @internal */
+  readonly faultRules: Faults;
+  private server: Server<undefined> | undefined;
+
+  constructor(opts: EmulatorOptions = {}) {
+    this.token = opts.token ?? makeToken();
+    this.bot = botFromToken(this.token, opts);
+    this.privacyMode = opts.privacyMode ?? false;
+    this.store = new Store({ bot: this.bot, changes: this.changes, now: opts.now ?? Date.now });
+    this.faultRules = new Faults(opts.seed ?? 1);
+  }
+
+  /** @internal used by startEmulator */
+  attach(server: Server<undefined>): void {
+    this.server = server;
+  }
+
+  get port(): number {
+    return this.server?.port ?? 0;
+  }
+
+  /** "http://127.0.0.1:PORT"; the bot calls `${apiBaseUrl}/bot<token>/<method>`. */
+  get apiBaseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Global change counter; every message, edit, call and answer increases it. */
+  get version(): number {
+    return this.changes.version;
+  }
+
+  // ── the world ──────────────────────────────────────────────────────────────
+
+  addUser(input: NewUser = {}): TgUser {
+    return this.store.addUser(input);
+  }
+
+  addChat(input: NewChat): TgChat {
+    return { ...this.store.addChat(input) };
+  }
+
+  /** The private chat with a user, created on first use. */
+  privateChat(userId: number): TgChat {
+    return { ...(this.store.chat(userId)?.chat ?? this.store.addChat({ type: "private", userId })) };
+  }
+
+  setMember(chatId: number, userId: number, status: MemberStatus): void {
+    this.store.setMember(chatId, userId, status);
+  }
+
+  /** Opens a forum topic (the bot receives the forum_topic_created message); returns message_thread_id. */
+  addTopic(chatId: number, name: string, fromUserId?: number): number {
+    return addTopic(this.store, chatId, name, fromUserId);
+  }
+
+  // ── acting as users ────────────────────────────────────────────────────────
+
+  sendUserMessage(input: UserMessageInput): TgMessage {
+    return postUserMessage(this.store, input, this.privacyMode);
+  }
+
+  pressButton(input: PressInput): TgCallbackQuery {
+    return pressButton(this.store, input);
+  }
+
+  /** The bot's answerCallbackQuery for a pressed button (the toast), once it answered. */
+  callbackAnswer(queryId: string): CallbackAnswer | undefined {
+    const answer = this.store.callbacks.get(queryId)?.answer;
+    return answer ? { ...answer } : undefined;
+  }
+
+  waitForCallbackAnswer(queryId: string, timeoutMs = DEFAULT_WAIT_MS): Promise<CallbackAnswer> {
+    return this.waitFor(() => this.callbackAnswer(queryId), timeoutMs, `answerCallbackQuery for ${queryId}`);
+  }
+
+  // ── what users see ─────────────────────────────────────────────────────────
+
+  /** Every message in order, current text and keyboard, deleted ones flagged; optionally one topic. */
+  history(chatId: number, threadId?: number): HistoryEntry[] {
+    return this.store.history(chatId, threadId);
+  }
+
+  /** The bot's messages that are still visible. */
+  botMessages(chatId: number, threadId?: number): HistoryEntry[] {
+    return this.history(chatId, threadId).filter((m) => m.by === "bot" && !m.deleted);
+  }
+
+  /** The last sendChatAction in the chat ("typing", …), if any. */
+  chatAction(chatId: number): ChatAction | undefined {
+    const action = this.store.requireChat(chatId).lastAction;
+    return action ? { ...action } : undefined;
+  }
+
+  /** Updates queued and not yet confirmed by the bot. */
+  pendingUpdates(): TgUpdate[] {
+    return structuredClone([...this.store.updates.peek()]);
+  }
+
+  fileBytes(fileId: string): Uint8Array | undefined {
+    return this.store.files.bytesById(fileId)?.slice();
+  }
+
+  // ── what the bot did ───────────────────────────────────────────────────────
+
+  calls(filter: CallFilter = {}): ApiCall[] {
+    return this.callLog.list(filter);
+  }
+
+  callCount(filter: CallFilter = {}): number {
+    return this.callLog.count(filter);
+  }
+
+  /** Seq of the latest recorded call; pass as `afterSeq` to look only at what comes next. */
+  lastCallSeq(): number {
+    return this.callLog.lastSeq();
+  }
+
+  clearCalls(): void {
+    this.callLog.clear();
+  }
+
+  // ── waiting ────────────────────────────────────────────────────────────────
+
+  /** Resolves with the first truthy `check()` value, re-checked on every change; rejects after timeoutMs. */
+  waitFor<T>(check: () => T | undefined | null | false, timeoutMs = DEFAULT_WAIT_MS, what?: string): Promise<T> {
+    return this.changes.waitFor(check, timeoutMs, what);
+  }
+
+  /** The first recorded call matching the filter (use afterSeq to skip earlier ones). */
+  waitForCall(filter: CallFilter, timeoutMs = DEFAULT_WAIT_MS): Promise<ApiCall> {
+    return this.waitFor(() => this.callLog.list(filter)[0], timeoutMs, `call ${JSON.stringify(filter)}`);
+  }
+
+  /** The first visible bot message (after message id `afterId`, default 0) matching `predicate`. */
+  waitForBotMessage(chatId: number, predicate: (m: HistoryEntry) => boolean = () => true, timeoutMs = DEFAULT_WAIT_MS, afterId = 0): Promise<HistoryEntry> {
+    return this.waitFor(
+      () => this.botMessages(chatId).find((m) => m.message_id > afterId && predicate(m)),
+      timeoutMs,
+      `a bot message in chat ${chatId}`,
+    );
+  }
+
+  // ── faults ─────────────────────────────────────────────────────────────────
+
+  /** Adds a fault rule; returns its id for removeFault. */
+  injectFault(spec: FaultSpec): number {
+    return this.faultRules.add(spec);
+  }
+
+  removeFault(id: number): void {
+    this.faultRules.remove(id);
+  }
+
+  clearFaults(): void {
+    this.faultRules.clear();
+  }
+
+  faults(): Array<FaultSpec & { id: number; remaining: number }> {
+    return this.faultRules.active();
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────
+
+  /** Ends held long polls and waits, then closes the server and its connections. */
+  async stop(): Promise<void> {
+    this.store.updates.close();
+    this.changes.close();
+    await this.server?.stop(true);
+    this.server = undefined;
+  }
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const emu = new Emulator(opts);
+  emu.attach(listen(emu, opts.port ?? 0));
+  return emu;
+}

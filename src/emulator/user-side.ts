@@ -1,0 +1,142 @@
+// What people do in the emulated chats: post messages (text, replies, forum topics, documents),
+// press inline buttons and open topics. Each produces the update Telegram would send the bot.
+import { EmulatorError } from "./api-error.ts";
+import { composeMessage } from "./compose.ts";
+import type { ParsedText } from "./html.ts";
+import { MAX_CAPTION, MAX_TEXT } from "./message-text.ts";
+import type { ChatState, Store } from "./store.ts";
+import type { TgCallbackQuery, TgMessage, TgMessageEntity, TgUser } from "./types.ts";
+
+export interface UserDocument {
+  fileName: string;
+  data: Uint8Array;
+  mimeType?: string;
+}
+
+export interface UserMessageInput {
+  chatId: number;
+  /** Sender's user id (in a private chat, the chat's own user). */
+  from: number;
+  text?: string;
+  /** message_id this message replies to. */
+  replyTo?: number;
+  /** Forum topic (message_thread_id). */
+  threadId?: number;
+  document?: UserDocument;
+  caption?: string;
+}
+
+export interface PressInput {
+  chatId: number;
+  messageId: number;
+  from: number;
+  /** The button's callback_data; or give its visible `text` instead. */
+  data?: string;
+  text?: string;
+}
+
+const TOPIC_ICON_COLOR = 7322096;
+
+function sender(store: Store, state: ChatState, userId: number): TgUser {
+  const user = store.requireUser(userId);
+  if (state.chat.type === "private") {
+    if (userId !== state.chat.id) throw new EmulatorError("emulator.not_member", `user ${userId} is not the user of private chat ${state.chat.id}`, 403);
+    return user;
+  }
+  const status = store.memberStatus(state, userId);
+  if (status === "left" || status === "kicked") throw new EmulatorError("emulator.not_member", `user ${userId} is not a member of chat ${state.chat.id}`, 403);
+  return user;
+}
+
+/** Entities a Telegram client adds on its own: /commands (bot_command). */
+function clientEntities(text: string): TgMessageEntity[] {
+  const out: TgMessageEntity[] = [];
+  for (const m of text.matchAll(/(^|\s)(\/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?)/g)) {
+    const lead = m[1] ?? "";
+    const cmd = m[2] ?? "";
+    out.push({ type: "bot_command", offset: (m.index ?? 0) + lead.length, length: cmd.length });
+  }
+  return out;
+}
+
+function plain(text: string, limit: number, what: string): ParsedText {
+  const trimmed = text.trim();
+  if (trimmed.length > limit) throw new EmulatorError("emulator.too_long", `${what} longer than ${limit} characters`);
+  return { text: trimmed, entities: clientEntities(trimmed) };
+}
+
+/** With privacy mode on, a group bot only sees commands, replies to itself and mentions (unless admin). */
+function botSees(store: Store, state: ChatState, message: TgMessage, privacyMode: boolean): boolean {
+  if (!privacyMode || state.chat.type === "private") return true;
+  const status = store.memberStatus(state, store.bot.id);
+  if (status === "administrator" || status === "creator") return true;
+  if (message.reply_to_message?.from.id === store.bot.id && !message.reply_to_message.forum_topic_created) return true;
+  const text = message.text ?? message.caption ?? "";
+  return text.startsWith("/") || (store.bot.username !== undefined && text.includes(`@${store.bot.username}`));
+}
+
+export function postUserMessage(store: Store, input: UserMessageInput, privacyMode = false): TgMessage {
+  const state = store.requireChat(input.chatId);
+  const from = sender(store, state, input.from);
+  if (input.threadId !== undefined && !state.topics.has(input.threadId)) {
+    throw new EmulatorError("emulator.no_such_topic", `chat ${state.chat.id} has no topic ${input.threadId}`, 404);
+  }
+  const text = input.text !== undefined && input.text.trim() !== "" ? plain(input.text, MAX_TEXT, "text") : undefined;
+  const caption = input.caption !== undefined && input.caption.trim() !== "" ? plain(input.caption, MAX_CAPTION, "caption") : undefined;
+  if (!text && !input.document) throw new EmulatorError("emulator.empty_message", "a message needs text or a document");
+  if (text && input.document) throw new EmulatorError("emulator.bad_message", "a document message carries a caption, not text");
+  let replyTo: TgMessage | undefined;
+  if (input.replyTo !== undefined) {
+    replyTo = store.liveMessage(state, input.replyTo)?.message;
+    if (!replyTo) throw new EmulatorError("emulator.no_such_message", `chat ${state.chat.id} has no message ${input.replyTo}`, 404);
+  }
+  const document = input.document ? store.files.put(input.document.data, input.document.fileName, input.document.mimeType) : undefined;
+  const stored = store.appendMessage(state, false, (id, date) =>
+    composeMessage(state, from, id, date, { threadId: input.threadId, replyTo, text, caption, document }),
+  );
+  if (botSees(store, state, stored.message, privacyMode)) store.updates.push("message", { message: structuredClone(stored.message) });
+  return structuredClone(stored.message);
+}
+
+export function pressButton(store: Store, input: PressInput): TgCallbackQuery {
+  const state = store.requireChat(input.chatId);
+  const from = sender(store, state, input.from);
+  const stored = store.liveMessage(state, input.messageId);
+  if (!stored) throw new EmulatorError("emulator.no_such_message", `chat ${state.chat.id} has no message ${input.messageId}`, 404);
+  const buttons = stored.message.reply_markup?.inline_keyboard.flat() ?? [];
+  const button = buttons.find((b) => b.callback_data !== undefined && (input.data !== undefined ? b.callback_data === input.data : b.text === input.text));
+  if (!button?.callback_data) {
+    const wanted = input.data !== undefined ? `data "${input.data}"` : `text "${input.text ?? ""}"`;
+    throw new EmulatorError("emulator.no_such_button", `message ${input.messageId} has no callback button with ${wanted}`, 404);
+  }
+  const data = button.callback_data;
+  const query = store.addCallback((id) => ({
+    id,
+    from: { ...from },
+    message: structuredClone(stored.message),
+    chat_instance: String(7_000_000_000_000 + Math.abs(state.chat.id)),
+    data,
+  }));
+  store.updates.push("callback_query", { callback_query: structuredClone(query) });
+  return structuredClone(query);
+}
+
+/** Opens a forum topic; returns its message_thread_id (the id of its creation message). */
+export function addTopic(store: Store, chatId: number, name: string, fromUserId?: number): number {
+  const state = store.requireChat(chatId);
+  if (!state.chat.is_forum) throw new EmulatorError("emulator.not_forum", `chat ${chatId} is not a forum`);
+  const creatorId = fromUserId ?? [...state.members].find(([, s]) => s === "creator")?.[0] ?? store.bot.id;
+  const from = store.requireUser(creatorId);
+  const stored = store.appendMessage(state, creatorId === store.bot.id, (id, date) => ({
+    message_id: id,
+    message_thread_id: id,
+    from: { ...from },
+    chat: { ...state.chat },
+    date,
+    is_topic_message: true,
+    forum_topic_created: { name, icon_color: TOPIC_ICON_COLOR },
+  }));
+  state.topics.set(stored.message.message_id, name);
+  if (creatorId !== store.bot.id) store.updates.push("message", { message: structuredClone(stored.message) });
+  return stored.message.message_id;
+}
