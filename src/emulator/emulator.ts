@@ -163,6 +163,11 @@ export class Emulator {
     return structuredClone([...this.store.updates.peek()]);
   }
 
+  /** True while the bot holds a getUpdates long poll. */
+  isPolling(): boolean {
+    return this.store.updates.polling;
+  }
+
   fileBytes(fileId: string): Uint8Array | undefined {
     return this.store.files.bytesById(fileId)?.slice();
   }
@@ -232,7 +237,8 @@ export class Emulator {
   async stop(): Promise<void> {
     this.store.updates.close();
     this.changes.close();
-    await this.server?.stop(true);
+    // Graceful: in-flight answers (the polls just ended) are still written before sockets close.
+    await this.server?.stop();
     this.server = undefined;
   }
 }

@@ -121,7 +121,7 @@ const FIRST_SUPERGROUP_ID = -1_002_000_000_001;
 
 export class Store {
   readonly bot: TgBotUser;
-  readonly updates = new UpdateQueue();
+  readonly updates: UpdateQueue;
   readonly files: FileStore;
   readonly callbacks = new Map<string, CallbackRecord>();
   /** setMyCommands by scope+language key. */
@@ -140,6 +140,7 @@ export class Store {
     this.changes = opts.changes;
     this.clock = opts.now;
     this.files = new FileStore(opts.bot.id);
+    this.updates = new UpdateQueue(() => this.changes.bump());
     this.users.set(opts.bot.id, botAsUser(opts.bot));
   }
 

@@ -32,7 +32,11 @@ export class UpdateQueue {
   private allowed = new Set<string>(ALL_TYPES);
   private poll: Poll | undefined;
 
-  constructor(firstUpdateId = 1) {
+  /** `onPollChange` runs when a long poll starts or ends (so waiters can watch `polling`). */
+  constructor(
+    private readonly onPollChange: () => void = () => {},
+    firstUpdateId = 1,
+  ) {
     this.nextId = firstUpdateId;
   }
 
@@ -43,6 +47,11 @@ export class UpdateQueue {
     this.pending.push(update);
     this.wake();
     return update;
+  }
+
+  /** True while a getUpdates request is being held. */
+  get polling(): boolean {
+    return this.poll !== undefined;
   }
 
   get pendingCount(): number {
@@ -75,6 +84,7 @@ export class UpdateQueue {
         timer: setTimeout(() => this.finish(poll, []), timeout * 1000),
       };
       this.poll = poll;
+      this.onPollChange();
       opts.signal?.addEventListener("abort", () => this.finish(poll, []), { once: true });
     });
   }
@@ -99,6 +109,7 @@ export class UpdateQueue {
     clearTimeout(poll.timer);
     this.poll = undefined;
     poll.reject(err);
+    this.onPollChange();
   }
 
   private finish(poll: Poll, updates: TgUpdate[]): void {
@@ -106,5 +117,6 @@ export class UpdateQueue {
     clearTimeout(poll.timer);
     this.poll = undefined;
     poll.resolve(updates);
+    this.onPollChange();
   }
 }
