@@ -195,6 +195,28 @@ describe("renderProgress", () => {
     assertWellFormed(html);
   });
 
+  test("property: any actions, titles and footer render well-formed and within 4096", () => {
+    const kinds: ActionKind[] = ["command", "tool", "file_change", "web_search", "subagent", "note", "turn", "warning"];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...kinds), fc.string({ maxLength: 600 }), fc.boolean()), { maxLength: 40 }),
+        fc.string({ maxLength: 800 }),
+        fc.boolean(),
+        (actions, ctx, verbose) => {
+          const s = new ProgressState({ engine: "<e&>", startedAtMs: 0 });
+          actions.forEach(([kind, title, ok], i) =>
+            s.apply({ type: "action", engine: "e", action: { id: `${i}`, kind, title, detail: { output: title, changes: [{ path: title }] } }, phase: "completed", ok }, 0),
+          );
+          const html = renderProgress(s, { maxActions: 40, verbose, now: 0, resumeLine: "e --resume x", footerContext: ctx });
+          expect(telegramTextLength(html)).toBeLessThanOrEqual(4096);
+          expect(html.endsWith("↩️ <code>e --resume x</code>")).toBe(true);
+          assertWellFormed(html);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   test("elapsed formats", () => {
     expect(formatElapsed(59_999)).toBe("59s");
     expect(formatElapsed(61_000)).toBe("1m 01s");
