@@ -1,0 +1,97 @@
+// The Telegram face of a run: a ProgressState rendered as the live progress message and, at the end,
+// as the final answer split to Telegram's limit (footer and resume line on the last part only).
+import type { PendingApproval } from "../core/approvals.ts";
+import { ProgressState } from "../core/progress.ts";
+import type { RunInfo, RunStatus, RunView } from "../core/runs.ts";
+import type { EngineEvent } from "../engines/events.ts";
+import { escapeHtml, renderHeader, renderProgress, renderResumeLine, splitForTelegram } from "./render.ts";
+
+export interface PresenterSettings {
+  maxActions: number;
+  verbose: boolean;
+  showResumeLine: boolean;
+}
+
+const PENDING_MAX = 400;
+
+function pendingText(p: PendingApproval): string {
+  if (p.question) return `❓ <b>${escapeHtml(p.question.slice(0, PENDING_MAX))}</b>`;
+  const input = p.request.input;
+  const what =
+    typeof input.command === "string"
+      ? input.command
+      : typeof input.file_path === "string"
+        ? input.file_path
+        : typeof input.plan === "string"
+          ? input.plan
+          : "";
+  const detail = what ? `\n<code>${escapeHtml(what.slice(0, PENDING_MAX))}</code>` : "";
+  return `⚠️ Permission needed: <b>${escapeHtml(p.request.toolName)}</b>${detail}`;
+}
+
+class TelegramRunView implements RunView {
+  readonly #state: ProgressState;
+  readonly #info: RunInfo;
+  readonly #settings: () => PresenterSettings;
+  #status: RunStatus = "queued";
+
+  constructor(info: RunInfo, settings: () => PresenterSettings) {
+    this.#info = info;
+    this.#settings = settings;
+    this.#state = new ProgressState({
+      engine: info.engine.id,
+      startedAtMs: info.startedAt,
+      trigger: info.source === "telegram" ? undefined : info.source,
+    });
+  }
+
+  apply(event: EngineEvent): void {
+    this.#state.apply(event, Date.now());
+  }
+
+  setStatus(status: RunStatus): void {
+    this.#status = status;
+    if (status === "cancelled") this.#state.cancel(Date.now());
+    if (status === "interrupted") this.#state.interrupt(Date.now());
+  }
+
+  #resumeLine(): string | undefined {
+    const resume = this.#state.resume;
+    if (!resume || !resume.value || !this.#settings().showResumeLine) return undefined;
+    return this.#info.engine.formatResume(resume).replace(/^`|`$/g, "");
+  }
+
+  progressHtml(now: number, pending: readonly PendingApproval[]): string {
+    const s = this.#settings();
+    const html = renderProgress(this.#state, {
+      maxActions: s.maxActions,
+      verbose: s.verbose,
+      now,
+      resumeLine: this.#resumeLine(),
+      footerContext: this.#info.context,
+    });
+    const queued = this.#status === "queued" ? "\n\n<i>queued — another run in this conversation goes first</i>" : "";
+    const asks = pending.length ? `\n\n${pending.map(pendingText).join("\n\n")}` : "";
+    return `${html}${queued}${asks}`;
+  }
+
+  finalParts(now: number): string[] {
+    const st = this.#state;
+    const header = renderHeader(st, now);
+    const resume = this.#resumeLine();
+    const footer = [this.#info.context ? `🏷 ${escapeHtml(this.#info.context)}` : "", resume ? renderResumeLine(resume) : ""]
+      .filter(Boolean)
+      .join("\n");
+    let body: string;
+    if (this.#status === "cancelled") body = "_Cancelled._";
+    else if (st.label === "error") body = st.answer?.trim() ? `${st.answer}\n\n**Error:** ${st.error ?? "the run failed"}` : `**Error:** ${st.error ?? "the run failed"}`;
+    else body = st.answer?.trim() ? st.answer : "_(no answer text)_";
+    const cost = st.usage?.costUsd !== undefined ? `💰 $${st.usage.costUsd.toFixed(4)}` : "";
+    const fullFooter = [cost, footer].filter(Boolean).join("\n");
+    return splitForTelegram(body, { header, footer: fullFooter || undefined });
+  }
+}
+
+export function createRunViewFactory(settings: () => PresenterSettings): (info: RunInfo) => RunView {
+  return (info) => new TelegramRunView(info, settings);
+}
