@@ -1,0 +1,90 @@
+// `untether run`: load the config (access policy enforced), take the instance lock, start the bot
+// (and triggers), and stop cleanly on SIGTERM/SIGINT.
+import { dirname } from "node:path";
+import { ConfigError } from "../config/errors.ts";
+import { logAccessPolicy } from "../config/access.ts";
+import { loadConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import { UntetherError } from "../errors.ts";
+import { logger } from "../log/logger.ts";
+import { acquireInstanceLock } from "../state/lock.ts";
+import { EXIT, type CliContext } from "./context.ts";
+import { RUN_USAGE } from "./usage.ts";
+
+/** How long running jobs may take to finish after SIGTERM before they are cancelled. */
+export const SHUTDOWN_GRACE_MS = 20_000;
+
+export interface ServeOptions {
+  config: Config;
+  stateDir: string;
+  env: Record<string, string | undefined>;
+  /** Resolves when the service should stop (a signal, or the demo closing). */
+  stopSignal: Promise<string>;
+  graceMs?: number;
+  pollTimeoutSec?: number;
+  onReady?(info: { username: string }): void;
+}
+
+/** Runs the bot until stopSignal resolves or polling dies. Returns the exit code. */
+export async function serve(o: ServeOptions): Promise<number> {
+  const { startService } = await import("./service.ts");
+  const svc = await startService(o);
+  o.onReady?.({ username: svc.bot.username });
+  const reason = await Promise.race([o.stopSignal, svc.bot.fatal.then((e) => (e ? "fatal" : "stopped"))]);
+  logger().info({ reason }, "bot.stopping");
+  await svc.stop(o.graceMs ?? SHUTDOWN_GRACE_MS);
+  if (reason === "fatal") {
+    process.stderr.write("error: Telegram rejected the bot token while polling. Check transports.telegram.bot_token.\n");
+    return EXIT.failure;
+  }
+  logger().info({}, "bot.stopped");
+  return EXIT.ok;
+}
+
+export function signalPromise(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => resolve(sig);
+    process.once("SIGTERM", on("SIGTERM"));
+    process.once("SIGINT", on("SIGINT"));
+  });
+}
+
+export async function runCommand(args: string[], ctx: CliContext): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    ctx.out.write(RUN_USAGE);
+    return EXIT.ok;
+  }
+  if (args.length > 0) {
+    ctx.err.write(`error: unexpected argument: ${args[0]}\n${RUN_USAGE}`);
+    return EXIT.usage;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(ctx.configPath, { env: ctx.env }).config;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      ctx.err.write(`error: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  logAccessPolicy(config);
+  const stateDir = dirname(ctx.configPath);
+  let lock;
+  try {
+    lock = acquireInstanceLock(`${ctx.configPath}.lock`);
+  } catch (e) {
+    ctx.err.write(`error: ${(e as Error).message}\n`);
+    return EXIT.failure;
+  }
+  try {
+    return await serve({ config, stateDir, env: ctx.env, stopSignal: signalPromise() });
+  } catch (e) {
+    const msg = e instanceof UntetherError || e instanceof Error ? e.message : String(e);
+    ctx.err.write(`error: ${msg}\n`);
+    logger().error({ error: msg }, "bot.failed");
+    return EXIT.failure;
+  } finally {
+    lock.release();
+  }
+}

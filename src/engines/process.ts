@@ -1,0 +1,251 @@
+// Runs one engine process: `env -i K=V … <cli> <args>` in its own process group, stdout read as JSON
+// lines into events, stderr kept (bounded) for error messages, cancel = SIGTERM to the whole group
+// and SIGKILL after a grace period. Exactly one `completed` event reaches the caller, always last.
+import { readFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
+import { sanitizeForUser } from "../log/redact.ts";
+import { logger } from "../log/logger.ts";
+import { filterEnv, isAllowed, logUserExtensionsOnce, type EnvExtras } from "../security/env-policy.ts";
+import type { CompletedEvent, EngineEvent } from "./events.ts";
+import { decodeJsonLine, readLines } from "./jsonl.ts";
+import type { EngineDefinition, EngineJob, PermissionDecision, PermissionRequest } from "./types.ts";
+
+export interface RunEngineOptions {
+  sourceEnv: Record<string, string | undefined>;
+  extras: EnvExtras;
+  /** Read /proc/<pid>/environ once and log names the policy does not allow. */
+  envAudit: boolean;
+  onEvent(e: EngineEvent): void;
+  ask?(req: PermissionRequest): Promise<PermissionDecision>;
+  /** SIGTERM → SIGKILL delay. */
+  graceMs?: number;
+  /** Whole-run limit; the run is cancelled with reason "timeout". */
+  timeoutMs?: number;
+  /** After the leader exits, how long a forked child may keep stdout open before the group is killed. */
+  drainMs?: number;
+}
+
+export type StopReason = "cancelled" | "interrupted" | "timeout";
+
+export interface EngineRunResult {
+  exitCode: number | null;
+  signal: string | null;
+  completed: CompletedEvent;
+  stderrTail: string;
+}
+
+export interface RunHandle {
+  readonly pid: number | undefined;
+  readonly done: Promise<EngineRunResult>;
+  cancel(reason: StopReason): void;
+}
+
+const STDERR_LIMIT = 64 * 1024;
+const PROMPT_MARK = "<prompt>";
+
+/** Keeps the last `limit` characters of a stream. */
+class TailBuffer {
+  #text = "";
+  constructor(private readonly limit: number) {}
+  push(s: string): void {
+    this.#text += s;
+    if (this.#text.length > this.limit * 2) this.#text = this.#text.slice(-this.limit);
+  }
+  get value(): string {
+    return this.#text.length > this.limit ? this.#text.slice(-this.limit) : this.#text;
+  }
+}
+
+export function resolveCli(cli: string, path: string | undefined): string | undefined {
+  if (isAbsolute(cli)) return cli;
+  return Bun.which(cli, { PATH: path ?? "" }) ?? undefined;
+}
+
+/** The argv as it may be logged: env values masked, the prompt never shown. */
+export function redactArgv(argv: readonly string[], prompt: string): string[] {
+  let inEnv = argv[1] === "-i";
+  return argv.map((a, i) => {
+    if (inEnv && i >= 2) {
+      if (a.includes("=") && !a.startsWith("-") && !a.startsWith("/")) return `${a.slice(0, a.indexOf("="))}=***`;
+      inEnv = false;
+    }
+    if (prompt !== "" && a.includes(prompt)) return a.split(prompt).join(PROMPT_MARK);
+    return a;
+  });
+}
+
+export function engineEnv(def: EngineDefinition, sourceEnv: Record<string, string | undefined>, extras: EnvExtras): Record<string, string> {
+  const env = filterEnv(sourceEnv, extras);
+  for (const name of def.removeEnv?.() ?? []) delete env[name];
+  return { ...env, ...def.extraEnv?.() };
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function auditEnv(def: EngineDefinition, pid: number, extras: EnvExtras): void {
+  if (process.platform !== "linux") return;
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${pid}/environ`, "utf8");
+  } catch {
+    return;
+  }
+  const declared = new Set(Object.keys(def.extraEnv?.() ?? {}));
+  const seen = new Set<string>();
+  for (const chunk of raw.split("\0")) {
+    const eq = chunk.indexOf("=");
+    if (eq <= 0) continue;
+    const name = chunk.slice(0, eq);
+    if (seen.has(name) || declared.has(name) || isAllowed(name, extras)) continue;
+    seen.add(name);
+    logger().warn({ name, pid }, `${def.id}.env_audit.leaked_var`);
+  }
+}
+
+export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOptions): RunHandle {
+  const env = engineEnv(def, o.sourceEnv, o.extras);
+  logUserExtensionsOnce(o.extras);
+  const cliPath = resolveCli(def.cli, env.PATH);
+  const emitted = { started: false, completed: false };
+  let finalEvent: CompletedEvent | undefined;
+  const emit = (e: EngineEvent) => {
+    if (emitted.completed) return;
+    if (e.type === "completed") {
+      emitted.completed = true;
+      finalEvent = e;
+    }
+    o.onEvent(e);
+  };
+
+  if (!cliPath) {
+    const completed: CompletedEvent = {
+      type: "completed",
+      engine: def.id,
+      ok: false,
+      answer: "",
+      error: `${def.displayName} is not installed: \`${def.cli}\` was not found on PATH. Install it, or pick another engine with /agent set.`,
+    };
+    emit(completed);
+    return { pid: undefined, cancel() {}, done: Promise.resolve({ exitCode: null, signal: null, completed, stderrTail: "" }) };
+  }
+
+  const envBin = Bun.which("env", { PATH: "/usr/bin:/bin" }) ?? "/usr/bin/env";
+  const argv = [envBin, "-i", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cliPath, ...def.buildArgs(job)];
+  const stdinText = def.stdinText?.(job);
+  const session = o.ask && def.createStdinSession ? def.createStdinSession(job, o.ask) : undefined;
+  logger().info({ engine: def.id, argv: redactArgv(argv, job.prompt), cwd: job.cwd }, "engine.spawn");
+  logger().debug({ engine: def.id, prompt: job.prompt.length > 100 ? `${job.prompt.slice(0, 100)}…` : job.prompt }, "engine.prompt");
+
+  const proc = Bun.spawn(argv, {
+    cwd: job.cwd,
+    env: {}, // never omitted: without it Bun passes its start-up environment
+    stdin: session || stdinText !== undefined ? "pipe" : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    detached: true,
+  });
+  const pid = proc.pid;
+  let stopReason: StopReason | undefined;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const stdin = proc.stdin as import("bun").FileSink | undefined;
+  const write = (line: string) => {
+    try {
+      stdin?.write(`${line}\n`);
+      stdin?.flush();
+    } catch {
+      // The engine closed its stdin; its exit is reported through the stream.
+    }
+  };
+  const closeStdin = () => {
+    try {
+      stdin?.end();
+    } catch {
+      // already closed
+    }
+  };
+  if (session) for (const l of session.initialLines) write(l);
+  else if (stdinText !== undefined) {
+    stdin?.write(stdinText);
+    closeStdin();
+  }
+
+  const cancel = (reason: StopReason) => {
+    if (stopReason) return;
+    stopReason = reason;
+    killGroup(pid, "SIGTERM");
+    killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), o.graceMs ?? 5000);
+  };
+  const timeout = o.timeoutMs ? setTimeout(() => cancel("timeout"), o.timeoutMs) : undefined;
+
+  const stderr = new TailBuffer(STDERR_LIMIT);
+  const stderrDone = (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of proc.stderr) stderr.push(dec.decode(chunk, { stream: true }));
+  })();
+
+  const parser = def.createParser(job);
+  let audited = !o.envAudit;
+  const stdoutDone = (async () => {
+    for await (const item of readLines(proc.stdout)) {
+      if ("oversized" in item) {
+        logger().warn({ engine: def.id, chars: item.oversized }, "engine.oversized_line");
+        continue;
+      }
+      const msg = decodeJsonLine(item.line);
+      if (!msg) {
+        if (item.line.trim() !== "") logger().debug({ engine: def.id, length: item.line.length }, "engine.non_json_line");
+        continue;
+      }
+      if (!audited) {
+        audited = true;
+        auditEnv(def, pid, o.extras);
+      }
+      if (session?.onMessage(msg, write)) continue;
+      let events: EngineEvent[];
+      try {
+        events = parser.parse(msg);
+      } catch (e) {
+        logger().warn({ engine: def.id, error: (e as Error).message }, "engine.parse_failed");
+        continue;
+      }
+      for (const e of events) {
+        emit(e);
+        if (e.type === "completed") closeStdin();
+      }
+    }
+  })();
+
+  const done = (async (): Promise<EngineRunResult> => {
+    await proc.exited;
+    // A forked child may still hold stdout open: give it a moment, then end the whole group.
+    const drained = await Promise.race([stdoutDone.then(() => true), Bun.sleep(o.drainMs ?? 500).then(() => false)]);
+    killGroup(pid, "SIGKILL");
+    if (!drained) await stdoutDone;
+    await stderrDone;
+    if (killTimer) clearTimeout(killTimer);
+    if (timeout) clearTimeout(timeout);
+    closeStdin();
+    const exitCode = proc.exitCode;
+    const signal = proc.signalCode === null || proc.signalCode === undefined ? null : String(proc.signalCode);
+    const tail = stderr.value;
+    if (!emitted.completed) {
+      const excerpt = tail.trim() ? sanitizeForUser(tail.trim().split("\n").slice(-8).join("\n"), 600) : "";
+      const error = stopReason
+        ? stopReason === "timeout"
+          ? `${def.displayName} took too long and was stopped.`
+          : stopReason
+        : `${parser.missingCompletion(exitCode)}${excerpt ? `\n${excerpt}` : ""}`;
+      emit({ type: "completed", engine: def.id, ok: false, answer: "", error });
+    }
+    logger().info({ engine: def.id, pid, exit_code: exitCode, signal, stop_reason: stopReason }, "engine.exited");
+    return { exitCode, signal, completed: finalEvent as CompletedEvent, stderrTail: tail };
+  })();
+
+  return { pid, done, cancel };
+}
