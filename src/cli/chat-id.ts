@@ -1,0 +1,128 @@
+// `untether chat-id`: waits for the next message to the bot and prints its chat id, chat type and
+// the sender's user id — what `chat_id` and `allowed_user_ids` need.
+import { ConfigError } from "../config/errors.ts";
+import { readConfigDocument } from "../config/load.ts";
+import { DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
+import { registerSecretValue } from "../log/secret.ts";
+import { TelegramApiError } from "../telegram/api.ts";
+import { EXIT, type CliContext } from "./context.ts";
+
+export const CHAT_ID_USAGE = `usage: untether [--config PATH] chat-id [--token TOKEN] [--timeout SECONDS]
+
+Waits for the next message sent to the bot (in a private chat, a group or a topic) and prints
+its chat id, chat type and the sender's user id, then exits. Stop the running bot first: two
+programs cannot poll the same token.
+
+options:
+  --token TOKEN      bot token to use instead of transports.telegram.bot_token
+  --timeout SECONDS  give up after this long (default 300)
+`;
+
+interface Args {
+  token?: string;
+  timeoutSec: number;
+}
+
+function parseArgs(args: string[]): Args | string {
+  const out: Args = { timeoutSec: 300 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "--token") {
+      const v = args[++i];
+      if (!v) return "--token needs a value";
+      out.token = v;
+    } else if (a === "--timeout") {
+      const v = Number(args[++i]);
+      if (!Number.isInteger(v) || v < 1 || v > 86_400) return "--timeout needs a whole number of seconds (1 to 86400)";
+      out.timeoutSec = v;
+    } else {
+      return `unknown argument: ${a}`;
+    }
+  }
+  return out;
+}
+
+function tableOf(doc: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = doc[key];
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+export async function chatIdCommand(args: string[], ctx: CliContext): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    ctx.out.write(CHAT_ID_USAGE);
+    return EXIT.ok;
+  }
+  const parsed = parseArgs(args);
+  if (typeof parsed === "string") {
+    ctx.err.write(`error: ${parsed}\n${CHAT_ID_USAGE}`);
+    return EXIT.usage;
+  }
+  let token = parsed.token;
+  let base = DEFAULT_TELEGRAM_API_BASE_URL;
+  try {
+    // Only the token and API URL are needed: the rest of the config may still be incomplete.
+    const tg = tableOf(tableOf(readConfigDocument(ctx.configPath, ctx.env), "transports"), "telegram");
+    token ??= typeof tg.bot_token === "string" ? tg.bot_token.trim() : undefined;
+    if (typeof tg.api_base_url === "string") base = tg.api_base_url;
+  } catch (e) {
+    if (!(e instanceof ConfigError) || token === undefined) {
+      ctx.err.write(`error: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+  }
+  if (!token) {
+    ctx.err.write("error: no bot token: set transports.telegram.bot_token (untether config set transports.telegram.bot_token <token>) or pass --token\n");
+    return EXIT.usage;
+  }
+  registerSecretValue(token);
+  const { createTelegramClient } = await import("../telegram/client.ts");
+  const { call } = createTelegramClient(token, base);
+  let offset: number | undefined;
+  try {
+    const me = (await call("getMe", {})) as { username?: string };
+    // Start after whatever is already waiting: we want the NEXT message.
+    const pending = (await call("getUpdates", { offset: -1, timeout: 0 })) as Array<{ update_id: number }>;
+    offset = pending.length ? (pending.at(-1) as { update_id: number }).update_id + 1 : undefined;
+    ctx.out.write(`Send a message to @${me.username ?? "your bot"} now (in the chat you want to use)…\n`);
+  } catch (e) {
+    ctx.err.write(`error: ${describe(e)}\n`);
+    return EXIT.failure;
+  }
+  const deadline = Date.now() + parsed.timeoutSec * 1000;
+  while (Date.now() < deadline) {
+    const wait = Math.max(1, Math.min(30, Math.ceil((deadline - Date.now()) / 1000)));
+    let updates: Array<Record<string, unknown> & { update_id: number }>;
+    try {
+      updates = (await call("getUpdates", { ...(offset === undefined ? {} : { offset }), timeout: wait, allowed_updates: ["message"] })) as typeof updates;
+    } catch (e) {
+      ctx.err.write(`error: ${describe(e)}\n`);
+      return EXIT.failure;
+    }
+    for (const u of updates) {
+      offset = u.update_id + 1;
+      const m = u.message as { chat?: { id: number; type: string; title?: string }; from?: { id: number; username?: string }; message_thread_id?: number } | undefined;
+      if (!m?.chat) continue;
+      await call("getUpdates", { offset, timeout: 0 }).catch(() => undefined); // acknowledge it
+      const title = m.chat.title ? ` "${m.chat.title}"` : "";
+      ctx.out.write(`chat_id = ${m.chat.id}  (${m.chat.type}${title})\n`);
+      if (m.message_thread_id !== undefined) ctx.out.write(`topic (message_thread_id) = ${m.message_thread_id}\n`);
+      if (m.from) ctx.out.write(`user_id = ${m.from.id}${m.from.username ? `  (@${m.from.username})` : ""}\n`);
+      ctx.out.write(
+        `\nNext:\n  untether config set transports.telegram.chat_id ${m.chat.id}\n` +
+          (m.from ? `  untether config set transports.telegram.allowed_user_ids "[${m.from.id}]"\n` : ""),
+      );
+      return EXIT.ok;
+    }
+  }
+  ctx.err.write(`error: no message arrived within ${parsed.timeoutSec} s\n`);
+  return EXIT.failure;
+}
+
+function describe(e: unknown): string {
+  if (e instanceof TelegramApiError) {
+    if (e.errorCode === 401 || e.errorCode === 404) return "Telegram rejected the bot token; check transports.telegram.bot_token";
+    if (e.errorCode === 409) return "another program is polling this bot (is untether running?); stop it first";
+    return `Telegram answered ${e.errorCode}: ${e.description}`;
+  }
+  return "cannot reach the Telegram Bot API; check the network and transports.telegram.api_base_url";
+}

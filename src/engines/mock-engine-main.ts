@@ -1,0 +1,119 @@
+// The built-in mock agent: a real child process (this program re-executed with `__mock-engine`) that
+// prints a deterministic JSONL run, so tests and the demo exercise the whole pipeline — env -i, the
+// process group, cancel, JSONL parsing — without any AI CLI installed.
+//
+// Prompts with special behaviour: `mock:fail`, `mock:slow`, `mock:hang` (ignores SIGTERM),
+// `mock:garbage`, `mock:long <chars>`, `mock:flood <events>`, `mock:ask <command>` (asks permission
+// over a Claude-like stdin control channel), `mock:env` (answers with its environment's names),
+// `mock:outbox <name>` (writes a file into .untether-outbox/).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+interface MockArgs {
+  session?: string;
+  delayMs: number;
+  prompt: string;
+}
+
+function parseArgs(args: string[]): MockArgs {
+  const out: MockArgs = { delayMs: 0, prompt: "" };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--session") out.session = args[++i];
+    else if (a === "--delay-ms") out.delayMs = Number(args[++i] ?? "0") || 0;
+    else if (a === "--") {
+      out.prompt = args.slice(i + 1).join(" ");
+      break;
+    }
+  }
+  return out;
+}
+
+async function readStdinLine(): Promise<string> {
+  const dec = new TextDecoder();
+  let buf = "";
+  for await (const chunk of Bun.stdin.stream()) {
+    buf += dec.decode(chunk, { stream: true });
+    const i = buf.indexOf("\n");
+    if (i >= 0) return buf.slice(0, i);
+  }
+  return buf;
+}
+
+export async function runMockEngine(args: string[], out: (line: string) => void): Promise<number> {
+  const a = parseArgs(args);
+  const emit = (o: Record<string, unknown>) => out(`${JSON.stringify(o)}\n`);
+  const pause = () => (a.delayMs > 0 ? Bun.sleep(a.delayMs) : Promise.resolve());
+  const session = a.session ?? `mock-${crypto.randomUUID().slice(0, 8)}`;
+  const [keyword = "", ...rest] = a.prompt.trim().split(/\s+/);
+  const arg = rest.join(" ");
+
+  if (keyword === "mock:fail") {
+    process.stderr.write("Error: cannot open /home/someone/secret-project/config.yml:12 (permission denied)\n");
+    return 1;
+  }
+  if (keyword === "mock:hang") {
+    process.on("SIGTERM", () => {});
+    emit({ type: "session", id: session });
+    await Bun.sleep(3_600_000);
+    return 0;
+  }
+  emit({ type: "session", id: session, resumed: a.session !== undefined });
+  await pause();
+  if (keyword === "mock:garbage") {
+    out("this is not json\n{broken json\n\u0000\u0001 binary noise\n");
+  }
+  emit({ type: "note", id: "plan", text: "Reading the task" });
+  await pause();
+  emit({ type: "command", id: "cmd1", phase: "started", command: "ls -la" });
+  await pause();
+  emit({ type: "command", id: "cmd1", phase: "completed", command: "ls -la", exit_code: 0 });
+  await pause();
+  if (keyword === "mock:slow") await Bun.sleep(600_000);
+  if (keyword === "mock:flood") {
+    const n = Math.min(Number(arg) || 1000, 1_000_000);
+    for (let i = 0; i < n; i++) emit({ type: "note", id: `flood${i}`, text: `step ${i + 1} of ${n}` });
+  }
+  if (keyword === "mock:ask") {
+    const command = arg || "rm -rf build";
+    emit({ type: "control_request", request_id: "ask1", request: { subtype: "can_use_tool", tool_name: "Bash", input: { command } } });
+    const line = await readStdinLine();
+    let allowed = false;
+    try {
+      const msg = JSON.parse(line) as { response?: { response?: { behavior?: string } } };
+      allowed = msg.response?.response?.behavior === "allow";
+    } catch {
+      allowed = false;
+    }
+    emit({ type: "final", session, answer: allowed ? `Permission granted: I ran \`${command}\`.` : `Permission denied: I did not run \`${command}\`.` });
+    return 0;
+  }
+  if (keyword === "mock:outbox") {
+    const name = arg || "report.txt";
+    const dir = join(process.cwd(), ".untether-outbox");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, name), `report written by the mock agent for ${name}\n`);
+    emit({ type: "file", id: "f-outbox", path: `.untether-outbox/${name}` });
+  }
+  emit({ type: "file", id: "f1", path: "notes.md" });
+  await pause();
+  let answer: string;
+  if (keyword === "mock:long") {
+    const n = Math.min(Number(arg) || 10_000, 200_000);
+    const para = "This is a long answer from the mock agent, written to test how answers are split. ";
+    const blocks: string[] = [];
+    let size = 0;
+    for (let i = 0; size < n; i++) {
+      const block = i % 5 === 4 ? `\`\`\`ts\nconst line${i} = ${i}; // code inside a fence\n${"const x = 1;\n".repeat(8)}\`\`\`` : para.repeat(3);
+      blocks.push(block);
+      size += block.length + 2;
+    }
+    answer = blocks.join("\n\n");
+  } else if (keyword === "mock:env") {
+    answer = `ENV: ${Object.keys(process.env).sort().join(" ")}`;
+  } else {
+    answer = [`You said: ${a.prompt}`, "", a.session ? `(continuing session \`${a.session}\`)` : "(a new session)", "", "```sh", "echo done", "```"].join("\n");
+  }
+  emit({ type: "final", session, answer });
+  return 0;
+}

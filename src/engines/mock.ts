@@ -1,0 +1,97 @@
+// The `mock` engine definition: runs the mock agent (src/engines/mock-engine-main.ts) as a real
+// child process — this very program, compiled or from source — and parses its JSONL.
+import type { ResumeToken } from "./events.ts";
+import type { EngineDefinition, EngineParser, PermissionDecision, PermissionRequest, StdinSession } from "./types.ts";
+
+/** argv prefix that re-executes this program: the binary itself, or bun + src/main.ts from source. */
+export function selfCommand(): string[] {
+  const here = import.meta.path;
+  if (here.startsWith("/$bunfs/") || here.startsWith("B:\\~BUN")) return [process.execPath];
+  return [process.execPath, new URL("../main.ts", import.meta.url).pathname];
+}
+
+const RESUME_RE = /`?mock\s+--session\s+([A-Za-z0-9_-]+)`?/g;
+
+function str(v: unknown): string {
+  return typeof v === "string" ? v : "";
+}
+
+function createMockParser(): EngineParser {
+  let session = "";
+  return {
+    parse(msg) {
+      switch (msg.type) {
+        case "session":
+          session = str(msg.id);
+          return [{ type: "started", engine: "mock", resume: { engine: "mock", value: session }, meta: { model: "mock-1" } }];
+        case "note":
+          return [{ type: "action", engine: "mock", phase: "completed", ok: true, action: { id: str(msg.id), kind: "note", title: str(msg.text), detail: {} } }];
+        case "command": {
+          const completed = msg.phase === "completed";
+          const exit = typeof msg.exit_code === "number" ? msg.exit_code : undefined;
+          return [{
+            type: "action",
+            engine: "mock",
+            phase: completed ? "completed" : "started",
+            ok: completed ? exit === 0 : undefined,
+            action: { id: str(msg.id), kind: "command", title: str(msg.command), detail: exit === undefined ? {} : { exit_code: exit } },
+          }];
+        }
+        case "file":
+          return [{
+            type: "action",
+            engine: "mock",
+            phase: "completed",
+            ok: true,
+            action: { id: str(msg.id), kind: "file_change", title: str(msg.path), detail: { changes: [{ path: str(msg.path), kind: "update" }] } },
+          }];
+        case "final":
+          return [{ type: "completed", engine: "mock", ok: true, answer: str(msg.answer), resume: { engine: "mock", value: str(msg.session) || session } }];
+        default:
+          return [];
+      }
+    },
+    missingCompletion(exitCode) {
+      return `the mock agent exited (code ${exitCode ?? "none"}) without a final answer`;
+    },
+  };
+}
+
+function createMockStdin(ask: (req: PermissionRequest) => Promise<PermissionDecision>): StdinSession {
+  return {
+    initialLines: [],
+    onMessage(msg, write) {
+      if (msg.type !== "control_request") return false;
+      const req = (msg.request ?? {}) as Record<string, unknown>;
+      const requestId = str(msg.request_id);
+      void ask({ requestId, toolName: str(req.tool_name), input: (req.input ?? {}) as Record<string, unknown> }).then((d) =>
+        write(JSON.stringify({ type: "control_response", response: { subtype: "success", request_id: requestId, response: d } })),
+      );
+      return true;
+    },
+  };
+}
+
+export function createMockEngine(opts: { delayMs?: number } = {}): EngineDefinition {
+  const [cli, ...prefix] = selfCommand() as [string, ...string[]];
+  return {
+    id: "mock",
+    cli,
+    displayName: "Mock agent",
+    supportsContinue: false,
+    buildArgs(job) {
+      const args = [...prefix, "__mock-engine"];
+      if (job.resume?.value && !job.resume.isContinue) args.push("--session", job.resume.value);
+      if (opts.delayMs) args.push("--delay-ms", String(opts.delayMs));
+      return [...args, "--", job.prompt];
+    },
+    createParser: () => createMockParser(),
+    createStdinSession: (_job, ask) => createMockStdin(ask),
+    formatResume: (t: ResumeToken) => `\`mock --session ${t.value}\``,
+    extractResume(text) {
+      let last: string | undefined;
+      for (const m of text.matchAll(RESUME_RE)) last = m[1];
+      return last ? { engine: "mock", value: last } : undefined;
+    },
+  };
+}
