@@ -1,6 +1,7 @@
 // What an engine may see of our environment: an allowlist of exact names and prefixes, extended by
 // `[security] env_extra_allow` / `env_extra_prefix_allow`. Applies to EVERY engine (the original
 // filtered only Claude and Pi), so a stray AWS_* or DATABASE_URL never reaches an agent or its tools.
+import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
 
 export const EXACT_ALLOW: ReadonlySet<string> = new Set([
@@ -40,6 +41,23 @@ export interface EnvExtras {
 }
 
 export const NO_EXTRAS: EnvExtras = { exact: [], prefix: [] };
+
+function checkNames(key: string, names: readonly string[]): string[] {
+  for (const n of names) {
+    if (!ENV_NAME_RE.test(n)) {
+      throw new UntetherError(
+        "config.invalid_env_name",
+        `security.${key}: ${JSON.stringify(n)} is not a variable name (A-Z, 0-9 and _, not starting with a digit)`,
+      );
+    }
+  }
+  return [...new Set(names)].sort();
+}
+
+/** Validates `[security] env_extra_allow` / `env_extra_prefix_allow`; sorted, deduplicated. */
+export function parseEnvExtras(envExtraAllow: readonly string[], envExtraPrefixAllow: readonly string[]): EnvExtras {
+  return { exact: checkNames("env_extra_allow", envExtraAllow), prefix: checkNames("env_extra_prefix_allow", envExtraPrefixAllow) };
+}
 
 export function isAllowed(name: string, extras: EnvExtras = NO_EXTRAS): boolean {
   if (ALWAYS_DENY.has(name)) return false;
