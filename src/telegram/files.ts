@@ -1,0 +1,377 @@
+// `/file put`, `/file get` and auto-put of documents sent to the bot. Every path goes through
+// security/path-guard (syntax, deny globs, an open that cannot escape the root); this module decides
+// who may transfer, enforces Telegram's size limits on declared and actual bytes, and words replies.
+import type { ChatRef, Transport } from "../core/transport.ts";
+import type { FilesConfig } from "../config/schema.ts";
+import { UntetherError } from "../errors.ts";
+import { logger } from "../log/logger.ts";
+import {
+  DEFAULT_DENY_GLOBS,
+  denyReason,
+  normalizeRelativePath,
+  PathGuardError,
+  statInsideRoot,
+  writeFileAtomicInsideRoot,
+} from "../security/path-guard.ts";
+import type { FileHandler } from "./controller.ts";
+import { escapeHtml } from "./html.ts";
+import type { IncomingMessage } from "./incoming.ts";
+import { readFileCapped, TooLargeError, ZipLimitError, zipDirectoryInsideRoot } from "./zip.ts";
+
+/** What we need from the Bot API; the integrator implements it over the real client. */
+export interface FileApi {
+  getFile(fileId: string): Promise<{ file_path?: string; file_size?: number }>;
+  /**
+   * Downloads `/file/bot<token>/<filePath>`, streaming and stopping after `maxBytes + 1` bytes
+   * (throw TooLargeError or return what was read; the length is checked again here either way).
+   */
+  download(filePath: string, maxBytes: number): Promise<Uint8Array>;
+  /** "creator" | "administrator" | "member" | "restricted" | "left" | "kicked". */
+  getChatMemberStatus(chatId: number, userId: number): Promise<string>;
+}
+
+export interface FileHandlerDeps {
+  config: () => FilesConfig;
+  transport: Transport;
+  api: FileApi;
+  /** The bot's allowlist (`transports.telegram.allowed_user_ids`). */
+  allowedUserIds: () => ReadonlySet<number>;
+  /** `allow_any_user = true`: every sender counts as allowed. */
+  allowAnyUser?: () => boolean;
+  /** False for a self-hosted Bot API server, which lifts Telegram's 20/50 MiB limits to 2000 MiB. */
+  apiBaseIsTelegram: () => boolean;
+}
+
+export const MIB = 1024 * 1024;
+
+export interface TransferLimits {
+  /** Documents downloaded from Telegram (user → server). */
+  fromTelegram: number;
+  /** Documents uploaded to Telegram (server → user). */
+  toTelegram: number;
+}
+
+export function transferLimits(apiBaseIsTelegram: boolean): TransferLimits {
+  return apiBaseIsTelegram ? { fromTelegram: 20 * MIB, toTelegram: 50 * MIB } : { fromTelegram: 2000 * MIB, toTelegram: 2000 * MIB };
+}
+
+/** `0 b`, `512 b`, `1.5 kb`, `20 kb`, `3.2 mb`: one decimal below 10. */
+export function formatSize(bytes: number): string {
+  const units = ["b", "kb", "mb", "gb"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0) return `${bytes} b`;
+  const shown = value < 10 ? (Math.floor(value * 10) / 10).toFixed(1).replace(/\.0$/, "") : String(Math.floor(value));
+  return `${shown} ${units[unit]}`;
+}
+
+/** The rules in force: the config's list, plus the baseline of DESIGN.md, which cannot be dropped. */
+export function effectiveDenyGlobs(config: FilesConfig): string[] {
+  return [...new Set([...DEFAULT_DENY_GLOBS, ...config.deny_globs])];
+}
+
+/** Reads a response body up to `maxBytes`, cancelling the stream past it (helper for FileApi.download). */
+export async function readStreamCapped(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new TooLargeError(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** Shell-like split: quotes group words; unbalanced quotes fall back to a whitespace split. */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) out.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (quote) return text.split(/\s+/).filter(Boolean);
+  if (inWord) out.push(cur);
+  return out;
+}
+
+const USAGE = "usage: <code>/file put &lt;path&gt;</code> (as the caption of a document) or <code>/file get &lt;path&gt;</code>";
+const USAGE_PUT = "usage: send a document with the caption <code>/file put &lt;path&gt;</code> (add <code>--force</code> to replace an existing file)";
+const USAGE_GET = "usage: <code>/file get &lt;path&gt;</code>";
+const DISABLED = "file transfer is disabled; enable it with <code>[transports.telegram.files] enabled = true</code> in the config.";
+const MAX_SHOWN_PATH = 200;
+
+/** A path for a reply or caption: escaped, and shortened in the middle when very long. */
+function shown(path: string): string {
+  const chars = [...path];
+  const cut = chars.length > MAX_SHOWN_PATH ? `${chars.slice(0, 90).join("")}…${chars.slice(-90).join("")}` : path;
+  return `<code>${escapeHtml(cut)}</code>`;
+}
+
+function chatOf(m: IncomingMessage): ChatRef {
+  return m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId };
+}
+
+/** A refusal worded for the user; `code` for logs and tests. */
+class Refusal extends UntetherError {}
+
+const refuse = (code: string, html: string): Refusal => new Refusal(code, html);
+
+/** Turns a path-guard error into a reply; messages from path-guard are user-fit but may carry the path. */
+function guardRefusal(e: PathGuardError, direction: "upload" | "download"): Refusal {
+  switch (e.code) {
+    case "path.denied":
+      return refuse(e.code, `path denied by rule: <code>${escapeHtml(e.rule ?? "?")}</code>`);
+    case "path.escape":
+      return refuse(e.code, `${direction} path escapes the project root.`);
+    case "path.not_found":
+      return refuse(e.code, "file does not exist.");
+    case "path.symlink":
+      return refuse(e.code, `${direction === "upload" ? "upload target" : "path"} is a symlink; symlinks are not followed.`);
+    case "path.is_directory":
+      return refuse(e.code, "upload target is a directory.");
+    case "path.not_file":
+      return refuse(e.code, "not a regular file.");
+    case "path.root":
+      return refuse(e.code, "the project folder does not exist.");
+    default:
+      return refuse(e.code, `invalid ${direction} path: ${escapeHtml(e.message)}`);
+  }
+}
+
+/** The user-provided name of a document as one safe path component, or undefined. */
+function documentName(m: IncomingMessage, telegramPath: string | undefined): string | undefined {
+  for (const candidate of [m.document?.file_name, telegramPath]) {
+    const base = candidate?.split(/[/\\]/).pop()?.trim();
+    if (!base) continue;
+    try {
+      if (normalizeRelativePath(base) === base) return base;
+    } catch {
+      // not usable as a name; try the next candidate
+    }
+  }
+  return undefined;
+}
+
+export function createFileHandler(deps: FileHandlerDeps): FileHandler {
+  const limits = (): TransferLimits => transferLimits(deps.apiBaseIsTelegram());
+  const reply = async (m: IncomingMessage, html: string): Promise<void> => {
+    await deps.transport.send(chatOf(m), html, { replyTo: m.messageId });
+  };
+
+  /** Undefined when the sender may transfer files here, else the refusal. */
+  async function permission(m: IncomingMessage, cfg: FilesConfig): Promise<Refusal | undefined> {
+    const user = m.userId;
+    if (user === undefined) return refuse("files.no_sender", "cannot verify who sent this; file transfer refused.");
+    if (cfg.allowed_user_ids.length > 0) {
+      return cfg.allowed_user_ids.includes(user)
+        ? undefined
+        : refuse("files.user_not_allowed", "file transfer is not allowed for this user (not in <code>files.allowed_user_ids</code>).");
+    }
+    if (deps.allowAnyUser?.() !== true && !deps.allowedUserIds().has(user)) {
+      return refuse("files.user_not_allowed", "file transfer is not allowed for this user.");
+    }
+    if (m.chatType === "private") return undefined;
+    if (m.chatType !== "group" && m.chatType !== "supergroup") return refuse("files.chat_type", "file transfer is not available in this chat.");
+    let status: string;
+    try {
+      status = await deps.api.getChatMemberStatus(m.chatId, user);
+    } catch (e) {
+      logger().warn({ chat_id: m.chatId, error: (e as Error).message }, "files.permission_lookup_failed");
+      return refuse("files.permission_lookup", "could not verify file transfer permissions; try again later.");
+    }
+    return status === "creator" || status === "administrator"
+      ? undefined
+      : refuse("files.not_admin", "file transfer in groups is restricted to group admins.");
+  }
+
+  async function put(m: IncomingMessage, cwd: string, cfg: FilesConfig, pathArg: string | undefined, force: boolean): Promise<{ relPath: string; bytes: number }> {
+    const doc = m.document;
+    if (!doc) throw refuse("files.usage", USAGE_PUT);
+    const globs = effectiveDenyGlobs(cfg);
+    const limit = limits().fromTelegram;
+    const tooLarge = (): Refusal => refuse("files.too_large", `file is too large to upload (limit ${formatSize(limit)}).`);
+    if (doc.file_size !== undefined && doc.file_size > limit) throw tooLarge();
+    // Check the target before spending a download on it.
+    const wantsDir = pathArg === undefined || pathArg.endsWith("/");
+    const dirArg = pathArg === undefined ? cfg.uploads_dir : pathArg;
+    const checkTarget = (rel: string): string => {
+      const norm = normalizeRelativePath(rel);
+      const rule = denyReason(norm, globs);
+      if (rule !== undefined) throw new PathGuardError("path.denied", `path denied by rule: ${rule}`, { rule });
+      return norm;
+    };
+    const earlyName = wantsDir ? documentName(m, undefined) : undefined;
+    try {
+      if (wantsDir) {
+        const dir = checkTarget(dirArg);
+        const st = await statInsideRoot(cwd, dir, { denyGlobs: globs }).catch((e: unknown) => {
+          if (e instanceof PathGuardError && e.code === "path.not_found") return undefined;
+          throw e;
+        });
+        if (st !== undefined && st.kind !== "directory") throw refuse("files.target_is_file", "upload path is a file, not a directory.");
+        if (earlyName !== undefined) checkTarget(`${dir}/${earlyName}`);
+      } else {
+        checkTarget(dirArg);
+      }
+    } catch (e) {
+      if (e instanceof PathGuardError) throw guardRefusal(e, "upload");
+      throw e;
+    }
+
+    let info: { file_path?: string; file_size?: number };
+    try {
+      info = await deps.api.getFile(doc.file_id);
+    } catch (e) {
+      logger().warn({ chat_id: m.chatId, error: (e as Error).message }, "files.get_file_failed");
+      throw refuse("files.get_file", "could not fetch the file from Telegram (it may be over Telegram's download limit).");
+    }
+    if (info.file_size !== undefined && info.file_size > limit) throw tooLarge();
+    if (info.file_path === undefined || info.file_path === "") throw refuse("files.no_file_path", "Telegram did not return a download path for this file.");
+    let data: Uint8Array;
+    try {
+      data = await deps.api.download(info.file_path, limit);
+    } catch (e) {
+      if (e instanceof TooLargeError) throw tooLarge();
+      logger().warn({ chat_id: m.chatId, error: (e as Error).message }, "files.download_failed");
+      throw refuse("files.download", "could not download the file from Telegram.");
+    }
+    if (data.byteLength > limit) throw tooLarge();
+
+    const name = earlyName ?? documentName(m, info.file_path) ?? "upload.bin";
+    const target = wantsDir ? `${dirArg.replace(/\/+$/, "")}/${name}` : dirArg;
+    try {
+      const written = await writeFileAtomicInsideRoot(cwd, target, data, { denyGlobs: globs, force, mkdirs: true });
+      logger().info({ chat_id: m.chatId, user_id: m.userId, bytes: written.bytes }, "files.saved");
+      return { relPath: written.relPath, bytes: written.bytes };
+    } catch (e) {
+      if (e instanceof PathGuardError) throw guardRefusal(e, "upload");
+      throw e;
+    }
+  }
+
+  async function get(m: IncomingMessage, cwd: string, cfg: FilesConfig, pathArg: string): Promise<void> {
+    const globs = effectiveDenyGlobs(cfg);
+    const limit = limits().toTelegram;
+    const tooLarge = refuse("files.too_large", `file is too large to send (limit ${formatSize(limit)}).`);
+    let fileName: string;
+    let data: Uint8Array;
+    let caption: string;
+    try {
+      const st = await statInsideRoot(cwd, pathArg, { denyGlobs: globs });
+      const base = st.relPath.split("/").pop() ?? st.relPath;
+      if (st.kind === "other") throw refuse("files.not_file", "not a regular file.");
+      if (st.kind === "directory") {
+        const zipped = await zipDirectoryInsideRoot(cwd, st.relPath, { maxBytes: limit, denyGlobs: globs });
+        if (zipped.members.length === 0) throw refuse("files.empty_dir", "the directory has no files that may be sent.");
+        fileName = `${base}.zip`;
+        data = zipped.data;
+        const skipped = zipped.skipped.length > 0 ? `, ${zipped.skipped.length} skipped` : "";
+        caption = `${shown(`${st.relPath}/`)} (${zipped.members.length} files, ${formatSize(data.byteLength)}${skipped})`;
+      } else {
+        if (st.size > limit) throw tooLarge;
+        ({ data } = await readFileCapped(cwd, st.relPath, limit, globs));
+        if (data.byteLength === 0) throw refuse("files.empty", "the file is empty; Telegram cannot send empty files.");
+        fileName = base;
+        caption = `${shown(st.relPath)} (${formatSize(data.byteLength)})`;
+      }
+    } catch (e) {
+      if (e instanceof PathGuardError) throw guardRefusal(e, "download");
+      if (e instanceof TooLargeError) throw tooLarge;
+      if (e instanceof ZipLimitError) throw refuse(e.code, escapeHtml(e.message));
+      throw e;
+    }
+    try {
+      await deps.transport.sendDocument(chatOf(m), { fileName, data, caption }, { replyTo: m.messageId });
+    } catch (e) {
+      logger().warn({ chat_id: m.chatId, error: (e as Error).message }, "files.send_failed");
+      throw refuse("files.send", "failed to send the file.");
+    }
+    logger().info({ chat_id: m.chatId, user_id: m.userId, bytes: data.byteLength }, "files.sent");
+  }
+
+  /** Runs `fn`, turning a Refusal into a reply. */
+  async function guarded<T>(m: IncomingMessage, fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof Refusal)) throw e;
+      logger().debug({ chat_id: m.chatId, user_id: m.userId, code: e.code }, "files.refused");
+      await reply(m, e.message);
+      return undefined;
+    }
+  }
+
+  return {
+    async command(m, args, cwd) {
+      const cfg = deps.config();
+      if (!cfg.enabled) return reply(m, DISABLED);
+      const [sub, ...rest] = splitArgs(args);
+      if (sub !== "put" && sub !== "get") return reply(m, USAGE);
+      await guarded(m, async () => {
+        const denied = await permission(m, cfg);
+        if (denied) throw denied;
+        const flags = rest.filter((a) => a.startsWith("--"));
+        const paths = rest.filter((a) => !a.startsWith("--"));
+        if (sub === "get") {
+          if (flags.length > 0) throw refuse("files.unknown_flag", `unknown flag: <code>${escapeHtml(flags[0] ?? "")}</code>`);
+          if (paths.length !== 1) throw refuse("files.usage", USAGE_GET);
+          return get(m, cwd, cfg, paths[0] ?? "");
+        }
+        const unknown = flags.find((f) => f !== "--force");
+        if (unknown !== undefined) throw refuse("files.unknown_flag", `unknown flag: <code>${escapeHtml(unknown)}</code>`);
+        if (paths.length > 1 || !m.document) throw refuse("files.usage", USAGE_PUT);
+        const saved = await put(m, cwd, cfg, paths[0], flags.includes("--force"));
+        await reply(m, `saved ${shown(saved.relPath)} (${formatSize(saved.bytes)})`);
+      });
+    },
+
+    async document(m, cwd) {
+      const cfg = deps.config();
+      if (!cfg.enabled) return undefined;
+      if (!cfg.auto_put) {
+        await reply(m, "documents are not saved automatically here; send it with the caption <code>/file put &lt;path&gt;</code>.");
+        return undefined;
+      }
+      return guarded(m, async () => {
+        const denied = await permission(m, cfg);
+        if (denied) throw denied;
+        const saved = await put(m, cwd, cfg, undefined, false);
+        await reply(m, `saved ${shown(saved.relPath)} (${formatSize(saved.bytes)})`);
+        const caption = m.text.trim();
+        if (cfg.auto_put_mode === "prompt" && caption !== "") return { startRunWith: `${caption}\n\n[uploaded file: ${saved.relPath}]` };
+        return undefined;
+      });
+    },
+  };
+}
