@@ -6,7 +6,7 @@ import { isAbsolute } from "node:path";
 import { sanitizeForUser } from "../log/redact.ts";
 import { logger } from "../log/logger.ts";
 import { filterEnv, isAllowed, logUserExtensionsOnce, type EnvExtras } from "../security/env-policy.ts";
-import type { CompletedEvent, EngineEvent } from "./events.ts";
+import type { CompletedEvent, EngineEvent, ResumeToken } from "./events.ts";
 import { decodeJsonLine, readLines } from "./jsonl.ts";
 import type { EngineDefinition, EngineJob, PermissionDecision, PermissionRequest } from "./types.ts";
 
@@ -23,6 +23,10 @@ export interface RunEngineOptions {
   timeoutMs?: number;
   /** After the leader exits, how long a forked child may keep stdout open before the group is killed. */
   drainMs?: number;
+  /** Aborting it cancels the run (reason "cancelled"). */
+  signal?: AbortSignal;
+  /** CLI lookup (tests inject one); default: absolute paths as-is, else PATH of the engine env. */
+  resolveCli?(cli: string, path: string | undefined): string | undefined;
 }
 
 export type StopReason = "cancelled" | "interrupted" | "timeout";
@@ -81,6 +85,8 @@ export function engineEnv(def: EngineDefinition, sourceEnv: Record<string, strin
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
+  // -0 is our own group and -1 is every process we may signal: never send either.
+  if (!Number.isInteger(pid) || pid <= 1) return;
   try {
     process.kill(-pid, signal);
   } catch {
@@ -111,11 +117,14 @@ function auditEnv(def: EngineDefinition, pid: number, extras: EnvExtras): void {
 export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOptions): RunHandle {
   const env = engineEnv(def, o.sourceEnv, o.extras);
   logUserExtensionsOnce(o.extras);
-  const cliPath = resolveCli(def.cli, env.PATH);
+  const cliPath = (o.resolveCli ?? resolveCli)(def.cli, env.PATH);
   const emitted = { started: false, completed: false };
   let finalEvent: CompletedEvent | undefined;
+  // Kept so a synthesised completion still lets the user resume the session.
+  let resume: ResumeToken | undefined;
   const emit = (e: EngineEvent) => {
     if (emitted.completed) return;
+    if (e.type === "started") resume = e.resume;
     if (e.type === "completed") {
       emitted.completed = true;
       finalEvent = e;
@@ -123,16 +132,15 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
     o.onEvent(e);
   };
 
-  if (!cliPath) {
-    const completed: CompletedEvent = {
-      type: "completed",
-      engine: def.id,
-      ok: false,
-      answer: "",
-      error: `${def.displayName} is not installed: \`${def.cli}\` was not found on PATH. Install it, or pick another engine with /agent set.`,
-    };
+  const failEarly = (error: string): RunHandle => {
+    const completed: CompletedEvent = { type: "completed", engine: def.id, ok: false, answer: "", error };
     emit(completed);
     return { pid: undefined, cancel() {}, done: Promise.resolve({ exitCode: null, signal: null, completed, stderrTail: "" }) };
+  };
+  if (!cliPath) {
+    return failEarly(
+      `${def.displayName} is not installed: \`${def.cli}\` was not found on PATH. Install it, or pick another engine with /agent set.`,
+    );
   }
 
   const envBin = Bun.which("env", { PATH: "/usr/bin:/bin" }) ?? "/usr/bin/env";
@@ -142,14 +150,21 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
   logger().info({ engine: def.id, argv: redactArgv(argv, job.prompt), cwd: job.cwd }, "engine.spawn");
   logger().debug({ engine: def.id, prompt: job.prompt.length > 100 ? `${job.prompt.slice(0, 100)}…` : job.prompt }, "engine.prompt");
 
-  const proc = Bun.spawn(argv, {
-    cwd: job.cwd,
-    env: {}, // never omitted: without it Bun passes its start-up environment
-    stdin: session || stdinText !== undefined ? "pipe" : "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    detached: true,
-  });
+  let proc: Bun.Subprocess<"pipe" | "ignore", "pipe", "pipe">;
+  try {
+    proc = Bun.spawn(argv, {
+      cwd: job.cwd,
+      env: {}, // never omitted: without it Bun passes its start-up environment
+      stdin: session || stdinText !== undefined ? "pipe" : "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      detached: true, // setsid(): the engine leads its own process group, so -pid reaches every descendant
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "error";
+    logger().warn({ engine: def.id, code, cwd: job.cwd }, "engine.spawn_failed");
+    return failEarly(`${def.displayName} could not be started (${code}). Check that the project directory exists.`);
+  }
   const pid = proc.pid;
   let stopReason: StopReason | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -175,13 +190,18 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
     closeStdin();
   }
 
+  let finished = false;
   const cancel = (reason: StopReason) => {
-    if (stopReason) return;
+    // Once reaped, the pid may belong to someone else: never signal it again.
+    if (stopReason || finished) return;
     stopReason = reason;
     killGroup(pid, "SIGTERM");
     killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), o.graceMs ?? 5000);
   };
   const timeout = o.timeoutMs ? setTimeout(() => cancel("timeout"), o.timeoutMs) : undefined;
+  const onAbort = () => cancel("cancelled");
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener("abort", onAbort, { once: true });
 
   const stderr = new TailBuffer(STDERR_LIMIT);
   const stderrDone = (async () => {
@@ -206,6 +226,8 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
         audited = true;
         auditEnv(def, pid, o.extras);
       }
+      // After a stop only the stop's own completion is reported.
+      if (stopReason) continue;
       if (session?.onMessage(msg, write)) continue;
       let events: EngineEvent[];
       try {
@@ -230,6 +252,8 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
     await stderrDone;
     if (killTimer) clearTimeout(killTimer);
     if (timeout) clearTimeout(timeout);
+    finished = true;
+    o.signal?.removeEventListener("abort", onAbort);
     closeStdin();
     const exitCode = proc.exitCode;
     const signal = proc.signalCode === null || proc.signalCode === undefined ? null : String(proc.signalCode);
@@ -241,7 +265,7 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
           ? `${def.displayName} took too long and was stopped.`
           : stopReason
         : `${parser.missingCompletion(exitCode)}${excerpt ? `\n${excerpt}` : ""}`;
-      emit({ type: "completed", engine: def.id, ok: false, answer: "", error });
+      emit({ type: "completed", engine: def.id, ok: false, answer: "", error, ...(resume ? { resume } : {}) });
     }
     logger().info({ engine: def.id, pid, exit_code: exitCode, signal, stop_reason: stopReason }, "engine.exited");
     return { exitCode, signal, completed: finalEvent as CompletedEvent, stderrTail: tail };
