@@ -1,0 +1,3 @@
+#!/bin/sh
+# Fake CLI whose --version never answers.
+sleep 300
