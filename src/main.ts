@@ -104,5 +104,8 @@ export async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   const code = await main(process.argv.slice(2));
-  process.exitCode = code;
+  // Exit explicitly: an abandoned long poll or a timer must not keep a finished command alive.
+  await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+  await new Promise<void>((resolve) => process.stderr.write("", () => resolve()));
+  process.exit(code);
 }

@@ -130,6 +130,14 @@ export class Emulator {
     return pressButton(this.store, input);
   }
 
+  /**
+   * Queues an update exactly as given (no validation): for updates a user cannot produce through
+   * the app, such as a message without a sender (an anonymous admin, a channel post).
+   */
+  injectRawUpdate(type: "message" | "callback_query", body: Record<string, unknown>): void {
+    this.store.updates.push(type, { [type]: body } as never);
+  }
+
   /** The bot's answerCallbackQuery for a pressed button (the toast), once it answered. */
   callbackAnswer(queryId: string): CallbackAnswer | undefined {
     const answer = this.store.callbacks.get(queryId)?.answer;

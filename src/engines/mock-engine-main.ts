@@ -71,8 +71,15 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
   await pause();
   if (keyword === "mock:slow") await Bun.sleep(600_000);
   if (keyword === "mock:flood") {
-    const n = Math.min(Number(arg) || 1000, 1_000_000);
-    for (let i = 0; i < n; i++) emit({ type: "note", id: `flood${i}`, text: `step ${i + 1} of ${n}` });
+    // "mock:flood <events> [<total ms>]": events spread evenly over the given time.
+    const [count, total] = arg.split(/\s+/);
+    const n = Math.min(Number(count) || 1000, 1_000_000);
+    const spanMs = Math.min(Number(total) || 0, 600_000);
+    const batches = Math.max(1, Math.ceil(n / 100));
+    for (let i = 0; i < n; i++) {
+      emit({ type: "note", id: `flood${i}`, text: `step ${i + 1} of ${n}` });
+      if (spanMs > 0 && i % 100 === 99) await Bun.sleep(spanMs / batches);
+    }
   }
   if (keyword === "mock:ask") {
     const command = arg || "rm -rf build";

@@ -78,7 +78,14 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   }
   const username = me.username ?? String(me.id);
   const db = StateDb.open(join(deps.stateDir, "untether.db"));
-  const transport = new OutboxTransport({ call, editIntervalMs: Math.round(config.progress.min_render_interval * 1000) });
+  // Final answers must not be lost to a bad minute of Telegram: six attempts over ~15 s for 5xx and
+  // network errors (429s always wait retry_after and retry).
+  const transport = new OutboxTransport({
+    call,
+    editIntervalMs: Math.round(config.progress.min_render_interval * 1000),
+    maxAttempts: 6,
+    backoffMs: 500,
+  });
   const policy = accessPolicyOf(config);
   const settings = () => ({
     maxActions: config.progress.max_actions,

@@ -35,8 +35,10 @@ export interface Harness {
   project: string;
   alice: number;
   mallory: number;
-  /** Alice's private chat with the bot (also the configured chat_id). */
+  /** Alice's private chat with the bot. */
   dm: number;
+  /** A group with Alice (admin) and Mallory (a member, not allowlisted): the configured chat_id. */
+  group: number;
   proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   output(): string;
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<void>;
@@ -77,8 +79,16 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const alice = emu.addUser({ firstName: "Alice" }).id;
   const mallory = emu.addUser({ firstName: "Mallory" }).id;
   const dm = emu.privateChat(alice).id;
+  const group = emu.addChat({
+    type: "supergroup",
+    title: "Team",
+    members: [
+      { userId: alice, status: "creator" },
+      { userId: mallory, status: "member" },
+    ],
+  }).id;
   const configPath = join(dir, "untether.toml");
-  writeConfig(configPath, emu, { ...opts, chatId: dm, allowed: [alice], project });
+  writeConfig(configPath, emu, { ...opts, chatId: group, allowed: [alice], project });
 
   let out = "";
   let proc!: Bun.Subprocess<"ignore", "pipe", "pipe">;
@@ -127,6 +137,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     alice,
     mallory,
     dm,
+    group,
     get proc() {
       return proc;
     },
