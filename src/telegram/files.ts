@@ -152,6 +152,9 @@ function guardRefusal(e: PathGuardError, direction: "upload" | "download"): Refu
   switch (e.code) {
     case "path.denied":
       return refuse(e.code, `path denied by rule: <code>${escapeHtml(e.rule ?? "?")}</code>`);
+    case "path.git":
+      // path-guard refuses any .git component before the globs; name it like the glob would.
+      return refuse(e.code, "path denied by rule: <code>.git/**</code>");
     case "path.escape":
       return refuse(e.code, `${direction} path escapes the project root.`);
     case "path.not_found":
