@@ -18,6 +18,11 @@ import { type CallbackAnswer, type ChatAction, type HistoryEntry, type NewChat, 
 import type { MemberStatus, TgBotUser, TgCallbackQuery, TgChat, TgMessage, TgUpdate, TgUser } from "./types.ts";
 import { addTopic, type PressInput, postUserMessage, pressButton, type UserMessageInput } from "./user-side.ts";
 
+export interface StaticPage {
+  body: string;
+  contentType: string;
+}
+
 export interface EmulatorOptions {
   /** Bot token "<bot id>:<secret>"; generated when absent. */
   token?: string;
@@ -31,6 +36,8 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Telegram's group privacy mode: the bot sees only commands, replies to it and mentions (default false). */
   privacyMode?: boolean;
+  /** Static files served on GET at these paths (the demo's chat page), e.g. { "/": {…} }. */
+  pages?: Record<string, StaticPage>;
 }
 
 export const DEFAULT_WAIT_MS = 5000;
@@ -253,6 +260,6 @@ export class Emulator {
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const emu = new Emulator(opts);
-  emu.attach(listen(emu, opts.port ?? 0));
+  emu.attach(listen(emu, opts.port ?? 0, opts.pages ?? {}));
   return emu;
 }

@@ -5,6 +5,7 @@ import { logger } from "../log/logger.ts";
 import { ApiError, notFound, unauthorized } from "./api-error.ts";
 import { findMethod } from "./bot-methods.ts";
 import { handleControl } from "./control.ts";
+import type { StaticPage } from "./emulator.ts";
 import type { Emulator } from "./emulator.ts";
 import type { FaultDecision } from "./faults.ts";
 import { Params } from "./params.ts";
@@ -130,7 +131,7 @@ function fileDownload(emu: Emulator, token: string, path: string): Response {
 const BOT_ROUTE = /^\/bot([^/]+)\/([^/]*)$/;
 const FILE_ROUTE = /^\/file\/bot([^/]+)\/(.+)$/;
 
-export function listen(emu: Emulator, port: number): Server<undefined> {
+export function listen(emu: Emulator, port: number, pages: Record<string, StaticPage> = {}): Server<undefined> {
   const server: Server<undefined> = Bun.serve({
     hostname: "127.0.0.1",
     port,
@@ -138,6 +139,18 @@ export function listen(emu: Emulator, port: number): Server<undefined> {
     fetch(req, srv) {
       const url = new URL(req.url);
       if (url.pathname.startsWith("/__emulator/")) return handleControl(emu, srv, req, url);
+      const page = req.method === "GET" ? pages[url.pathname] : undefined;
+      if (page) {
+        return new Response(page.body, {
+          headers: {
+            "content-type": page.contentType,
+            "cache-control": "no-store",
+            // The page talks only to this server; no inline scripts, no third parties.
+            "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+            "x-content-type-options": "nosniff",
+          },
+        });
+      }
       const bot = BOT_ROUTE.exec(url.pathname);
       if (bot) return botApi(emu, srv, req, decodeURIComponent(bot[1] ?? ""), bot[2] ?? "");
       const file = FILE_ROUTE.exec(url.pathname);
