@@ -1,0 +1,72 @@
+// Runs every doctor check in a fixed order. Checks that need the config are skipped (as warnings
+// saying why) when it does not load, so the report always has the same groups.
+import { dirname } from "node:path";
+import type { ConfigPathSource } from "../cli/context.ts";
+import { checkAccess } from "./access-checks.ts";
+import {
+  checkConfigDirPermissions,
+  checkConfigFilePermissions,
+  checkConfigLoads,
+  checkConfigLocation,
+  modeOf,
+} from "./config-checks.ts";
+import { defaultDetectEngine } from "./detect.ts";
+import { engineChecks } from "./engine-checks.ts";
+import { checkDenyGlobs, checkFileAccess } from "./files-checks.ts";
+import { securityChecks } from "./security-checks.ts";
+import { checkStateDir } from "./state-checks.ts";
+import { telegramChecks } from "./telegram-checks.ts";
+import { triggerChecks } from "./trigger-checks.ts";
+import { type CheckResult, type DoctorOptions, skip } from "./types.ts";
+import { voiceChecks } from "./voice-checks.ts";
+
+export type { CheckResult, CheckStatus, DoctorOptions } from "./types.ts";
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_CONFLICT_PROBE_SECONDS = 1;
+
+/** One skipped line per group that needs the config. */
+const NEEDS_CONFIG: ReadonlyArray<[string, string]> = [
+  ["access.allowlist", "access"],
+  ["telegram.token", "bot token"],
+  ["files.access", "file transfer"],
+  ["voice.transcription", "voice transcription"],
+  ["engines.config", "engines"],
+  ["security.env_extras", "engine environment"],
+  ["triggers.enabled", "triggers"],
+];
+
+export async function runChecks(
+  where: { configPath: string; configPathSource: ConfigPathSource },
+  opts: DoctorOptions,
+): Promise<CheckResult[]> {
+  const { configPath: path, configPathSource } = where;
+  const results: CheckResult[] = [checkConfigLocation(path, configPathSource, opts.env)];
+  const loaded = checkConfigLoads(path, opts.env);
+  results.push(loaded.result);
+  if (modeOf(path) !== undefined) results.push(checkConfigFilePermissions(path));
+  if (modeOf(dirname(path)) !== undefined) results.push(checkConfigDirPermissions(path));
+  results.push(checkStateDir(dirname(path)));
+
+  const config = loaded.config;
+  if (!config) {
+    for (const [id, label] of NEEDS_CONFIG) results.push(skip(id, label, "the config did not load"));
+    return results;
+  }
+  const tg = config.transports.telegram;
+  results.push(checkAccess(tg));
+  results.push(
+    ...(await telegramChecks(config, {
+      fetchImpl: opts.fetchImpl,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      conflictProbeSeconds: opts.conflictProbeSeconds ?? DEFAULT_CONFLICT_PROBE_SECONDS,
+    })),
+  );
+  results.push(checkFileAccess(tg.files), ...checkDenyGlobs(tg.files));
+  results.push(...(await voiceChecks(tg, opts.env, opts.resolver)));
+  const detect = opts.detectEngine ?? (await defaultDetectEngine());
+  results.push(...(await engineChecks(config, opts.env, detect)));
+  results.push(...securityChecks(config.security, opts.env));
+  results.push(...(await triggerChecks(config.triggers, opts.portFree)));
+  return results;
+}

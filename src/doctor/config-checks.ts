@@ -1,0 +1,85 @@
+// The config file: where it was found, whether it loads, and who else can read or replace it.
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
+import type { ConfigPathSource } from "../cli/context.ts";
+import { ConfigError } from "../config/errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { displayPath } from "../config/paths.ts";
+import { checkConfigPermissions } from "../config/permissions.ts";
+import type { Config } from "../config/schema.ts";
+import { type CheckResult, fail, ok, warn } from "./types.ts";
+
+type Env = Record<string, string | undefined>;
+
+const SOURCE_TEXT: Record<ConfigPathSource, string> = {
+  flag: "from --config",
+  env: "from $UNTETHER_CONFIG_PATH",
+  default: "default location",
+};
+
+/** Paths in fixes are shell-quoted so they can be pasted as they are. */
+export function shellQuote(p: string): string {
+  return /^[A-Za-z0-9_@%+=:,./~-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`;
+}
+
+export function checkConfigLocation(path: string, source: ConfigPathSource, env: Env): CheckResult {
+  return ok("config.location", "config file", `${displayPath(path, env)} (${SOURCE_TEXT[source]})`);
+}
+
+export type LoadOutcome = { config: Config; result: CheckResult } | { config?: undefined; result: CheckResult };
+
+/** Loads without the access policy, so an empty allowlist is reported by the access check instead. */
+export function checkConfigLoads(path: string, env: Env): LoadOutcome {
+  try {
+    const loaded = loadConfig(path, { accessPolicy: false, checkPermissions: false, env });
+    const moved = loaded.migrated.length;
+    const detail = moved > 0 ? `valid (${moved} legacy key(s) read from the old layout)` : "valid";
+    return { config: loaded.config, result: ok("config.load", "config loads", detail) };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const where = e.key !== undefined && !e.message.includes(e.key) ? `${e.key}: ` : "";
+    const fix =
+      e.code === "config.missing"
+        ? "untether config set transports.telegram.bot_token <token from @BotFather>"
+        : (e.key ?? `edit ${shellQuote(path)}`);
+    return { result: fail("config.load", "config loads", `${where}${e.message}`, fix) };
+  }
+}
+
+/** The file holds the bot token: group/other access of any kind is an error. */
+export function checkConfigFilePermissions(path: string): CheckResult {
+  const label = "config file permissions";
+  const problem = checkConfigPermissions(path);
+  if (problem) {
+    return fail("config.file_permissions", label, `mode ${problem.mode}: other users can access the bot token`, `chmod 600 ${shellQuote(path)}`);
+  }
+  const mode = modeOf(path);
+  return mode === undefined
+    ? warn("config.file_permissions", label, "cannot stat the file")
+    : ok("config.file_permissions", label, `mode ${mode}`);
+}
+
+/** Someone who can write the folder can replace the file, and with it the allowlist. */
+export function checkConfigDirPermissions(path: string): CheckResult {
+  const label = "config folder permissions";
+  const dir = dirname(path);
+  const mode = modeOf(dir);
+  if (mode === undefined) return warn("config.dir_permissions", label, `cannot stat ${dir}`);
+  if ((Number.parseInt(mode, 8) & 0o022) !== 0) {
+    return fail(
+      "config.dir_permissions",
+      label,
+      `mode ${mode}: other users can replace the config file in ${dir}`,
+      `chmod 700 ${shellQuote(dir)}`,
+    );
+  }
+  return ok("config.dir_permissions", label, `mode ${mode}`);
+}
+
+export function modeOf(path: string): string | undefined {
+  try {
+    return (statSync(path).mode & 0o777).toString(8).padStart(3, "0");
+  } catch {
+    return undefined;
+  }
+}
