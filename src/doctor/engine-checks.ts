@@ -35,8 +35,9 @@ function checkOne(id: BuiltinEngineId, info: EngineInfo, role: "default" | "refe
   const label = role === "default" ? `engine ${id} (default)` : `engine ${id}`;
   if (info.installed && info.error === undefined) return ok(checkId, label, describe(info));
   if (info.installed) {
-    const detail = `${describe(info)} but not runnable: ${info.error}`;
-    return role === "other" ? warn(checkId, label, detail, installCommand(id)) : fail(checkId, label, detail, installCommand(id));
+    // The version probe failed: the CLI may still work, so this is a warning with a way to see why.
+    const cli = ENGINE_INSTALL[id].cli;
+    return warn(checkId, label, `${describe(info)}, but the version check failed: ${info.error}`, `run \`${cli} --version\` to see why, or reinstall: ${installCommand(id)}`);
   }
   const missing = `\`${ENGINE_INSTALL[id].cli}\` not found on PATH`;
   if (role === "default") return fail(checkId, label, `${missing}; the default engine cannot run`, installCommand(id));
