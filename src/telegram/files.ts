@@ -328,7 +328,13 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
     try {
       return await fn();
     } catch (e) {
-      if (!(e instanceof Refusal)) throw e;
+      if (!(e instanceof Refusal)) {
+        // Unexpected (an unreadable folder, a full disk): log it, never show its raw text.
+        const code = e instanceof UntetherError ? e.code : "error";
+        logger().error({ chat_id: m.chatId, code, error: (e as Error).message }, "files.failed");
+        await reply(m, "file transfer failed; see the server log.");
+        return undefined;
+      }
       logger().debug({ chat_id: m.chatId, user_id: m.userId, code: e.code }, "files.refused");
       await reply(m, e.message);
       return undefined;

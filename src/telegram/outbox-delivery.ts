@@ -44,10 +44,15 @@ async function listOutbox(root: string, outboxRel: string, globs: readonly strin
     return undefined;
   }
   const entries: { name: string; kind: Kind }[] = [];
-  for await (const d of await opendir(real)) {
-    if (d.name === SKIPPED_DIR) continue;
-    const kind: Kind = d.isSymbolicLink() ? "symlink" : d.isDirectory() ? "dir" : d.isFile() ? "file" : "other";
-    entries.push({ name: d.name, kind });
+  try {
+    for await (const d of await opendir(real)) {
+      if (d.name === SKIPPED_DIR) continue;
+      const kind: Kind = d.isSymbolicLink() ? "symlink" : d.isDirectory() ? "dir" : d.isFile() ? "file" : "other";
+      entries.push({ name: d.name, kind });
+    }
+  } catch (e) {
+    logger().warn({ errno: errnoOf(e) }, "files.outbox_unreadable");
+    return undefined;
   }
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -360,3 +360,23 @@ describe("helpers", () => {
     expect((await readStreamCapped(ok as ReadableStream<Uint8Array>, 2500)).byteLength).toBe(2500);
   });
 });
+
+describe("unexpected failures", () => {
+  test("an unreadable folder gives a generic reply, not the raw error", async () => {
+    h = harness();
+    h.project.write("locked/inner/a.txt", "a");
+    const { chmodSync } = await import("node:fs");
+    chmodSync(h.project.path("locked/inner"), 0o000);
+    try {
+      await get("locked");
+      if (process.getuid?.() === 0) {
+        // Root ignores permission bits: the zip is sent.
+        expect(h.transport.docs.length).toBe(1);
+      } else {
+        expect(h.transport.lastText).toBe("file transfer failed; see the server log.");
+      }
+    } finally {
+      chmodSync(h.project.path("locked/inner"), 0o755);
+    }
+  });
+});
