@@ -106,7 +106,8 @@ export async function deliverOutbox(
         const zipped = await zipDirectoryInsideRoot(runRoot, rel, { maxBytes: limit, denyGlobs: globs });
         if (zipped.members.length === 0) { skip(name, "empty directory"); continue; }
         doc = { fileName: `${name}.zip`, data: zipped.data, caption: `📎 <code>${escapeHtml(name)}.zip</code> (${formatSize(zipped.data.byteLength)})` };
-        identity = await lstat(`${(await statInsideRoot(runRoot, rel, { denyGlobs: globs })).realPath}`);
+        const dir = await statInsideRoot(runRoot, rel, { denyGlobs: globs });
+        identity = await lstat(dir.realPath);
       } else {
         const opened = await openInsideRoot(runRoot, rel, "read", { denyGlobs: globs });
         try {
