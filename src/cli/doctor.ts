@@ -3,6 +3,7 @@
 import { runChecks } from "../doctor/checks.ts";
 import { renderHuman, renderJson } from "../doctor/render.ts";
 import type { DoctorOptions } from "../doctor/types.ts";
+import { createLogger, logger, parseLevel, setLogger } from "../log/logger.ts";
 import { redactSecrets } from "../log/redact.ts";
 import { VERSION } from "../version.ts";
 import { type CliContext, EXIT } from "./context.ts";
@@ -51,7 +52,17 @@ export async function doctorCommand(args: string[], ctx: CliContext, overrides: 
     return EXIT.usage;
   }
   const opts: DoctorOptions = { env: ctx.env, fetchImpl: globalThis.fetch, now: Date.now, ...overrides };
-  const checks = await runChecks({ configPath: ctx.configPath, configPathSource: ctx.configPathSource }, opts);
+  // Internal log lines (ssrf.blocked_ip, config.migrated…) repeat what the checks report; they go to
+  // stderr, errors only unless UNTETHER_LOG_LEVEL says otherwise, so stdout stays one clean report.
+  const previous = logger();
+  const level = ctx.env.UNTETHER_LOG_LEVEL ? parseLevel(ctx.env.UNTETHER_LOG_LEVEL) : "error";
+  setLogger(createLogger({ level, pretty: false, sink: ctx.err }));
+  let checks;
+  try {
+    checks = await runChecks({ configPath: ctx.configPath, configPathSource: ctx.configPathSource }, opts);
+  } finally {
+    setLogger(previous);
+  }
   const fancy = ctx.isTty && (ctx.env.NO_COLOR ?? "") === "";
   const text = json ? renderJson(checks, new Date(opts.now())) : renderHuman(checks, `untether doctor ${VERSION}`, { fancy });
   // Checks never quote secrets; redacting the whole report again costs nothing and catches a slip.

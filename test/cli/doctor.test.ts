@@ -230,6 +230,21 @@ describe("untether doctor", () => {
     expect(access?.fix).toContain("allow_any_user false");
   });
 
+  test("--json stdout stays pure JSON when internals log (blocked voice endpoint, legacy keys)", async () => {
+    const { writeConfig } = await import("../config/helpers.ts");
+    writeConfig(
+      w.configPath,
+      `bot_token = "${w.emu.token}"\nchat_id = ${w.userId}\n[transports.telegram]\napi_base_url = "${w.emu.apiBaseUrl}"\n` +
+        `allowed_user_ids = [${w.userId}]\nvoice_transcription = true\nvoice_transcription_api_key = "k-123456"\n` +
+        `voice_transcription_base_url = "http://10.1.2.3/v1"\n`,
+    );
+    const r = await doctor(["--json"]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out) as { checks: Array<{ id: string; status: string }> };
+    expect(doc.checks.find((c) => c.id === "voice.endpoint")?.status).toBe("error");
+    expect(doc.checks.find((c) => c.id === "config.load")?.status).toBe("ok");
+  });
+
   test("--json reports ok: false and exit 1 on an error", async () => {
     writeGreen(w, { chatId: 1 });
     const r = await doctor(["--json"]);
