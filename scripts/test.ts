@@ -12,7 +12,7 @@ if (build.exitCode !== 0) {
 }
 
 const extra = process.argv.slice(2);
-const run = Bun.spawnSync(["bun", "test", "--reporter=junit", `--reporter-outfile=${junitPath}`, ...extra], {
+const run = Bun.spawnSync(["bun", "test", "--timeout=60000", "--reporter=junit", `--reporter-outfile=${junitPath}`, ...extra], {
   stdout: "inherit",
   stderr: "inherit",
   env: process.env,
