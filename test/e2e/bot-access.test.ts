@@ -16,7 +16,7 @@ afterAll(async () => {
 /** Sends a message from Alice and waits for its answer: everything queued before it has been handled. */
 async function barrier(chatId: number, tag: string): Promise<void> {
   h.emu.sendUserMessage({ chatId, from: h.alice, text: `barrier ${tag}` });
-  await h.emu.waitForBotMessage(chatId, (m) => m.text.includes(`You said: barrier ${tag}`), 15_000);
+  await h.emu.waitForBotMessage(chatId, (m) => (m.text ?? "").includes(`You said: barrier ${tag}`), 15_000);
 }
 
 function callsMentioning(chatId: number, messageId: number) {
@@ -37,8 +37,8 @@ describe("access", () => {
     expect(callsMentioning(h.group, m.message_id)).toEqual([]);
     const after = h.emu.calls({ afterSeq: before }).map((c) => c.method);
     expect(after).not.toContain("getChatMember");
-    expect(h.emu.history(h.group).some((x) => x.text.includes("rm -rf"))).toBe(true); // only Mallory's own message
-    expect(h.emu.botMessages(h.group).some((x) => x.text.includes("rm -rf"))).toBe(false);
+    expect(h.emu.history(h.group).some((x) => (x.text ?? "").includes("rm -rf"))).toBe(true); // only Mallory's own message
+    expect(h.emu.botMessages(h.group).some((x) => (x.text ?? "").includes("rm -rf"))).toBe(false);
   });
 
   test("a stranger in a private chat gets nothing", async () => {
@@ -59,7 +59,7 @@ describe("access", () => {
       text: "anonymous: deploy now",
     });
     await barrier(h.group, "nosender");
-    expect(h.emu.botMessages(h.group).some((x) => x.text.includes("deploy now"))).toBe(false);
+    expect(h.emu.botMessages(h.group).some((x) => (x.text ?? "").includes("deploy now"))).toBe(false);
   });
 
   test("a stranger pressing Alice's cancel button gets a toast and the run goes on", async () => {
@@ -67,15 +67,15 @@ describe("access", () => {
     const progress = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Cancel"), 15_000);
     const press = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from: h.mallory, text: "✖ Cancel" });
     const toast = await h.emu.waitForCallbackAnswer(press.id);
-    expect(toast.text).toBe("Not authorised.");
+    expect((toast.text ?? "")).toBe("Not authorised.");
     await Bun.sleep(300);
     const still = h.emu.history(h.group).find((x) => x.message_id === progress.message_id);
     expect(still?.deleted).toBeFalsy();
-    expect(still?.text).not.toMatch(/cancelled/);
+    expect((still?.text ?? "")).not.toMatch(/cancelled/);
     // Alice can cancel it.
     const own = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from: h.alice, text: "✖ Cancel" });
     expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Cancelling…");
-    const final = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && /^cancelled/.test(x.text), 15_000);
-    expect(final.text).toContain("Cancelled");
+    const final = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && /^cancelled/.test((x.text ?? "")), 15_000);
+    expect((final.text ?? "")).toContain("Cancelled");
   });
 });

@@ -28,7 +28,7 @@ describe("robustness", () => {
     const before = h.emu.lastCallSeq();
     const t0 = Date.now();
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:flood 10000 3000" });
-    const final = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text), 30_000);
+    const final = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && /^done/.test((x.text ?? "")), 30_000);
     const seconds = (Date.now() - t0) / 1000;
     const progress = h.emu.history(h.dm).find((x) => x.reply_to_message_id === m.message_id && x.message_id !== final.message_id);
     expect(progress).toBeDefined();
@@ -42,10 +42,10 @@ describe("robustness", () => {
   test("a 10 000-character answer arrives as several messages within the limit, fences balanced, resume line on the last only", async () => {
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:long 10000" });
     await h.emu.waitFor(() => {
-      const parts = h.emu.botMessages(h.dm).filter((x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text));
-      return parts.length > 0 && parts.some((p) => /mock --session/.test(p.text));
+      const parts = h.emu.botMessages(h.dm).filter((x) => x.reply_to_message_id === m.message_id && /^done/.test((x.text ?? "")));
+      return parts.length > 0 && parts.some((p) => /mock --session/.test((p.text ?? "")));
     }, 20_000);
-    const parts = h.emu.botMessages(h.dm).filter((x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text));
+    const parts = h.emu.botMessages(h.dm).filter((x) => x.reply_to_message_id === m.message_id && /^done/.test((x.text ?? "")));
     expect(parts.length).toBeGreaterThan(2);
     for (const p of parts) {
       expect(telegramTextLength(p.html ?? "")).toBeLessThanOrEqual(4096);
@@ -53,10 +53,10 @@ describe("robustness", () => {
       const closes = (p.html ?? "").match(/<\/pre>/g)?.length ?? 0;
       expect(opens).toBe(closes);
     }
-    const withResume = parts.filter((p) => /mock --session/.test(p.text));
+    const withResume = parts.filter((p) => /mock --session/.test((p.text ?? "")));
     expect(withResume).toHaveLength(1);
     expect(withResume[0]).toBe(parts.at(-1)!);
-    expect(parts.at(-1)!.text).toContain(`continued (${parts.length}/${parts.length})`);
+    expect((parts.at(-1)!.text ?? "")).toContain(`continued (${parts.length}/${parts.length})`);
   });
 
   test("with 20 % of calls failing (429 and 5xx), 50 runs each deliver exactly one final answer and the bot stays up", async () => {
@@ -70,7 +70,7 @@ describe("robustness", () => {
         sent.push({ chat, id: h.emu.sendUserMessage({ chatId: chat, from: h.alice, text }).message_id, text });
       }
       await h.emu.waitFor(
-        () => sent.every((s) => h.emu.botMessages(s.chat).some((x) => x.text.includes(`You said: ${s.text}`))),
+        () => sent.every((s) => h.emu.botMessages(s.chat).some((x) => (x.text ?? "").includes(`You said: ${(s.text ?? "")}`))),
         120_000,
         "every final answer",
       );
@@ -78,7 +78,7 @@ describe("robustness", () => {
       h.emu.clearFaults();
     }
     for (const s of sent) {
-      const finals = h.emu.history(s.chat).filter((x) => !x.deleted && x.text.includes(`You said: ${s.text}`) && x.text.startsWith("done"));
+      const finals = h.emu.history(s.chat).filter((x) => !x.deleted && (x.text ?? "").includes(`You said: ${(s.text ?? "")}`) && (x.text ?? "").startsWith("done"));
       expect(finals).toHaveLength(1);
     }
     expect(h.proc.exitCode).toBeNull();
@@ -86,17 +86,17 @@ describe("robustness", () => {
 
   test("a restart never handles an update twice, and messages sent while down are not run", async () => {
     const first = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "before restart" });
-    await h.emu.waitForBotMessage(h.dm, (x) => x.text.includes("You said: before restart"), 15_000);
+    await h.emu.waitForBotMessage(h.dm, (x) => (x.text ?? "").includes("You said: before restart"), 15_000);
     expect(await h.stop()).toBe(0);
     const missed = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "sent while down" });
     await h.restart();
-    const notice = await h.emu.waitForBotMessage(h.dm, (x) => /offline/.test(x.text), 15_000);
-    expect(notice.text).toContain("1 message");
+    const notice = await h.emu.waitForBotMessage(h.dm, (x) => /offline/.test((x.text ?? "")), 15_000);
+    expect((notice.text ?? "")).toContain("1 message");
     h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "after restart" });
-    await h.emu.waitForBotMessage(h.dm, (x) => x.text.includes("You said: after restart"), 15_000);
+    await h.emu.waitForBotMessage(h.dm, (x) => (x.text ?? "").includes("You said: after restart"), 15_000);
     const all = h.emu.history(h.dm);
-    expect(all.filter((x) => x.text.includes("You said: before restart"))).toHaveLength(1);
-    expect(all.some((x) => x.text.includes("You said: sent while down"))).toBe(false);
+    expect(all.filter((x) => (x.text ?? "").includes("You said: before restart"))).toHaveLength(1);
+    expect(all.some((x) => (x.text ?? "").includes("You said: sent while down"))).toBe(false);
     expect(all.some((x) => x.reply_to_message_id === missed.message_id)).toBe(false);
     expect(first.message_id).toBeLessThan(missed.message_id);
   }, 60_000);

@@ -61,11 +61,11 @@ describe("six engines through the bot", () => {
       const want = expected(engine, fixture);
       expect(want.completed.ok).toBe(true);
       const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: `/${engine} FAKE_BASH please` });
-      const final = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && /^(done|error) ·/.test(x.text), 20_000);
-      expect(final.text.slice(0, 200)).toStartWith(`done · ${engine}`);
-      expect(final.text).toContain(want.completed.answer.trim().slice(0, 30));
+      const final = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && /^(done|error) ·/.test((x.text ?? "")), 20_000);
+      expect((final.text ?? "").slice(0, 200)).toStartWith(`done · ${engine}`);
+      expect((final.text ?? "")).toContain(want.completed.answer.trim().slice(0, 30));
       const resumeLine = registry.get(engine)!.formatResume(want.completed.resume!).replace(/`/g, "");
-      expect(final.text).toContain(resumeLine);
+      expect((final.text ?? "")).toContain(resumeLine);
       // The progress message showed the engine's command while it ran.
       const progress = h.emu.history(h.dm).find((x) => x.reply_to_message_id === m.message_id && x.message_id !== final.message_id);
       expect(progress).toBeDefined();
@@ -92,19 +92,19 @@ describe("claude approvals", () => {
       (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Approve"),
       20_000,
     );
-    expect(progress.text).toContain("Permission needed: Bash");
-    expect(progress.text).toContain("echo hello > out.txt");
+    expect((progress.text ?? "")).toContain("Permission needed: Bash");
+    expect((progress.text ?? "")).toContain("echo hello > out.txt");
     const press = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from, text: label });
     return { m, progress, toast: await h.emu.waitForCallbackAnswer(press.id) };
   }
 
   test("a stranger's press is refused; Approve sends the allow response and the tool runs", async () => {
     const { m, progress, toast } = await askAndPress("✅ Approve", h.mallory);
-    expect(toast.text).toBe("Not authorised.");
+    expect((toast.text ?? "")).toBe("Not authorised.");
     const own = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from: h.alice, text: "✅ Approve" });
     expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Approved.");
-    const final = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text), 20_000);
-    expect(final.text).toContain("Tool finished");
+    const final = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && /^done/.test((x.text ?? "")), 20_000);
+    expect((final.text ?? "")).toContain("Tool finished");
     const responses = stdinSeen();
     expect(responses).toContain('"behavior":"allow"');
     expect(responses).toContain('"updatedInput":{"command":"echo hello > out.txt"');
@@ -112,9 +112,9 @@ describe("claude approvals", () => {
 
   test("Deny sends the deny response and the agent reports it", async () => {
     const { m, toast } = await askAndPress("❌ Deny", h.alice);
-    expect(toast.text).toBe("Denied.");
-    const final = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && /^(done|error)/.test(x.text), 20_000);
-    expect(final.text).toMatch(/Tool failed|denied/i);
+    expect((toast.text ?? "")).toBe("Denied.");
+    const final = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && /^(done|error)/.test((x.text ?? "")), 20_000);
+    expect((final.text ?? "")).toMatch(/Tool failed|denied/i);
     expect(stdinSeen()).toContain('"behavior":"deny"');
   }, 30_000);
 });
