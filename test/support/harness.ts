@@ -34,6 +34,8 @@ export interface Harness {
   configPath: string;
   project: string;
   alice: number;
+  /** Allowlisted, but a plain member (not admin) of the group. */
+  bob: number;
   mallory: number;
   /** Alice's private chat with the bot. */
   dm: number;
@@ -78,6 +80,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   mkdirSync(project, { recursive: true });
   const alice = emu.addUser({ firstName: "Alice" }).id;
   const mallory = emu.addUser({ firstName: "Mallory" }).id;
+  const bob = emu.addUser({ firstName: "Bob" }).id;
   const dm = emu.privateChat(alice).id;
   const group = emu.addChat({
     type: "supergroup",
@@ -85,10 +88,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     members: [
       { userId: alice, status: "creator" },
       { userId: mallory, status: "member" },
+      { userId: bob, status: "member" },
     ],
   }).id;
   const configPath = join(dir, "untether.toml");
-  writeConfig(configPath, emu, { ...opts, chatId: group, allowed: [alice], project });
+  writeConfig(configPath, emu, { ...opts, chatId: group, allowed: [alice, bob], project });
 
   let out = "";
   let proc!: Bun.Subprocess<"ignore", "pipe", "pipe">;
@@ -135,6 +139,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     configPath,
     project,
     alice,
+    bob,
     mallory,
     dm,
     group,

@@ -1,0 +1,85 @@
+// File transfer through the bot on the emulator, with a real project on disk.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startHarness, type Harness } from "../support/harness.ts";
+
+let h: Harness;
+const readme = new Uint8Array(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256));
+
+beforeAll(async () => {
+  h = await startHarness({ telegramToml: "\n[transports.telegram.files]\nenabled = true\n" });
+  writeFileSync(join(h.project, "README.bin"), readme);
+  writeFileSync(join(h.project, ".env"), "API_KEY=never-sent\n");
+  mkdirSync(join(h.project, "sub"), { recursive: true });
+  writeFileSync(join(h.project, "sub", "key.pem"), "-----BEGIN KEY-----\n");
+  symlinkSync("/etc", join(h.project, "etc-link"));
+  symlinkSync(join(h.project, ".env"), join(h.project, "innocent.txt"));
+});
+
+afterAll(async () => {
+  await h.stop();
+  await h.emu.stop();
+});
+
+async function reply(chat: number, from: number, text: string) {
+  const m = h.emu.sendUserMessage({ chatId: chat, from, text });
+  return h.emu.waitForBotMessage(chat, (x) => x.reply_to_message_id === m.message_id, 15_000);
+}
+
+describe("/file through the bot", () => {
+  test("/file get sends the file, byte-identical", async () => {
+    const r = await reply(h.dm, h.alice, "/file get README.bin");
+    expect(r.document?.file_name).toBe("README.bin");
+    expect(h.emu.fileBytes(r.document!.file_id)).toEqual(readme);
+  });
+
+  for (const [path, reason] of [
+    [".env", "denied"],
+    ["sub/key.pem", "denied"],
+    ["../../etc/passwd", ""],
+    ["/etc/passwd", ""],
+    [".git/config", "denied"],
+    ["etc-link/passwd", ""],
+    ["innocent.txt", ""],
+  ] as const) {
+    test(`/file get ${path} is refused`, async () => {
+      const r = await reply(h.dm, h.alice, `/file get ${path}`);
+      expect(r.document).toBeUndefined();
+      if (reason) expect(r.text ?? "").toContain(reason);
+      expect(r.text ?? "").not.toContain("never-sent");
+    });
+  }
+
+  test("/file put as a document caption writes the file atomically, byte-identical", async () => {
+    const data = new TextEncoder().encode("uploaded from the phone\n");
+    const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, caption: "/file put docs/note.txt", document: { fileName: "note.txt", data } });
+    const r = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id, 15_000);
+    expect(r.text ?? "").toContain("docs/note.txt");
+    expect(new Uint8Array(readFileSync(join(h.project, "docs", "note.txt")))).toEqual(data);
+  });
+
+  test("/file put cannot write .env or escape the project", async () => {
+    for (const target of [".env", "../outside.txt", "sub/.env"]) {
+      const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, caption: `/file put ${target}`, document: { fileName: "x.txt", data: new TextEncoder().encode("x") } });
+      const r = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id, 15_000);
+      expect(r.text ?? "").not.toMatch(/^saved/);
+    }
+    expect(readFileSync(join(h.project, ".env"), "utf8")).toBe("API_KEY=never-sent\n");
+  });
+
+  test("in a group, an allowed user who is not an admin is refused; the admin is served", async () => {
+    const bobReply = await reply(h.group, h.bob, "/file get README.bin");
+    expect(bobReply.document).toBeUndefined();
+    expect(bobReply.text ?? "").toMatch(/admin/i);
+    const aliceReply = await reply(h.group, h.alice, "/file get README.bin");
+    expect(aliceReply.document?.file_name).toBe("README.bin");
+  });
+
+  test("files the agent leaves in the outbox arrive as documents after the run", async () => {
+    const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:outbox report.txt" });
+    const doc = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && x.document !== undefined, 20_000);
+    expect(doc.document?.file_name).toBe("report.txt");
+    expect(new TextDecoder().decode(h.emu.fileBytes(doc.document!.file_id)!)).toContain("report written by the mock agent");
+  }, 30_000);
+});
