@@ -1,0 +1,60 @@
+// Starts everything trigger-shaped: the webhook server and the crons when `[triggers] enabled`, and
+// the /at scheduler always (it is a chat command, not a configured trigger).
+import type { Config } from "../config/schema.ts";
+import { logger } from "../log/logger.ts";
+import { AtScheduler } from "./at.ts";
+import { type CronScheduler, createCronScheduler } from "./crons.ts";
+import { startTriggerServer } from "./server.ts";
+import type { TriggerDeps, TriggerSink } from "./sink.ts";
+
+export type { TriggerSink, TriggerDeps, StartRunRequest } from "./sink.ts";
+export { AtScheduler, handleAtCommand } from "./at.ts";
+
+export interface RunningTriggers {
+  stop(): Promise<void>;
+  server?: { port: number };
+  at: AtScheduler;
+  crons?: CronScheduler;
+  /** Master pause (in memory): webhooks answer 503 and crons skip their due times. */
+  setPaused(paused: boolean): void;
+  isPaused(): boolean;
+}
+
+export function startTriggers(config: Config, sink: TriggerSink, deps: TriggerDeps): RunningTriggers {
+  const at = new AtScheduler({
+    db: deps.db,
+    sink,
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+    ...(deps.timers === undefined ? {} : { timers: deps.timers }),
+  });
+  at.start();
+  let paused = false;
+  if (!config.triggers.enabled) {
+    logger().debug({}, "triggers.disabled");
+    return {
+      at,
+      stop: () => at.stop(),
+      setPaused: (b) => void (paused = b),
+      isPaused: () => paused,
+    };
+  }
+  const server = startTriggerServer(config, sink, deps);
+  const crons = createCronScheduler(config, sink, deps);
+  crons.start();
+  logger().info({ webhooks: server?.webhooks.length ?? 0, crons: crons.ids.length }, "triggers.started");
+  return {
+    at,
+    crons,
+    ...(server === undefined ? {} : { server: { port: server.port } }),
+    setPaused: (b) => {
+      paused = b;
+      server?.setPaused(b);
+      crons.setPaused(b);
+      logger().info({ paused: b }, b ? "triggers.paused" : "triggers.resumed");
+    },
+    isPaused: () => paused,
+    stop: async () => {
+      await Promise.all([server?.stop(), crons.stop(), at.stop()]);
+    },
+  };
+}

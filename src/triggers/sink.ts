@@ -1,0 +1,61 @@
+// The boundary between triggers and the rest of the bot. The integrator implements TriggerSink over
+// the run manager and the chat transport; nothing in triggers/ knows about Telegram.
+import type { FetchImpl } from "../security/outbound.ts";
+import type { Resolver } from "../security/ssrf.ts";
+import type { StateDb } from "../state/db.ts";
+
+export interface StartRunRequest {
+  chatId: number;
+  threadId?: number;
+  prompt: string;
+  engine?: string;
+  project?: string;
+  /** `webhook:<id>`, `cron:<id>` or `at:<id>`; the sink derives the chat notice from it. */
+  source: string;
+  permissionMode?: string;
+}
+
+export interface TriggerSink {
+  /** Posts a notice in the chat ("⚡ Trigger: webhook:<id>"), then starts a run replying to it. */
+  startRun(req: StartRunRequest): Promise<void>;
+  /** A plain notification (HTML, already escaped by the caller). */
+  notify(chatId: number, html: string): Promise<void>;
+  /** Absolute path of a project (for file_write / file_read confinement); undefined if unknown. */
+  projectPath(project: string | undefined): string | undefined;
+  defaultChatId: number;
+}
+
+/** Timers behind an interface so schedulers can be stepped by tests. */
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  set: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    // A pending trigger alone must not keep the process alive at shutdown.
+    (t as { unref?: () => void }).unref?.();
+    return t;
+  },
+  clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** What the trigger modules need from the outside world; everything but `db` has a real default. */
+export interface TriggerDeps {
+  db: StateDb;
+  /** Epoch milliseconds. */
+  now?: () => number;
+  resolver?: Resolver;
+  fetchImpl?: FetchImpl;
+  /** Waits between http_forward retries. */
+  sleep?: (ms: number) => Promise<void>;
+  timers?: Timers;
+}
+
+const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+
+/** Escapes text for Telegram HTML (payload-derived text is untrusted). */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => HTML_ESCAPES[c] ?? c);
+}

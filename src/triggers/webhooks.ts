@@ -1,0 +1,121 @@
+// One webhook request, from raw bytes to a background dispatch. The order of checks is the
+// contract (behaviour §3.10, tightened): paused 503 → size 413 → auth 401 → rate 429 → JSON 400 →
+// replay 200 duplicate → event filter 200 filtered → 202 accepted. Routing (404/405) is server.ts.
+import type { WebhookConfig } from "../config/schema.ts";
+import { logger } from "../log/logger.ts";
+import type { WebhookRateLimiter } from "../security/rate-limit.ts";
+import { type ReplayGuard, verifyWebhook } from "../security/webhook-auth.ts";
+import { type ActionContext, dispatchWebhook, errorName } from "./actions.ts";
+
+export interface WebhookRuntime {
+  maxBodyBytes: number;
+  limiter: WebhookRateLimiter;
+  replay: ReplayGuard;
+  isPaused(): boolean;
+  now(): number;
+  actions: ActionContext;
+  /** Keeps a background dispatch visible (tests and shutdown wait for it). */
+  track(p: Promise<unknown>): void;
+}
+
+export const PAUSED_RETRY_AFTER_SECONDS = 60;
+
+export function textResponse(status: number, text: string, headers: Record<string, string> = {}): Response {
+  return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+}
+
+export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false };
+
+/**
+ * Reads the request body, refusing it as soon as it passes `max` bytes: a declared Content-Length
+ * is refused before reading, and a chunked body is counted while it streams, so at most `max` bytes
+ * plus one chunk are ever held.
+ */
+export async function readBodyCapped(request: Request, max: number): Promise<BodyResult> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > max)) {
+    await request.body?.cancel().catch(() => undefined);
+    return { ok: false };
+  }
+  if (request.body === null) return { ok: true, bytes: new Uint8Array(0) };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      return { ok: false };
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return { ok: true, bytes: out };
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The template context: a JSON object as-is, any other JSON value as `{_body: v}`, nothing as `{}`. */
+export function parsePayload(raw: Uint8Array): { ok: true; payload: Record<string, unknown> } | { ok: false } {
+  try {
+    const text = utf8.decode(raw);
+    if (text.trim() === "") return { ok: true, payload: {} };
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      return { ok: true, payload: value as Record<string, unknown> };
+    }
+    return { ok: true, payload: { _body: value } };
+  } catch {
+    // Invalid UTF-8, invalid JSON, or nesting deep enough to exhaust the stack.
+    return { ok: false };
+  }
+}
+
+/** `event_filter` against X-GitHub-Event, else X-Event-Type; a missing header never matches. */
+export function eventMatches(w: WebhookConfig, headers: Headers): boolean {
+  if (w.event_filter === undefined) return true;
+  const event = headers.get("x-github-event") ?? headers.get("x-event-type");
+  return event === w.event_filter;
+}
+
+export async function handleWebhook(w: WebhookConfig, request: Request, rt: WebhookRuntime): Promise<Response> {
+  if (rt.isPaused()) {
+    await request.body?.cancel().catch(() => undefined);
+    return textResponse(503, "triggers paused", { "retry-after": String(PAUSED_RETRY_AFTER_SECONDS) });
+  }
+  const body = await readBodyCapped(request, rt.maxBodyBytes);
+  if (!body.ok) {
+    logger().warn({ webhook: w.id, max: rt.maxBodyBytes }, "triggers.webhook.too_large");
+    return textResponse(413, "payload too large");
+  }
+  const auth = verifyWebhook(w.auth, w.secret?.reveal(), body.bytes, request.headers, rt.now);
+  if (!auth.ok) {
+    logger().warn({ webhook: w.id, reason: auth.reason }, "triggers.webhook.auth_failed");
+    return textResponse(401, "unauthorized");
+  }
+  // After auth, so requests from strangers cannot spend the real sender's tokens.
+  const rate = rt.limiter.take(w.id);
+  if (!rate.ok) {
+    logger().warn({ webhook: w.id, scope: rate.scope }, "triggers.webhook.rate_limited");
+    return textResponse(429, "rate limited", { "retry-after": String(rate.retryAfterSeconds) });
+  }
+  const parsed = parsePayload(body.bytes);
+  if (!parsed.ok) return textResponse(400, "invalid json");
+  if (auth.deliveryId !== undefined && rt.replay.isDuplicate(`${w.id}\n${auth.deliveryId}`)) {
+    logger().info({ webhook: w.id }, "triggers.webhook.duplicate");
+    return textResponse(200, "duplicate");
+  }
+  if (!eventMatches(w, request.headers)) return textResponse(200, "filtered");
+  const job = dispatchWebhook(w, parsed.payload, body.bytes, rt.actions).catch((e: unknown) => {
+    logger().error({ webhook: w.id, err: errorName(e) }, "triggers.webhook.dispatch_failed");
+  });
+  rt.track(job);
+  return textResponse(202, "accepted");
+}
