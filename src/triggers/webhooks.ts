@@ -24,7 +24,7 @@ export function textResponse(status: number, text: string, headers: Record<strin
   return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 }
 
-export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false };
+export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" | "broken" };
 
 /**
  * Reads the request body, refusing it as soon as it passes `max` bytes: a declared Content-Length
@@ -35,19 +35,26 @@ export async function readBodyCapped(request: Request, max: number): Promise<Bod
   const declared = request.headers.get("content-length");
   if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > max)) {
     await request.body?.cancel().catch(() => undefined);
-    return { ok: false };
+    return { ok: false, reason: "too_large" };
   }
   if (request.body === null) return { ok: true, bytes: new Uint8Array(0) };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client went away or sent a malformed body: its problem, not a server error.
+      return { ok: false, reason: "broken" };
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > max) {
       await reader.cancel().catch(() => undefined);
-      return { ok: false };
+      return { ok: false, reason: "too_large" };
     }
     chunks.push(value);
   }
@@ -62,12 +69,25 @@ export async function readBodyCapped(request: Request, max: number): Promise<Bod
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** The template context: a JSON object as-is, any other JSON value as `{_body: v}`, nothing as `{}`. */
-export function parsePayload(raw: Uint8Array): { ok: true; payload: Record<string, unknown> } | { ok: false } {
+/**
+ * The template context from JSON: an object as-is, any other value as `{_body: v}`, an empty body as
+ * `{}`. A body that is not JSON is refused, unless it was sent as `text/*`: then the text itself is
+ * `_body` (e.g. GitHub's documented signing example, "Hello, World!").
+ */
+export function parsePayload(
+  raw: Uint8Array,
+  contentType: string | null = null,
+): { ok: true; payload: Record<string, unknown> } | { ok: false } {
   try {
     const text = utf8.decode(raw);
     if (text.trim() === "") return { ok: true, payload: {} };
-    const value: unknown = JSON.parse(text);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      if (contentType !== null && /^\s*text\//i.test(contentType)) return { ok: true, payload: { _body: text } };
+      throw e;
+    }
     if (value !== null && typeof value === "object" && !Array.isArray(value)) {
       return { ok: true, payload: value as Record<string, unknown> };
     }
@@ -91,6 +111,7 @@ export async function handleWebhook(w: WebhookConfig, request: Request, rt: Webh
     return textResponse(503, "triggers paused", { "retry-after": String(PAUSED_RETRY_AFTER_SECONDS) });
   }
   const body = await readBodyCapped(request, rt.maxBodyBytes);
+  if (!body.ok && body.reason === "broken") return textResponse(400, "bad request");
   if (!body.ok) {
     logger().warn({ webhook: w.id, max: rt.maxBodyBytes }, "triggers.webhook.too_large");
     return textResponse(413, "payload too large");
@@ -106,7 +127,7 @@ export async function handleWebhook(w: WebhookConfig, request: Request, rt: Webh
     logger().warn({ webhook: w.id, scope: rate.scope }, "triggers.webhook.rate_limited");
     return textResponse(429, "rate limited", { "retry-after": String(rate.retryAfterSeconds) });
   }
-  const parsed = parsePayload(body.bytes);
+  const parsed = parsePayload(body.bytes, request.headers.get("content-type"));
   if (!parsed.ok) return textResponse(400, "invalid json");
   if (auth.deliveryId !== undefined && rt.replay.isDuplicate(`${w.id}\n${auth.deliveryId}`)) {
     logger().info({ webhook: w.id }, "triggers.webhook.duplicate");
