@@ -114,7 +114,7 @@ function senderName(m) {
 }
 
 function snippet(m) {
-  const t = m.text || (m.document ? `📄 ${m.document.file_name}` : "");
+  const t = m.text || (m.document ? m.document.file_name : "");
   return t.length > 80 ? `${t.slice(0, 80)}…` : t;
 }
 
