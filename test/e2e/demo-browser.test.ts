@@ -85,17 +85,17 @@ test("the demo page: send a task, watch progress and the answer, approve a comma
   expect(await page.locator("#engine").textContent()).toContain("mock");
 
   // Progress messages can come and go between two screenshots; record every one the page shows.
-  await page.evaluate(() => {
-    const w = window as unknown as { progressSeen: string[] };
-    w.progressSeen = [];
-    const list = document.getElementById("messages") as HTMLElement;
+  // (Browser-side code is passed as text: this project's TypeScript has no DOM types.)
+  await page.evaluate(`(() => {
+    window.progressSeen = [];
+    const list = document.getElementById("messages");
     new MutationObserver(() => {
       for (const m of list.querySelectorAll(".msg.bot")) {
-        const buttons = [...m.querySelectorAll(".kb-btn")].map((b) => b.textContent ?? "");
-        if (buttons.some((b) => b.includes("Cancel"))) w.progressSeen.push(m.textContent ?? "");
+        const buttons = [...m.querySelectorAll(".kb-btn")].map((b) => b.textContent);
+        if (buttons.some((b) => b.includes("Cancel"))) window.progressSeen.push(m.textContent);
       }
     }).observe(list, { childList: true, subtree: true, characterData: true });
-  });
+  })()`);
 
   const input = page.getByLabel("Message", { exact: true });
   await input.fill("hello from the browser");
@@ -103,7 +103,7 @@ test("the demo page: send a task, watch progress and the answer, approve a comma
   await page.locator(".msg.user", { hasText: "hello from the browser" }).waitFor({ timeout: 10_000 });
   const answer = page.locator(".msg.bot", { hasText: "You said: hello from the browser" });
   await answer.waitFor({ timeout: 20_000 });
-  const seen = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
+  const seen = (await page.evaluate("window.progressSeen")) as string[];
   expect(seen.length).toBeGreaterThan(0);
   // The answer quotes the message it replies to, and renders the bot's HTML (a code block).
   expect(await answer.locator(".quote").textContent()).toContain("hello from the browser");
@@ -123,23 +123,20 @@ test("the demo page: send a task, watch progress and the answer, approve a comma
   expect(pageErrors).toEqual([]);
 
   // The bot's HTML is rebuilt from Telegram's tags only: no scripts, handlers or javascript: links.
-  const hostile = await page.evaluate(() => {
-    const render = (window as unknown as { renderHtml: (html: string) => DocumentFragment }).renderHtml;
+  const hostileHtml =
+    '<b>bold</b><img src=x onerror="window.pwned=1"><a href="javascript:window.pwned=1">js</a><a href="https://example.com/" onclick="x()">ok</a>' +
+    '<span class="tg-spoiler">hidden</span><div style="color:red">div text</div><script>window.pwned=1</script><pre><code class="language-ts">x</code></pre>';
+  const hostile = await page.evaluate(`(() => {
     const box = document.createElement("div");
-    box.append(
-      render(
-        '<b>bold</b><img src=x onerror="window.pwned=1"><a href="javascript:window.pwned=1">js</a><a href="https://example.com/" onclick="x()">ok</a>' +
-          '<span class="tg-spoiler">hidden</span><div style="color:red">div text</div><script>window.pwned=1</script><pre><code class="language-ts">x</code></pre>',
-      ),
-    );
+    box.append(renderHtml(${JSON.stringify(hostileHtml)}));
     return box.innerHTML;
-  });
+  })()`);
   expect(hostile).toBe(
     '<b>bold</b>js<a href="https://example.com/" rel="noopener noreferrer" target="_blank">ok</a>' +
       '<span class="tg-spoiler" tabindex="0" role="button" aria-label="spoiler, press to reveal">hidden</span>div textwindow.pwned=1<pre><code class="language-ts">x</code></pre>',
   );
   // (Chromium's CSP also reports the handlers it saw in the parsed copy; nothing ran.)
-  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  expect(await page.evaluate("window.pwned")).toBeUndefined();
   await browser.close();
   browser = undefined;
 
