@@ -51,7 +51,10 @@ function safeHref(raw) {
 function rebuild(src, out) {
   for (const node of src.childNodes) {
     if (node.nodeType === Node.TEXT_NODE) {
-      out.append(document.createTextNode(node.nodeValue));
+      // A block (pre, blockquote) already ends its line: drop the newline that follows it.
+      const prev = node.previousSibling;
+      const afterBlock = prev && (prev.localName === "pre" || prev.localName === "blockquote");
+      out.append(document.createTextNode(afterBlock ? node.nodeValue.replace(/^\n/, "") : node.nodeValue));
       continue;
     }
     if (node.nodeType !== Node.ELEMENT_NODE) continue;
