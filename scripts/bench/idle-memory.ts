@@ -1,0 +1,129 @@
+// Idle memory: RSS of the bot long-polling the emulator after 30 s, against a compiled bare
+// Bun.serve server idle for the same 30 s, both started side by side with a minimal env (env -i
+// style). Run: bun scripts/bench/idle-memory.ts
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { startEmulator } from "../../src/emulator/index.ts";
+import {
+  type BenchResult,
+  compileBaseline,
+  ensureBinary,
+  mainOf,
+  median,
+  minimalEnv,
+  removeDir,
+  rssKb,
+  tempDir,
+  within,
+  writeBenchConfig,
+} from "./lib.ts";
+
+const IDLE_MS = 30_000;
+/** RSS is read once a second over the last SAMPLES seconds; the figure is their median. */
+const SAMPLES = 5;
+
+const SERVER_SOURCE = `const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok") });
+console.log("listening " + server.port);
+`;
+
+async function waitFor(proc: Bun.Subprocess<"ignore", "pipe", "ignore">, re: RegExp, ms: number): Promise<void> {
+  const dec = new TextDecoder();
+  let out = "";
+  const reader = proc.stdout.getReader();
+  await within(
+    (async () => {
+      while (!re.test(out)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`process exited before ${re}: ${out.slice(-2000)}`);
+        out += dec.decode(value, { stream: true });
+      }
+    })(),
+    ms,
+    `waiting for ${re}`,
+  );
+  // Keep draining so a full pipe never blocks the child.
+  void (async () => {
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) return;
+    }
+  })().catch(() => undefined);
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const bin = await ensureBinary();
+  const dir = tempDir("idle");
+  const emu = await startEmulator({ botUsername: "untether_bench_bot" });
+  const procs: Array<Bun.Subprocess<"ignore", "pipe", "ignore">> = [];
+  try {
+    const server = await compileBaseline(dir, "server", SERVER_SOURCE);
+    const home = join(dir, "home");
+    const project = join(home, "project");
+    mkdirSync(join(home, ".untether"), { recursive: true, mode: 0o700 });
+    mkdirSync(project, { recursive: true });
+    const alice = emu.addUser({ firstName: "Alice" }).id;
+    const config = join(home, ".untether", "untether.toml");
+    writeBenchConfig(config, [
+      'default_engine = "mock"',
+      'default_project = "demo"',
+      "",
+      "[transports.telegram]",
+      `bot_token = "${emu.token}"`,
+      `chat_id = ${emu.privateChat(alice).id}`,
+      `allowed_user_ids = [${alice}]`,
+      `api_base_url = "${emu.apiBaseUrl}"`,
+      "",
+      "[projects.demo]",
+      `path = "${project}"`,
+    ]);
+    const env = minimalEnv(home, { UNTETHER_LOG_LEVEL: "info" });
+    const spawn = (argv: string[]) => {
+      const p = Bun.spawn(argv, { cwd: home, env, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+      procs.push(p);
+      return p;
+    };
+    const bot = spawn([bin, "--config", config, "run"]);
+    const bare = spawn([server]);
+    await Promise.all([waitFor(bot, /bot\.started/, 15_000), waitFor(bare, /listening \d+/, 15_000)]);
+    if (!emu.isPolling()) await within(
+      (async () => {
+        while (!emu.isPolling()) await Bun.sleep(50);
+      })(),
+      5_000,
+      "the bot's first long poll",
+    );
+    await Bun.sleep(IDLE_MS - SAMPLES * 1000);
+    const botRss: number[] = [];
+    const bareRss: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      await Bun.sleep(1000);
+      botRss.push(rssKb(bot.pid) / 1024);
+      bareRss.push(rssKb(bare.pid) / 1024);
+    }
+    const value = median(botRss);
+    const baseline = median(bareRss);
+    const ratio = value / baseline;
+    return [
+      {
+        id: "idle-rss",
+        what: "bot RSS after 30 s idle, long-polling",
+        unit: "MiB",
+        value,
+        baselineLabel: "compiled bare Bun.serve, 30 s idle",
+        baseline,
+        ratio,
+        target: "≤ 1.2×",
+        met: ratio <= 1.2,
+        limit: "the bot has loaded what a bare server has not: gramio (its fetch loop), pino, bun:sqlite with WAL, TypeBox schemas, the parsed config",
+      },
+    ];
+  } finally {
+    for (const p of procs) p.kill("SIGTERM");
+    await Promise.race([Promise.all(procs.map((p) => p.exited)), Bun.sleep(5000)]);
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+    await emu.stop();
+    removeDir(dir);
+  }
+}
+
+if (import.meta.main) await mainOf(run);
