@@ -246,6 +246,33 @@ describe("webhook pipeline", () => {
     expect(sink.runs.map((r) => r.source)).toEqual(["webhook:push-only", "webhook:push-only"]);
   });
 
+  test("a non-ASCII signature header is a plain 401; POST /health is 405", async () => {
+    const res = await send(
+      new Request("http://localhost/hooks/github", {
+        method: "POST",
+        body: "{}",
+        headers: { "x-hub-signature-256": `sha256=${"é".repeat(64)}` },
+      }),
+    );
+    expect(res.status).toBe(401);
+    expect((await send(new Request("http://localhost/health", { method: "POST" }))).status).toBe(405);
+  });
+
+  test("an unexpected error is 500 'internal error', logged without its message", async () => {
+    const w = config.triggers.webhooks[0];
+    if (w === undefined) throw new Error("no webhook");
+    Object.assign(w, {
+      secret: {
+        reveal: () => {
+          throw new Error("boom with payload text");
+        },
+      },
+    });
+    expect(await send(signed("{}"))).toMatchObject({ status: 500, text: "internal error" });
+    expect(logs.some((l) => l.msg === "triggers.server.internal_error")).toBe(true);
+    expect(JSON.stringify(logs)).not.toContain("boom with payload text");
+  });
+
   test("a failing sink is logged, never a 500", async () => {
     sink.startRun = async () => {
       throw new Error("secret payload words");
