@@ -12,10 +12,13 @@ import { createTelegramClient } from "../telegram/client.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
 import { deliverOutbox } from "../telegram/outbox-delivery.ts";
 import { TooLargeError } from "../telegram/zip.ts";
+import { escapeHtml } from "../telegram/render.ts";
+import { handleAtCommand, startTriggers, type AtScheduler, type RunningTriggers, type TriggerSink } from "../triggers/index.ts";
 import type { ServeOptions } from "./run.ts";
 
 export interface Service {
   bot: RunningBot;
+  triggers: RunningTriggers;
   stop(graceMs: number): Promise<void>;
 }
 
@@ -48,15 +51,25 @@ export async function startService(o: ServeOptions): Promise<Service> {
     getChatMemberStatus: async (chatId, userId) =>
       String(((await client.call("getChatMember", { chat_id: chatId, user_id: userId })) as { status?: string }).status ?? ""),
   };
+  // /at is answered by the triggers' scheduler, which needs the bot's database: bound after start.
+  let at: AtScheduler | undefined;
+  const defaultCwd = process.cwd();
+  const projectPath = (project: string | undefined) => (project ? config.projects[project.toLowerCase()]?.path : undefined);
   const bot = await startBot({
     config,
     call: client.call,
     engines,
     launcher,
     stateDir: o.stateDir,
-    defaultCwd: process.cwd(),
+    defaultCwd,
     engineNotes: notes,
     pollTimeoutSec: o.pollTimeoutSec,
+    extraCommand: async (name, args, m) => {
+      if (name !== "at" || !at) return false;
+      const reply = handleAtCommand(at, args, { chatId: m.chatId, threadId: m.threadId });
+      await bot.transport.send(m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId }, reply.replyHtml, { replyTo: m.messageId });
+      return true;
+    },
     createFiles: ({ transport }) =>
       createFileHandler({
         config: () => tg.files,
@@ -72,9 +85,37 @@ export async function startService(o: ServeOptions): Promise<Service> {
       await deliverOutbox(req.cwd, tg.files, req.chat, transport, req.replyTo, { apiBaseIsTelegram: apiBaseIsTelegram() });
     },
   });
+  const sink: TriggerSink = {
+    defaultChatId: tg.chat_id,
+    projectPath,
+    notify: async (chatId, html) => {
+      await bot.transport.send({ chatId }, html);
+    },
+    startRun: async (req) => {
+      const chat = req.threadId === undefined ? { chatId: req.chatId } : { chatId: req.chatId, threadId: req.threadId };
+      const kind = req.source.split(":")[0];
+      const icon = kind === "webhook" ? "⚡ Trigger" : kind === "cron" ? "⏰ Scheduled" : "⏳ Delayed";
+      const notice = await bot.transport.send(chat, `${icon}: <code>${escapeHtml(req.source)}</code>`, { silent: true });
+      const project = req.project ? config.projects[req.project.toLowerCase()] : undefined;
+      await bot.runs.submit({
+        chat,
+        replyTo: notice.messageId,
+        prompt: req.prompt,
+        engineId: req.engine ?? project?.default_engine ?? config.default_engine,
+        cwd: project?.path ?? (config.default_project ? projectPath(config.default_project) : undefined) ?? defaultCwd,
+        source: req.source,
+        context: req.project,
+        permissionMode: req.permissionMode,
+      });
+    },
+  };
+  const triggers = startTriggers(config, sink, { db: bot.db });
+  at = triggers.at;
   return {
     bot,
+    triggers,
     async stop(graceMs) {
+      await triggers.stop();
       await bot.stop(graceMs);
       logger().info({}, "service.stopped");
     },

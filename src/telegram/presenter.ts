@@ -79,7 +79,9 @@ class TelegramRunView implements RunView {
     const st = this.#state;
     const header = renderHeader(st, now);
     const resume = this.#resumeLine();
-    const footer = [this.#info.context ? `🏷 ${escapeHtml(this.#info.context)}` : "", resume ? renderResumeLine(resume) : ""]
+    // What started the run (webhook:<id>, cron:<id>, at:<id>) and where it ran, on the last part.
+    const tags = [this.#info.context, st.trigger].filter((t): t is string => !!t);
+    const footer = [tags.length ? `🏷 ${escapeHtml(tags.join(" · "))}` : "", resume ? renderResumeLine(resume) : ""]
       .filter(Boolean)
       .join("\n");
     let body: string;
