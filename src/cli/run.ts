@@ -14,6 +14,20 @@ import { RUN_USAGE } from "./usage.ts";
 /** How long running jobs may take to finish after SIGTERM before they are cancelled. */
 export const SHUTDOWN_GRACE_MS = 20_000;
 
+/** `UNTETHER_SHUTDOWN_GRACE_MS` (an integer from 0 to 3 600 000) overrides the grace; else the default. */
+export function shutdownGraceMs(env: Record<string, string | undefined>): number {
+  const raw = env.UNTETHER_SHUTDOWN_GRACE_MS;
+  if (raw === undefined || raw.trim() === "") return SHUTDOWN_GRACE_MS;
+  const n = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n > 3_600_000) {
+    throw new ConfigError(
+      "config.invalid",
+      `UNTETHER_SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to 3600000, got "${raw}"`,
+    );
+  }
+  return n;
+}
+
 export interface ServeOptions {
   config: Config;
   stateDir: string;
@@ -59,7 +73,9 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     return EXIT.usage;
   }
   let config: Config;
+  let graceMs: number;
   try {
+    graceMs = shutdownGraceMs(ctx.env);
     config = loadConfig(ctx.configPath, { env: ctx.env }).config;
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -78,7 +94,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     return EXIT.failure;
   }
   try {
-    return await serve({ config, stateDir, env: ctx.env, stopSignal: signalPromise() });
+    return await serve({ config, stateDir, env: ctx.env, stopSignal: signalPromise(), graceMs });
   } catch (e) {
     const msg = e instanceof UntetherError || e instanceof Error ? e.message : String(e);
     ctx.err.write(`error: ${msg}\n`);
