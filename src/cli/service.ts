@@ -4,6 +4,7 @@ import { DEFAULT_TELEGRAM_API_BASE_URL, type Config } from "../config/schema.ts"
 import { createEngineLauncher } from "../core/engine-launcher.ts";
 import { createMockEngine } from "../engines/mock.ts";
 import { preparePiSessionDir } from "../engines/pi.ts";
+import { resolveCli } from "../engines/process.ts";
 import { createEngineRegistry, engineProblems, type EngineOptionsMap } from "../engines/registry.ts";
 import { logger } from "../log/logger.ts";
 import { startBot, type RunningBot } from "../telegram/bot.ts";
@@ -28,6 +29,9 @@ export async function startService(o: ServeOptions): Promise<Service> {
   const engineOptions = config.engines as EngineOptionsMap;
   const engines = createEngineRegistry(engineOptions, [createMockEngine()]);
   const notes = engineProblems(engineOptions).map((p) => `${p.engine}: ${p.message}`);
+  // A PATH lookup only (no `--version` spawns): the ready message must not wait on six CLIs.
+  const missing = [...engines.values()].filter((d) => !resolveCli(d.cli, o.env.PATH)).map((d) => d.id);
+  if (missing.length > 0) notes.push(`not installed: ${missing.join(", ")} (untether doctor shows how to install)`);
   const launcher = createEngineLauncher({
     sourceEnv: o.env,
     extras: () => ({ exact: config.security.env_extra_allow, prefix: config.security.env_extra_prefix_allow }),
