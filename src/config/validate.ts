@@ -24,7 +24,14 @@ const STEP_BY_STEP_KEYS = new Set(["/transports", "/transports/telegram", "/tran
 export function validateDocument(doc: TomlDoc, opts: ValidateOptions = {}): ConfigFile {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(doc)) as TomlDoc;
   const isMissing = (e: ValueError) => e.type === ValueErrorType.ObjectRequiredProperty;
-  const errors = [...Value.Errors(ConfigSchema, withDefaults)]
+  // Value.Default merges a present table or date into an object default (`Object.assign([], {})`), so
+  // `allowed_user_ids = {}` would pass as []: wrong values as written are checked too.
+  const afterDefaults = [...Value.Errors(ConfigSchema, withDefaults)];
+  const seen = new Set(afterDefaults.map((e) => e.path));
+  const asWritten = [...Value.Errors(ConfigSchema, doc)].filter(
+    (e) => e.type !== ValueErrorType.ObjectRequiredProperty && e.value !== undefined && !seen.has(e.path) && !seen.has(e.path.replace(/\/[^/]*$/, "")),
+  );
+  const errors = [...afterDefaults, ...asWritten]
     // A missing key also yields a type error for `undefined`; the "missing" one says it better.
     .filter((e) => isMissing(e) || e.value !== undefined)
     .filter((e) => !(opts.partial && isMissing(e) && STEP_BY_STEP_KEYS.has(e.path)))
