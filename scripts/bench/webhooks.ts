@@ -106,11 +106,13 @@ async function serveMode(mode: string): Promise<void> {
 interface Server {
   proc: Bun.Subprocess<"pipe", "ignore", "pipe">;
   url: string;
+  cwd: string;
 }
 
 async function startServer(mode: "untether" | "bare"): Promise<Server> {
+  const cwd = tempDir("webhook-cwd");
   const proc = Bun.spawn([process.execPath, import.meta.path, `--serve=${mode}`], {
-    cwd: tempDir("webhook-cwd"),
+    cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", UNTETHER_LOG_LEVEL: "info" },
     stdin: "pipe",
     stdout: "ignore", // the trigger server's info lines still get written, as in the bot
@@ -119,21 +121,29 @@ async function startServer(mode: "untether" | "bare"): Promise<Server> {
   const reader = proc.stderr.getReader();
   const dec = new TextDecoder();
   let err = "";
-  const port = await within(
-    (async () => {
-      for (;;) {
-        const m = /listening (\d+)/.exec(err);
-        if (m?.[1]) return Number(m[1]);
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`${mode} server exited: ${err}`);
-        err += dec.decode(value, { stream: true });
-      }
-    })(),
-    15_000,
-    `${mode} server start`,
-  );
+  let port: number;
+  try {
+    port = await within(
+      (async () => {
+        for (;;) {
+          const m = /listening (\d+)/.exec(err);
+          if (m?.[1]) return Number(m[1]);
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`${mode} server exited: ${err}`);
+          err += dec.decode(value, { stream: true });
+        }
+      })(),
+      15_000,
+      `${mode} server start`,
+    );
+  } catch (e) {
+    proc.kill("SIGKILL");
+    await proc.exited;
+    removeDir(cwd);
+    throw e;
+  }
   reader.releaseLock();
-  return { proc, url: `http://127.0.0.1:${port}${PATH}` };
+  return { proc, url: `http://127.0.0.1:${port}${PATH}`, cwd };
 }
 
 async function stopServer(s: Server): Promise<void> {
@@ -147,6 +157,7 @@ async function stopServer(s: Server): Promise<void> {
     s.proc.kill("SIGKILL");
     await s.proc.exited;
   }
+  removeDir(s.cwd);
 }
 
 interface Round {
@@ -178,7 +189,13 @@ async function load(url: string, total: number): Promise<Round> {
 
 export async function run(): Promise<BenchResult[]> {
   const untether = await startServer("untether");
-  const bare = await startServer("bare");
+  let bare: Server;
+  try {
+    bare = await startServer("bare");
+  } catch (e) {
+    await stopServer(untether);
+    throw e;
+  }
   const rps = { untether: [] as number[], bare: [] as number[] };
   const lat = { untether: [] as number[], bare: [] as number[] };
   try {
