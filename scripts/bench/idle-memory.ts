@@ -114,7 +114,7 @@ export async function run(): Promise<BenchResult[]> {
         ratio,
         target: "≤ 1.2×",
         met: ratio <= 1.2,
-        limit: "the bot has loaded what a bare server has not: gramio (its fetch loop), pino, bun:sqlite with WAL, TypeBox schemas, the parsed config",
+        limit: "gramio: a compiled Bun.serve that only imports it idles at 50 MiB vs 27 (pino 37, elysia 38, typebox 31, bun:sqlite 30, all five 57 MiB; 8 s probe); the rest is the bot's own code, config and state",
       },
     ];
   } finally {
