@@ -41,13 +41,27 @@ export class Poller {
     return this.#offset;
   }
 
-  /** Acknowledges and returns every update already waiting. */
-  async drainBacklog(): Promise<TelegramUpdate[]> {
+  /**
+   * Acknowledges and returns every update already waiting. A flaky Telegram at boot (429, 5xx, a
+   * 409 from an old poll still open) is retried a few times; a rejected token is not.
+   */
+  async drainBacklog(maxAttempts = 6): Promise<TelegramUpdate[]> {
     const dropped: TelegramUpdate[] = [];
+    let failures = 0;
     for (;;) {
       const params: Record<string, unknown> = { timeout: 0, limit: 100 };
       if (this.#offset > 0) params.offset = this.#offset;
-      const batch = (await this.#opts.call("getUpdates", params)) as TelegramUpdate[];
+      let batch: TelegramUpdate[];
+      try {
+        batch = (await this.#opts.call("getUpdates", params)) as TelegramUpdate[];
+      } catch (e) {
+        const fatal = e instanceof TelegramApiError && (e.errorCode === 401 || e.errorCode === 404);
+        if (fatal || ++failures >= maxAttempts) throw e;
+        const wait = e instanceof TelegramApiError && e.retryAfter ? e.retryAfter * 1000 : Math.min(1000 * 2 ** (failures - 1), MAX_BACKOFF_MS);
+        logger().warn({ error_code: e instanceof TelegramApiError ? e.errorCode : undefined, attempt: failures }, "telegram.backlog_retry");
+        await this.#sleep(wait);
+        continue;
+      }
       if (batch.length === 0) break;
       dropped.push(...batch);
       this.#advance((batch.at(-1) as TelegramUpdate).update_id);
@@ -119,7 +133,13 @@ export class Poller {
 
   #advance(updateId: number): void {
     this.#offset = updateId + 1;
-    this.#opts.db.setUpdateOffset(this.#offset);
+    try {
+      this.#opts.db.setUpdateOffset(this.#offset);
+    } catch (e) {
+      // Keep polling with the offset in memory; the next successful save catches up. Stopping here
+      // would leave a live process that silently ignores every message.
+      logger().error({ offset: this.#offset, error: (e as Error).message }, "state.offset_save_failed");
+    }
   }
 
   /** Resolves when the loop has ended (after stop() or a fatal error). */
