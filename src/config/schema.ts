@@ -189,6 +189,7 @@ export const TelegramSchema = strictObject(
       description: "stateless: reply to continue a run; chat: one ongoing session per chat.",
     }),
     show_resume_line: bool(true, "Show the engine's resume command under answers."),
+    approval_timeout_s: int(300, "Seconds an engine's permission request (Approve/Deny) waits before it is denied.", 10, 86400),
     forward_coalesce_s: num(1.0, "Seconds to wait for more forwarded messages before running.", 0),
     media_group_debounce_s: num(1.0, "Seconds to wait for the rest of an album.", 0),
     topics: TopicsSchema,

@@ -91,6 +91,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     maxActions: config.progress.max_actions,
     verbose: config.progress.verbosity === "verbose",
     showResumeLine: tg.show_resume_line || tg.session_mode === "stateless",
+    messageOverflow: tg.message_overflow,
   });
   const runs = new RunManager({
     transport,
@@ -99,7 +100,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     createView: createRunViewFactory(settings),
     db,
     maxConcurrent: config.watchdog.max_concurrent_engine_runs > 0 ? config.watchdog.max_concurrent_engine_runs : 16,
-    approvalTimeoutMs: 300_000,
+    approvalTimeoutMs: tg.approval_timeout_s * 1000,
     afterRun: deps.afterRun ? (req, res) => deps.afterRun!(req, res, transport) : undefined,
   });
   const projects = new Map(

@@ -10,7 +10,12 @@ export interface PresenterSettings {
   maxActions: number;
   verbose: boolean;
   showResumeLine: boolean;
+  /** "split": long answers become several messages; "trim": one message, the answer cut short. */
+  messageOverflow: "split" | "trim";
 }
+
+/** Room for a trimmed answer: under Telegram's 4096 with the header and footer around it. */
+const TRIM_CHARS = 3000;
 
 const PENDING_MAX = 400;
 
@@ -90,6 +95,10 @@ class TelegramRunView implements RunView {
     else body = st.answer?.trim() ? st.answer : "_(no answer text)_";
     const cost = st.usage?.costUsd !== undefined ? `💰 $${st.usage.costUsd.toFixed(4)}` : "";
     const fullFooter = [cost, footer].filter(Boolean).join("\n");
+    if (this.#settings().messageOverflow === "trim" && body.length > TRIM_CHARS) {
+      const cut = body.lastIndexOf("\n", TRIM_CHARS);
+      body = `${body.slice(0, cut > TRIM_CHARS / 2 ? cut : TRIM_CHARS)}\n\n_…(answer trimmed; set message_overflow = "split" to get all of it)_`;
+    }
     return splitForTelegram(body, { header, footer: fullFooter || undefined });
   }
 }

@@ -1,0 +1,45 @@
+import { describe, expect, test } from "bun:test";
+import { createMockEngine } from "../../src/engines/mock.ts";
+import { createRunViewFactory, type PresenterSettings } from "../../src/telegram/presenter.ts";
+import { telegramTextLength } from "../../src/telegram/render.ts";
+
+const engine = createMockEngine();
+const answer = Array.from({ length: 80 }, (_, i) => `Paragraph ${i}: ${"words ".repeat(30)}`).join("\n\n");
+
+function finished(settings: Partial<PresenterSettings> = {}, source = "telegram") {
+  const view = createRunViewFactory(() => ({ maxActions: 5, verbose: false, showResumeLine: true, messageOverflow: "split", ...settings }))({
+    runId: 1,
+    engine,
+    source,
+    startedAt: Date.now(),
+  });
+  view.setStatus("running");
+  view.apply({ type: "started", engine: "mock", resume: { engine: "mock", value: "mock-abc" } });
+  view.apply({ type: "completed", engine: "mock", ok: true, answer, resume: { engine: "mock", value: "mock-abc" } });
+  view.setStatus("done");
+  return view.finalParts(Date.now());
+}
+
+describe("final answers", () => {
+  test("split: every part within the limit, the resume line on the last only", () => {
+    const parts = finished();
+    expect(parts.length).toBeGreaterThan(2);
+    for (const p of parts) expect(telegramTextLength(p)).toBeLessThanOrEqual(4096);
+    expect(parts.filter((p) => p.includes("mock --session mock-abc"))).toEqual([parts.at(-1)!]);
+  });
+
+  test("trim: one message, cut short, saying how to get all of it", () => {
+    const parts = finished({ messageOverflow: "trim" });
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toContain("message_overflow");
+    expect(parts[0]).toContain("mock --session mock-abc");
+  });
+
+  test("a triggered run names its source in the footer", () => {
+    expect(finished({}, "cron:nightly").at(-1)).toContain("cron:nightly");
+  });
+
+  test("no resume line when show_resume_line is off", () => {
+    expect(finished({ showResumeLine: false }).join("")).not.toContain("mock --session");
+  });
+});
