@@ -118,6 +118,14 @@ export function renderConfigDocs(): string {
     "",
     "A JSON Schema for editors is returned by `configJsonSchema()` in src/config/schema.ts.",
     "",
+    "**Accepted but not used yet.** So that an existing file from the original Untether loads unchanged,",
+    "these keys are validated but have no effect in this version: `watch_config` (restart after editing),",
+    "`[preamble]`, `[cost_budget]`, `[loop]`, `[auto_continue]`, `[watchdog]` except",
+    "`max_concurrent_engine_runs`, `progress.group_chat_rps`, `progress.heartbeat_interval`,",
+    "`footer.show_subscription_usage`, `transports.telegram.topics`, `forward_coalesce_s`,",
+    "`media_group_debounce_s`, `plugins.enabled`, project `worktrees_dir` / `worktree_base` (no `@branch`",
+    "worktrees yet) and webhook `accept_multipart` (multipart deliveries are answered 400).",
+    "",
   ];
   section("top level", ConfigSchema as unknown as Node, out);
   return `${out.join("\n").trimEnd()}\n`;

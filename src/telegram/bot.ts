@@ -92,6 +92,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     verbose: config.progress.verbosity === "verbose",
     showResumeLine: tg.show_resume_line || tg.session_mode === "stateless",
     messageOverflow: tg.message_overflow,
+    showCost: config.footer.show_api_cost,
   });
   const runs = new RunManager({
     transport,

@@ -12,6 +12,8 @@ export interface PresenterSettings {
   showResumeLine: boolean;
   /** "split": long answers become several messages; "trim": one message, the answer cut short. */
   messageOverflow: "split" | "trim";
+  /** `[footer] show_api_cost`: the run's cost, when the engine reports one. */
+  showCost: boolean;
 }
 
 /** Room for a trimmed answer: under Telegram's 4096 with the header and footer around it. */
@@ -93,7 +95,7 @@ class TelegramRunView implements RunView {
     if (this.#status === "cancelled") body = "_Cancelled._";
     else if (st.label === "error") body = st.answer?.trim() ? `${st.answer}\n\n**Error:** ${st.error ?? "the run failed"}` : `**Error:** ${st.error ?? "the run failed"}`;
     else body = st.answer?.trim() ? st.answer : "_(no answer text)_";
-    const cost = st.usage?.costUsd !== undefined ? `💰 $${st.usage.costUsd.toFixed(4)}` : "";
+    const cost = this.#settings().showCost && st.usage?.costUsd !== undefined ? `💰 $${st.usage.costUsd.toFixed(4)}` : "";
     const fullFooter = [cost, footer].filter(Boolean).join("\n");
     if (this.#settings().messageOverflow === "trim" && body.length > TRIM_CHARS) {
       const cut = body.lastIndexOf("\n", TRIM_CHARS);
