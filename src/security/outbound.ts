@@ -4,6 +4,7 @@
 // between check and connect. Redirects are followed by hand so every hop is checked again.
 import { logger } from "../log/logger.ts";
 import { type Allowlist, checkUrlWithDns, errorCode, type Resolver, SsrfError, safeOrigin } from "./ssrf.ts";
+import { readCapped, StreamTooLargeError } from "./read-capped.ts";
 
 export type FetchImpl = (url: string, init: BunFetchRequestInit) => Promise<Response>;
 
@@ -77,34 +78,19 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-async function readCapped(res: Response, maxBytes: number, origin: string): Promise<Uint8Array> {
+async function readResponseCapped(res: Response, maxBytes: number, origin: string): Promise<Uint8Array> {
   const tooLarge = () => new SsrfError("ssrf.too_large", `response from ${origin} exceeds ${maxBytes} bytes`);
   const declared = Number(res.headers.get("content-length") ?? Number.NaN);
   if (declared > maxBytes) {
     await res.body?.cancel().catch(() => undefined);
     throw tooLarge();
   }
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
+  try {
+    return await readCapped(res.body, maxBytes);
+  } catch (e) {
+    if (e instanceof StreamTooLargeError) throw tooLarge();
+    throw e;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /**
@@ -151,7 +137,7 @@ export async function guardedFetch(
 
       const location = res.headers.get("location");
       if (!REDIRECTS.has(res.status) || location === null) {
-        const bytes = await readCapped(res, opts.maxBytes, origin);
+        const bytes = await readResponseCapped(res, opts.maxBytes, origin);
         return { status: res.status, headers: res.headers, body: bytes, finalUrl: target.url.href };
       }
       await res.body?.cancel().catch(() => undefined);

@@ -1,6 +1,7 @@
 // gramio as our Bot API client, adapted to the ApiCall shape the outbox and poller use. Errors are
 // split into "the API said no" and "the network failed"; neither carries the URL (it holds the token).
 import { Bot, TelegramError } from "gramio";
+import { declaredTooLarge, readCapped, StreamTooLargeError } from "../security/read-capped.ts";
 import { TelegramApiError, TelegramNetworkError, type ApiCall } from "./api.ts";
 
 export interface TelegramClient {
@@ -46,23 +47,14 @@ export function createTelegramClient(token: string, apiBaseUrl: string): Telegra
     }).catch(() => {
       throw new TelegramNetworkError("downloadFile");
     });
-    if (!res.ok || !res.body) throw new TelegramApiError("downloadFile", res.status, `download failed with HTTP ${res.status}`);
-    const declared = Number(res.headers.get("content-length") ?? "0");
-    if (declared > maxBytes) throw new TelegramApiError("downloadFile", 413, "file is too large");
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of res.body) {
-      total += chunk.byteLength;
-      if (total > maxBytes) throw new TelegramApiError("downloadFile", 413, "file is too large");
-      chunks.push(chunk);
+    if (!res.ok) throw new TelegramApiError("downloadFile", res.status, `download failed with HTTP ${res.status}`);
+    if (declaredTooLarge(res.headers, maxBytes)) throw new TelegramApiError("downloadFile", 413, "file is too large");
+    try {
+      return await readCapped(res.body, maxBytes);
+    } catch (e) {
+      if (e instanceof StreamTooLargeError) throw new TelegramApiError("downloadFile", 413, "file is too large");
+      throw new TelegramNetworkError("downloadFile");
     }
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.byteLength;
-    }
-    return out;
   };
 
   return { call, download };

@@ -1,6 +1,7 @@
 // `/file put`, `/file get` and auto-put of documents sent to the bot. Every path goes through
 // security/path-guard (syntax, deny globs, an open that cannot escape the root); this module decides
 // who may transfer, enforces Telegram's size limits on declared and actual bytes, and words replies.
+import { readCapped, StreamTooLargeError } from "../security/read-capped.ts";
 import type { ChatRef, Transport } from "../core/transport.ts";
 import type { FilesConfig } from "../config/schema.ts";
 import { UntetherError } from "../errors.ts";
@@ -76,26 +77,12 @@ export function effectiveDenyGlobs(config: FilesConfig): string[] {
 
 /** Reads a response body up to `maxBytes`, cancelling the stream past it (helper for FileApi.download). */
 export async function readStreamCapped(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new TooLargeError(maxBytes);
-    }
-    chunks.push(value);
+  try {
+    return await readCapped(stream, maxBytes);
+  } catch (e) {
+    if (e instanceof StreamTooLargeError) throw new TooLargeError(maxBytes);
+    throw e;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /** Shell-like split: quotes group words; unbalanced quotes fall back to a whitespace split. */

@@ -1,6 +1,7 @@
 // One webhook request, from raw bytes to a background dispatch. The order of checks is the
 // contract (behaviour §3.10, tightened): paused 503 → size 413 → auth 401 → rate 429 → JSON 400 →
 // replay 200 duplicate → event filter 200 filtered → 202 accepted. Routing (404/405) is server.ts.
+import { declaredTooLarge, readCapped, StreamTooLargeError } from "../security/read-capped.ts";
 import type { WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import type { WebhookRateLimiter } from "../security/rate-limit.ts";
@@ -32,39 +33,16 @@ export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: 
  * plus one chunk are ever held.
  */
 export async function readBodyCapped(request: Request, max: number): Promise<BodyResult> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > max)) {
+  if (declaredTooLarge(request.headers, max)) {
     await request.body?.cancel().catch(() => undefined);
     return { ok: false, reason: "too_large" };
   }
-  if (request.body === null) return { ok: true, bytes: new Uint8Array(0) };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    let chunk: Awaited<ReturnType<typeof reader.read>>;
-    try {
-      chunk = await reader.read();
-    } catch {
-      // The client went away or sent a malformed body: its problem, not a server error.
-      return { ok: false, reason: "broken" };
-    }
-    const { done, value } = chunk;
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      return { ok: false, reason: "too_large" };
-    }
-    chunks.push(value);
+  try {
+    return { ok: true, bytes: await readCapped(request.body, max) };
+  } catch (e) {
+    // A client that went away or sent a malformed body: its problem, not a server error.
+    return { ok: false, reason: e instanceof StreamTooLargeError ? "too_large" : "broken" };
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return { ok: true, bytes: out };
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
