@@ -75,7 +75,6 @@ export interface RunManagerOptions {
   approvalTimeoutMs: number;
   /** Called after a run ended and its answer was sent (outbox delivery of agent files, …). */
   afterRun?(req: RunRequest, result: RunResult): Promise<void>;
-  /** A text notice to a chat (approval timeouts); HTML. */
   now?: () => number;
   /** How often the progress view is re-rendered at most (the outbox throttles edits further). */
   renderEveryMs?: number;
@@ -88,7 +87,8 @@ interface ActiveRun {
   req: RunRequest;
   view: RunView;
   progress: MessageRef;
-  job: QueuedJob;
+  /** Set right after the run is queued. */
+  job?: QueuedJob;
   launched?: LaunchedRun;
   status: RunStatus;
   renderTimer?: ReturnType<typeof setTimeout>;
@@ -152,7 +152,6 @@ export class RunManager {
       progress,
       status: "queued",
       finished,
-      job: undefined as unknown as QueuedJob,
     };
     this.#runs.set(runId, run);
     run.job = this.#queue.enqueue(threadKey, async () => {
@@ -195,7 +194,7 @@ export class RunManager {
   }
 
   #cancel(run: ActiveRun, reason: "cancelled" | "interrupted"): "cancelling" | "dropped" | "none" {
-    if (run.status === "queued" && run.job.drop()) {
+    if (run.status === "queued" && run.job?.drop()) {
       run.status = reason;
       run.view.setStatus(reason);
       this.#runs.delete(run.id);
@@ -310,6 +309,6 @@ export class RunManager {
   }
 }
 
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

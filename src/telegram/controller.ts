@@ -1,6 +1,6 @@
 // What the bot does with an allowed update: commands, button presses, and prompts that become runs.
 // Every reply goes through `replies` (the outbox); nothing here talks HTTP.
-import { CANCEL_DATA, escapeHtml, type RunManager } from "../core/runs.ts";
+import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
 import { APPROVAL_PREFIX } from "../core/approvals.ts";
 import { DirectiveError, leadingCommand, parseDirectives } from "../core/directives.ts";
 import type { ChatRef } from "../core/transport.ts";
@@ -9,6 +9,7 @@ import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import type { IncomingCallback, IncomingMessage } from "./incoming.ts";
+import { escapeHtml } from "./render.ts";
 
 export interface ProjectSettings {
   path: string;
