@@ -105,7 +105,8 @@ const MSTART = "<!-- bench:machine:start -->";
 const MEND = "<!-- bench:machine:end -->";
 
 export function machineLines(): string[] {
-  const cpuModel = cpus()[0]?.model ?? "unknown";
+  const cpuinfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
+  const cpuModel = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown";
   let mem = "unknown";
   const free = Bun.spawnSync(["free", "-h"], { env: { PATH: "/usr/bin:/bin", LC_ALL: "C" }, stdout: "pipe", stderr: "ignore" });
   const memLine = free.stdout.toString().split("\n").find((l) => l.startsWith("Mem:"));
@@ -122,7 +123,7 @@ export function machineLines(): string[] {
 
 const DOC_TEMPLATE = (machine: string[], rows: string[]) => `# Benchmarks
 
-\`bun run bench\` runs every benchmark in \`scripts/bench/\` (about 5 minutes on 2 cores) and prints a
+\`bun run bench\` runs every benchmark in \`scripts/bench/\` (about 1.5 minutes on 2 cores) and prints a
 table; \`bun run bench -- --write\` also rewrites the table below. One benchmark alone:
 \`bun scripts/bench/<name>.ts [--write]\` (startup, idle-memory, pipeline, telegram-budget, latency,
 webhooks). Everything runs on loopback against the Bot API emulator; nothing is left running.
