@@ -12,6 +12,7 @@ import { TelegramApiError } from "../telegram/api.ts";
 import { createTelegramClient } from "../telegram/client.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
 import { deliverOutbox } from "../telegram/outbox-delivery.ts";
+import { createVoiceHandler } from "../telegram/voice.ts";
 import { TooLargeError } from "../telegram/zip.ts";
 import { escapeHtml } from "../telegram/render.ts";
 import { handleAtCommand, startTriggers, type AtScheduler, type RunningTriggers, type TriggerSink } from "../triggers/index.ts";
@@ -83,6 +84,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
         allowAnyUser: () => tg.allow_any_user === true,
         apiBaseIsTelegram,
       }),
+    createVoice: ({ transport }) => createVoiceHandler({ config: () => tg, transport, api: fileApi, env: o.env }),
     afterRun: async (req, _result, transport) => {
       // Files the agent left in the outbox go to the chat once the run is over.
       if (!tg.files.enabled || !tg.files.outbox_enabled) return;

@@ -16,6 +16,7 @@ import { OutboxTransport } from "./outbox.ts";
 import { Poller, type TelegramUpdate } from "./poller.ts";
 import { createRunViewFactory } from "./presenter.ts";
 import { escapeHtml } from "./render.ts";
+import type { VoiceHandler } from "./voice.ts";
 
 export class BotStartError extends Error {}
 
@@ -30,6 +31,7 @@ export interface BotDeps {
   /** Problems with engines to list in the ready message. */
   engineNotes?: string[];
   createFiles?(ctx: { transport: OutboxTransport; call: ApiCall; isAllowedUser(id: number): boolean }): FileHandler;
+  createVoice?(ctx: { transport: OutboxTransport }): VoiceHandler;
   afterRun?(req: RunRequest, result: RunResult, transport: OutboxTransport): Promise<void>;
   /** /at and friends, provided by triggers. */
   extraCommand?(name: string, args: string, m: IncomingMessage, start: (prompt: string) => Promise<void>): Promise<boolean>;
@@ -133,6 +135,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
       },
     },
     files: deps.createFiles?.({ transport, call, isAllowedUser: (id) => policy.allowAnyUser || policy.allowedUserIds.has(id) }),
+    voice: deps.createVoice?.({ transport }),
     extraCommand: deps.extraCommand,
   });
 

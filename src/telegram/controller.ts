@@ -9,6 +9,7 @@ import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import type { IncomingCallback, IncomingMessage } from "./incoming.ts";
+import type { VoiceHandler } from "./voice.ts";
 import { escapeHtml } from "./render.ts";
 
 export interface ProjectSettings {
@@ -45,6 +46,8 @@ export interface ControllerDeps {
   replies: Replies;
   settings: () => ChatSettings;
   files?: FileHandler;
+  /** Voice notes → transcript; without it voice notes are ignored like other media. */
+  voice?: VoiceHandler;
   /** Extra commands (e.g. /at from triggers); returns true when handled. */
   extraCommand?(name: string, args: string, m: IncomingMessage, start: (prompt: string) => Promise<void>): Promise<boolean>;
 }
@@ -101,6 +104,12 @@ export class ChatController {
           return this.d.replies.reply(chatOf(m), "File transfer is not available in this build.", m.messageId);
       }
       if (this.d.extraCommand && (await this.d.extraCommand(cmd.name, cmd.args, m, (p) => this.#startPrompt(m, p)))) return;
+    }
+    if (m.voice && this.d.voice) {
+      // The transcript takes the typed-prompt path, so "/claude …" spoken at the start still routes.
+      const text = await this.d.voice.transcribe(m);
+      if (text !== undefined) await this.#startPrompt(m, text);
+      return;
     }
     if (m.document && this.d.files) {
       const res = await this.d.files.document(m, cwd);

@@ -11,6 +11,12 @@ const Document = Type.Object({
   file_size: Type.Optional(Type.Integer()),
   mime_type: Type.Optional(Type.String()),
 });
+const Voice = Type.Object({
+  file_id: Type.String(),
+  duration: Type.Integer(),
+  file_size: Type.Optional(Type.Integer()),
+  mime_type: Type.Optional(Type.String()),
+});
 const ReplyTarget = Type.Object({
   message_id: Type.Integer(),
   from: Type.Optional(User),
@@ -27,6 +33,7 @@ const Message = Type.Object({
   text: Type.Optional(Type.String()),
   caption: Type.Optional(Type.String()),
   document: Type.Optional(Document),
+  voice: Type.Optional(Voice),
   reply_to_message: Type.Optional(ReplyTarget),
 });
 const CallbackQuery = Type.Object({
@@ -39,6 +46,7 @@ const CallbackQuery = Type.Object({
 export type TgMessage = Static<typeof Message>;
 export type TgCallbackQuery = Static<typeof CallbackQuery>;
 export type TgDocument = Static<typeof Document>;
+export type TgVoice = Static<typeof Voice>;
 
 export interface IncomingMessage {
   kind: "message";
@@ -50,6 +58,7 @@ export interface IncomingMessage {
   userId?: number;
   text: string;
   document?: TgDocument;
+  voice?: TgVoice;
   replyTo?: { messageId: number; text: string; fromBot: boolean };
 }
 
@@ -84,6 +93,7 @@ export function parseUpdate(update: Record<string, unknown>): Incoming | undefin
       userId: m.from?.id,
       text: m.text ?? m.caption ?? "",
       document: m.document,
+      voice: m.voice,
       replyTo: realReply && reply
         ? { messageId: reply.message_id, text: reply.text ?? reply.caption ?? "", fromBot: reply.from?.is_bot === true }
         : undefined,
