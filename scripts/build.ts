@@ -1,6 +1,8 @@
 // Builds the single binary dist/untether. Flags measured in ../shared/reference/bun-notes.md §5.3:
 // bytecode + ESM cuts start-up ~3x; autoload of .env / bunfig.toml / tsconfig / package.json from the
 // directory the binary is started in is switched off (a user's project must not configure us).
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
 const outfile = process.argv[2] ?? "dist/untether";
@@ -32,4 +34,6 @@ if (!result.success) {
   for (const log of result.logs) process.stderr.write(`${log}\n`);
   process.exit(1);
 }
+// The compiled binary embeds its source maps; the copies written beside it are not shipped.
+for (const map of new Bun.Glob("*.map").scanSync({ cwd: dirname(outfile), absolute: true })) rmSync(map);
 process.stdout.write(`built ${outfile} (untether ${pkg.version})\n`);
