@@ -16,7 +16,7 @@ import { type FaultSpec, Faults } from "./faults.ts";
 import { listen } from "./server.ts";
 import { type CallbackAnswer, type ChatAction, type HistoryEntry, type NewChat, type NewUser, Store } from "./store.ts";
 import type { MemberStatus, TgBotUser, TgCallbackQuery, TgChat, TgMessage, TgUpdate, TgUser } from "./types.ts";
-import { addTopic, type PressInput, postUserMessage, pressButton, type UserMessageInput } from "./user-side.ts";
+import { addTopic, type PressInput, postUserMessage, postUserVoice, pressButton, type UserMessageInput, type UserVoiceInput } from "./user-side.ts";
 
 export interface StaticPage {
   body: string;
@@ -131,6 +131,10 @@ export class Emulator {
 
   sendUserMessage(input: UserMessageInput): TgMessage {
     return postUserMessage(this.store, input, this.privacyMode);
+  }
+
+  sendUserVoice(input: UserVoiceInput): TgMessage {
+    return postUserVoice(this.store, input, this.privacyMode);
   }
 
   pressButton(input: PressInput): TgCallbackQuery {

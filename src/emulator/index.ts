@@ -9,4 +9,4 @@ export { MAX_CAPTION, MAX_TEXT } from "./message-text.ts";
 export { SUPPORTED_METHODS } from "./bot-methods.ts";
 export type { CallbackAnswer, ChatAction, HistoryEntry, NewChat, NewMember, NewUser } from "./store.ts";
 export type * from "./types.ts";
-export type { PressInput, UserDocument, UserMessageInput } from "./user-side.ts";
+export type { PressInput, UserDocument, UserMessageInput, UserVoiceInput } from "./user-side.ts";

@@ -59,6 +59,14 @@ export interface TgDocument {
   file_size: number;
 }
 
+export interface TgVoice {
+  file_id: string;
+  file_unique_id: string;
+  duration: number;
+  mime_type?: string;
+  file_size?: number;
+}
+
 export interface TgForumTopicCreated {
   name: string;
   icon_color: number;
@@ -76,6 +84,7 @@ export interface TgMessage {
   text?: string;
   entities?: TgMessageEntity[];
   document?: TgDocument;
+  voice?: TgVoice;
   caption?: string;
   caption_entities?: TgMessageEntity[];
   reply_markup?: TgInlineKeyboardMarkup;

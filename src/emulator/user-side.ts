@@ -5,7 +5,7 @@ import { composeMessage } from "./compose.ts";
 import type { ParsedText } from "./html.ts";
 import { MAX_CAPTION, MAX_TEXT } from "./message-text.ts";
 import type { ChatState, Store } from "./store.ts";
-import type { TgCallbackQuery, TgMessage, TgMessageEntity, TgUser } from "./types.ts";
+import type { TgCallbackQuery, TgMessage, TgMessageEntity, TgUser, TgVoice } from "./types.ts";
 
 export interface UserDocument {
   fileName: string;
@@ -24,6 +24,16 @@ export interface UserMessageInput {
   threadId?: number;
   document?: UserDocument;
   caption?: string;
+}
+
+export interface UserVoiceInput {
+  chatId: number;
+  from: number;
+  /** The recorded audio (any bytes; the emulator does not decode it). */
+  data: Uint8Array;
+  durationSec: number;
+  mimeType?: string;
+  threadId?: number;
 }
 
 export interface PressInput {
@@ -94,6 +104,20 @@ export function postUserMessage(store: Store, input: UserMessageInput, privacyMo
   const stored = store.appendMessage(state, false, (id, date) =>
     composeMessage(state, from, id, date, { threadId: input.threadId, replyTo, text, caption, document }),
   );
+  if (botSees(store, state, stored.message, privacyMode)) store.updates.push("message", { message: structuredClone(stored.message) });
+  return structuredClone(stored.message);
+}
+
+/** A voice note: its bytes go to the file store so getFile and the download serve them. */
+export function postUserVoice(store: Store, input: UserVoiceInput, privacyMode = false): TgMessage {
+  const state = store.requireChat(input.chatId);
+  const from = sender(store, state, input.from);
+  if (input.threadId !== undefined && !state.topics.has(input.threadId)) {
+    throw new EmulatorError("emulator.no_such_topic", `chat ${state.chat.id} has no topic ${input.threadId}`, 404);
+  }
+  const file = store.files.put(input.data, "voice.oga", input.mimeType ?? "audio/ogg");
+  const voice: TgVoice = { file_id: file.file_id, file_unique_id: file.file_unique_id, duration: input.durationSec, mime_type: file.mime_type, file_size: file.file_size };
+  const stored = store.appendMessage(state, false, (id, date) => ({ ...composeMessage(state, from, id, date, { threadId: input.threadId }), voice }));
   if (botSees(store, state, stored.message, privacyMode)) store.updates.push("message", { message: structuredClone(stored.message) });
   return structuredClone(stored.message);
 }
