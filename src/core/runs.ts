@@ -7,6 +7,7 @@ import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { ApprovalCenter, approvalButtons, type PendingApproval } from "./approvals.ts";
 import { JobQueue, type QueuedJob } from "./jobs.ts";
+import { composePrompt } from "./preamble.ts";
 import type { ButtonRows, ChatRef, MessageRef, Transport } from "./transport.ts";
 
 export type RunStatus = "queued" | "running" | "done" | "error" | "cancelled" | "interrupted";
@@ -65,6 +66,17 @@ export interface RunResult {
   completed?: CompletedEvent;
 }
 
+/** Cost limits (the `[cost_budget]`, see cost-budget.ts): may refuse a run, may warn after one. */
+export interface RunBudget {
+  refusal(): string | undefined;
+  afterRun(costUsd: number | undefined): string[];
+}
+
+export type SubmitResult =
+  | { accepted: true; runId: number; progress: MessageRef; finished: Promise<RunResult> }
+  /** Refused before it started (the budget); the user was told in `notice`. */
+  | { accepted: false; notice: MessageRef };
+
 export interface RunManagerOptions {
   transport: Transport;
   engines: ReadonlyMap<string, EngineDefinition>;
@@ -75,6 +87,9 @@ export interface RunManagerOptions {
   approvalTimeoutMs: number;
   /** Called after a run ended and its answer was sent (outbox delivery of agent files, …). */
   afterRun?(req: RunRequest, result: RunResult): Promise<void>;
+  /** Text put before the prompt for this engine (`[preamble]`), or undefined for none. */
+  preamble?(engineId: string): string | undefined;
+  budget?: RunBudget;
   now?: () => number;
   /** How often the progress view is re-rendered at most (the outbox throttles edits further). */
   renderEveryMs?: number;
@@ -126,10 +141,15 @@ export class RunManager {
   }
 
   /** Starts (or queues) a run. Resolves once the progress message exists; `finished` resolves at the end. */
-  async submit(req: RunRequest): Promise<{ runId: number; progress: MessageRef; finished: Promise<RunResult> }> {
+  async submit(req: RunRequest): Promise<SubmitResult> {
     if (!this.#accepting) throw new Error("untether is shutting down");
     const engine = this.#o.engines.get(req.engineId);
     if (!engine) throw new Error(`unknown engine: ${req.engineId}`);
+    const refusal = this.#o.budget?.refusal();
+    if (refusal !== undefined) {
+      logger().warn({ chat_id: req.chat.chatId, source: req.source }, "run.refused_by_budget");
+      return { accepted: false, notice: await this.#o.transport.send(req.chat, refusal, { replyTo: req.replyTo }) };
+    }
     const startedAt = this.#now();
     const runId = this.#o.db.startRun({ chatId: req.chat.chatId, engine: engine.id, source: req.source });
     const view = this.#o.createView({ runId, engine, source: req.source, startedAt, context: req.context });
@@ -158,7 +178,7 @@ export class RunManager {
       const result = await this.#execute(run, engine);
       resolveFinished(result);
     });
-    return { runId, progress, finished };
+    return { accepted: true, runId, progress, finished };
   }
 
   /** Cancels the run whose progress message this is. Returns what happened, for the user. */
@@ -217,7 +237,7 @@ export class RunManager {
     this.#scheduleRender(run.id, true);
     let completed: CompletedEvent | undefined;
     const job: EngineJob = {
-      prompt: run.req.prompt,
+      prompt: composePrompt(this.#o.preamble?.(engine.id), run.req.prompt),
       cwd: run.req.cwd,
       resume: run.req.resume,
       model: run.req.model,
@@ -251,8 +271,15 @@ export class RunManager {
     if (resume && run.req.sessionScope && status === "done") {
       this.#o.db.setSession(run.req.sessionScope, resume.engine, resume.value);
     }
-    this.#o.db.finishRun(run.id, status, { resumeToken: resume?.value, costUsd: completed?.usage?.costUsd });
+    const costUsd = completed?.usage?.costUsd;
+    this.#o.db.finishRun(run.id, status, { resumeToken: resume?.value, costUsd, finishedAt: this.#now() });
     this.#runs.delete(run.id);
+    // After finishRun: the budget's daily total includes this run.
+    for (const warning of this.#o.budget?.afterRun(costUsd) ?? []) {
+      await this.#o.transport.send(run.req.chat, warning, { replyTo: run.req.replyTo }).catch((e: unknown) => {
+        logger().warn({ run_id: run.id, error: (e as Error).message }, "run.budget_warning_failed");
+      });
+    }
     const result: RunResult = { status, completed };
     try {
       await this.#o.afterRun?.(run.req, result);

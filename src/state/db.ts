@@ -147,10 +147,20 @@ export class StateDb {
     this.#db.query("UPDATE runs SET progress_message_id = ? WHERE id = ?").run(messageId, id);
   }
 
-  finishRun(id: number, status: string, extra: { resumeToken?: string; costUsd?: number } = {}): void {
+  finishRun(id: number, status: string, extra: { resumeToken?: string; costUsd?: number; finishedAt?: number } = {}): void {
     this.#db
       .query("UPDATE runs SET status = ?, finished_at = ?, resume_token = ?, cost_usd = ? WHERE id = ?")
-      .run(status, Date.now(), extra.resumeToken ?? null, extra.costUsd ?? null, id);
+      .run(status, extra.finishedAt ?? Date.now(), extra.resumeToken ?? null, extra.costUsd ?? null, id);
+  }
+
+  /** Sum of the reported costs (USD) of runs that finished in [fromMs, toMs). */
+  costBetween(fromMs: number, toMs: number): number {
+    const row = this.#db
+      .query<{ total: number | null }, [number, number]>(
+        "SELECT SUM(cost_usd) AS total FROM runs WHERE cost_usd IS NOT NULL AND finished_at >= ? AND finished_at < ?",
+      )
+      .get(fromMs, toMs);
+    return row?.total ?? 0;
   }
 
   /** Runs still marked running (left over by a crash or a kill -9). */

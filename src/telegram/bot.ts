@@ -3,6 +3,8 @@
 // over by a crash marked interrupted, a ready message. Shutdown: stop polling, grace period, cancel.
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
+import { CostBudget } from "../core/cost-budget.ts";
+import { preambleFor } from "../core/preamble.ts";
 import { RunManager, type EngineLauncher, type RunRequest, type RunResult } from "../core/runs.ts";
 import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
@@ -105,6 +107,8 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     maxConcurrent: config.watchdog.max_concurrent_engine_runs > 0 ? config.watchdog.max_concurrent_engine_runs : 16,
     approvalTimeoutMs: tg.approval_timeout_s * 1000,
     afterRun: deps.afterRun ? (req, res) => deps.afterRun!(req, res, transport) : undefined,
+    preamble: (engineId) => preambleFor(config.preamble, engineId),
+    budget: new CostBudget({ config: () => config.cost_budget, db }),
   });
   const projects = new Map(
     Object.entries(config.projects).map(([alias, p]) => [alias.toLowerCase(), { path: p.path, defaultEngine: p.default_engine, chatId: p.chat_id }]),
