@@ -204,6 +204,8 @@ function resultError(result: Json, displayName: string): string {
   return `${displayName} run failed (${str(result.subtype) ?? "error"})`;
 }
 
+const OPENING_TYPES = new Set(["assistant", "user", "result"]);
+
 /** Parser for Claude's stream-json shape; Amp prints the same shape. */
 export function createStreamJsonParser(opts: StreamJsonParserOptions): EngineParser {
   const { engine, displayName, job } = opts;
@@ -297,17 +299,19 @@ export function createStreamJsonParser(opts: StreamJsonParserOptions): EnginePar
         return run.start(sessionId, meta);
       }
       // Any message carrying the session id can open the run if `init` was missed.
-      if (!run.isStarted && sessionId !== undefined && ["assistant", "user", "result"].includes(String(msg.type))) {
+      if (!run.isStarted && sessionId !== undefined && OPENING_TYPES.has(String(msg.type))) {
         events.push(...run.start(sessionId));
         if (run.isDone) return events;
       }
+      // The hot path (one call per line): no array copies when nothing was opened above.
+      const more = (next: EngineEvent[]) => (events.length === 0 ? next : events.concat(next));
       switch (msg.type) {
         case "assistant":
-          return [...events, ...onAssistant(msg)];
+          return more(onAssistant(msg));
         case "user":
-          return [...events, ...onUser(msg)];
+          return more(onUser(msg));
         case "result":
-          return [...events, ...onResult(msg)];
+          return more(onResult(msg));
         case "control_request":
           return rec(msg.request).subtype === "can_use_tool" ? [...events, ...onPermissionRequest(msg)] : events;
         case "control_cancel_request": {

@@ -81,7 +81,7 @@ function itemOk(item: Json): boolean {
 }
 
 export function createCodexParser(job: EngineJob, model?: string, profile?: string): EngineParser {
-  const run = new RunTracker("codex", job.resume);
+  const run = new RunTracker("codex", job.resume, false);
   let answer = "";
   let turns = 0;
   let lastError: string | undefined;

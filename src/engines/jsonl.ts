@@ -47,12 +47,11 @@ export async function* readLines(stream: ReadableStream<Uint8Array>, maxChars = 
 
 /** A JSON object from a line, tolerating a prefix before the first "{" (some CLIs print warnings). */
 export function decodeJsonLine(line: string): Record<string, unknown> | undefined {
-  const t = line.trim();
-  if (t === "") return undefined;
-  const start = t.indexOf("{");
+  // No trim(): on a multi-megabyte line it would copy it; JSON.parse skips surrounding whitespace.
+  const start = line.indexOf("{");
   if (start < 0) return undefined;
   try {
-    const v: unknown = JSON.parse(start === 0 ? t : t.slice(start));
+    const v: unknown = JSON.parse(start === 0 ? line : line.slice(start));
     return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

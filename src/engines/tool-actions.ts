@@ -225,6 +225,8 @@ export function inputSummary(name: string, input: Json, cwd?: string): string {
  * Parsers call `start` as soon as the session id is known and `complete` once; anything after
  * `completed` is dropped.
  */
+const MAX_OPEN_ACTIONS = 1000;
+
 export class RunTracker {
   readonly engine: string;
   private startedToken: ResumeToken | undefined;
@@ -234,7 +236,8 @@ export class RunTracker {
   /** `expected` = the session being resumed: the stream must report the same one (or a longer id it prefixes). */
   private readonly expected: string | undefined;
 
-  constructor(engine: string, resume?: ResumeToken) {
+  /** `trackOpen = false` for parsers that never call `opened()` (codex): a Map write per action saved. */
+  constructor(engine: string, resume?: ResumeToken, private readonly trackOpen = true) {
     this.engine = engine;
     const v = resume?.isContinue ? "" : (resume?.value ?? "");
     // A file-path token (pi before promotion) cannot be compared with the id in the stream.
@@ -273,8 +276,15 @@ export class RunTracker {
   /** Action events are only valid between started and completed. */
   action(action: Action, phase: ActionEvent["phase"], ok?: boolean): EngineEvent[] {
     if (!this.isStarted || this.done) return [];
-    if (phase === "completed") this.open.delete(action.id);
-    else this.open.set(action.id, action);
+    if (!this.trackOpen) {
+      // nothing to remember
+    } else if (phase === "completed") this.open.delete(action.id);
+    else {
+      this.open.set(action.id, action);
+      // Actions whose completion never comes must not pile up over a long run (with their inputs).
+      // Cleared wholesale: evicting the oldest one by one walks the map's tombstones on every call.
+      if (this.open.size > MAX_OPEN_ACTIONS) this.open.clear();
+    }
     const ev: ActionEvent = { type: "action", engine: this.engine, action, phase };
     if (ok !== undefined) ev.ok = ok;
     return [ev];
