@@ -52,6 +52,8 @@ export function ensurePrivateDir(dir: string): void {
 export class StateDb {
   readonly path: string;
   readonly #db: Database;
+  readonly #pendingTriggers = new Map<string, number>();
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(path: string, db: Database) {
     this.path = path;
@@ -93,6 +95,7 @@ export class StateDb {
   }
 
   close(): void {
+    this.#flushTriggers();
     this.#db.close();
   }
 
@@ -182,16 +185,36 @@ export class StateDb {
       }));
   }
 
+  /**
+   * Remembers when a trigger last fired. A webhook may fire thousands of times a second and only the
+   * latest time matters, so writes are coalesced and flushed within a second (and on close).
+   */
   recordTrigger(triggerId: string, at = Date.now()): void {
-    this.#db
-      .query("INSERT INTO trigger_history (trigger_id, fired_at) VALUES (?, ?) ON CONFLICT(trigger_id) DO UPDATE SET fired_at = excluded.fired_at")
-      .run(triggerId, at);
+    this.#pendingTriggers.set(triggerId, at);
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => this.#flushTriggers(), 1000);
+    (this.#flushTimer as { unref?: () => void }).unref?.();
   }
 
   lastTriggered(triggerId: string): number | undefined {
+    const pending = this.#pendingTriggers.get(triggerId);
+    if (pending !== undefined) return pending;
     return this.#db
       .query<{ fired_at: number }, [string]>("SELECT fired_at FROM trigger_history WHERE trigger_id = ?")
       .get(triggerId)?.fired_at;
+  }
+
+  #flushTriggers(): void {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#pendingTriggers.size === 0) return;
+    const upsert = this.#db.query(
+      "INSERT INTO trigger_history (trigger_id, fired_at) VALUES (?, ?) ON CONFLICT(trigger_id) DO UPDATE SET fired_at = excluded.fired_at",
+    );
+    this.#db.transaction(() => {
+      for (const [id, at] of this.#pendingTriggers) upsert.run(id, at);
+    })();
+    this.#pendingTriggers.clear();
   }
 
   markRunOnceFired(cronId: string, at = Date.now()): void {

@@ -93,3 +93,17 @@ describe("instance lock", () => {
     lock.release();
   });
 });
+
+describe("trigger history", () => {
+  test("is readable at once and reaches the database by close", () => {
+    const path = join(tmp(), "h.db");
+    const db = StateDb.open(path);
+    db.recordTrigger("webhook-a", 1000);
+    db.recordTrigger("webhook-a", 2000);
+    expect(db.lastTriggered("webhook-a")).toBe(2000);
+    db.close();
+    const again = StateDb.open(path);
+    expect(again.lastTriggered("webhook-a")).toBe(2000);
+    again.close();
+  });
+});
