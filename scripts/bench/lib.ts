@@ -160,7 +160,8 @@ Ratios: for times and memory, ratio = Untether ÷ baseline (lower is better); fo
   \`Bun.serve\` server started the same way and idle for the same 30 s, side by side.
 - **pipeline**: ~200 000 lines made by repeating the recorded Claude and Codex fixtures
   (\`test/fixtures/engines/\`); each line goes \`decodeJsonLine\` → the engine's parser → \`ProgressState.apply\`,
-  with \`renderProgress\` every 100 events (what the outbox throttle lets through at most). Baseline:
+  with one \`renderProgress\` at the end (the bot renders by time, at most every 250 ms, not per event;
+  \`BENCH_RENDER_EVERY=N\` adds a render every N events). Baseline:
   plain \`JSON.parse\` of the same lines in the same process. 5 alternating rounds, median.
 - **budget-***: Telegram Bot API calls recorded by the emulator (\`emu.calls()\`, from the prompt to
   the final answer) for one run of \`mock:flood N 2000\` with N = 10, 1 000 and 100 000, with the
