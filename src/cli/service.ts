@@ -69,6 +69,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
     defaultCwd,
     engineNotes: notes,
     pollTimeoutSec: o.pollTimeoutSec,
+    cancelScheduled: (chatId) => at?.cancelAll(chatId) ?? 0,
     extraCommand: async (name, args, m) => {
       if (name !== "at" || !at) return false;
       const reply = handleAtCommand(at, args, { chatId: m.chatId, threadId: m.threadId });

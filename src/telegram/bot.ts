@@ -37,6 +37,7 @@ export interface BotDeps {
   afterRun?(req: RunRequest, result: RunResult, transport: OutboxTransport): Promise<void>;
   /** /at and friends, provided by triggers. */
   extraCommand?(name: string, args: string, m: IncomingMessage, start: (prompt: string) => Promise<void>): Promise<boolean>;
+  cancelScheduled?(chatId: number): number;
   /** Long-poll timeout in seconds (tests shorten it). */
   pollTimeoutSec?: number;
 }
@@ -141,6 +142,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     files: deps.createFiles?.({ transport, call, isAllowedUser: (id) => policy.allowAnyUser || policy.allowedUserIds.has(id) }),
     voice: deps.createVoice?.({ transport }),
     extraCommand: deps.extraCommand,
+    cancelScheduled: deps.cancelScheduled,
   });
 
   try {

@@ -50,6 +50,8 @@ export interface ControllerDeps {
   voice?: VoiceHandler;
   /** Extra commands (e.g. /at from triggers); returns true when handled. */
   extraCommand?(name: string, args: string, m: IncomingMessage, start: (prompt: string) => Promise<void>): Promise<boolean>;
+  /** Drops a chat's scheduled runs (/at); returns how many. Used by /cancel when nothing runs. */
+  cancelScheduled?(chatId: number): number;
 }
 
 export const HELP_TEXT = [
@@ -211,7 +213,11 @@ export class ChatController {
       return this.d.replies.reply(chat, "Nothing is running for that message.", m.messageId);
     }
     const runs = this.d.runs.runsInChat(m.chatId);
-    if (runs.length === 0) return this.d.replies.reply(chat, "Nothing is running in this chat.", m.messageId);
+    if (runs.length === 0) {
+      const dropped = this.d.cancelScheduled?.(m.chatId) ?? 0;
+      if (dropped > 0) return this.d.replies.reply(chat, `Cancelled ${dropped} scheduled run${dropped > 1 ? "s" : ""} (/at).`, m.messageId);
+      return this.d.replies.reply(chat, "Nothing is running in this chat.", m.messageId);
+    }
     if (runs.length > 1) {
       return this.d.replies.reply(chat, `${runs.length} runs are active here. Reply <code>/cancel</code> to the progress message of the one to stop.`, m.messageId);
     }

@@ -104,5 +104,9 @@ describe("/at", () => {
     const bad = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "/at 5s too soon" });
     const r2 = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === bad.message_id, 15_000);
     expect(r2.text ?? "").toContain("Usage");
+    // With nothing running, /cancel drops the scheduled run.
+    const c = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "/cancel" });
+    const r3 = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === c.message_id, 15_000);
+    expect(r3.text ?? "").toContain("Cancelled 1 scheduled run");
   });
 });
