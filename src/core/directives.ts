@@ -1,9 +1,11 @@
-// Directives on the first line of a prompt: `/<engine>` and `/<project>` tokens, consumed left to
-// right until the first other token. `/claude /backend fix the tests` → engine claude, project backend.
+// Directives on the first line of a prompt: `/<engine>`, `/<project>` and `@<branch>` tokens, consumed
+// left to right until the first other token. `/claude /backend @fix-ci fix the tests` → engine claude,
+// project backend, branch fix-ci (validated later, by core/worktrees.ts).
 
 export interface Directives {
   engine?: string;
   project?: string;
+  branch?: string;
   prompt: string;
 }
 
@@ -22,8 +24,15 @@ export function parseDirectives(text: string, engines: ReadonlySet<string>, proj
   const tokens = (lines[firstIdx] as string).trim().split(/\s+/);
   let engine: string | undefined;
   let project: string | undefined;
+  let branch: string | undefined;
   let consumed = 0;
   for (const token of tokens) {
+    if (token.startsWith("@") && token.length > 1) {
+      if (branch !== undefined) throw new DirectiveError("only one @branch per message");
+      branch = token.slice(1);
+      consumed++;
+      continue;
+    }
     const name = commandName(token);
     if (name === undefined) break;
     if (engines.has(name)) {
@@ -39,7 +48,7 @@ export function parseDirectives(text: string, engines: ReadonlySet<string>, proj
   }
   if (consumed === 0) return { prompt: text.trim() };
   lines[firstIdx] = tokens.slice(consumed).join(" ");
-  return { engine, project, prompt: lines.join("\n").trim() };
+  return { engine, project, branch, prompt: lines.join("\n").trim() };
 }
 
 /** First token of the first line as a command name, e.g. "/cancel@bot extra" → "cancel". */

@@ -26,6 +26,18 @@ describe("directives", () => {
     expect(() => parseDirectives("/claude /codex x", engines, projects)).toThrow(DirectiveError);
   });
 
+  test("@branch tokens mix with engine and project tokens", () => {
+    expect(parseDirectives("/claude @feature-x fix it", engines, projects)).toEqual({ engine: "claude", branch: "feature-x", prompt: "fix it" });
+    expect(parseDirectives("@fix/ci /backend go\nmore", engines, projects)).toEqual({ project: "backend", branch: "fix/ci", prompt: "go\nmore" });
+    // A lone "@" or an @ after the prompt started is prompt text.
+    expect(parseDirectives("@ hi", engines, projects)).toEqual({ prompt: "@ hi" });
+    expect(parseDirectives("ping @alice", engines, projects)).toEqual({ prompt: "ping @alice" });
+  });
+
+  test("two @branch tokens is an error", () => {
+    expect(() => parseDirectives("@a @b x", engines, projects)).toThrow("only one @branch per message");
+  });
+
   test("leading commands", () => {
     expect(leadingCommand("/cancel@bot now")).toEqual({ name: "cancel", args: "now" });
     expect(leadingCommand("/cancelled")).toEqual({ name: "cancelled", args: "" });
