@@ -2,6 +2,7 @@
 // transfer and triggers, wired from one config. Used by `untether run` and `untether demo`.
 import { DEFAULT_TELEGRAM_API_BASE_URL, type Config } from "../config/schema.ts";
 import { createEngineLauncher } from "../core/engine-launcher.ts";
+import { gitEnv } from "../core/worktrees.ts";
 import { createMockEngine } from "../engines/mock.ts";
 import { preparePiSessionDir } from "../engines/pi.ts";
 import { resolveCli } from "../engines/process.ts";
@@ -69,6 +70,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
     defaultCwd,
     engineNotes: notes,
     pollTimeoutSec: o.pollTimeoutSec,
+    gitEnv: gitEnv(o.env),
     cancelScheduled: (chatId) => at?.cancelAll(chatId) ?? 0,
     extraCommand: async (name, args, m) => {
       if (name !== "at" || !at) return false;

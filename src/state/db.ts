@@ -134,7 +134,8 @@ export class StateDb {
 
   /** Deletes every stored session of a scope; returns how many there were. */
   clearSessions(scope: string): number {
-    return this.#db.query("DELETE FROM sessions WHERE scope = ?").run(scope).changes;
+    // `@branch` sessions live under "<scope>:branch:<name>" (telegram/controller.ts) and go too.
+    return this.#db.query("DELETE FROM sessions WHERE scope = ? OR substr(scope, 1, ?) = ?").run(scope, scope.length + 8, `${scope}:branch:`).changes;
   }
 
   startRun(r: { chatId: number; engine: string; source: string; progressMessageId?: number }): number {

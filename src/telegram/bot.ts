@@ -40,6 +40,8 @@ export interface BotDeps {
   cancelScheduled?(chatId: number): number;
   /** Long-poll timeout in seconds (tests shorten it). */
   pollTimeoutSec?: number;
+  /** Environment for git (`@branch` worktrees). */
+  gitEnv?: Record<string, string>;
 }
 
 export interface RunningBot {
@@ -112,7 +114,10 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     budget: new CostBudget({ config: () => config.cost_budget, db }),
   });
   const projects = new Map(
-    Object.entries(config.projects).map(([alias, p]) => [alias.toLowerCase(), { path: p.path, defaultEngine: p.default_engine, chatId: p.chat_id }]),
+    Object.entries(config.projects).map(([alias, p]) => [
+      alias.toLowerCase(),
+      { path: p.path, defaultEngine: p.default_engine, chatId: p.chat_id, worktreesDir: p.worktrees_dir, worktreeBase: p.worktree_base },
+    ]),
   );
   const controller = new ChatController({
     runs,
@@ -143,6 +148,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     voice: deps.createVoice?.({ transport }),
     extraCommand: deps.extraCommand,
     cancelScheduled: deps.cancelScheduled,
+    gitEnv: deps.gitEnv,
   });
 
   try {

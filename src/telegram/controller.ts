@@ -3,6 +3,7 @@
 import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
 import { APPROVAL_PREFIX } from "../core/approvals.ts";
 import { DirectiveError, leadingCommand, parseDirectives } from "../core/directives.ts";
+import { gitEnv, resolveWorktree, WorktreeError } from "../core/worktrees.ts";
 import type { ChatRef } from "../core/transport.ts";
 import type { ResumeToken } from "../engines/events.ts";
 import type { EngineDefinition } from "../engines/types.ts";
@@ -16,6 +17,9 @@ export interface ProjectSettings {
   path: string;
   defaultEngine?: string;
   chatId?: number;
+  /** `worktrees_dir` (relative to path unless absolute) and `worktree_base`, for `@branch` runs. */
+  worktreesDir?: string;
+  worktreeBase?: string;
 }
 
 export interface ChatSettings {
@@ -52,12 +56,14 @@ export interface ControllerDeps {
   extraCommand?(name: string, args: string, m: IncomingMessage, start: (prompt: string) => Promise<void>): Promise<boolean>;
   /** Drops a chat's scheduled runs (/at); returns how many. Used by /cancel when nothing runs. */
   cancelScheduled?(chatId: number): number;
+  /** Environment for git when creating `@branch` worktrees (see core/worktrees.ts gitEnv). */
+  gitEnv?: Record<string, string>;
 }
 
 export const HELP_TEXT = [
   "<b>Untether</b> runs your coding agents on your server.",
   "",
-  "Send a task as a message. The first line may pick an engine or project: <code>/claude fix the tests</code>.",
+  "Send a task as a message. The first line may pick an engine, project or git branch (a worktree): <code>/claude @fix-ci fix the tests</code>.",
   "",
   "<code>/cancel</code> — stop a run (reply to its progress message, or the only run here)",
   "<code>/new</code> — forget the stored sessions of this chat and start fresh",
@@ -102,7 +108,7 @@ export class ChatController {
         case "continue":
           return this.#continue(m, cmd.args);
         case "file":
-          if (this.d.files) return this.d.files.command(m, cmd.args, cwd);
+          if (this.d.files) return this.#file(this.d.files, m, cmd.args, cwd);
           return this.d.replies.reply(chatOf(m), "File transfer is not available in this build.", m.messageId);
       }
       if (this.d.extraCommand && (await this.d.extraCommand(cmd.name, cmd.args, m, (p) => this.#startPrompt(m, p)))) return;
@@ -141,10 +147,39 @@ export class ChatController {
     return this.d.replies.toast(q.callbackId, "This button is no longer active.");
   }
 
+  #projectName(m: IncomingMessage, project: string | undefined): string | undefined {
+    const s = this.d.settings();
+    return project ?? [...s.projects.entries()].find(([, p]) => p.chatId === m.chatId)?.[0] ?? s.defaultProject;
+  }
+
   #cwdFor(m: IncomingMessage, project: string | undefined): string {
     const s = this.d.settings();
-    const name = project ?? [...s.projects.entries()].find(([, p]) => p.chatId === m.chatId)?.[0] ?? s.defaultProject;
+    const name = this.#projectName(m, project);
     return (name ? s.projects.get(name)?.path : undefined) ?? s.defaultCwd;
+  }
+
+  /** The worktree of `branch` in the message's project (created on first use); on failure the user is told and undefined returned. */
+  async #branchCwd(m: IncomingMessage, project: string | undefined, branch: string): Promise<{ cwd: string; project: string; branch: string } | undefined> {
+    const s = this.d.settings();
+    const name = this.#projectName(m, project);
+    const p = name === undefined ? undefined : s.projects.get(name);
+    if (name === undefined || p === undefined) {
+      await this.d.replies.reply(chatOf(m), "⚠️ <code>@branch</code> needs a project: start with <code>/&lt;project&gt;</code> or set <code>default_project</code>.", m.messageId);
+      return undefined;
+    }
+    try {
+      const cwd = await resolveWorktree(p.path, branch, {
+        worktreesDir: p.worktreesDir ?? ".worktrees",
+        worktreeBase: p.worktreeBase,
+        env: this.d.gitEnv ?? gitEnv({}),
+      });
+      return { cwd, project: name, branch: branch.trim() };
+    } catch (e) {
+      if (!(e instanceof WorktreeError)) throw e;
+      logger().warn({ code: e.code, chat_id: m.chatId, project: name }, "worktree.refused");
+      await this.d.replies.reply(chatOf(m), `⚠️ @branch: ${escapeHtml(e.message)}`, m.messageId);
+      return undefined;
+    }
   }
 
   #defaultEngine(m: IncomingMessage, project: string | undefined): string {
@@ -178,7 +213,9 @@ export class ChatController {
     }
     // A resume token in the prompt or the replied-to message wins; its engine wins too.
     let resume = forced ?? this.#findResume(directives.prompt) ?? (m.replyTo ? this.#findResume(m.replyTo.text) : undefined);
-    const scope = s.sessionMode === "chat" ? this.sessionScope(m) : undefined;
+    // Chat-mode sessions are per branch: a conversation in a worktree must not resume in the project root.
+    const baseScope = s.sessionMode === "chat" ? this.sessionScope(m) : undefined;
+    const scope = baseScope !== undefined && directives.branch !== undefined ? `${baseScope}:branch:${directives.branch}` : baseScope;
     const engineId = resume?.engine ?? directives.engine ?? this.#defaultEngine(m, directives.project);
     if (!resume && scope) {
       const stored = this.d.db.getSession(scope, engineId);
@@ -187,6 +224,14 @@ export class ChatController {
     if (!this.d.engines.has(engineId)) {
       return this.d.replies.reply(chatOf(m), `⚠️ The engine <b>${escapeHtml(engineId)}</b> is not available. Check <code>default_engine</code> and run <code>untether doctor</code>.`, m.messageId);
     }
+    let cwd = this.#cwdFor(m, directives.project);
+    let context = directives.project;
+    if (directives.branch !== undefined) {
+      const b = await this.#branchCwd(m, directives.project, directives.branch);
+      if (b === undefined) return;
+      cwd = b.cwd;
+      context = `${b.project} @${b.branch}`;
+    }
     try {
       await this.d.runs.submit({
         chat: chatOf(m),
@@ -194,15 +239,23 @@ export class ChatController {
         prompt: directives.prompt,
         engineId,
         resume,
-        cwd: this.#cwdFor(m, directives.project),
+        cwd,
         source: "telegram",
         sessionScope: scope,
-        context: directives.project,
+        context,
       });
     } catch (e) {
       logger().error({ error: (e as Error).message, chat_id: m.chatId }, "run.submit_failed");
       await this.d.replies.reply(chatOf(m), `⚠️ Could not start the run: ${escapeHtml((e as Error).message)}`, m.messageId);
     }
+  }
+
+  /** `/file @feature-x get path` works in the branch's worktree instead of the project root. */
+  async #file(files: FileHandler, m: IncomingMessage, args: string, cwd: string): Promise<void> {
+    const at = /^@(\S+)\s*([\s\S]*)$/.exec(args);
+    if (!at) return files.command(m, args, cwd);
+    const b = await this.#branchCwd(m, undefined, at[1] as string);
+    if (b !== undefined) await files.command(m, at[2] as string, b.cwd);
   }
 
   async #cancel(m: IncomingMessage): Promise<void> {

@@ -32,6 +32,18 @@ describe("state database", () => {
     expect(db.getSession("chat:1", "claude")).toBeUndefined();
   });
 
+  test("clearing a scope clears its @branch sessions too, and nobody else's", () => {
+    const db = StateDb.open(":memory:");
+    db.setSession("chat:1", "mock", "root");
+    db.setSession("chat:1:branch:feature-x", "mock", "wt");
+    db.setSession("chat:1:user:2:branch:feature-x", "mock", "other-user");
+    db.setSession("chat:12:branch:feature-x", "mock", "other-chat");
+    expect(db.clearSessions("chat:1")).toBe(2);
+    expect(db.getSession("chat:1:branch:feature-x", "mock")).toBeUndefined();
+    expect(db.getSession("chat:1:user:2:branch:feature-x", "mock")).toBe("other-user");
+    expect(db.getSession("chat:12:branch:feature-x", "mock")).toBe("other-chat");
+  });
+
   test("unfinished runs are listed until finished", () => {
     const db = StateDb.open(":memory:");
     const id = db.startRun({ chatId: 5, engine: "mock", source: "telegram" });
