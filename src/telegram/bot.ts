@@ -120,6 +120,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     ]),
   );
   const controller = new ChatController({
+    botUsername: me.username,
     runs,
     engines: deps.engines,
     db,

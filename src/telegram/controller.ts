@@ -54,6 +54,8 @@ export interface ControllerDeps {
   voice?: VoiceHandler;
   /** Extra commands (e.g. /at from triggers); returns true when handled. */
   extraCommand?(name: string, args: string, m: IncomingMessage, start: (prompt: string) => Promise<void>): Promise<boolean>;
+  /** The bot's own @username: a message starting with a mention of it is not an @branch directive. */
+  botUsername?: string;
   /** Drops a chat's scheduled runs (/at); returns how many. Used by /cancel when nothing runs. */
   cancelScheduled?(chatId: number): number;
   /** Environment for git when creating `@branch` worktrees (see core/worktrees.ts gitEnv). */
@@ -72,6 +74,13 @@ export const HELP_TEXT = [
   "<code>/file get &lt;path&gt;</code>, <code>/file put &lt;path&gt;</code> — move files (when enabled)",
   "<code>/at 30m &lt;task&gt;</code> — run a task later",
 ].join("\n");
+
+/** "@my_bot fix it" → "fix it" (in groups people address the bot by name). */
+export function withoutMention(text: string, botUsername: string | undefined): string {
+  if (!botUsername) return text;
+  const m = /^\s*@([A-Za-z0-9_]+)(?=\s|$)/.exec(text);
+  return m && m[1]?.toLowerCase() === botUsername.toLowerCase() ? text.slice(m[0].length).trimStart() : text;
+}
 
 function chatOf(m: IncomingMessage): ChatRef {
   return m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId };
@@ -203,7 +212,7 @@ export class ChatController {
     const s = this.d.settings();
     let directives;
     try {
-      directives = parseDirectives(text, new Set(this.d.engines.keys()), new Set(s.projects.keys()));
+      directives = parseDirectives(withoutMention(text, this.d.botUsername), new Set(this.d.engines.keys()), new Set(s.projects.keys()));
     } catch (e) {
       if (e instanceof DirectiveError) return this.d.replies.reply(chatOf(m), `⚠️ ${escapeHtml(e.message)}`, m.messageId);
       throw e;
