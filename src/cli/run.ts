@@ -30,6 +30,8 @@ export function shutdownGraceMs(env: Record<string, string | undefined>): number
 
 export interface ServeOptions {
   config: Config;
+  /** The file `watch_config` reloads; without it the config is fixed (the demo). */
+  configPath?: string;
   stateDir: string;
   env: Record<string, string | undefined>;
   /** Resolves when the service should stop (a signal, or the demo closing). */
@@ -94,7 +96,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     return EXIT.failure;
   }
   try {
-    return await serve({ config, stateDir, env: ctx.env, stopSignal: signalPromise(), graceMs });
+    return await serve({ config, configPath: ctx.configPath, stateDir, env: ctx.env, stopSignal: signalPromise(), graceMs });
   } catch (e) {
     const msg = e instanceof UntetherError || e instanceof Error ? e.message : String(e);
     ctx.err.write(`error: ${msg}\n`);

@@ -1,5 +1,6 @@
 // The composition root of a running Untether: engines, launcher, Telegram client and bot, file
 // transfer and triggers, wired from one config. Used by `untether run` and `untether demo`.
+import { staticConfig, watchConfig, type ReloadEvent, type WatchedConfig } from "../config/live.ts";
 import { DEFAULT_TELEGRAM_API_BASE_URL, type Config } from "../config/schema.ts";
 import { createEngineLauncher } from "../core/engine-launcher.ts";
 import { gitEnv } from "../core/worktrees.ts";
@@ -27,7 +28,16 @@ export interface Service {
 
 export async function startService(o: ServeOptions): Promise<Service> {
   const { config } = o;
+  // Startup values (token, API base, chat id, projects, engines, triggers); hot keys via live.current().
   const tg = config.transports.telegram;
+  let notify: ((html: string) => void) | undefined;
+  const onEvent = (e: ReloadEvent) => {
+    const html = reloadNotice(e);
+    if (html) notify?.(html);
+  };
+  const watched: WatchedConfig | undefined =
+    config.watch_config && o.configPath ? watchConfig(o.configPath, config, { env: o.env, onEvent }) : undefined;
+  const live = watched ?? staticConfig(config);
   const engineOptions = config.engines as EngineOptionsMap;
   const engines = createEngineRegistry(engineOptions, [createMockEngine()]);
   const notes = engineProblems(engineOptions).map((p) => `${p.engine}: ${p.message}`);
@@ -36,8 +46,8 @@ export async function startService(o: ServeOptions): Promise<Service> {
   if (missing.length > 0) notes.push(`not installed: ${missing.join(", ")} (untether doctor shows how to install)`);
   const launcher = createEngineLauncher({
     sourceEnv: o.env,
-    extras: () => ({ exact: config.security.env_extra_allow, prefix: config.security.env_extra_prefix_allow }),
-    envAudit: () => config.security.env_audit,
+    extras: () => ({ exact: live.current().security.env_extra_allow, prefix: live.current().security.env_extra_prefix_allow }),
+    envAudit: () => live.current().security.env_audit,
     prepare: (def, job) => {
       if (def.id === "pi") preparePiSessionDir(job.cwd, o.env);
     },
@@ -62,7 +72,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
   const defaultCwd = process.cwd();
   const projectPath = (project: string | undefined) => (project ? config.projects[project.toLowerCase()]?.path : undefined);
   const bot = await startBot({
-    config,
+    config: live,
     call: client.call,
     engines,
     launcher,
@@ -80,18 +90,19 @@ export async function startService(o: ServeOptions): Promise<Service> {
     },
     createFiles: ({ transport }) =>
       createFileHandler({
-        config: () => tg.files,
+        config: () => live.current().transports.telegram.files,
         transport,
         api: fileApi,
-        allowedUserIds: () => new Set(tg.allowed_user_ids),
-        allowAnyUser: () => tg.allow_any_user === true,
+        allowedUserIds: () => new Set(live.current().transports.telegram.allowed_user_ids),
+        allowAnyUser: () => live.current().transports.telegram.allow_any_user === true,
         apiBaseIsTelegram,
       }),
-    createVoice: ({ transport }) => createVoiceHandler({ config: () => tg, transport, api: fileApi, env: o.env }),
+    createVoice: ({ transport }) => createVoiceHandler({ config: () => live.current().transports.telegram, transport, api: fileApi, env: o.env }),
     afterRun: async (req, _result, transport) => {
       // Files the agent left in the outbox go to the chat once the run is over.
-      if (!tg.files.enabled || !tg.files.outbox_enabled) return;
-      await deliverOutbox(req.cwd, tg.files, req.chat, transport, req.replyTo, { apiBaseIsTelegram: apiBaseIsTelegram() });
+      const files = live.current().transports.telegram.files;
+      if (!files.enabled || !files.outbox_enabled) return;
+      await deliverOutbox(req.cwd, files, req.chat, transport, req.replyTo, { apiBaseIsTelegram: apiBaseIsTelegram() });
     },
   });
   const sink: TriggerSink = {
@@ -120,15 +131,28 @@ export async function startService(o: ServeOptions): Promise<Service> {
   };
   const triggers = startTriggers(config, sink, { db: bot.db });
   at = triggers.at;
+  notify = (html) => {
+    bot.transport.send({ chatId: tg.chat_id }, html).catch((e) => logger().warn({ error: (e as Error).message }, "config.reload_notice_failed"));
+  };
   return {
     bot,
     triggers,
     async stop(graceMs) {
+      watched?.close();
       await triggers.stop();
       await bot.stop(graceMs);
       logger().info({}, "service.stopped");
     },
   };
+}
+
+/** The main chat's note about a reload, once per new problem; undefined when there is nothing to say. */
+export function reloadNotice(e: ReloadEvent): string | undefined {
+  if (e.kind === "failed") return e.isNew ? `⚠️ The new config was not applied: ${escapeHtml(e.reason)}` : undefined;
+  if (!e.restartIsNew) return undefined;
+  const shown = e.restart.slice(0, 20).map((k) => `<code>${escapeHtml(k)}</code>`);
+  const more = e.restart.length > shown.length ? ` and ${e.restart.length - shown.length} more` : "";
+  return `🔄 Config changed, restart to apply: ${shown.join(", ")}${more}`;
 }
 
 export type { Config };

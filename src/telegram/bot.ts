@@ -2,6 +2,7 @@
 // outbox. Startup: getMe, setMyCommands, backlog drained (not run; each chat told once), runs left
 // over by a crash marked interrupted, a ready message. Shutdown: stop polling, grace period, cancel.
 import { join } from "node:path";
+import type { LiveConfig } from "../config/live.ts";
 import type { Config } from "../config/schema.ts";
 import { CostBudget } from "../core/cost-budget.ts";
 import { preambleFor } from "../core/preamble.ts";
@@ -23,7 +24,8 @@ import type { VoiceHandler } from "./voice.ts";
 export class BotStartError extends Error {}
 
 export interface BotDeps {
-  config: Config;
+  /** Hot keys (access, progress, footer, preamble, budget) are read through current() on each use. */
+  config: LiveConfig;
   call: ApiCall;
   engines: ReadonlyMap<string, EngineDefinition>;
   launcher: EngineLauncher;
@@ -72,7 +74,10 @@ const COMMANDS = [
 ];
 
 export async function startBot(deps: BotDeps): Promise<RunningBot> {
-  const { config, call } = deps;
+  const { call } = deps;
+  const live = deps.config;
+  // Startup values: what only a restart changes (chat ids, session mode, limits) is read from here.
+  const config = live.current();
   const tg = config.transports.telegram;
   let me: { username?: string; id: number };
   try {
@@ -93,14 +98,19 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     maxAttempts: 6,
     backoffMs: 500,
   });
-  const policy = accessPolicyOf(config);
-  const settings = () => ({
-    maxActions: config.progress.max_actions,
-    verbose: config.progress.verbosity === "verbose",
-    showResumeLine: tg.show_resume_line || tg.session_mode === "stateless",
-    messageOverflow: tg.message_overflow,
-    showCost: config.footer.show_api_cost,
-  });
+  // Replaced on reload, so a user removed from the allowlist is refused from the next update on.
+  let policy = accessPolicyOf(config);
+  live.onChange((next) => (policy = accessPolicyOf(next)));
+  const settings = () => {
+    const c = live.current();
+    return {
+      maxActions: c.progress.max_actions,
+      verbose: c.progress.verbosity === "verbose",
+      showResumeLine: c.transports.telegram.show_resume_line || tg.session_mode === "stateless",
+      messageOverflow: c.transports.telegram.message_overflow,
+      showCost: c.footer.show_api_cost,
+    };
+  };
   const runs = new RunManager({
     transport,
     engines: deps.engines,
@@ -110,8 +120,8 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     maxConcurrent: config.watchdog.max_concurrent_engine_runs > 0 ? config.watchdog.max_concurrent_engine_runs : 16,
     approvalTimeoutMs: tg.approval_timeout_s * 1000,
     afterRun: deps.afterRun ? (req, res) => deps.afterRun!(req, res, transport) : undefined,
-    preamble: (engineId) => preambleFor(config.preamble, engineId),
-    budget: new CostBudget({ config: () => config.cost_budget, db }),
+    preamble: (engineId) => preambleFor(live.current().preamble, engineId),
+    budget: new CostBudget({ config: () => live.current().cost_budget, db }),
   });
   const projects = new Map(
     Object.entries(config.projects).map(([alias, p]) => [

@@ -1,0 +1,206 @@
+// The config of a running bot, which `watch_config = true` may replace while it runs. Only "hot"
+// keys take effect on reload; the rest keep their startup values until a restart, so what
+// `current()` returns is always what is actually in effect (never half of a restart-only change).
+import { type FSWatcher, statSync, watch } from "node:fs";
+import { basename, dirname } from "node:path";
+import { logger } from "../log/logger.ts";
+import { Secret } from "../log/secret.ts";
+import { ConfigError } from "./errors.ts";
+import { loadConfig } from "./load.ts";
+import type { Config } from "./schema.ts";
+
+export interface LiveConfig {
+  current(): Config;
+  /** Called after a reload changed hot keys; returns an unsubscribe function. */
+  onChange(fn: (next: Config, prev: Config) => void): () => void;
+}
+
+// Read through `current()` on every use. Everything else is wired once at startup.
+const HOT = [
+  "transports.telegram.allowed_user_ids",
+  "transports.telegram.allow_any_user",
+  "transports.telegram.files",
+  "transports.telegram.voice_",
+  "transports.telegram.show_resume_line",
+  "transports.telegram.message_overflow",
+  "progress",
+  "footer",
+  "preamble",
+  "security",
+  "cost_budget",
+];
+// Under a hot table but fixed at startup (the outbox's edit pacing).
+const RESTART_EXCEPTIONS = ["progress.min_render_interval"];
+
+function under(path: string, prefix: string): boolean {
+  return prefix.endsWith("_") ? path.startsWith(prefix) : path === prefix || path.startsWith(`${prefix}.`);
+}
+
+/** True when a changed leaf key takes effect without a restart. */
+export function isHotKey(path: string): boolean {
+  if (RESTART_EXCEPTIONS.some((p) => under(path, p))) return false;
+  return HOT.some((p) => under(path, p));
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Secret);
+}
+
+function join(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+/** Leaf keys (arrays count as one value) → comparable text; secrets revealed, so never log this. */
+function leaves(v: unknown, path: string, out: Map<string, string>): void {
+  if (isPlain(v)) {
+    for (const [k, x] of Object.entries(v)) leaves(x, join(path, k), out);
+    return;
+  }
+  if (v === undefined) return;
+  // The replacer sees values after toJSON (secrets already masked), so read the holder's raw value.
+  out.set(
+    path,
+    JSON.stringify(v, function (this: Record<string, unknown>, k: string, x: unknown) {
+      const raw = this[k];
+      return raw instanceof Secret ? { secret: raw.reveal() } : x;
+    }),
+  );
+}
+
+export interface ConfigDiff {
+  /** Changed keys applied at once. */
+  hot: string[];
+  /** Changed keys that need a restart. */
+  restart: string[];
+}
+
+/** Changed leaf key names between two configs, split by whether a reload can apply them. */
+export function diffConfig(prev: Config, next: Config): ConfigDiff {
+  const a = new Map<string, string>();
+  const b = new Map<string, string>();
+  leaves(prev, "", a);
+  leaves(next, "", b);
+  const changed = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+  return { hot: changed.filter(isHotKey), restart: changed.filter((k) => !isHotKey(k)) };
+}
+
+function mergeHot(prev: unknown, next: unknown, path: string): unknown {
+  if (isPlain(prev) || isPlain(next)) {
+    const p = isPlain(prev) ? prev : {};
+    const n = isPlain(next) ? next : {};
+    const out: Record<string, unknown> = {};
+    for (const k of new Set([...Object.keys(p), ...Object.keys(n)])) {
+      const v = mergeHot(p[k], n[k], join(path, k));
+      if (v !== undefined) out[k] = v;
+    }
+    // A table that appeared with nothing hot in it stays absent until a restart.
+    if (Object.keys(out).length === 0 && !isPlain(prev)) return prev;
+    return out;
+  }
+  return isHotKey(path) ? next : prev;
+}
+
+/** `prev` with the hot keys of `next`: the config in effect after a reload. */
+export function applyHot(prev: Config, next: Config): Config {
+  return mergeHot(prev, next, "") as Config;
+}
+
+/** A config that never changes (watch_config off, the demo). */
+export function staticConfig(config: Config): LiveConfig {
+  return { current: () => config, onChange: () => () => {} };
+}
+
+export type ReloadEvent =
+  | { kind: "reloaded"; applied: string[]; restart: string[]; restartIsNew: boolean }
+  | { kind: "failed"; reason: string; isNew: boolean };
+
+export interface WatchedConfig extends LiveConfig {
+  close(): void;
+}
+
+export interface WatchOptions {
+  env?: Record<string, string | undefined>;
+  debounceMs?: number;
+  onEvent?(e: ReloadEvent): void;
+}
+
+function stamp(path: string): string {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.mtimeNs}:${s.size}`;
+  } catch {
+    return "missing";
+  }
+}
+
+/**
+ * Watches the config's directory (editors replace the file by rename, which a watch on the file
+ * itself would lose) and reloads when the file's mtime or size changed, with the same validation
+ * as at startup. A config that fails to load leaves the running one in place.
+ */
+export function watchConfig(path: string, initial: Config, opts: WatchOptions = {}): WatchedConfig {
+  let loaded = initial; // the last good file, restart keys included
+  let effective = initial;
+  let lastStamp = stamp(path);
+  let lastFailure: string | undefined;
+  let announced = "";
+  const listeners = new Set<(next: Config, prev: Config) => void>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const reload = () => {
+    timer = undefined;
+    const now = stamp(path);
+    if (now === lastStamp) return;
+    lastStamp = now;
+    let next: Config;
+    try {
+      next = loadConfig(path, { env: opts.env }).config;
+    } catch (e) {
+      // ConfigError messages name keys and fixes, never values of secrets; anything else is a bug.
+      const reason = e instanceof ConfigError ? e.message : "unexpected error while loading the config";
+      logger().error({ path, reason }, "config.reload.failed");
+      const isNew = reason !== lastFailure;
+      lastFailure = reason;
+      opts.onEvent?.({ kind: "failed", reason, isNew });
+      return;
+    }
+    lastFailure = undefined;
+    const fromLoaded = diffConfig(loaded, next);
+    const pending = diffConfig(effective, next).restart;
+    loaded = next;
+    const prev = effective;
+    effective = applyHot(effective, next);
+    const signature = pending.join(",");
+    const restartIsNew = pending.length > 0 && signature !== announced;
+    announced = signature;
+    if (fromLoaded.hot.length === 0 && fromLoaded.restart.length === 0) return;
+    logger().info({ path, applied: fromLoaded.hot, restart_required: pending }, "config.reloaded");
+    if (fromLoaded.hot.length > 0) for (const fn of listeners) fn(effective, prev);
+    opts.onEvent?.({ kind: "reloaded", applied: fromLoaded.hot, restart: pending, restartIsNew });
+  };
+
+  const file = basename(path);
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+      if (name !== null && name !== file) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(reload, opts.debounceMs ?? 300);
+    });
+    watcher.on("error", (e) => logger().warn({ path, error: e.message }, "config.watch_failed"));
+  } catch (e) {
+    logger().warn({ path, error: (e as Error).message }, "config.watch_failed");
+  }
+
+  return {
+    current: () => effective,
+    onChange(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    close() {
+      if (timer !== undefined) clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+}
