@@ -1,34 +1,12 @@
-// Builds the single binary dist/untether. Flags measured in ../shared/reference/bun-notes.md §5.3:
-// bytecode + ESM cuts start-up ~3x; autoload of .env / bunfig.toml / tsconfig / package.json from the
-// directory the binary is started in is switched off (a user's project must not configure us).
+// Builds the single binary dist/untether (options in scripts/compile-options.ts).
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { compileOptions } from "./compile-options.ts";
 
 const outfile = process.argv[2] ?? "dist/untether";
 
-const result = await Bun.build({
-  entrypoints: ["src/main.ts"],
-  compile: {
-    outfile,
-    autoloadDotenv: false,
-    autoloadBunfig: false,
-    autoloadTsconfig: false,
-    autoloadPackageJson: false,
-  },
-  bytecode: true,
-  format: "esm",
-  minify: true,
-  sourcemap: "linked",
-  target: "bun",
-  // Code splitting keeps the lazily imported bot, webhook server and demo out of `--version`:
-  // measured ~25 ms → ~14 ms and 42 → 34 MB RSS (docs/benchmarks.md).
-  splitting: true,
-  define: {
-    UNTETHER_VERSION: JSON.stringify(pkg.version),
-    "process.env.NODE_ENV": JSON.stringify("production"),
-  },
-});
+const result = await Bun.build(compileOptions("src/main.ts", outfile, { UNTETHER_VERSION: JSON.stringify(pkg.version) }));
 
 if (!result.success) {
   for (const log of result.logs) process.stderr.write(`${log}\n`);

@@ -1,6 +1,7 @@
 // Shared helpers for the benchmarks in scripts/bench/: statistics, timed spawns, RSS from /proc,
 // compiled baselines built with the same Bun.build flags as scripts/build.ts, the results table and
 // the docs/benchmarks.md writer. Benchmarks are not tests: they print figures, they assert nothing.
+import { compileOptions } from "../compile-options.ts";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -262,22 +263,7 @@ export async function compileBaseline(dir: string, name: string, source: string)
   const entry = join(dir, `${name}.ts`);
   const outfile = join(dir, name);
   writeFileSync(entry, source);
-  const result = await Bun.build({
-    entrypoints: [entry],
-    compile: {
-      outfile,
-      autoloadDotenv: false,
-      autoloadBunfig: false,
-      autoloadTsconfig: false,
-      autoloadPackageJson: false,
-    },
-    bytecode: true,
-    format: "esm",
-    minify: true,
-    sourcemap: "linked",
-    target: "bun",
-    define: { "process.env.NODE_ENV": JSON.stringify("production") },
-  });
+  const result = await Bun.build(compileOptions(entry, outfile));
   if (!result.success) throw new Error(`baseline build failed: ${result.logs.map(String).join("\n")}`);
   return outfile;
 }
