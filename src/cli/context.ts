@@ -1,10 +1,11 @@
 // What every CLI command receives. Commands write to out/err (never console.log) and return an exit code.
+import type { ConfigPathSource } from "../config/paths.ts";
+
+export type { ConfigPathSource };
 
 export interface Output {
   write(text: string): void;
 }
-
-export type ConfigPathSource = "flag" | "env" | "default";
 
 export interface CliContext {
   /** Resolved config path: --config > UNTETHER_CONFIG_PATH > ~/.untether/untether.toml. */

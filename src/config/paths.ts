@@ -2,10 +2,12 @@
 // The same rule for every command, the `config` subcommands included (the original forgot those).
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import type { ConfigPathSource } from "../cli/context.ts";
 
 export const DEFAULT_CONFIG_DIR = ".untether";
 export const DEFAULT_CONFIG_FILE = "untether.toml";
+
+/** Where the config path came from: `--config`, `$UNTETHER_CONFIG_PATH`, or the default. */
+export type ConfigPathSource = "flag" | "env" | "default";
 
 export interface ResolvedConfigPath {
   path: string;

@@ -1,7 +1,7 @@
 // Runs every doctor check in a fixed order. Checks that need the config are skipped (as warnings
 // saying why) when it does not load, so the report always has the same groups.
 import { dirname } from "node:path";
-import type { ConfigPathSource } from "../cli/context.ts";
+import type { ConfigPathSource } from "../config/paths.ts";
 import { checkAccess } from "./access-checks.ts";
 import {
   checkConfigDirPermissions,

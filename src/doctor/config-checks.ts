@@ -1,7 +1,7 @@
 // The config file: where it was found, whether it loads, and who else can read or replace it.
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
-import type { ConfigPathSource } from "../cli/context.ts";
+import type { ConfigPathSource } from "../config/paths.ts";
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { displayPath } from "../config/paths.ts";

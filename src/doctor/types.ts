@@ -1,6 +1,6 @@
 // The shape every doctor check returns, and the injectable inputs (env, fetch, clock, DNS, PATH
 // lookup) so the whole report is deterministic under test.
-import type { ConfigPathSource } from "../cli/context.ts";
+import type { ConfigPathSource } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
 import type { Resolver } from "../security/ssrf.ts";
 
