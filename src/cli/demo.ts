@@ -78,8 +78,10 @@ export async function demoCommand(args: string[], ctx: CliContext): Promise<numb
   let emu: Emulator | undefined;
   try {
     const pages = demoPages();
+    // The page can run a real agent (--engine claude…): only the person who started the demo gets in.
+    const accessKey = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url");
     try {
-      emu = await startEmulator({ botUsername: "untether_demo_bot", botName: "Untether", port: parsed.port, pages });
+      emu = await startEmulator({ botUsername: "untether_demo_bot", botName: "Untether", port: parsed.port, pages, accessKey });
     } catch (e) {
       ctx.err.write(`error: cannot listen on 127.0.0.1:${parsed.port} (${(e as Error).message}); pick another with --port\n`);
       return EXIT.failure;
@@ -118,7 +120,7 @@ export async function demoCommand(args: string[], ctx: CliContext): Promise<numb
       throw e;
     }
     logAccessPolicy(config);
-    const url = `http://127.0.0.1:${emu.port}/`;
+    const url = `http://127.0.0.1:${emu.port}/?key=${accessKey}`;
     const ready = () => {
       ctx.err.write(
         [
@@ -140,7 +142,7 @@ export async function demoCommand(args: string[], ctx: CliContext): Promise<numb
         if (bin) Bun.spawn([bin, url], { env: { PATH: ctx.env.PATH ?? "/usr/bin:/bin", DISPLAY: ctx.env.DISPLAY ?? "", HOME: ctx.env.HOME ?? "" }, stdout: "ignore", stderr: "ignore" });
       }
     };
-    return await serve({ config, stateDir, env: ctx.env, stopSignal: signalPromise(), graceMs: 3000, pollTimeoutSec: 10, onReady: ready });
+    return await serve({ config, stateDir, env: ctx.env, stopSignal: signalPromise(), graceMs: 3000, pollTimeoutSec: 10, onReady: ready, mockDelayMs: 400 });
   } finally {
     await emu?.stop();
     rmSync(work, { recursive: true, force: true });

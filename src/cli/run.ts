@@ -39,6 +39,8 @@ export interface ServeOptions {
   graceMs?: number;
   pollTimeoutSec?: number;
   onReady?(info: { username: string }): void;
+  /** Pause between the mock engine's events (the demo, so a person can watch a run progress). */
+  mockDelayMs?: number;
 }
 
 /** Runs the bot until stopSignal resolves or polling dies. Returns the exit code. */

@@ -39,7 +39,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
     config.watch_config && o.configPath ? watchConfig(o.configPath, config, { env: o.env, onEvent }) : undefined;
   const live = watched ?? staticConfig(config);
   const engineOptions = config.engines as EngineOptionsMap;
-  const engines = createEngineRegistry(engineOptions, [createMockEngine()]);
+  const engines = createEngineRegistry(engineOptions, [createMockEngine({ delayMs: o.mockDelayMs })]);
   const notes = engineProblems(engineOptions).map((p) => `${p.engine}: ${p.message}`);
   // A PATH lookup only (no `--version` spawns): the ready message must not wait on six CLIs.
   const missing = [...engines.values()].filter((d) => !resolveCli(d.cli, o.env.PATH)).map((d) => d.id);

@@ -38,6 +38,11 @@ export interface EmulatorOptions {
   privacyMode?: boolean;
   /** Static files served on GET at these paths (the demo's chat page), e.g. { "/": {…} }. */
   pages?: Record<string, StaticPage>;
+  /**
+   * When set, the pages and the control API answer only a browser that opened `/?key=<accessKey>`
+   * (it gets an HttpOnly cookie): other local users cannot drive the demo's agent.
+   */
+  accessKey?: string;
 }
 
 export const DEFAULT_WAIT_MS = 5000;
@@ -264,6 +269,6 @@ export class Emulator {
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const emu = new Emulator(opts);
-  emu.attach(listen(emu, opts.port ?? 0, opts.pages ?? {}));
+  emu.attach(listen(emu, opts.port ?? 0, opts.pages ?? {}, opts.accessKey));
   return emu;
 }

@@ -4,6 +4,7 @@ import type { Server } from "bun";
 import { logger } from "../log/logger.ts";
 import { ApiError, notFound, unauthorized } from "./api-error.ts";
 import { findMethod } from "./bot-methods.ts";
+import { timingSafeEqual } from "node:crypto";
 import { handleControl } from "./control.ts";
 import type { StaticPage } from "./emulator.ts";
 import type { Emulator } from "./emulator.ts";
@@ -131,18 +132,46 @@ function fileDownload(emu: Emulator, token: string, path: string): Response {
 const BOT_ROUTE = /^\/bot([^/]+)\/([^/]*)$/;
 const FILE_ROUTE = /^\/file\/bot([^/]+)\/(.+)$/;
 
-export function listen(emu: Emulator, port: number, pages: Record<string, StaticPage> = {}): Server<undefined> {
+const KEY_COOKIE = "untether_demo";
+
+function cookieKey(req: Request): string | undefined {
+  const m = /(?:^|;\s*)untether_demo=([A-Za-z0-9_-]+)/.exec(req.headers.get("cookie") ?? "");
+  return m?.[1];
+}
+
+function sameKey(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function listen(emu: Emulator, port: number, pages: Record<string, StaticPage> = {}, accessKey?: string): Server<undefined> {
   const server: Server<undefined> = Bun.serve({
     hostname: "127.0.0.1",
     port,
     idleTimeout: 60,
     fetch(req, srv) {
       const url = new URL(req.url);
-      if (url.pathname.startsWith("/__emulator/")) return handleControl(emu, srv, req, url);
+      const isControl = url.pathname.startsWith("/__emulator/");
       const page = req.method === "GET" ? pages[url.pathname] : undefined;
+      let setCookie: string | undefined;
+      if (accessKey !== undefined && (isControl || page)) {
+        const fromUrl = url.pathname === "/" ? (url.searchParams.get("key") ?? undefined) : undefined;
+        if (sameKey(fromUrl, accessKey)) {
+          setCookie = `${KEY_COOKIE}=${accessKey}; HttpOnly; SameSite=Strict; Path=/`;
+        } else if (!sameKey(cookieKey(req), accessKey)) {
+          return new Response("Open the full URL printed by `untether demo` (it carries the access key).\n", {
+            status: 403,
+            headers: { "content-type": "text/plain; charset=utf-8" },
+          });
+        }
+      }
+      if (isControl) return handleControl(emu, srv, req, url);
       if (page) {
         return new Response(page.body, {
           headers: {
+            ...(setCookie ? { "set-cookie": setCookie } : {}),
             "content-type": page.contentType,
             "cache-control": "no-store",
             // The page talks only to this server; no inline scripts, no third parties.

@@ -11,7 +11,7 @@ import { ROOT, untetherCommand } from "../support/harness.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, ".artifacts");
-const URL_LINE = /Untether demo is running: (http:\/\/127\.0\.0\.1:\d+\/)/;
+const URL_LINE = /Untether demo is running: (http:\/\/127\.0\.0\.1:\d+\/\?key=[A-Za-z0-9_-]+)/;
 
 interface Demo {
   proc: Bun.Subprocess<"ignore", "ignore", "pipe">;
@@ -79,6 +79,11 @@ test("the demo page: send a task, watch progress and the answer, approve a comma
     if (r.status() >= 400) pageErrors.push(`${r.status()} ${r.url()}`);
   });
 
+  // Without the key from the printed URL, another local user gets nothing: not the page, not the API.
+  const origin = new URL(demo.url).origin;
+  for (const path of ["/", "/demo.json", "/__emulator/state", "/?key=wrong"]) {
+    expect((await fetch(origin + path)).status).toBe(403);
+  }
   await page.goto(demo.url);
   await page.locator("body.ready").waitFor({ timeout: 10_000 });
   expect(await page.locator("#bot-name").textContent()).toBe("Untether");
