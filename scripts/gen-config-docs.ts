@@ -135,7 +135,7 @@ export function renderConfigDocs(): string {
     "**`watch_config = true`** reloads the file when it changes (the config's folder is watched, so editors",
     "that save by rename work), with the same checks as at start. Applied at once: `allowed_user_ids` and",
     "`allow_any_user` (from the next update on), `files.*`, the `voice_*` keys, `show_resume_line`,",
-    "`message_overflow`, `[progress]` except `min_render_interval`, `[footer]`, `[preamble]`, `[security]` and",
+    "`message_overflow`, `[progress]`, `[footer]`, `[preamble]`, `[security]` and",
     "`[cost_budget]`. Any other changed key is named once in the main chat (\"restart to apply\") and keeps its",
     "running value until a restart. A file that fails to load is not applied: the running config stays, the",
     "log gets `config.reload.failed` and the main chat is told the reason once.",

@@ -29,8 +29,6 @@ const HOT = [
   "security",
   "cost_budget",
 ];
-// Under a hot table but fixed at startup (the outbox's edit pacing).
-const RESTART_EXCEPTIONS = ["progress.min_render_interval"];
 
 function under(path: string, prefix: string): boolean {
   return prefix.endsWith("_") ? path.startsWith(prefix) : path === prefix || path.startsWith(`${prefix}.`);
@@ -38,7 +36,6 @@ function under(path: string, prefix: string): boolean {
 
 /** True when a changed leaf key takes effect without a restart. */
 export function isHotKey(path: string): boolean {
-  if (RESTART_EXCEPTIONS.some((p) => under(path, p))) return false;
   return HOT.some((p) => under(path, p));
 }
 

@@ -94,7 +94,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   // network errors (429s always wait retry_after and retry).
   const transport = new OutboxTransport({
     call,
-    editIntervalMs: Math.round(config.progress.min_render_interval * 1000),
+    editIntervalMs: () => Math.round(live.current().progress.min_render_interval * 1000),
     maxAttempts: 6,
     backoffMs: 500,
   });

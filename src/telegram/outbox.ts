@@ -41,7 +41,7 @@ export interface OutboxOptions {
   call: ApiCall;
   clock?: OutboxClock;
   /** At most one edit per message per interval. Default 2000 ms. */
-  editIntervalMs?: number;
+  editIntervalMs?: number | (() => number);
   /** Attempts for 5xx / network failures, the first included. Default 3. */
   maxAttempts?: number;
   /** First retry delay; doubled on each further attempt. Default 1000 ms. */
@@ -138,7 +138,7 @@ function isRetryable(e: unknown): boolean {
 export class OutboxTransport implements Transport {
   private readonly call: ApiCall;
   private readonly clock: OutboxClock;
-  private readonly editIntervalMs: number;
+  private readonly editIntervalMs: () => number;
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
   private readonly defaultRetryAfterSec: number;
@@ -159,7 +159,9 @@ export class OutboxTransport implements Transport {
   constructor(opts: OutboxOptions) {
     this.call = opts.call;
     this.clock = opts.clock ?? systemClock;
-    this.editIntervalMs = opts.editIntervalMs ?? 2000;
+    // A function so a reloaded [progress] min_render_interval applies to the next edit.
+    const interval = opts.editIntervalMs ?? 2000;
+    this.editIntervalMs = typeof interval === "number" ? () => interval : interval;
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
     this.backoffMs = opts.backoffMs ?? 1000;
     this.defaultRetryAfterSec = opts.defaultRetryAfterSec ?? 5;
@@ -334,7 +336,7 @@ export class OutboxTransport implements Transport {
     let at = Math.max(op.lane.heldUntil, op.notBefore);
     if (op.kind === "edit" && op.msgKey !== undefined) {
       const last = this.lastWriteAt.get(op.msgKey);
-      if (last !== undefined) at = Math.max(at, last + this.editIntervalMs);
+      if (last !== undefined) at = Math.max(at, last + this.editIntervalMs());
     }
     return at;
   }

@@ -61,9 +61,9 @@ describe("diffConfig", () => {
     ]);
   });
 
-  test("the edit pacing under [progress] is fixed at startup", () => {
+  test("every [progress] key is hot, the edit pacing included", () => {
     expect(isHotKey("progress.max_actions")).toBe(true);
-    expect(isHotKey("progress.min_render_interval")).toBe(false);
+    expect(isHotKey("progress.min_render_interval")).toBe(true);
     expect(isHotKey("transports.telegram.voice_max_bytes")).toBe(true);
     expect(isHotKey("watch_config")).toBe(false);
   });

@@ -114,6 +114,22 @@ describe("OutboxTransport", () => {
     expect(await p).toEqual({ chatId: 1, threadId: 7, messageId: 100 });
   });
 
+  test("the edit interval may change while running (a reloaded min_render_interval)", async () => {
+    let interval = 2000;
+    outbox = new OutboxTransport({ call: api.call, clock, editIntervalMs: () => interval });
+    const ref = await outbox.send(chat, "v0");
+    interval = 500;
+    const e = outbox.edit(ref, "v1");
+    await clock.advanceTo(499);
+    expect(api.methods()).toEqual(["sendMessage"]);
+    await clock.advanceTo(500);
+    await e;
+    expect(api.calls.map((c) => [c.method, c.at])).toEqual([
+      ["sendMessage", 0],
+      ["editMessageText", 500],
+    ]);
+  });
+
   test("edits: one per interval per message, only the latest payload, older promises resolve too", async () => {
     const ref = await outbox.send(chat, "v0");
     const done = [outbox.edit(ref, "v1"), outbox.edit(ref, "v2"), outbox.edit(ref, "v3")];
