@@ -1,7 +1,6 @@
 // Idle memory: RSS of the bot long-polling the emulator after 30 s, against a compiled bare
 // Bun.serve server idle for the same 30 s, both started side by side with a minimal env (env -i
 // style). Run: bun scripts/bench/idle-memory.ts
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulator } from "../../src/emulator/index.ts";
 import {
@@ -15,7 +14,7 @@ import {
   rssKb,
   tempDir,
   within,
-  writeBenchConfig,
+  writeBotHome,
 } from "./lib.ts";
 
 const IDLE_MS = 30_000;
@@ -58,24 +57,8 @@ export async function run(): Promise<BenchResult[]> {
   try {
     const server = await compileBaseline(dir, "server", SERVER_SOURCE);
     const home = join(dir, "home");
-    const project = join(home, "project");
-    mkdirSync(join(home, ".untether"), { recursive: true, mode: 0o700 });
-    mkdirSync(project, { recursive: true });
     const alice = emu.addUser({ firstName: "Alice" }).id;
-    const config = join(home, ".untether", "untether.toml");
-    writeBenchConfig(config, [
-      'default_engine = "mock"',
-      'default_project = "demo"',
-      "",
-      "[transports.telegram]",
-      `bot_token = "${emu.token}"`,
-      `chat_id = ${emu.privateChat(alice).id}`,
-      `allowed_user_ids = [${alice}]`,
-      `api_base_url = "${emu.apiBaseUrl}"`,
-      "",
-      "[projects.demo]",
-      `path = "${project}"`,
-    ]);
+    const config = writeBotHome(home, emu, emu.privateChat(alice).id, alice);
     const env = minimalEnv(home, { UNTETHER_LOG_LEVEL: "info" });
     const spawn = (argv: string[]) => {
       const p = Bun.spawn(argv, { cwd: home, env, stdin: "ignore", stdout: "pipe", stderr: "ignore" });

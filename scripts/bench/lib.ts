@@ -268,8 +268,37 @@ export async function compileBaseline(dir: string, name: string, source: string)
   return outfile;
 }
 
-export function writeBenchConfig(path: string, lines: readonly string[]): void {
-  writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
+/**
+ * A bot home for benchmarks: `<home>/.untether/untether.toml` (mock engine, one allowed user, the
+ * emulator as the Bot API) and an empty project. Returns the config path.
+ */
+export function writeBotHome(
+  home: string,
+  emu: { token: string; apiBaseUrl: string },
+  chatId: number,
+  userId: number,
+  extraToml: readonly string[] = [],
+): string {
+  const project = join(home, "project");
+  mkdirSync(join(home, ".untether"), { recursive: true, mode: 0o700 });
+  mkdirSync(project, { recursive: true });
+  const config = join(home, ".untether", "untether.toml");
+  const lines = [
+    'default_engine = "mock"',
+    'default_project = "demo"',
+    "",
+    "[transports.telegram]",
+    `bot_token = "${emu.token}"`,
+    `chat_id = ${chatId}`,
+    `allowed_user_ids = [${userId}]`,
+    `api_base_url = "${emu.apiBaseUrl}"`,
+    "",
+    "[projects.demo]",
+    `path = "${project}"`,
+    ...extraToml,
+  ];
+  writeFileSync(config, `${lines.join("\n")}\n`, { mode: 0o600 });
+  return config;
 }
 
 /** Resolves `p`, or rejects after `ms` with a message naming `what`. */

@@ -1,6 +1,5 @@
 // Start-up: wall time of `untether --version`, `config get …` and `doctor` (against the emulator),
 // each against a compiled hello-world built with the same flags. Run: bun scripts/bench/startup.ts
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulator } from "../../src/emulator/index.ts";
 import {
@@ -13,7 +12,7 @@ import {
   removeDir,
   tempDir,
   timeSpawn,
-  writeBenchConfig,
+  writeBotHome,
 } from "./lib.ts";
 
 const WARMUP = 5;
@@ -32,25 +31,9 @@ export async function run(): Promise<BenchResult[]> {
   try {
     const hello = await compileBaseline(dir, "hello", 'console.log("hello");\n');
     const home = join(dir, "home");
-    const project = join(home, "project");
-    mkdirSync(join(home, ".untether"), { recursive: true, mode: 0o700 });
-    mkdirSync(project, { recursive: true });
     const alice = emu.addUser({ firstName: "Alice" }).id;
     const chat = emu.addChat({ type: "supergroup", title: "Team", members: [{ userId: alice, status: "creator" }] }).id;
-    const config = join(home, ".untether", "untether.toml");
-    writeBenchConfig(config, [
-      'default_engine = "mock"',
-      'default_project = "demo"',
-      "",
-      "[transports.telegram]",
-      `bot_token = "${emu.token}"`,
-      `chat_id = ${chat}`,
-      `allowed_user_ids = [${alice}]`,
-      `api_base_url = "${emu.apiBaseUrl}"`,
-      "",
-      "[projects.demo]",
-      `path = "${project}"`,
-    ]);
+    const config = writeBotHome(home, emu, chat, alice);
     const env = minimalEnv(home);
 
     // Interleave the baseline with each command so drift (thermal, page cache) hits both alike.

@@ -1,7 +1,6 @@
 // Telegram budget: Bot API calls per run for 10, 1 000 and 100 000 mock engine events
 // (`mock:flood N 2000`), the bot as a process against the emulator, counted from emu.calls() from
 // the prompt until the progress message is gone. Run: bun scripts/bench/telegram-budget.ts
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 import {
@@ -13,7 +12,7 @@ import {
   removeDir,
   tempDir,
   within,
-  writeBenchConfig,
+  writeBotHome,
 } from "./lib.ts";
 
 const SIZES = [10, 1_000, 100_000] as const;
@@ -79,26 +78,9 @@ export async function setupBot(prefix: string, extraToml: readonly string[] = []
   const emu = await startEmulator({ botUsername: "untether_bench_bot" });
   const dir = tempDir(prefix);
   const home = join(dir, "home");
-  const project = join(home, "project");
-  mkdirSync(join(home, ".untether"), { recursive: true, mode: 0o700 });
-  mkdirSync(project, { recursive: true });
   const alice = emu.addUser({ firstName: "Alice" }).id;
   const dm = emu.privateChat(alice).id;
-  const config = join(home, ".untether", "untether.toml");
-  writeBenchConfig(config, [
-    'default_engine = "mock"',
-    'default_project = "demo"',
-    "",
-    "[transports.telegram]",
-    `bot_token = "${emu.token}"`,
-    `chat_id = ${dm}`,
-    `allowed_user_ids = [${alice}]`,
-    `api_base_url = "${emu.apiBaseUrl}"`,
-    "",
-    "[projects.demo]",
-    `path = "${project}"`,
-    ...extraToml,
-  ]);
+  const config = writeBotHome(home, emu, dm, alice, extraToml);
   return { emu, dir, home, config, alice, dm };
 }
 
