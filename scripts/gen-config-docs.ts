@@ -145,8 +145,7 @@ export function renderConfigDocs(): string {
     "`[loop]`, `[auto_continue]`, `[watchdog]` except",
     "`max_concurrent_engine_runs`, `progress.group_chat_rps`, `progress.heartbeat_interval`,",
     "`footer.show_subscription_usage`, `transports.telegram.topics`, `forward_coalesce_s`,",
-    "`media_group_debounce_s`, `plugins.enabled` and webhook `accept_multipart` (multipart deliveries are",
-    "answered 400).",
+    "`media_group_debounce_s` and `plugins.enabled`.",
     "",
   ];
   section("top level", ConfigSchema as unknown as Node, out);

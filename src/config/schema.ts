@@ -415,7 +415,9 @@ export const WebhookSchema = strictObject(
     prompt_template: opt(text("Prompt for agent_run, with {{ payload.field }} placeholders.")),
     event_filter: opt(text("Only this X-GitHub-Event / X-Event-Type is handled.")),
     accept_multipart: bool(false, "Accept multipart file uploads."),
-    file_destination: opt(text("Where uploaded files are saved (template).")),
+    file_destination: opt(
+      text("Upload path relative to the project (template with file.filename); default incoming/webhooks/ID/FILENAME."),
+    ),
     max_file_size_bytes: int(52428800, "Largest uploaded file.", 1024, 104857600),
     action: oneOf(WEBHOOK_ACTIONS, { default: "agent_run", description: "What a request does." }),
     file_path: opt(text("file_write: target path (template).")),

@@ -58,7 +58,13 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
   const server = config.triggers.server;
   const webhooks = servableWebhooks(config);
   for (const w of webhooks) {
-    if (w.accept_multipart) logger().warn({ webhook: w.id }, "triggers.webhook.multipart_unsupported");
+    // Said at start too, so a missing project is found before the first upload is refused.
+    if (w.accept_multipart && sink.projectPath(w.project) === undefined) {
+      logger().error(
+        { webhook: w.id, fix: "set triggers.webhooks[].project to a configured project" },
+        "triggers.webhook.multipart_no_project",
+      );
+    }
   }
   let paused = false;
   const inFlight = new Set<Promise<unknown>>();

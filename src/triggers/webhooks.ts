@@ -1,12 +1,14 @@
 // One webhook request, from raw bytes to a background dispatch. The order of checks is the
-// contract (behaviour §3.10, tightened): paused 503 → size 413 → auth 401 → rate 429 → JSON 400 →
-// replay 200 duplicate → event filter 200 filtered → 202 accepted. Routing (404/405) is server.ts.
+// contract (behaviour §3.10, tightened): paused 503 → size 413 → auth 401 → rate 429 → JSON 400
+// (or multipart 400/413) → replay 200 duplicate → event filter 200 filtered → [files written, 400 if
+// refused] → 202 accepted. Routing (404/405) is server.ts.
 import { declaredTooLarge, readCapped, StreamTooLargeError } from "../security/read-capped.ts";
 import type { WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import type { WebhookRateLimiter } from "../security/rate-limit.ts";
 import { type ReplayGuard, verifyWebhook } from "../security/webhook-auth.ts";
 import { type ActionContext, dispatchWebhook, errorName } from "./actions.ts";
+import { isMultipart, prepareUpload, type PreparedUpload, saveUpload } from "./multipart.ts";
 
 export interface WebhookRuntime {
   maxBodyBytes: number;
@@ -105,14 +107,31 @@ export async function handleWebhook(w: WebhookConfig, request: Request, rt: Webh
     logger().warn({ webhook: w.id, scope: rate.scope }, "triggers.webhook.rate_limited");
     return textResponse(429, "rate limited", { "retry-after": String(rate.retryAfterSeconds) });
   }
-  const parsed = parsePayload(body.bytes, request.headers.get("content-type"));
-  if (!parsed.ok) return textResponse(400, "invalid json");
+  const contentType = request.headers.get("content-type");
+  let payload: Record<string, unknown>;
+  let upload: PreparedUpload | undefined;
+  if (isMultipart(w, contentType)) {
+    const prepared = await prepareUpload(w, body.bytes, contentType, rt.actions);
+    if (!prepared.ok) return textResponse(prepared.status, prepared.text);
+    upload = prepared.upload;
+    payload = upload.fields;
+  } else {
+    const parsed = parsePayload(body.bytes, contentType);
+    if (!parsed.ok) return textResponse(400, "invalid json");
+    payload = parsed.payload;
+  }
   if (auth.deliveryId !== undefined && rt.replay.isDuplicate(`${w.id}\n${auth.deliveryId}`)) {
     logger().info({ webhook: w.id }, "triggers.webhook.duplicate");
     return textResponse(200, "duplicate");
   }
   if (!eventMatches(w, request.headers)) return textResponse(200, "filtered");
-  const job = dispatchWebhook(w, parsed.payload, body.bytes, rt.actions).catch((e: unknown) => {
+  // Written only now, so a duplicate or filtered delivery leaves no files behind.
+  if (upload !== undefined) {
+    const withFiles = await saveUpload(w, upload, rt.actions);
+    if (withFiles === undefined) return textResponse(400, "file destination refused");
+    payload = withFiles;
+  }
+  const job = dispatchWebhook(w, payload, body.bytes, rt.actions).catch((e: unknown) => {
     logger().error({ webhook: w.id, err: errorName(e) }, "triggers.webhook.dispatch_failed");
   });
   rt.track(job);
