@@ -1,6 +1,7 @@
 // The `mock` engine definition: runs the mock agent (src/engines/mock-engine-main.ts) as a real
 // child process — this very program, compiled or from source — and parses its JSONL.
 import type { ResumeToken } from "./events.ts";
+import { lastMatch } from "./tool-actions.ts";
 import type { EngineDefinition, EngineParser, PermissionDecision, PermissionRequest, StdinSession } from "./types.ts";
 
 /** argv prefix that re-executes this program: the binary itself, or bun + src/main.ts from source. */
@@ -89,9 +90,8 @@ export function createMockEngine(opts: { delayMs?: number } = {}): EngineDefinit
     createStdinSession: (_job, ask) => createMockStdin(ask),
     formatResume: (t: ResumeToken) => `\`mock --session ${t.value}\``,
     extractResume(text) {
-      let last: string | undefined;
-      for (const m of text.matchAll(RESUME_RE)) last = m[1];
-      return last ? { engine: "mock", value: last } : undefined;
+      const value = lastMatch(RESUME_RE, text);
+      return value ? { engine: "mock", value } : undefined;
     },
   };
 }
