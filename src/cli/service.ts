@@ -1,34 +1,70 @@
-// The composition root of a running Untether: engines, launcher, Telegram client and bot, file
-// transfer and triggers, wired from one config. Used by `untether run` and `untether demo`.
+// The composition root of a running Untether: the one place that builds the services — engines and
+// launcher, Telegram client, state database, outbox, run manager (budget, preamble), run dispatch,
+// file transfer, voice, the chat controller, triggers and schedulers — and wires them. Used by
+// `untether run` and `untether demo`.
+import { join } from "node:path";
 import { staticConfig, watchConfig, type ReloadEvent, type WatchedConfig } from "../config/live.ts";
 import { DEFAULT_TELEGRAM_API_BASE_URL, type Config } from "../config/schema.ts";
+import { CostBudget } from "../core/cost-budget.ts";
+import { RunDispatch, type DispatchSettings } from "../core/dispatch.ts";
 import { createEngineLauncher } from "../core/engine-launcher.ts";
+import { preambleFor } from "../core/preamble.ts";
+import { sourceLabel, type TriggerSource } from "../core/run-source.ts";
+import { RunManager } from "../core/runs.ts";
 import { gitEnv } from "../core/worktrees.ts";
 import { createMockEngine } from "../engines/mock.ts";
 import { preparePiSessionDir } from "../engines/pi.ts";
 import { resolveCli } from "../engines/process.ts";
 import { createEngineRegistry, engineProblems, type EngineOptionsMap } from "../engines/registry.ts";
 import { logger } from "../log/logger.ts";
-import { startBot, type RunningBot } from "../telegram/bot.ts";
+import { StateDb } from "../state/db.ts";
 import { TelegramApiError } from "../telegram/api.ts";
+import { accessPolicyOf, connectBot, markInterruptedRuns, startBot, type RunningBot } from "../telegram/bot.ts";
 import { createTelegramClient } from "../telegram/client.ts";
+import { ChatController, originOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
+import { OutboxTransport } from "../telegram/outbox.ts";
 import { deliverOutbox } from "../telegram/outbox-delivery.ts";
+import { createRunViewFactory } from "../telegram/presenter.ts";
 import { createVoiceHandler } from "../telegram/voice.ts";
 import { TooLargeError } from "../telegram/zip.ts";
 import { escapeHtml } from "../telegram/render.ts";
-import { handleAtCommand, startTriggers, type AtScheduler, type RunningTriggers, type TriggerSink } from "../triggers/index.ts";
+import { startTriggers, type RunningTriggers, type StartRunRequest, type TriggerSink } from "../triggers/index.ts";
 import type { ServeOptions } from "./run.ts";
 
 export interface Service {
   bot: RunningBot;
+  runs: RunManager;
   triggers: RunningTriggers;
   stop(graceMs: number): Promise<void>;
 }
 
+/** Dispatch's view of the live config: projects, defaults and session mode as they are now. */
+export function dispatchSettings(c: Config, defaultCwd: string): DispatchSettings {
+  const projects = new Map(
+    Object.entries(c.projects).map(([alias, p]) => [
+      alias.toLowerCase(),
+      { path: p.path, defaultEngine: p.default_engine, chatId: p.chat_id, worktreesDir: p.worktrees_dir, worktreeBase: p.worktree_base },
+    ]),
+  );
+  return {
+    defaultEngine: c.default_engine,
+    defaultProject: c.default_project?.toLowerCase(),
+    sessionMode: c.transports.telegram.session_mode,
+    defaultCwd,
+    projects,
+  };
+}
+
+const TRIGGER_ICON: Record<TriggerSource["kind"], string> = {
+  webhook: "⚡ Trigger",
+  cron: "⏰ Scheduled",
+  at: "⏳ Delayed",
+};
+
 export async function startService(o: ServeOptions): Promise<Service> {
   const { config } = o;
-  // Startup values (token, API base, chat id, projects, engines, triggers); hot keys via live.current().
+  // Startup values (token, API base, chat id, engines, triggers); everything else via live.current().
   const tg = config.transports.telegram;
   let notify: ((html: string) => void) | undefined;
   const onEvent = (e: ReloadEvent) => {
@@ -53,7 +89,86 @@ export async function startService(o: ServeOptions): Promise<Service> {
     },
   });
   const client = createTelegramClient(tg.bot_token.reveal(), tg.api_base_url);
+  const me = await connectBot(client.call);
+
+  const db = StateDb.open(join(o.stateDir, "untether.db"));
+  // Final answers must not be lost to a bad minute of Telegram: six attempts over ~15 s for 5xx and
+  // network errors (429s always wait retry_after and retry).
+  const transport = new OutboxTransport({
+    call: client.call,
+    editIntervalMs: () => Math.round(live.current().progress.min_render_interval * 1000),
+    maxAttempts: 6,
+    backoffMs: 500,
+  });
+  // Before anything can start a run (an overdue /at fires as soon as its scheduler starts).
+  await markInterruptedRuns(db, transport);
   const apiBaseIsTelegram = () => tg.api_base_url.replace(/\/+$/, "") === DEFAULT_TELEGRAM_API_BASE_URL;
+  const presenter = () => {
+    const c = live.current();
+    return {
+      maxActions: c.progress.max_actions,
+      verbose: c.progress.verbosity === "verbose",
+      showResumeLine: c.transports.telegram.show_resume_line || tg.session_mode === "stateless",
+      messageOverflow: c.transports.telegram.message_overflow,
+      showCost: c.footer.show_api_cost,
+    };
+  };
+  const runs = new RunManager({
+    transport,
+    engines,
+    launcher,
+    createView: createRunViewFactory(presenter),
+    db,
+    maxConcurrent: config.watchdog.max_concurrent_engine_runs > 0 ? config.watchdog.max_concurrent_engine_runs : 16,
+    approvalTimeoutMs: tg.approval_timeout_s * 1000,
+    preamble: (engineId) => preambleFor(live.current().preamble, engineId),
+    budget: new CostBudget({ config: () => live.current().cost_budget, db }),
+    afterRun: async (req) => {
+      // Files the agent left in the outbox go to the chat once the run is over.
+      const files = live.current().transports.telegram.files;
+      if (!files.enabled || !files.outbox_enabled) return;
+      await deliverOutbox(req.cwd, files, req.chat, transport, req.replyTo, { apiBaseIsTelegram: apiBaseIsTelegram() });
+    },
+  });
+  const defaultCwd = process.cwd();
+  const dispatch = new RunDispatch({
+    settings: () => dispatchSettings(live.current(), defaultCwd),
+    engines,
+    db,
+    gitEnv: gitEnv(o.env),
+    isActive: (runId) => runs.isActive(runId),
+    botUsername: () => me.username,
+  });
+
+  // Webhooks, crons and /at enter here: a notice in the chat, then the same dispatch as a message.
+  const startTriggeredRun = async (req: StartRunRequest): Promise<void> => {
+    const chat = req.threadId === undefined ? { chatId: req.chatId } : { chatId: req.chatId, threadId: req.threadId };
+    const label = sourceLabel(req.source);
+    const resolved = await dispatch.dispatch({
+      source: req.source,
+      origin: { chatId: req.chatId, ...(req.threadId === undefined ? {} : { threadId: req.threadId }) },
+      text: req.prompt,
+      fixed: { engine: req.engine, project: req.project, branch: req.branch },
+      ...(req.permissionMode === undefined ? {} : { permissionMode: req.permissionMode }),
+    });
+    if (!resolved.ok) {
+      logger().warn({ source: label, reason: resolved.message }, "triggers.dispatch_refused");
+      await transport.send(chat, `⚠️ <code>${escapeHtml(label)}</code> did not start: ${escapeHtml(resolved.message)}`);
+      return;
+    }
+    const notice = await transport.send(chat, `${TRIGGER_ICON[req.source.kind]}: <code>${escapeHtml(label)}</code>`, { silent: true });
+    await runs.submit({ ...resolved.request, replyTo: notice.messageId });
+  };
+  const sink: TriggerSink = {
+    defaultChatId: tg.chat_id,
+    projectPath: (project) => (project ? live.current().projects[project.toLowerCase()]?.path : undefined),
+    notify: async (chatId, html) => {
+      await transport.send({ chatId }, html);
+    },
+    startRun: startTriggeredRun,
+  };
+  const triggers = startTriggers(config, sink, { db });
+
   const fileApi: FileApi = {
     getFile: async (fileId) => (await client.call("getFile", { file_id: fileId })) as { file_path?: string; file_size?: number },
     download: async (filePath, maxBytes) => {
@@ -67,80 +182,80 @@ export async function startService(o: ServeOptions): Promise<Service> {
     getChatMemberStatus: async (chatId, userId) =>
       String(((await client.call("getChatMember", { chat_id: chatId, user_id: userId })) as { status?: string }).status ?? ""),
   };
-  // /at is answered by the triggers' scheduler, which needs the bot's database: bound after start.
-  let at: AtScheduler | undefined;
-  const defaultCwd = process.cwd();
-  const projectPath = (project: string | undefined) => (project ? config.projects[project.toLowerCase()]?.path : undefined);
+  const isAllowedUser = (id: number) => {
+    const policy = accessPolicyOf(live.current());
+    return policy.allowAnyUser || policy.allowedUserIds.has(id);
+  };
+  const controller = new ChatController({
+    runs,
+    dispatch,
+    engines,
+    db,
+    replies: {
+      reply: async (chat, html, replyTo) => {
+        await transport.send(chat, html, { replyTo });
+      },
+      toast: (id, text) => transport.answerCallback(id, text),
+      isChatAdmin: async (chatId, userId) => {
+        try {
+          const m = (await client.call("getChatMember", { chat_id: chatId, user_id: userId })) as { status?: string };
+          return m.status === "creator" || m.status === "administrator";
+        } catch {
+          return false;
+        }
+      },
+    },
+    files: createFileHandler({
+      config: () => live.current().transports.telegram.files,
+      transport,
+      api: fileApi,
+      allowedUserIds: () => new Set(live.current().transports.telegram.allowed_user_ids),
+      allowAnyUser: () => live.current().transports.telegram.allow_any_user === true,
+      apiBaseIsTelegram,
+    }),
+    voice: createVoiceHandler({ config: () => live.current().transports.telegram, transport, api: fileApi, env: o.env }),
+    cancelScheduled: (chatId) => triggers.at.cancelAll(chatId),
+    extraCommand: async (name, args, m) => {
+      if (name !== "at") return false;
+      // /at freezes the chat's engine, project and branch now (directives in its prompt included).
+      const reply = triggers.at.schedule(args, {
+        chatId: m.chatId,
+        threadId: m.threadId,
+        freeze: (prompt) => {
+          const t = dispatch.target({ source: { kind: "at", id: "" }, origin: originOf(m), text: prompt });
+          return t.ok ? { ok: true, prompt: t.target.prompt, engine: t.target.engine, project: t.target.project, branch: t.target.branch } : t;
+        },
+      });
+      await transport.send(m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId }, reply.replyHtml, { replyTo: m.messageId });
+      return true;
+    },
+  });
+
   const bot = await startBot({
     config: live,
     call: client.call,
-    engines,
-    launcher,
-    stateDir: o.stateDir,
-    defaultCwd,
+    db,
+    transport,
+    controller,
+    me,
+    engineIds: [...engines.keys()],
     engineNotes: notes,
     pollTimeoutSec: o.pollTimeoutSec,
-    gitEnv: gitEnv(o.env),
-    cancelScheduled: (chatId) => at?.cancelAll(chatId) ?? 0,
-    extraCommand: async (name, args, m) => {
-      if (name !== "at" || !at) return false;
-      const reply = handleAtCommand(at, args, { chatId: m.chatId, threadId: m.threadId });
-      await bot.transport.send(m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId }, reply.replyHtml, { replyTo: m.messageId });
-      return true;
-    },
-    createFiles: ({ transport }) =>
-      createFileHandler({
-        config: () => live.current().transports.telegram.files,
-        transport,
-        api: fileApi,
-        allowedUserIds: () => new Set(live.current().transports.telegram.allowed_user_ids),
-        allowAnyUser: () => live.current().transports.telegram.allow_any_user === true,
-        apiBaseIsTelegram,
-      }),
-    createVoice: ({ transport }) => createVoiceHandler({ config: () => live.current().transports.telegram, transport, api: fileApi, env: o.env }),
-    afterRun: async (req, _result, transport) => {
-      // Files the agent left in the outbox go to the chat once the run is over.
-      const files = live.current().transports.telegram.files;
-      if (!files.enabled || !files.outbox_enabled) return;
-      await deliverOutbox(req.cwd, files, req.chat, transport, req.replyTo, { apiBaseIsTelegram: apiBaseIsTelegram() });
-    },
   });
-  const sink: TriggerSink = {
-    defaultChatId: tg.chat_id,
-    projectPath,
-    notify: async (chatId, html) => {
-      await bot.transport.send({ chatId }, html);
-    },
-    startRun: async (req) => {
-      const chat = req.threadId === undefined ? { chatId: req.chatId } : { chatId: req.chatId, threadId: req.threadId };
-      const kind = req.source.split(":")[0];
-      const icon = kind === "webhook" ? "⚡ Trigger" : kind === "cron" ? "⏰ Scheduled" : "⏳ Delayed";
-      const notice = await bot.transport.send(chat, `${icon}: <code>${escapeHtml(req.source)}</code>`, { silent: true });
-      const project = req.project ? config.projects[req.project.toLowerCase()] : undefined;
-      await bot.runs.submit({
-        chat,
-        replyTo: notice.messageId,
-        prompt: req.prompt,
-        engineId: req.engine ?? project?.default_engine ?? config.default_engine,
-        cwd: project?.path ?? (config.default_project ? projectPath(config.default_project) : undefined) ?? defaultCwd,
-        source: req.source,
-        context: req.project,
-        permissionMode: req.permissionMode,
-      });
-    },
-  };
-  const triggers = startTriggers(config, sink, { db: bot.db });
-  at = triggers.at;
   notify = (html) => {
-    bot.transport.send({ chatId: tg.chat_id }, html).catch((e) => logger().warn({ error: (e as Error).message }, "config.reload_notice_failed"));
+    transport.send({ chatId: tg.chat_id }, html).catch((e) => logger().warn({ error: (e as Error).message }, "config.reload_notice_failed"));
   };
   return {
     bot,
+    runs,
     triggers,
     async stop(graceMs) {
       watched?.close();
       await triggers.stop();
-      await bot.stop(graceMs);
+      await bot.stop();
+      await runs.shutdown(graceMs);
+      await transport.close();
+      db.close();
       logger().info({}, "service.stopped");
     },
   };

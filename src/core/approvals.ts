@@ -1,6 +1,8 @@
 // Pending permission questions from engines (Claude's can_use_tool): each becomes buttons on the run's
 // progress message. Answered by an allowed user's press, or denied by a real timer when nobody answers.
+import { randomBytes } from "node:crypto";
 import type { PermissionDecision, PermissionRequest } from "../engines/types.ts";
+import { systemClock, type Clock } from "./clock.ts";
 import type { ButtonRows } from "./transport.ts";
 
 export const APPROVAL_PREFIX = "ap";
@@ -17,7 +19,7 @@ export interface PendingApproval {
 
 interface Entry extends PendingApproval {
   resolve(d: PermissionDecision): void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: unknown;
 }
 
 export interface ApprovalHooks {
@@ -50,26 +52,26 @@ export class ApprovalCenter {
   readonly #pending = new Map<string, Entry>();
   readonly #timeoutMs: number;
   readonly #hooks: ApprovalHooks;
-  readonly #now: () => number;
-  #seq = 0;
+  readonly #clock: Clock;
 
-  constructor(opts: { timeoutMs: number; hooks: ApprovalHooks; now?: () => number }) {
+  constructor(opts: { timeoutMs: number; hooks: ApprovalHooks; clock?: Clock }) {
     this.#timeoutMs = opts.timeoutMs;
     this.#hooks = opts.hooks;
-    this.#now = opts.now ?? Date.now;
+    this.#clock = opts.clock ?? systemClock;
   }
 
   ask(runId: number, request: PermissionRequest): Promise<PermissionDecision> {
-    const id = (++this.#seq).toString(36);
+    // Unguessable: a button's callback data is the only proof of which request a press answers.
+    const id = randomBytes(9).toString("base64url");
     const { question, options } = describeQuestion(request);
     return new Promise<PermissionDecision>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         const entry = this.#pending.get(id);
         if (!entry) return;
         this.#settle(id, { behavior: "deny", message: DENY_MESSAGES.timeout });
         this.#hooks.onTimeout(entry);
       }, this.#timeoutMs);
-      this.#pending.set(id, { id, runId, request, question, options, createdAt: this.#now(), resolve, timer });
+      this.#pending.set(id, { id, runId, request, question, options, createdAt: this.#clock.now(), resolve, timer });
       this.#hooks.onChange(runId);
     });
   }
@@ -110,7 +112,7 @@ export class ApprovalCenter {
   #settle(id: string, decision: PermissionDecision, notify = true): void {
     const entry = this.#pending.get(id);
     if (!entry) return;
-    clearTimeout(entry.timer);
+    this.#clock.clearTimeout(entry.timer);
     this.#pending.delete(id);
     entry.resolve(decision);
     if (notify) this.#hooks.onChange(entry.runId);

@@ -1,18 +1,20 @@
-// Job scheduling: one run per thread at a time (a thread = one conversation with an engine session),
-// threads in parallel, and a global cap on concurrent runs. FIFO within a thread and for the cap.
+// Job scheduling: a job holds keys (its run, its conversation, its engine session once known) and
+// starts only when no running job holds any of them — one session, one process. Jobs without a
+// shared key run in parallel under a global cap. FIFO among jobs that could start.
 
 export interface QueuedJob {
   readonly id: number;
-  readonly threadKey: string;
   /** True once the job started running. */
   readonly started: boolean;
+  /** Adds a key (e.g. the session id the engine just reported): later jobs with it wait for this one. */
+  addKey(key: string): void;
   /** Removes a job that has not started yet; returns false if it already started or finished. */
   drop(): boolean;
 }
 
 interface Entry {
   id: number;
-  threadKey: string;
+  keys: Set<string>;
   run: () => Promise<void>;
   started: boolean;
   dropped: boolean;
@@ -22,7 +24,8 @@ interface Entry {
 export class JobQueue {
   readonly #maxConcurrent: number;
   readonly #waiting: Entry[] = [];
-  readonly #busyThreads = new Set<string>();
+  /** Keys held by running jobs (a key is held by at most one running job). */
+  readonly #busy = new Set<string>();
   readonly #idle: Array<() => void> = [];
   #running = 0;
   #nextId = 1;
@@ -40,21 +43,26 @@ export class JobQueue {
     return this.#waiting.length;
   }
 
-  enqueue(threadKey: string, run: () => Promise<void>): QueuedJob {
-    const entry: Entry = { id: this.#nextId++, threadKey, run, started: false, dropped: false, done: false };
+  enqueue(keys: readonly string[], run: () => Promise<void>): QueuedJob {
+    const entry: Entry = { id: this.#nextId++, keys: new Set(keys), run, started: false, dropped: false, done: false };
     this.#waiting.push(entry);
     this.#pump();
     return {
       id: entry.id,
-      threadKey,
       get started() {
         return entry.started;
+      },
+      addKey: (key) => {
+        if (entry.done || entry.dropped || entry.keys.has(key)) return;
+        entry.keys.add(key);
+        if (entry.started) this.#busy.add(key);
       },
       drop: () => {
         if (entry.started || entry.dropped) return false;
         entry.dropped = true;
         const i = this.#waiting.indexOf(entry);
         if (i >= 0) this.#waiting.splice(i, 1);
+        this.#pump();
         this.#notifyIdle();
         return true;
       },
@@ -68,10 +76,14 @@ export class JobQueue {
   }
 
   #pump(): void {
+    // A waiting job also blocks later jobs that share a key with it: order within a conversation holds.
+    const claimed = new Set<string>();
     for (let i = 0; i < this.#waiting.length; ) {
       if (this.#maxConcurrent > 0 && this.#running >= this.#maxConcurrent) return;
       const entry = this.#waiting[i] as Entry;
-      if (this.#busyThreads.has(entry.threadKey)) {
+      const blocked = [...entry.keys].some((k) => this.#busy.has(k) || claimed.has(k));
+      if (blocked) {
+        for (const k of entry.keys) claimed.add(k);
         i++;
         continue;
       }
@@ -83,11 +95,11 @@ export class JobQueue {
   #start(entry: Entry): void {
     entry.started = true;
     this.#running++;
-    this.#busyThreads.add(entry.threadKey);
+    for (const k of entry.keys) this.#busy.add(k);
     const finish = () => {
       entry.done = true;
       this.#running--;
-      this.#busyThreads.delete(entry.threadKey);
+      for (const k of entry.keys) this.#busy.delete(k);
       this.#pump();
       this.#notifyIdle();
     };

@@ -7,7 +7,9 @@ import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { ApprovalCenter, approvalButtons, type PendingApproval } from "./approvals.ts";
 import { JobQueue, type QueuedJob } from "./jobs.ts";
+import { systemClock, type Clock } from "./clock.ts";
 import { composePrompt } from "./preamble.ts";
+import { sourceLabel, type RunSource } from "./run-source.ts";
 import type { ButtonRows, ChatRef, MessageRef, Transport } from "./transport.ts";
 
 export type RunStatus = "queued" | "running" | "done" | "error" | "cancelled" | "interrupted";
@@ -50,15 +52,27 @@ export interface RunRequest {
   replyTo?: number;
   prompt: string;
   engineId: string;
+  /** A known session to continue (or `isContinue`: the engine's newest in cwd). */
   resume?: ResumeToken;
+  /**
+   * A run still working (or queued) that this one continues: it waits for that run to end, then
+   * resumes the session that run reported — one session, one process.
+   */
+  follows?: number;
   cwd: string;
-  /** "telegram", "webhook:<id>", "cron:<id>", "at:<id>". */
-  source: string;
-  /** Chat-mode session key: the resume token is stored here when the run ends. */
+  project?: string;
+  branch?: string;
+  source: RunSource;
+  /** Chat-mode session key: the session is read here when the run starts and stored when it ends. */
   sessionScope?: string;
-  context?: string;
   model?: string;
   permissionMode?: string;
+}
+
+/** The footer tag of a run: "project @branch". */
+export function contextLabel(req: Pick<RunRequest, "project" | "branch">): string | undefined {
+  if (req.project === undefined) return req.branch === undefined ? undefined : `@${req.branch}`;
+  return req.branch === undefined ? req.project : `${req.project} @${req.branch}`;
 }
 
 export interface RunResult {
@@ -90,7 +104,8 @@ export interface RunManagerOptions {
   /** Text put before the prompt for this engine (`[preamble]`), or undefined for none. */
   preamble?(engineId: string): string | undefined;
   budget?: RunBudget;
-  now?: () => number;
+  /** Time and timers (tests step a manual clock). */
+  clock?: Clock;
   /** How often the progress view is re-rendered at most (the outbox throttles edits further). */
   renderEveryMs?: number;
 }
@@ -106,8 +121,9 @@ interface ActiveRun {
   job?: QueuedJob;
   launched?: LaunchedRun;
   status: RunStatus;
-  renderTimer?: ReturnType<typeof setTimeout>;
+  renderTimer?: unknown;
   finished: Promise<RunResult>;
+  settle(r: RunResult): void;
 }
 
 export class RunManager {
@@ -115,16 +131,16 @@ export class RunManager {
   readonly #queue: JobQueue;
   readonly #approvals: ApprovalCenter;
   readonly #runs = new Map<number, ActiveRun>();
-  readonly #now: () => number;
+  readonly #clock: Clock;
   #accepting = true;
 
   constructor(o: RunManagerOptions) {
     this.#o = o;
-    this.#now = o.now ?? Date.now;
+    this.#clock = o.clock ?? systemClock;
     this.#queue = new JobQueue(o.maxConcurrent);
     this.#approvals = new ApprovalCenter({
       timeoutMs: o.approvalTimeoutMs,
-      now: this.#now,
+      clock: this.#clock,
       hooks: {
         onChange: (runId) => this.#scheduleRender(runId, true),
         onTimeout: (p) => void this.#noticeTimeout(p),
@@ -136,6 +152,11 @@ export class RunManager {
     return this.#approvals;
   }
 
+  /** True while the run is queued or running. */
+  isActive(runId: number): boolean {
+    return this.#runs.has(runId);
+  }
+
   get activeCount(): number {
     return this.#runs.size;
   }
@@ -145,14 +166,25 @@ export class RunManager {
     if (!this.#accepting) throw new Error("untether is shutting down");
     const engine = this.#o.engines.get(req.engineId);
     if (!engine) throw new Error(`unknown engine: ${req.engineId}`);
+    const source = sourceLabel(req.source);
     const refusal = this.#o.budget?.refusal();
     if (refusal !== undefined) {
-      logger().warn({ chat_id: req.chat.chatId, source: req.source }, "run.refused_by_budget");
+      logger().warn({ chat_id: req.chat.chatId, source }, "run.refused_by_budget");
       return { accepted: false, notice: await this.#o.transport.send(req.chat, refusal, { replyTo: req.replyTo }) };
     }
-    const startedAt = this.#now();
-    const runId = this.#o.db.startRun({ chatId: req.chat.chatId, engine: engine.id, source: req.source });
-    const view = this.#o.createView({ runId, engine, source: req.source, startedAt, context: req.context });
+    const startedAt = this.#clock.now();
+    const knownSession = req.resume && !req.resume.isContinue && req.resume.value ? req.resume.value : undefined;
+    const runId = this.#o.db.startRun({
+      chatId: req.chat.chatId,
+      engine: engine.id,
+      source,
+      threadId: req.chat.threadId,
+      project: req.project,
+      branch: req.branch,
+      cwd: req.cwd,
+      session: knownSession,
+    });
+    const view = this.#o.createView({ runId, engine, source, startedAt, context: contextLabel(req) });
     view.setStatus("queued");
     // The first render goes out at once, as a reply, with the cancel button.
     const progress = await this.#o.transport.send(req.chat, view.progressHtml(startedAt, []), {
@@ -161,10 +193,16 @@ export class RunManager {
       silent: true,
     });
     this.#o.db.setRunProgressMessage(runId, progress.messageId);
+    this.#o.db.recordRunMessage(runId, progress.chatId, progress.messageId);
 
     let resolveFinished!: (r: RunResult) => void;
     const finished = new Promise<RunResult>((r) => (resolveFinished = r));
-    const threadKey = req.resume && !req.resume.isContinue ? `${req.resume.engine}:${req.resume.value}` : req.sessionScope ? `${req.sessionScope}:${engine.id}` : `run:${runId}`;
+    // One session, one process: a run waits for any run holding its conversation, its session, or
+    // the run it continues; the session a run reports later is added to its keys when it arrives.
+    const keys = [`run:${runId}`];
+    if (req.follows !== undefined) keys.push(`run:${req.follows}`);
+    if (req.sessionScope !== undefined) keys.push(`scope:${req.sessionScope}:${engine.id}`);
+    if (knownSession !== undefined) keys.push(sessionKey(engine.id, knownSession));
     const run: ActiveRun = {
       id: runId,
       req,
@@ -172,9 +210,10 @@ export class RunManager {
       progress,
       status: "queued",
       finished,
+      settle: resolveFinished,
     };
     this.#runs.set(runId, run);
-    run.job = this.#queue.enqueue(threadKey, async () => {
+    run.job = this.#queue.enqueue(keys, async () => {
       const result = await this.#execute(run, engine);
       resolveFinished(result);
     });
@@ -196,6 +235,21 @@ export class RunManager {
       .map((r) => ({ runId: r.id, progress: r.progress, status: r.status }));
   }
 
+  /**
+   * A press on an approval button: answered only when the press came from the message the request
+   * is shown on (the run's progress message in its chat). Undefined when stale, unknown or elsewhere.
+   */
+  answerApproval(id: string, choice: string, pressedOn: { chatId: number; messageId: number }): PendingApproval | undefined {
+    const pending = this.#approvals.get(id);
+    const run = pending === undefined ? undefined : this.#runs.get(pending.runId);
+    if (pending === undefined || run === undefined) return undefined;
+    if (run.progress.chatId !== pressedOn.chatId || run.progress.messageId !== pressedOn.messageId) {
+      logger().warn({ run_id: run.id, chat_id: pressedOn.chatId }, "approval.wrong_message");
+      return undefined;
+    }
+    return this.#approvals.answer(id, choice) ? pending : undefined;
+  }
+
   cancelRun(runId: number): "cancelling" | "dropped" | "none" {
     const run = this.#runs.get(runId);
     return run ? this.#cancel(run, "cancelled") : "none";
@@ -206,7 +260,7 @@ export class RunManager {
     this.#accepting = false;
     for (const run of this.#runs.values()) if (run.status === "queued") this.#cancel(run, "interrupted");
     const idle = this.#queue.idle();
-    const timedOut = await Promise.race([idle.then(() => false), Bun.sleep(graceMs).then(() => true)]);
+    const timedOut = await Promise.race([idle.then(() => false), this.#clock.sleep(graceMs).then(() => true)]);
     if (timedOut) {
       for (const run of this.#runs.values()) this.#cancel(run, "interrupted");
       await this.#queue.idle();
@@ -219,7 +273,8 @@ export class RunManager {
       run.view.setStatus(reason);
       this.#runs.delete(run.id);
       this.#o.db.finishRun(run.id, reason);
-      void this.#o.transport.edit(run.progress, run.view.progressHtml(this.#now(), []), []);
+      void this.#o.transport.edit(run.progress, run.view.progressHtml(this.#clock.now(), []), []);
+      run.settle({ status: reason });
       return "dropped";
     }
     if (run.status !== "running" || !run.launched) return "none";
@@ -239,7 +294,7 @@ export class RunManager {
     const job: EngineJob = {
       prompt: composePrompt(this.#o.preamble?.(engine.id), run.req.prompt),
       cwd: run.req.cwd,
-      resume: run.req.resume,
+      resume: this.#resumeAtStart(run.req, engine),
       model: run.req.model,
       permissionMode: run.req.permissionMode,
     };
@@ -247,6 +302,7 @@ export class RunManager {
       run.launched = this.#o.launcher.launch(engine, job, {
         onEvent: (e) => {
           if (e.type === "completed") completed = e;
+          if (e.type === "started" && e.resume.value && !e.resume.isContinue) this.#sessionKnown(run, e.resume.engine, e.resume.value);
           run.view.apply(e);
           this.#scheduleRender(run.id, false);
         },
@@ -259,7 +315,7 @@ export class RunManager {
       run.view.apply(completed);
     }
     this.#approvals.cancelRun(run.id);
-    if (run.renderTimer) clearTimeout(run.renderTimer);
+    if (run.renderTimer !== undefined) this.#clock.clearTimeout(run.renderTimer);
     // #cancel may have changed the status while we awaited.
     const current = run.status as RunStatus;
     const cancelledAs = current === "cancelled" || current === "interrupted" ? current : undefined;
@@ -272,7 +328,7 @@ export class RunManager {
       this.#o.db.setSession(run.req.sessionScope, resume.engine, resume.value);
     }
     const costUsd = completed?.usage?.costUsd;
-    this.#o.db.finishRun(run.id, status, { resumeToken: resume?.value, costUsd, finishedAt: this.#now() });
+    this.#o.db.finishRun(run.id, status, { resumeToken: resume?.value, costUsd, finishedAt: this.#clock.now() });
     this.#runs.delete(run.id);
     // After finishRun: the budget's daily total includes this run.
     for (const warning of this.#o.budget?.afterRun(costUsd) ?? []) {
@@ -286,12 +342,12 @@ export class RunManager {
     } catch (e) {
       logger().error({ run_id: run.id, error: (e as Error).message }, "run.after_run_failed");
     }
-    logger().info({ run_id: run.id, engine: engine.id, status, source: run.req.source }, "run.finished");
+    logger().info({ run_id: run.id, engine: engine.id, status, source: sourceLabel(run.req.source) }, "run.finished");
     return result;
   }
 
   async #deliverFinal(run: ActiveRun, status: RunStatus): Promise<void> {
-    const now = this.#now();
+    const now = this.#clock.now();
     if (status === "interrupted") {
       // Shutdown: keep the progress message, marked interrupted, without buttons.
       await this.#o.transport.edit(run.progress, run.view.progressHtml(now, []), []);
@@ -299,9 +355,32 @@ export class RunManager {
     }
     const parts = run.view.finalParts(now);
     for (const html of parts) {
-      await this.#o.transport.send(run.req.chat, html, { replyTo: run.req.replyTo });
+      const sent = await this.#o.transport.send(run.req.chat, html, { replyTo: run.req.replyTo });
+      this.#o.db.recordRunMessage(run.id, sent.chatId, sent.messageId);
     }
     await this.#o.transport.delete(run.progress);
+  }
+
+  /**
+   * The session this run continues, decided when it starts (not when it was queued): the run it
+   * follows may have reported its session meanwhile, and a chat-mode conversation its newest one.
+   */
+  #resumeAtStart(req: RunRequest, engine: EngineDefinition): ResumeToken | undefined {
+    if (req.resume) return req.resume;
+    if (req.follows !== undefined) {
+      const prev = this.#o.db.runContext(req.follows);
+      if (prev?.session && prev.engine === engine.id) return { engine: engine.id, value: prev.session };
+    }
+    if (req.sessionScope !== undefined) {
+      const stored = this.#o.db.getSession(req.sessionScope, engine.id);
+      if (stored) return { engine: engine.id, value: stored };
+    }
+    return undefined;
+  }
+
+  #sessionKnown(run: ActiveRun, engineId: string, session: string): void {
+    this.#o.db.setRunSession(run.id, session);
+    run.job?.addKey(sessionKey(engineId, session));
   }
 
   #buttons(runId: number): ButtonRows {
@@ -315,14 +394,14 @@ export class RunManager {
       run.renderTimer = undefined;
       if (run.status !== "running" && run.status !== "queued") return;
       const pending = this.#approvals.pendingFor(runId);
-      void this.#o.transport.edit(run.progress, run.view.progressHtml(this.#now(), pending), this.#buttons(runId));
+      void this.#o.transport.edit(run.progress, run.view.progressHtml(this.#clock.now(), pending), this.#buttons(runId));
     };
     if (immediate) {
-      if (run.renderTimer) clearTimeout(run.renderTimer);
+      if (run.renderTimer !== undefined) this.#clock.clearTimeout(run.renderTimer);
       render();
       return;
     }
-    run.renderTimer ??= setTimeout(render, this.#o.renderEveryMs ?? 250);
+    run.renderTimer ??= this.#clock.setTimeout(render, this.#o.renderEveryMs ?? 250);
   }
 
   async #noticeTimeout(p: PendingApproval): Promise<void> {
@@ -334,6 +413,10 @@ export class RunManager {
       { replyTo: run.progress.messageId },
     );
   }
+}
+
+function sessionKey(engineId: string, session: string): string {
+  return `session:${engineId}:${session}`;
 }
 
 function escapeHtml(s: string): string {

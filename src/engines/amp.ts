@@ -2,10 +2,8 @@
 // shares Claude's parser; thread ids look like `T-<uuid>`.
 import { UntetherError } from "../errors.ts";
 import { createStreamJsonParser } from "./claude.ts";
-import type { ResumeToken } from "./events.ts";
 import {
   type Json,
-  lastMatch,
   optionalBool,
   optionalString,
   protectPrompt,
@@ -13,6 +11,7 @@ import {
   stringList,
 } from "./tool-actions.ts";
 import type { EngineDefinition } from "./types.ts";
+import { defineResumeSyntax } from "./resume-syntax.ts";
 
 /** The `[amp]` table (untether-behaviour.md §2.6). */
 export interface AmpOptions {
@@ -27,11 +26,13 @@ export interface AmpOptions {
 export const AMP_MODES = ["deep", "free", "rush", "smart"] as const;
 
 const MANAGED = ["-x", "--execute", "--stream-json", "--stream-json-input", "--dangerously-allow-all", "--mode", "-m"];
-const RESUME_RE = /^\s*`?amp\s+threads\s+continue\s+(T-[A-Za-z0-9-]+)`?\s*$/gim;
 
-export function formatAmpResume(token: ResumeToken): string {
-  return `\`amp threads continue ${token.value}\``;
-}
+export const AMP_RESUME = defineResumeSyntax({
+  engine: "amp",
+  command: "amp\\s+threads\\s+continue",
+  idPattern: /^T-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  show: (id) => `amp threads continue ${id}`,
+});
 
 export function createAmpEngine(options: AmpOptions = {}): EngineDefinition {
   const o: Json = { ...options };
@@ -53,7 +54,7 @@ export function createAmpEngine(options: AmpOptions = {}): EngineDefinition {
     supportsContinue: false,
     buildArgs(job) {
       const args: string[] = [];
-      if (job.resume?.value && !job.resume.isContinue) args.push("threads", "continue", job.resume.value);
+      if (job.resume?.value && !job.resume.isContinue) args.push("threads", "continue", AMP_RESUME.checkedId(job.resume));
       if (allowAll) args.push("--dangerously-allow-all");
       // A per-chat model override selects the amp mode (amp has modes, not models).
       const m = job.model ?? mode;
@@ -76,10 +77,6 @@ export function createAmpEngine(options: AmpOptions = {}): EngineDefinition {
         missingCompletion: (code) => parser.missingCompletion(code),
       };
     },
-    formatResume: formatAmpResume,
-    extractResume(text) {
-      const value = lastMatch(RESUME_RE, text);
-      return value === undefined ? undefined : { engine: "amp", value };
-    },
+    resume: AMP_RESUME,
   };
 }

@@ -1,6 +1,7 @@
 // Claude Code: always driven in stream-json control mode. The prompt goes over stdin as a user
 // message and stdin stays open, so tool-permission questions (`can_use_tool`) come back to us on
 // stdout and our answers go back on stdin (the exchange recorded in the claude fixtures).
+import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
 import type { Action, EngineEvent, ResumeToken, Usage } from "./events.ts";
@@ -9,7 +10,6 @@ import {
   inputSummary,
   isRecord,
   type Json,
-  lastMatch,
   list,
   missingCompletionText,
   num,
@@ -64,7 +64,6 @@ const DEFAULT_ALLOWED_TOOLS = ["Bash", "Read", "Edit", "Write"];
 /** The request id of our initialize handshake (the SDK's `req_<n>_<suffix>` shape, as recorded). */
 export const CLAUDE_INIT_REQUEST_ID = "req_1_init";
 
-const RESUME_RE = /^\s*`?claude\s+(?:--resume|-r)\s+([^`\s]+)`?\s*$/gim;
 
 // ---- permission rule ----------------------------------------------------------------------------
 
@@ -341,9 +340,13 @@ function permissionModeOption(v: unknown): string | undefined {
   return mode;
 }
 
-export function formatClaudeResume(token: ResumeToken): string {
-  return token.isContinue || token.value === "" ? "`claude --continue`" : `\`claude --resume ${token.value}\``;
-}
+export const CLAUDE_RESUME = defineResumeSyntax({
+  engine: "claude",
+  command: "claude\\s+(?:--resume|-r)",
+  idPattern: UUID,
+  show: (id) => `claude --resume ${id}`,
+  showContinue: "claude --continue",
+});
 
 export function createClaudeEngine(options: ClaudeOptions = {}): EngineDefinition {
   const o: Json = { ...options };
@@ -364,7 +367,7 @@ export function createClaudeEngine(options: ClaudeOptions = {}): EngineDefinitio
     buildArgs(job) {
       const args = ["-p", "--output-format", "stream-json", "--input-format", "stream-json", "--verbose", ...extraArgs];
       if (job.resume?.isContinue) args.push("--continue");
-      else if (job.resume?.value) args.push("--resume", job.resume.value);
+      else if (job.resume?.value) args.push("--resume", CLAUDE_RESUME.checkedId(job.resume));
       const m = job.model ?? model;
       if (m !== undefined) args.push("--model", m);
       if (allowedTools.length > 0) args.push("--allowedTools", allowedTools.join(","));
@@ -384,10 +387,6 @@ export function createClaudeEngine(options: ClaudeOptions = {}): EngineDefinitio
     extraEnv: () => ({ UNTETHER_SESSION: "1" }),
     // Without use_api_billing a stray API key would silently bill the user instead of the subscription.
     removeEnv: () => (apiBilling ? [] : ["ANTHROPIC_API_KEY"]),
-    formatResume: formatClaudeResume,
-    extractResume(text) {
-      const value = lastMatch(RESUME_RE, text);
-      return value === undefined ? undefined : { engine: "claude", value };
-    },
+    resume: CLAUDE_RESUME,
   };
 }

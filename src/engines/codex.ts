@@ -2,7 +2,6 @@
 import type { Action, EngineEvent, ResumeToken, Usage } from "./events.ts";
 import {
   type Json,
-  lastMatch,
   missingCompletionText,
   num,
   optionalString,
@@ -18,6 +17,7 @@ import {
   isRecord,
 } from "./tool-actions.ts";
 import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
 
 /** The `[codex]` table (untether-behaviour.md §2.6). */
 export interface CodexOptions {
@@ -38,7 +38,6 @@ const MANAGED = [
 ];
 
 const DEFAULT_EXTRA_ARGS = ["-c", "notify=[]"];
-const RESUME_RE = /^\s*`?codex\s+resume\s+([^`\s]+)`?\s*$/gim;
 const RECONNECT_RE = /^Reconnecting\.\.\.\s*\d+\/\d+/;
 
 /** `/bin/bash -lc 'echo hi'` → `echo hi`: the wrapper is noise in a progress line. */
@@ -153,9 +152,13 @@ export function createCodexParser(job: EngineJob, model?: string, profile?: stri
   };
 }
 
-export function formatCodexResume(token: ResumeToken): string {
-  return token.isContinue || token.value === "" ? "`codex resume --last`" : `\`codex resume ${token.value}\``;
-}
+export const CODEX_RESUME = defineResumeSyntax({
+  engine: "codex",
+  command: "codex\\s+(?:exec\\s+)?resume",
+  idPattern: UUID,
+  show: (id) => `codex resume ${id}`,
+  showContinue: "codex resume --last",
+});
 
 export function createCodexEngine(options: CodexOptions = {}): EngineDefinition {
   const o: Json = { ...options };
@@ -177,16 +180,12 @@ export function createCodexEngine(options: CodexOptions = {}): EngineDefinition 
       args.push("--ask-for-approval", job.permissionMode === "safe" ? "untrusted" : "never");
       args.push("exec", "--json", "--skip-git-repo-check", "--color=never");
       if (job.resume?.isContinue) args.push("resume", "--last");
-      else if (job.resume?.value) args.push("resume", job.resume.value);
+      else if (job.resume?.value) args.push("resume", CODEX_RESUME.checkedId(job.resume));
       args.push("-"); // read the prompt from stdin
       return args;
     },
     stdinText: (job) => job.prompt,
     createParser: (job) => createCodexParser(job, model, profile),
-    formatResume: formatCodexResume,
-    extractResume(text) {
-      const value = lastMatch(RESUME_RE, text);
-      return value === undefined || value === "--last" ? undefined : { engine: "codex", value };
-    },
+    resume: CODEX_RESUME,
   };
 }

@@ -2,7 +2,6 @@
 import type { EngineEvent, ResumeToken, Usage } from "./events.ts";
 import {
   type Json,
-  lastMatch,
   missingCompletionText,
   num,
   optionalBool,
@@ -17,6 +16,7 @@ import {
   unwrapErrorText,
 } from "./tool-actions.ts";
 import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
 
 /** The `[gemini]` table (untether-behaviour.md §2.6). */
 export interface GeminiOptions {
@@ -27,11 +27,14 @@ export interface GeminiOptions {
 }
 
 const MANAGED = ["--output-format", "-o", "--prompt", "-p", "--resume", "-r", "--approval-mode", "--yolo", "-y"];
-const RESUME_RE = /^\s*`?gemini\s+--resume\s+([A-Za-z0-9_-]+)`?\s*$/gim;
 
-export function formatGeminiResume(token: ResumeToken): string {
-  return `\`gemini --resume ${token.isContinue || token.value === "" ? "latest" : token.value}\``;
-}
+export const GEMINI_RESUME = defineResumeSyntax({
+  engine: "gemini",
+  command: "gemini\\s+(?:--resume|-r)",
+  idPattern: UUID,
+  show: (id) => `gemini --resume ${id}`,
+  showContinue: "gemini --resume latest",
+});
 
 export function createGeminiParser(job: EngineJob, model?: string): EngineParser {
   const run = new RunTracker("gemini", job.resume);
@@ -101,7 +104,7 @@ export function createGeminiEngine(options: GeminiOptions = {}): EngineDefinitio
     buildArgs(job) {
       const args: string[] = [];
       if (job.resume?.isContinue) args.push("--resume", "latest");
-      else if (job.resume?.value) args.push("--resume", job.resume.value);
+      else if (job.resume?.value) args.push("--resume", GEMINI_RESUME.checkedId(job.resume));
       args.push("--output-format", "stream-json");
       const m = job.model ?? model;
       if (m !== undefined) args.push("--model", m);
@@ -114,10 +117,6 @@ export function createGeminiEngine(options: GeminiOptions = {}): EngineDefinitio
       return args;
     },
     createParser: (job) => createGeminiParser(job, model),
-    formatResume: formatGeminiResume,
-    extractResume(text) {
-      const value = lastMatch(RESUME_RE, text);
-      return value === undefined || value === "latest" ? undefined : { engine: "gemini", value };
-    },
+    resume: GEMINI_RESUME,
   };
 }

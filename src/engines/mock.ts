@@ -1,7 +1,6 @@
 // The `mock` engine definition: runs the mock agent (src/engines/mock-engine-main.ts) as a real
 // child process — this very program, compiled or from source — and parses its JSONL.
-import type { ResumeToken } from "./events.ts";
-import { lastMatch } from "./tool-actions.ts";
+import { defineResumeSyntax } from "./resume-syntax.ts";
 import type { EngineDefinition, EngineParser, PermissionDecision, PermissionRequest, StdinSession } from "./types.ts";
 
 /** argv prefix that re-executes this program: the binary itself, or bun + src/main.ts from source. */
@@ -11,7 +10,12 @@ export function selfCommand(): string[] {
   return [process.execPath, new URL("../main.ts", import.meta.url).pathname];
 }
 
-const RESUME_RE = /`?mock\s+--session\s+([A-Za-z0-9_-]+)`?/g;
+export const MOCK_RESUME = defineResumeSyntax({
+  engine: "mock",
+  command: "mock\\s+--session",
+  idPattern: /^mock-[0-9a-f]{8}$/,
+  show: (id) => `mock --session ${id}`,
+});
 
 function str(v: unknown): string {
   return typeof v === "string" ? v : "";
@@ -82,16 +86,12 @@ export function createMockEngine(opts: { delayMs?: number } = {}): EngineDefinit
     supportsContinue: false,
     buildArgs(job) {
       const args = [...prefix, "__mock-engine"];
-      if (job.resume?.value && !job.resume.isContinue) args.push("--session", job.resume.value);
+      if (job.resume?.value && !job.resume.isContinue) args.push("--session", MOCK_RESUME.checkedId(job.resume));
       if (opts.delayMs) args.push("--delay-ms", String(opts.delayMs));
       return [...args, "--", job.prompt];
     },
     createParser: () => createMockParser(),
     createStdinSession: (_job, ask) => createMockStdin(ask),
-    formatResume: (t: ResumeToken) => `\`mock --session ${t.value}\``,
-    extractResume(text) {
-      const value = lastMatch(RESUME_RE, text);
-      return value ? { engine: "mock", value } : undefined;
-    },
+    resume: MOCK_RESUME,
   };
 }

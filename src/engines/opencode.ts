@@ -2,7 +2,6 @@
 import type { EngineEvent, ResumeToken, Usage } from "./events.ts";
 import {
   type Json,
-  lastMatch,
   missingCompletionText,
   num,
   optionalString,
@@ -15,6 +14,7 @@ import {
   truncate,
 } from "./tool-actions.ts";
 import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { defineResumeSyntax } from "./resume-syntax.ts";
 
 /** The `[opencode]` table (untether-behaviour.md §2.6). */
 export interface OpencodeOptions {
@@ -23,11 +23,14 @@ export interface OpencodeOptions {
 }
 
 const MANAGED = ["--format", "--session", "-s", "--continue", "-c"];
-const RESUME_RE = /^\s*`?opencode(?:\s+run)?\s+(?:--session|-s)\s+(ses_[A-Za-z0-9]+)`?\s*$/gim;
 
-export function formatOpencodeResume(token: ResumeToken): string {
-  return token.isContinue || token.value === "" ? "`opencode --continue`" : `\`opencode --session ${token.value}\``;
-}
+export const OPENCODE_RESUME = defineResumeSyntax({
+  engine: "opencode",
+  command: "opencode(?:\\s+run)?\\s+(?:--session|-s)",
+  idPattern: /^ses_[A-Za-z0-9]{8,64}$/,
+  show: (id) => `opencode --session ${id}`,
+  showContinue: "opencode --continue",
+});
 
 export function createOpencodeParser(job: EngineJob, model?: string): EngineParser {
   const run = new RunTracker("opencode", job.resume);
@@ -121,17 +124,13 @@ export function createOpencodeEngine(options: OpencodeOptions = {}): EngineDefin
     buildArgs(job) {
       const args = ["run", "--format", "json"];
       if (job.resume?.isContinue) args.push("--continue");
-      else if (job.resume?.value) args.push("--session", job.resume.value);
+      else if (job.resume?.value) args.push("--session", OPENCODE_RESUME.checkedId(job.resume));
       const m = job.model ?? model;
       if (m !== undefined) args.push("--model", m);
       args.push(...extraArgs, "--", job.prompt);
       return args;
     },
     createParser: (job) => createOpencodeParser(job, model),
-    formatResume: formatOpencodeResume,
-    extractResume(text) {
-      const value = lastMatch(RESUME_RE, text);
-      return value === undefined ? undefined : { engine: "opencode", value };
-    },
+    resume: OPENCODE_RESUME,
   };
 }

@@ -7,7 +7,6 @@ import {
   contentText,
   isRecord,
   type Json,
-  lastMatch,
   list,
   missingCompletionText,
   num,
@@ -22,6 +21,7 @@ import {
   truncate,
 } from "./tool-actions.ts";
 import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
 
 /** The `[pi]` table (untether-behaviour.md §2.6). */
 export interface PiOptions {
@@ -31,7 +31,6 @@ export interface PiOptions {
 }
 
 const MANAGED = ["--print", "-p", "--mode", "--session", "--continue", "-c", "--provider", "--model"];
-const RESUME_RE = /^\s*`?pi\s+--session\s+(.+?)`?\s*$/gim;
 
 /**
  * pi keeps its sessions (full transcripts) in `<agent dir>/sessions/--<cwd with / \ : → ->--/`.
@@ -57,11 +56,13 @@ export function promotePiToken(headerId: string): string {
   return headerId;
 }
 
-export function formatPiResume(token: ResumeToken): string {
-  if (token.isContinue || token.value === "") return "`pi --continue`";
-  const v = /[\s"']/.test(token.value) ? `"${token.value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : token.value;
-  return `\`pi --session ${v}\``;
-}
+export const PI_RESUME = defineResumeSyntax({
+  engine: "pi",
+  command: "pi\\s+--session",
+  idPattern: UUID,
+  show: (id) => `pi --session ${id}`,
+  showContinue: "pi --continue",
+});
 
 function stripQuotes(v: string): string {
   const m = /^(["'])(.*)\1$/s.exec(v);
@@ -163,18 +164,12 @@ export function createPiEngine(options: PiOptions = {}): EngineDefinition {
       // A new run lets pi create its session (in the directory preparePiSessionDir secured); the
       // `session` header then gives us the token.
       if (job.resume?.isContinue) args.push("--continue");
-      else if (job.resume?.value) args.push("--session", job.resume.value);
+      else if (job.resume?.value) args.push("--session", PI_RESUME.checkedId(job.resume));
       args.push(protectPrompt(job.prompt));
       return args;
     },
     createParser: (job) => createPiParser(job, model),
     extraEnv: () => ({ NO_COLOR: "1", CI: "1" }),
-    formatResume: formatPiResume,
-    extractResume(text) {
-      const raw = lastMatch(RESUME_RE, text);
-      if (raw === undefined) return undefined;
-      const value = stripQuotes(raw.trim());
-      return value === "" || value === "--continue" ? undefined : { engine: "pi", value };
-    },
+    resume: PI_RESUME,
   };
 }

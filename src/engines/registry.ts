@@ -117,17 +117,16 @@ function truncateId(id: string): string {
 }
 
 /**
- * A resume token in free text (a replied-to message or the prompt): the last line that is any
- * engine's resume line wins, since the footer carrying it comes last.
+ * A resume token in free text (a pasted resume line, or an old message whose run is not in the state
+ * database): the last line that is any engine's resume line wins, since the footer carrying it comes last.
  */
 export function findResumeToken(text: string, registry: ReadonlyMap<string, EngineDefinition>): ResumeToken | undefined {
-  const lines = text.split("\n");
-  for (let i = lines.length - 1; i >= 0; i -= 1) {
-    const line = lines[i] ?? "";
-    for (const def of registry.values()) {
-      const token = def.extractResume(line);
-      if (token !== undefined) return token;
-    }
+  let best: { token: ResumeToken; at: number } | undefined;
+  for (const def of registry.values()) {
+    const token = def.resume.parse(text);
+    if (token === undefined) continue;
+    const at = text.lastIndexOf(token.value);
+    if (best === undefined || at > best.at) best = { token, at };
   }
-  return undefined;
+  return best?.token;
 }

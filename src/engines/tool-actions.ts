@@ -75,13 +75,6 @@ export function unwrapErrorText(text: string): string {
   }
 }
 
-/** The token of the last match of a global resume-line regex in `text` (footers come last). */
-export function lastMatch(re: RegExp, text: string): string | undefined {
-  let found: string | undefined;
-  for (const m of text.matchAll(re)) found = m[1];
-  return found;
-}
-
 /** Prompts are positional for some CLIs: a leading `-` would be read as a flag. */
 export function protectPrompt(prompt: string): string {
   return prompt.startsWith("-") ? ` ${prompt}` : prompt;

@@ -1,4 +1,5 @@
 import type { EngineEvent, ResumeToken } from "./events.ts";
+import type { ResumeSyntax } from "./resume-syntax.ts";
 
 /** What a run asks of an engine. Built by core/, consumed by an engine module. */
 export interface EngineJob {
@@ -62,8 +63,6 @@ export interface EngineDefinition {
   extraEnv?(): Record<string, string>;
   /** Env names removed after filtering (e.g. ANTHROPIC_API_KEY without use_api_billing). */
   removeEnv?(): string[];
-  /** The resume line shown to users, e.g. "`codex resume <id>`". */
-  formatResume(token: ResumeToken): string;
-  /** Finds a resume token in free text (a replied-to message or the prompt). */
-  extractResume(text: string): ResumeToken | undefined;
+  /** The engine's session id grammar, resume line and its parser (engines/resume-syntax.ts). */
+  resume: ResumeSyntax;
 }

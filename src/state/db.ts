@@ -7,7 +7,7 @@ import { UntetherError } from "../errors.ts";
 
 export class StateError extends UntetherError {}
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
@@ -20,10 +20,35 @@ const MIGRATIONS = [
      progress_message_id INTEGER, resume_token TEXT, cost_usd REAL)`,
   `CREATE TABLE IF NOT EXISTS trigger_history (trigger_id TEXT PRIMARY KEY, fired_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS run_once_fired (cron_id TEXT PRIMARY KEY, fired_at INTEGER NOT NULL)`,
+  // Every message the bot sent for a run, so a reply finds its run (and context) by message id.
+  `CREATE TABLE IF NOT EXISTS run_messages (
+     chat_id INTEGER NOT NULL, message_id INTEGER NOT NULL, run_id INTEGER NOT NULL,
+     PRIMARY KEY (chat_id, message_id))`,
   `CREATE TABLE IF NOT EXISTS at_jobs (
      id TEXT PRIMARY KEY, chat_id INTEGER NOT NULL, thread_id INTEGER, due_at INTEGER NOT NULL,
      payload TEXT NOT NULL)`,
 ];
+
+/** Columns added to `runs` after version 1: where a run ran, so a reply continues there. */
+const RUN_CONTEXT_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ["thread_id", "INTEGER"],
+  ["project", "TEXT"],
+  ["branch", "TEXT"],
+  ["cwd", "TEXT"],
+];
+
+/** What a reply needs to continue a run: its engine, session and where it ran. */
+export interface RunContext {
+  runId: number;
+  chatId: number;
+  engine: string;
+  status: string;
+  /** The engine's session id, stored as soon as the engine reports it. */
+  session?: string;
+  project?: string;
+  branch?: string;
+  cwd?: string;
+}
 
 export interface RunRecord {
   id: number;
@@ -70,6 +95,8 @@ export class StateDb {
       db.exec("PRAGMA synchronous = NORMAL");
       db.transaction(() => {
         for (const sql of MIGRATIONS) db.exec(sql);
+        const have = new Set(db.query<{ name: string }, []>("PRAGMA table_info(runs)").all().map((c) => c.name));
+        for (const [name, type] of RUN_CONTEXT_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE runs ADD COLUMN ${name} ${type}`);
       })();
       db.query("INSERT OR IGNORE INTO kv (key, value) VALUES ('schema_version', ?)").run(
         String(SCHEMA_VERSION),
@@ -134,16 +161,31 @@ export class StateDb {
 
   /** Deletes every stored session of a scope; returns how many there were. */
   clearSessions(scope: string): number {
-    // `@branch` sessions live under "<scope>:branch:<name>" (telegram/controller.ts) and go too.
-    return this.#db.query("DELETE FROM sessions WHERE scope = ? OR substr(scope, 1, ?) = ?").run(scope, scope.length + 8, `${scope}:branch:`).changes;
+    // Project and `@branch` sessions live under "<scope>:project:<p>:branch:<b>" (core/dispatch.ts) and go too.
+    const project = `${scope}:project:`;
+    const branch = `${scope}:branch:`;
+    return this.#db
+      .query("DELETE FROM sessions WHERE scope = ? OR substr(scope, 1, ?) = ? OR substr(scope, 1, ?) = ?")
+      .run(scope, project.length, project, branch.length, branch).changes;
   }
 
-  startRun(r: { chatId: number; engine: string; source: string; progressMessageId?: number }): number {
+  startRun(r: {
+    chatId: number;
+    engine: string;
+    source: string;
+    progressMessageId?: number;
+    threadId?: number;
+    project?: string;
+    branch?: string;
+    cwd?: string;
+    session?: string;
+  }): number {
     const res = this.#db
       .query(
-        "INSERT INTO runs (chat_id, engine, source, started_at, status, progress_message_id) VALUES (?, ?, ?, ?, 'running', ?)",
+        "INSERT INTO runs (chat_id, engine, source, started_at, status, progress_message_id, thread_id, project, branch, cwd, resume_token) " +
+          "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
       )
-      .run(r.chatId, r.engine, r.source, Date.now(), r.progressMessageId ?? null);
+      .run(r.chatId, r.engine, r.source, Date.now(), r.progressMessageId ?? null, r.threadId ?? null, r.project ?? null, r.branch ?? null, r.cwd ?? null, r.session ?? null);
     return Number(res.lastInsertRowid);
   }
 
@@ -151,9 +193,38 @@ export class StateDb {
     this.#db.query("UPDATE runs SET progress_message_id = ? WHERE id = ?").run(messageId, id);
   }
 
+  /** The engine reported its session id: a reply to this run can continue it from now on. */
+  setRunSession(id: number, session: string): void {
+    this.#db.query("UPDATE runs SET resume_token = ? WHERE id = ?").run(session, id);
+  }
+
+  /** Remembers that the bot sent `messageId` in `chatId` for this run (progress or a final part). */
+  recordRunMessage(runId: number, chatId: number, messageId: number): void {
+    this.#db.query("INSERT OR REPLACE INTO run_messages (chat_id, message_id, run_id) VALUES (?, ?, ?)").run(chatId, messageId, runId);
+  }
+
+  /** The run a bot message belongs to, with where it ran; undefined for messages of no run. */
+  runByMessage(chatId: number, messageId: number): RunContext | undefined {
+    const r = this.#db
+      .query<RunContextRow, [number, number]>(
+        "SELECT r.id, r.chat_id, r.engine, r.status, r.resume_token, r.project, r.branch, r.cwd FROM run_messages m JOIN runs r ON r.id = m.run_id " +
+          "WHERE m.chat_id = ? AND m.message_id = ?",
+      )
+      .get(chatId, messageId);
+    return r ? runContextOf(r) : undefined;
+  }
+
+  runContext(runId: number): RunContext | undefined {
+    const r = this.#db
+      .query<RunContextRow, [number]>("SELECT id, chat_id, engine, status, resume_token, project, branch, cwd FROM runs WHERE id = ?")
+      .get(runId);
+    return r ? runContextOf(r) : undefined;
+  }
+
   finishRun(id: number, status: string, extra: { resumeToken?: string; costUsd?: number; finishedAt?: number } = {}): void {
+    // A session id reported at start is kept when the end carries none (a cancelled run).
     this.#db
-      .query("UPDATE runs SET status = ?, finished_at = ?, resume_token = ?, cost_usd = ? WHERE id = ?")
+      .query("UPDATE runs SET status = ?, finished_at = ?, resume_token = COALESCE(?, resume_token), cost_usd = ? WHERE id = ?")
       .run(status, extra.finishedAt ?? Date.now(), extra.resumeToken ?? null, extra.costUsd ?? null, id);
   }
 
@@ -254,4 +325,28 @@ export class StateDb {
             .all(chatId);
     return rows.map((r) => ({ id: r.id, chatId: r.chat_id, threadId: r.thread_id, dueAt: r.due_at, payload: r.payload }));
   }
+}
+
+interface RunContextRow {
+  id: number;
+  chat_id: number;
+  engine: string;
+  status: string;
+  resume_token: string | null;
+  project: string | null;
+  branch: string | null;
+  cwd: string | null;
+}
+
+function runContextOf(r: RunContextRow): RunContext {
+  return {
+    runId: r.id,
+    chatId: r.chat_id,
+    engine: r.engine,
+    status: r.status,
+    ...(r.resume_token ? { session: r.resume_token } : {}),
+    ...(r.project ? { project: r.project } : {}),
+    ...(r.branch ? { branch: r.branch } : {}),
+    ...(r.cwd ? { cwd: r.cwd } : {}),
+  };
 }

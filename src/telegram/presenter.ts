@@ -65,7 +65,7 @@ class TelegramRunView implements RunView {
   #resumeLine(): string | undefined {
     const resume = this.#state.resume;
     if (!resume || !resume.value || !this.#settings().showResumeLine) return undefined;
-    return this.#info.engine.formatResume(resume).replace(/^`|`$/g, "");
+    return this.#info.engine.resume.format(resume);
   }
 
   progressHtml(now: number, pending: readonly PendingApproval[]): string {

@@ -57,7 +57,7 @@ async function agentRun(w: WebhookConfig, payload: unknown, ctx: ActionContext):
   await ctx.sink.startRun({
     chatId: w.chat_id ?? ctx.sink.defaultChatId,
     prompt: wrapWebhookPayload(rendered),
-    source: `webhook:${w.id}`,
+    source: { kind: "webhook", id: w.id },
     ...(w.engine === undefined ? {} : { engine: w.engine }),
     ...(w.project === undefined ? {} : { project: w.project }),
   });

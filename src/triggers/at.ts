@@ -36,14 +36,18 @@ export interface AtPayload {
   prompt: string;
   engine?: string;
   project?: string;
+  branch?: string;
   threadId?: number;
 }
+
+/** What a scheduled prompt runs with, decided when it is scheduled (the chat's choices may change later). */
+export type FrozenAt = { ok: true; prompt: string; engine?: string; project?: string; branch?: string } | { ok: false; message: string };
 
 export interface AtContext {
   chatId: number;
   threadId?: number;
-  engine?: string;
-  project?: string;
+  /** Resolves directives in the prompt and the chat's engine and project (the run dispatch). */
+  freeze?(prompt: string): FrozenAt;
 }
 
 export type AtReply = { ok: true; replyHtml: string; id: string } | { ok: false; replyHtml: string };
@@ -69,6 +73,7 @@ function decodePayload(job: AtJob): AtPayload | undefined {
       prompt: p.prompt,
       ...(typeof p.engine === "string" ? { engine: p.engine } : {}),
       ...(typeof p.project === "string" ? { project: p.project } : {}),
+      ...(typeof p.branch === "string" ? { branch: p.branch } : {}),
       ...(typeof p.threadId === "number" ? { threadId: p.threadId } : {}),
     };
   } catch {
@@ -129,11 +134,15 @@ export class AtScheduler {
         replyHtml: `❌ This chat already has ${AT_MAX_PENDING_PER_CHAT} pending /at runs; cancel some with /cancel first.`,
       };
     }
+    const frozen: FrozenAt = ctx.freeze?.(parsed.prompt) ?? { ok: true, prompt: parsed.prompt };
+    if (!frozen.ok) return { ok: false, replyHtml: `❌ ${escapeHtml(frozen.message)}` };
+    if (frozen.prompt.trim() === "") return { ok: false, replyHtml: `❌ The task is empty.\n${USAGE}` };
     const id = randomBytes(6).toString("hex");
     const payload: AtPayload = {
-      prompt: parsed.prompt,
-      ...(ctx.engine === undefined ? {} : { engine: ctx.engine }),
-      ...(ctx.project === undefined ? {} : { project: ctx.project }),
+      prompt: frozen.prompt,
+      ...(frozen.engine === undefined ? {} : { engine: frozen.engine }),
+      ...(frozen.project === undefined ? {} : { project: frozen.project }),
+      ...(frozen.branch === undefined ? {} : { branch: frozen.branch }),
       ...(ctx.threadId === undefined ? {} : { threadId: ctx.threadId }),
     };
     this.#db.addAtJob({
@@ -180,10 +189,11 @@ export class AtScheduler {
       const run = this.#sink.startRun({
         chatId: job.chatId,
         prompt: payload.prompt,
-        source: `at:${job.id}`,
+        source: { kind: "at", id: job.id },
         ...(threadId === undefined ? {} : { threadId }),
         ...(payload.engine === undefined ? {} : { engine: payload.engine }),
         ...(payload.project === undefined ? {} : { project: payload.project }),
+        ...(payload.branch === undefined ? {} : { branch: payload.branch }),
       });
       logger().info({ id: job.id, chat: job.chatId }, "triggers.at.fired");
       const p = run.catch((e: unknown) => {

@@ -195,7 +195,7 @@ export async function dispatchCron(cron: CronConfig, ctx: CronDispatchContext): 
   await ctx.sink.startRun({
     chatId,
     prompt,
-    source: `cron:${cron.id}`,
+    source: { kind: "cron", id: cron.id },
     ...(cron.engine === undefined ? {} : { engine: cron.engine }),
     ...(cron.project === undefined ? {} : { project: cron.project }),
     ...(cron.permission_mode === undefined ? {} : { permissionMode: cron.permission_mode }),

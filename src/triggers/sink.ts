@@ -1,5 +1,6 @@
 // The boundary between triggers and the rest of the bot. The integrator implements TriggerSink over
 // the run manager and the chat transport; nothing in triggers/ knows about Telegram.
+import type { TriggerSource } from "../core/run-source.ts";
 import type { FetchImpl } from "../security/outbound.ts";
 import type { Resolver } from "../security/ssrf.ts";
 import type { StateDb } from "../state/db.ts";
@@ -10,8 +11,10 @@ export interface StartRunRequest {
   prompt: string;
   engine?: string;
   project?: string;
-  /** `webhook:<id>`, `cron:<id>` or `at:<id>`; the sink derives the chat notice from it. */
-  source: string;
+  /** A `/at` run's frozen `@branch`. */
+  branch?: string;
+  /** The sink derives the chat notice from it. */
+  source: TriggerSource;
   permissionMode?: string;
 }
 

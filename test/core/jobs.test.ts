@@ -12,15 +12,15 @@ describe("job queue", () => {
     const q = new JobQueue(0);
     const order: string[] = [];
     const a1 = deferred();
-    q.enqueue("A", async () => {
+    q.enqueue(["A"], async () => {
       order.push("A1 start");
       await a1.promise;
       order.push("A1 end");
     });
-    q.enqueue("A", async () => {
+    q.enqueue(["A"], async () => {
       order.push("A2 start");
     });
-    q.enqueue("B", async () => {
+    q.enqueue(["B"], async () => {
       order.push("B1 start");
     });
     await Bun.sleep(0);
@@ -36,7 +36,7 @@ describe("job queue", () => {
     let concurrent = 0;
     let peak = 0;
     gates.forEach((g, i) =>
-      q.enqueue(`T${i}`, async () => {
+      q.enqueue([`T${i}`], async () => {
         concurrent++;
         peak = Math.max(peak, concurrent);
         await g.promise;
@@ -55,12 +55,12 @@ describe("job queue", () => {
     const q = new JobQueue(1);
     const gate = deferred();
     const ran: string[] = [];
-    const first = q.enqueue("A", async () => {
+    const first = q.enqueue(["A"], async () => {
       await gate.promise;
       throw new Error("boom");
     });
-    const second = q.enqueue("B", async () => void ran.push("B"));
-    const third = q.enqueue("C", async () => void ran.push("C"));
+    const second = q.enqueue(["B"], async () => void ran.push("B"));
+    const third = q.enqueue(["C"], async () => void ran.push("C"));
     await Bun.sleep(0);
     expect(first.drop()).toBe(false);
     expect(second.drop()).toBe(true);

@@ -64,7 +64,7 @@ describe("six engines through the bot", () => {
       const final = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && /^(done|error) ·/.test((x.text ?? "")), 20_000);
       expect((final.text ?? "").slice(0, 200)).toStartWith(`done · ${engine}`);
       expect((final.text ?? "")).toContain(want.completed.answer.trim().slice(0, 30));
-      const resumeLine = registry.get(engine)!.formatResume(want.completed.resume!).replace(/`/g, "");
+      const resumeLine = registry.get(engine)!.resume.format(want.completed.resume!);
       expect((final.text ?? "")).toContain(resumeLine);
       // The progress message showed the engine's command while it ran.
       const progress = h.emu.history(h.dm).find((x) => x.reply_to_message_id === m.message_id && x.message_id !== final.message_id);

@@ -32,8 +32,8 @@ describe("amp command line", () => {
   test("new and resumed; continue tokens start fresh", () => {
     expect(createAmpEngine().buildArgs(job({ prompt: "-v" }))).toEqual(["--stream-json", "-x", " -v"]);
     const def = createAmpEngine({ mode: "rush", dangerously_allow_all: true, stream_json_input: true });
-    expect(def.buildArgs(job({ resume: { engine: "amp", value: "T-1" } }))).toEqual([
-      "threads", "continue", "T-1", "--dangerously-allow-all", "--mode", "rush", "--stream-json", "--stream-json-input", "-x", "say hi",
+    expect(def.buildArgs(job({ resume: { engine: "amp", value: "T-11111111-2222-4333-8444-555555555555" } }))).toEqual([
+      "threads", "continue", "T-11111111-2222-4333-8444-555555555555", "--dangerously-allow-all", "--mode", "rush", "--stream-json", "--stream-json-input", "-x", "say hi",
     ]);
     expect(def.buildArgs(job({ resume: { engine: "amp", value: "", isContinue: true }, model: "deep" })).slice(0, 3)).toEqual([
       "--dangerously-allow-all", "--mode", "deep",
@@ -48,8 +48,8 @@ describe("amp command line", () => {
 
   test("resume line round-trips", () => {
     const token = { engine: "amp", value: "T-2775dc92-90ed-4f85-8b73-8f9766029e83" };
-    expect(amp.formatResume(token)).toBe("`amp threads continue T-2775dc92-90ed-4f85-8b73-8f9766029e83`");
-    expect(amp.extractResume(amp.formatResume(token))).toEqual(token);
-    expect(amp.extractResume("amp threads continue 1234")).toBeUndefined();
+    expect(amp.resume.format(token)).toBe("amp threads continue T-2775dc92-90ed-4f85-8b73-8f9766029e83");
+    expect(amp.resume.parse(amp.resume.format(token))).toEqual(token);
+    expect(amp.resume.parse("amp threads continue 1234")).toBeUndefined();
   });
 });

@@ -139,10 +139,10 @@ describe("claude command line and env", () => {
       permission_mode: "acceptEdits",
       allowed_tools: [],
     });
-    const resumed = def.buildArgs(job({ resume: { engine: "claude", value: "abc" }, permissionMode: "auto" }));
+    const resumed = def.buildArgs(job({ resume: { engine: "claude", value: "11111111-2222-4333-8444-555555555555" }, permissionMode: "auto" }));
     expect(resumed).toEqual([
       "-p", "--output-format", "stream-json", "--input-format", "stream-json", "--verbose",
-      "--max-turns", "5", "--resume", "abc", "--model", "opus", "--dangerously-skip-permissions",
+      "--max-turns", "5", "--resume", "11111111-2222-4333-8444-555555555555", "--model", "opus", "--dangerously-skip-permissions",
       "--permission-mode", "plan", "--permission-prompt-tool", "stdio",
     ]);
     const cont = def.buildArgs(job({ resume: { engine: "claude", value: "", isContinue: true }, model: "sonnet" }));
@@ -182,11 +182,12 @@ describe("claude command line and env", () => {
 
   test("resume line round-trips", () => {
     const token = { engine: "claude", value: "144faec0-4b9e-4e71-b6c0-25b1a751d3d1" };
-    const line = claude.formatResume(token);
-    expect(line).toBe("`claude --resume 144faec0-4b9e-4e71-b6c0-25b1a751d3d1`");
-    expect(claude.extractResume(`answer text\n\n${line}`)).toEqual(token);
-    expect(claude.extractResume("claude -r abc-1")).toEqual({ engine: "claude", value: "abc-1" });
-    expect(claude.extractResume("please run claude --resume on it")).toBeUndefined();
+    const line = claude.resume.format(token);
+    expect(line).toBe("claude --resume 144faec0-4b9e-4e71-b6c0-25b1a751d3d1");
+    expect(claude.resume.parse(`answer text\n\n↩️ ${line}`)).toEqual(token);
+    expect(claude.resume.parse("claude -r 144faec0-4b9e-4e71-b6c0-25b1a751d3d1")).toEqual(token);
+    expect(claude.resume.parse("claude -r abc-1")).toBeUndefined();
+    expect(claude.resume.parse("please run claude --resume on it")).toBeUndefined();
   });
 });
 

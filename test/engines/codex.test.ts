@@ -89,9 +89,9 @@ describe("codex command line", () => {
 
   test("resume, continue, profile, model, safe mode", () => {
     const def = createCodexEngine({ profile: "work", extra_args: [] });
-    expect(def.buildArgs(job({ resume: { engine: "codex", value: "abc" }, model: "gpt-5", permissionMode: "safe" }))).toEqual([
+    expect(def.buildArgs(job({ resume: { engine: "codex", value: "11111111-2222-4333-8444-555555555555" }, model: "gpt-5", permissionMode: "safe" }))).toEqual([
       "--profile", "work", "--model", "gpt-5", "--ask-for-approval", "untrusted", "exec", "--json", "--skip-git-repo-check",
-      "--color=never", "resume", "abc", "-",
+      "--color=never", "resume", "11111111-2222-4333-8444-555555555555", "-",
     ]);
     expect(def.buildArgs(job({ resume: { engine: "codex", value: "", isContinue: true } })).slice(-3)).toEqual(["resume", "--last", "-"]);
   });
@@ -102,8 +102,8 @@ describe("codex command line", () => {
 
   test("resume line round-trips", () => {
     const token = { engine: "codex", value: "01a20e10-971d-7860-9d09-e649d3ab6dc3" };
-    expect(codex.formatResume(token)).toBe("`codex resume 01a20e10-971d-7860-9d09-e649d3ab6dc3`");
-    expect(codex.extractResume(`done\n${codex.formatResume(token)}`)).toEqual(token);
+    expect(codex.resume.format(token)).toBe("codex resume 01a20e10-971d-7860-9d09-e649d3ab6dc3");
+    expect(codex.resume.parse(`done\n${codex.resume.format(token)}`)).toEqual(token);
   });
 
   test("shell wrapper is removed from titles", () => {

@@ -58,8 +58,8 @@ describe("gemini command line", () => {
       "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust", "--prompt=-rf",
     ]);
     const def = createGeminiEngine({ skip_trust: false, model: "gemini-pro" });
-    expect(def.buildArgs(job({ resume: { engine: "gemini", value: "abc" }, permissionMode: "default" }))).toEqual([
-      "--resume", "abc", "--output-format", "stream-json", "--model", "gemini-pro", "--approval-mode", "default", "--prompt=say hi",
+    expect(def.buildArgs(job({ resume: { engine: "gemini", value: "11111111-2222-4333-8444-555555555555" }, permissionMode: "default" }))).toEqual([
+      "--resume", "11111111-2222-4333-8444-555555555555", "--output-format", "stream-json", "--model", "gemini-pro", "--approval-mode", "default", "--prompt=say hi",
     ]);
     expect(def.buildArgs(job({ resume: { engine: "gemini", value: "", isContinue: true } })).slice(0, 2)).toEqual(["--resume", "latest"]);
   });
@@ -70,7 +70,7 @@ describe("gemini command line", () => {
 
   test("resume line round-trips", () => {
     const token = { engine: "gemini", value: "8f685e6c-3780-4121-93b8-3d466f59eadb" };
-    expect(gemini.formatResume(token)).toBe("`gemini --resume 8f685e6c-3780-4121-93b8-3d466f59eadb`");
-    expect(gemini.extractResume(gemini.formatResume(token))).toEqual(token);
+    expect(gemini.resume.format(token)).toBe("gemini --resume 8f685e6c-3780-4121-93b8-3d466f59eadb");
+    expect(gemini.resume.parse(gemini.resume.format(token))).toEqual(token);
   });
 });

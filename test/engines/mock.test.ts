@@ -72,14 +72,14 @@ test("a normal run: started first, actions, one completed last that echoes the p
 
 test("resume: --session carries the id through, and the resume line round-trips", async () => {
   const def = createMockEngine();
-  const token = { engine: "mock", value: "mock-abc123" };
+  const token = { engine: "mock", value: "mock-abc12345" };
   const r = await runMock("again", { job: { resume: token } });
   expect(r.events[0]).toMatchObject({ type: "started", resume: token });
   expect(r.completed.resume).toEqual(token);
-  const line = def.formatResume(token);
-  expect(line).toBe("`mock --session mock-abc123`");
-  expect(def.extractResume(`done\n${line}`)).toEqual(token);
-  expect(def.extractResume("nothing here")).toBeUndefined();
+  const line = def.resume.format(token);
+  expect(line).toBe("mock --session mock-abc12345");
+  expect(def.resume.parse(`done\n${line}`)).toEqual(token);
+  expect(def.resume.parse("nothing here")).toBeUndefined();
 });
 
 test("BUN_BE_BUN and other secrets never reach the mock (it would turn back into bun)", async () => {

@@ -52,8 +52,8 @@ describe("opencode command line", () => {
   test("prompt after --", () => {
     expect(opencode.buildArgs(job({ prompt: "-x" }))).toEqual(["run", "--format", "json", "--", "-x"]);
     const def = createOpencodeEngine({ model: "fake/fake-model" });
-    expect(def.buildArgs(job({ resume: { engine: "opencode", value: "ses_abc" } }))).toEqual([
-      "run", "--format", "json", "--session", "ses_abc", "--model", "fake/fake-model", "--", "say hi",
+    expect(def.buildArgs(job({ resume: { engine: "opencode", value: "ses_abcdefgh12" } }))).toEqual([
+      "run", "--format", "json", "--session", "ses_abcdefgh12", "--model", "fake/fake-model", "--", "say hi",
     ]);
     expect(def.buildArgs(job({ resume: { engine: "opencode", value: "", isContinue: true } }))).toContain("--continue");
   });
@@ -64,8 +64,8 @@ describe("opencode command line", () => {
 
   test("resume line round-trips", () => {
     const token = { engine: "opencode", value: "ses_494719016ffe85dkDMj0FPRbHK" };
-    expect(opencode.formatResume(token)).toBe("`opencode --session ses_494719016ffe85dkDMj0FPRbHK`");
-    expect(opencode.extractResume(opencode.formatResume(token))).toEqual(token);
-    expect(opencode.extractResume("opencode run -s ses_abc")).toEqual({ engine: "opencode", value: "ses_abc" });
+    expect(opencode.resume.format(token)).toBe("opencode --session ses_494719016ffe85dkDMj0FPRbHK");
+    expect(opencode.resume.parse(opencode.resume.format(token))).toEqual(token);
+    expect(opencode.resume.parse("opencode run -s ses_abcdefgh1")).toEqual({ engine: "opencode", value: "ses_abcdefgh1" });
   });
 });

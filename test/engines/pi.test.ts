@@ -63,7 +63,7 @@ describe("pi command line and session dir", () => {
     expect(def.buildArgs(job({ prompt: "-x" }))).toEqual([
       "--print", "--mode", "json", "--provider", "fake", "--model", "fake-model", " -x",
     ]);
-    expect(def.buildArgs(job({ resume: { engine: "pi", value: "abc" } })).slice(-3)).toEqual(["--session", "abc", "say hi"]);
+    expect(def.buildArgs(job({ resume: { engine: "pi", value: "11111111-2222-4333-8444-555555555555" } })).slice(-3)).toEqual(["--session", "11111111-2222-4333-8444-555555555555", "say hi"]);
     expect(def.buildArgs(job({ resume: { engine: "pi", value: "", isContinue: true } })).slice(-2)).toEqual(["--continue", "say hi"]);
     expect(def.extraEnv?.()).toEqual({ NO_COLOR: "1", CI: "1" });
   });
@@ -72,13 +72,12 @@ describe("pi command line and session dir", () => {
     expect(() => createPiEngine({ extra_args: ["--mode=text"] })).toThrow(/'--mode'.*pi\.extra_args/);
   });
 
-  test("resume line round-trips, quoted when needed", () => {
+  test("resume line round-trips; a path is not a session id", () => {
     const token = { engine: "pi", value: "01a20e10-d45d-72f5-8085-a2be95d09b6e" };
-    expect(pi.formatResume(token)).toBe("`pi --session 01a20e10-d45d-72f5-8085-a2be95d09b6e`");
-    expect(pi.extractResume(pi.formatResume(token))).toEqual(token);
-    const spaced = { engine: "pi", value: '/home/u/my "s".jsonl' };
-    expect(pi.formatResume(spaced)).toBe('`pi --session "/home/u/my \\"s\\".jsonl"`');
-    expect(pi.extractResume(pi.formatResume(spaced))).toEqual(spaced);
+    expect(pi.resume.format(token)).toBe("pi --session 01a20e10-d45d-72f5-8085-a2be95d09b6e");
+    expect(pi.resume.parse(pi.resume.format(token))).toEqual(token);
+    expect(pi.resume.parse('pi --session "/home/u/my s.jsonl"')).toBeUndefined();
+    expect(pi.resume.parse("pi --session /etc/passwd")).toBeUndefined();
   });
 
   test("session dir is created 0700 and tightened if it exists", () => {

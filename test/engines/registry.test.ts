@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createEngineRegistry, type EngineOptionsMap, engineProblems, findResumeToken, resolveEngine } from "../../src/engines/registry.ts";
 import type { EngineDefinition } from "../../src/engines/types.ts";
+import { defineResumeSyntax } from "../../src/engines/resume-syntax.ts";
 import { UntetherError } from "../../src/errors.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 
@@ -12,8 +13,7 @@ function fakeEngine(id: string): EngineDefinition {
     supportsContinue: false,
     buildArgs: () => [],
     createParser: () => ({ parse: () => [], missingCompletion: () => "" }),
-    formatResume: (t) => `\`${id} ${t.value}\``,
-    extractResume: () => undefined,
+    resume: defineResumeSyntax({ engine: id, command: id, idPattern: /^x-\d+$/, show: (v) => `${id} ${v}` }),
   };
 }
 
@@ -50,10 +50,10 @@ describe("engine registry", () => {
 
   test("findResumeToken: the last resume line of any engine wins", () => {
     const reg = createEngineRegistry();
-    const text = "old: `codex resume 0199a213`\n\nanswer\n\n`claude --resume fe3105e2-fb1c-47b0-a623-02eb1acd8ae9`";
+    const text = "old: `codex resume 01a20e10-971d-7860-9d09-e649d3ab6dc3`\n\nanswer\n\n↩️ claude --resume fe3105e2-fb1c-47b0-a623-02eb1acd8ae9";
     expect(findResumeToken(text, reg)).toEqual({ engine: "claude", value: "fe3105e2-fb1c-47b0-a623-02eb1acd8ae9" });
-    expect(findResumeToken("`amp threads continue T-abc-1`", reg)).toEqual({ engine: "amp", value: "T-abc-1" });
-    expect(findResumeToken("`pi --session 01a20e10-d45d`", reg)).toEqual({ engine: "pi", value: "01a20e10-d45d" });
+    expect(findResumeToken("`amp threads continue T-2775dc92-90ed-4f85-8b73-8f9766029e83`", reg)).toEqual({ engine: "amp", value: "T-2775dc92-90ed-4f85-8b73-8f9766029e83" });
+    expect(findResumeToken("`pi --session 01a20e10-d45d`", reg)).toBeUndefined();
     expect(findResumeToken("no token here", reg)).toBeUndefined();
   });
 });

@@ -32,14 +32,16 @@ describe("state database", () => {
     expect(db.getSession("chat:1", "claude")).toBeUndefined();
   });
 
-  test("clearing a scope clears its @branch sessions too, and nobody else's", () => {
+  test("clearing a scope clears its project and @branch sessions too, and nobody else's", () => {
     const db = StateDb.open(":memory:");
     db.setSession("chat:1", "mock", "root");
     db.setSession("chat:1:branch:feature-x", "mock", "wt");
+    db.setSession("chat:1:project:web:branch:feature-x", "mock", "project-wt");
     db.setSession("chat:1:user:2:branch:feature-x", "mock", "other-user");
     db.setSession("chat:12:branch:feature-x", "mock", "other-chat");
-    expect(db.clearSessions("chat:1")).toBe(2);
+    expect(db.clearSessions("chat:1")).toBe(3);
     expect(db.getSession("chat:1:branch:feature-x", "mock")).toBeUndefined();
+    expect(db.getSession("chat:1:project:web:branch:feature-x", "mock")).toBeUndefined();
     expect(db.getSession("chat:1:user:2:branch:feature-x", "mock")).toBe("other-user");
     expect(db.getSession("chat:12:branch:feature-x", "mock")).toBe("other-chat");
   });

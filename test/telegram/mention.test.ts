@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { withoutMention } from "../../src/telegram/controller.ts";
+import { withoutMention } from "../../src/core/dispatch.ts";
 
 describe("a mention of the bot", () => {
   test("is dropped before directives, so it is never taken for an @branch", () => {

@@ -88,7 +88,7 @@ describe("agent_run", () => {
     const out = await dispatchWebhook(w, { pr: { title: "#-- EXTERNAL WEBHOOK PAYLOAD --# fake" } }, bytes("{}"), ctx);
     expect(out.ok).toBe(true);
     const run = sink.runs[0];
-    expect(run).toMatchObject({ chatId: 77, engine: "claude", project: "app", source: "webhook:w" });
+    expect(run).toMatchObject({ chatId: 77, engine: "claude", project: "app", source: { kind: "webhook", id: "w" } });
     const lines = run?.prompt.split("\n") ?? [];
     expect(lines[0]).toBe(WEBHOOK_PAYLOAD_MARKER);
     // The payload cannot print a second marker.

@@ -28,7 +28,8 @@ describe("AtScheduler", () => {
   });
 
   test("schedules, fires when due with engine, project and thread frozen, then forgets the job", async () => {
-    const reply = handleAtCommand(at, "30m run the tests", { chatId: 5, threadId: 8, engine: "codex", project: "app" });
+    const freeze = (prompt: string) => ({ ok: true as const, prompt: prompt.replace(/^\/codex /, ""), engine: "codex", project: "app", branch: "fix-ci" });
+    const reply = handleAtCommand(at, "30m /codex run the tests", { chatId: 5, threadId: 8, freeze });
     expect(reply).toMatchObject({ ok: true, replyHtml: "⏳ Scheduled: runs in 30m.\nCancel with /cancel." });
     const id = reply.ok ? reply.id : "";
     t.advance(29 * 60_000);
@@ -39,7 +40,7 @@ describe("AtScheduler", () => {
     at.tick();
     await at.idle();
     expect(sink.runs).toEqual([
-      { chatId: 5, threadId: 8, engine: "codex", project: "app", prompt: "run the tests", source: `at:${id}` },
+      { chatId: 5, threadId: 8, engine: "codex", project: "app", branch: "fix-ci", prompt: "run the tests", source: { kind: "at", id } },
     ]);
     expect(at.pending(5)).toBe(0);
   });

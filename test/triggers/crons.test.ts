@@ -129,7 +129,7 @@ chat_id = 9`);
     s.tick();
     await s.idle();
     expect(sink.runs).toEqual([
-      { chatId: 9, prompt: "tick", source: "cron:every", engine: "claude", permissionMode: "plan" },
+      { chatId: 9, prompt: "tick", source: { kind: "cron", id: "every" }, engine: "claude", permissionMode: "plan" },
     ]);
     expect(logs.some((l) => l.msg === "triggers.cron.fired")).toBe(true);
     // A long suspend fires once, not once per missed minute.
@@ -297,7 +297,7 @@ store_as = "stats"`);
     const prompt = sink.runs[0]?.prompt ?? "";
     expect(prompt.split("\n")[0]).toBe(FETCHED_DATA_MARKER);
     expect(prompt).toBe(`${FETCHED_DATA_MARKER}\nOpen issues: 3, first a`);
-    expect(sink.runs[0]?.source).toBe("cron:f");
+    expect(sink.runs[0]?.source).toEqual({ kind: "cron", id: "f" });
   });
 
   test("http_post with prompt: data block appended; fetched text cannot fake a marker", async () => {

@@ -77,7 +77,7 @@ describe("webhook pipeline", () => {
     const run = sink.runs[0];
     expect(run?.prompt.split("\n")[0]).toBe(WEBHOOK_PAYLOAD_MARKER);
     expect(run?.prompt).toContain("Got: Hello, World!");
-    expect(run).toMatchObject({ source: "webhook:gh", chatId: 4242 });
+    expect(run).toMatchObject({ source: { kind: "webhook", id: "gh" }, chatId: 4242 });
   });
 
   test("a one-bit change of the body or of the signature is 401 and dispatches nothing", async () => {
@@ -243,7 +243,7 @@ describe("webhook pipeline", () => {
     expect((await send(hook({ "x-github-event": "push" }))).status).toBe(202);
     expect((await send(hook({ "x-event-type": "push" }))).status).toBe(202);
     await trig.idle();
-    expect(sink.runs.map((r) => r.source)).toEqual(["webhook:push-only", "webhook:push-only"]);
+    expect(sink.runs.map((r) => r.source.id)).toEqual(["push-only", "push-only"]);
   });
 
   test("a non-ASCII signature header is a plain 401; POST /health is 405", async () => {
