@@ -5,7 +5,8 @@
 // Prompts with special behaviour: `mock:fail`, `mock:slow`, `mock:hang` (ignores SIGTERM),
 // `mock:garbage`, `mock:long <chars>`, `mock:flood <events>`, `mock:ask <command>` (asks permission
 // over a Claude-like stdin control channel), `mock:env` (answers with its environment's names),
-// `mock:outbox <name>` (writes a file into .untether-outbox/).
+// `mock:outbox <name>` (writes a file into .untether-outbox/), `mock:pwd` (answers with its working
+// directory and session).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -118,6 +119,8 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
     answer = blocks.join("\n\n");
   } else if (keyword === "mock:env") {
     answer = `ENV: ${Object.keys(process.env).sort().join(" ")}`;
+  } else if (keyword === "mock:pwd") {
+    answer = [`PWD: ${process.cwd()}`, a.session ? `(continuing session \`${a.session}\`)` : "(a new session)"].join("\n");
   } else {
     answer = [`You said: ${a.prompt}`, "", a.session ? `(continuing session \`${a.session}\`)` : "(a new session)", "", "```sh", "echo done", "```"].join("\n");
   }
