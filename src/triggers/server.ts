@@ -53,6 +53,14 @@ export function servableWebhooks(config: Config): WebhookConfig[] {
   return [...t.webhooks];
 }
 
+/**
+ * The bucket all webhooks share: the sum of their own rates, so one hook at its limit never
+ * starves another (with the global bucket equal to one hook's rate, it did).
+ */
+export function globalRatePerMinute(perWebhook: number, webhookCount: number): number {
+  return perWebhook * Math.max(1, webhookCount);
+}
+
 export function createTriggerApp(config: Config, sink: TriggerSink, deps: TriggerDeps): TriggerApp {
   const now = deps.now ?? Date.now;
   const server = config.triggers.server;
@@ -70,7 +78,11 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
   const inFlight = new Set<Promise<unknown>>();
   const runtime = {
     maxBodyBytes: server.max_body_bytes,
-    limiter: new WebhookRateLimiter({ perWebhookPerMinute: server.rate_limit, globalPerMinute: server.rate_limit, now }),
+    limiter: new WebhookRateLimiter({
+      perWebhookPerMinute: server.rate_limit,
+      globalPerMinute: globalRatePerMinute(server.rate_limit, webhooks.length),
+      now,
+    }),
     replay: new ReplayGuard({ now }),
     isPaused: () => paused,
     now,

@@ -29,6 +29,12 @@ beforeAll(async () => {
       "max_body_bytes = 2048",
       "rate_limit = 5",
       "[[triggers.webhooks]]",
+      'id = "open"',
+      'path = "/hooks/open"',
+      'auth = "none"',
+      'action = "notify_only"',
+      'message_template = "open hook {{ n }}"',
+      "[[triggers.webhooks]]",
       'id = "github"',
       'path = "/hooks/github"',
       'auth = "hmac-sha256"',
@@ -92,8 +98,24 @@ describe("webhooks on the running binary", () => {
   test("GET /health answers without auth", async () => {
     const r = await fetch(`${base}/health`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toMatchObject({ status: "ok", webhooks: 1 });
+    expect(await r.json()).toMatchObject({ status: "ok", webhooks: 2 });
   });
+});
+
+describe("rate limits on the running binary", () => {
+  test("the GitHub hook at its limit (429) does not starve the other hook", async () => {
+    // Signed but not JSON: each spends a token (the limit is checked before parsing) and runs nothing.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6 && statuses.at(-1) !== 429; i++) {
+      const body = `{not json ${i}`;
+      statuses.push((await post(body, { "x-hub-signature-256": sign(body) })).status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(new Set(statuses.slice(0, -1))).toEqual(new Set([400]));
+    const res = await fetch(`${base}/hooks/open`, { method: "POST", body: '{"n":"after the limit"}' });
+    expect(res.status).toBe(202);
+    await h.emu.waitForBotMessage(h.group, (m) => m.text === "open hook after the limit", 15_000);
+  }, 30_000);
 });
 
 describe("/at", () => {

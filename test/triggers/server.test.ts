@@ -208,6 +208,24 @@ describe("webhook pipeline", () => {
     expect(sink.runs).toHaveLength(6);
   });
 
+  test("one webhook at its rate limit does not starve another (the global bucket is their sum)", async () => {
+    for (let i = 0; i < 5; i++) expect((await send(signed(`{"n":${i}}`))).status).toBe(202);
+    expect((await send(signed('{"n":5}'))).status).toBe(429);
+    expect(logs.find((l) => l.msg === "triggers.webhook.rate_limited")?.scope).toBe("webhook");
+    const push = (n: number) =>
+      new Request("http://localhost/hooks/push", {
+        method: "POST",
+        body: `{"ref":"r${n}"}`,
+        headers: { authorization: "Bearer bearer-token-123", "x-github-event": "push" },
+      });
+    for (let i = 0; i < 5; i++) expect((await send(push(i))).status).toBe(202);
+    // Both hooks at their limit: 10 = 2 × 5 global tokens spent, each hook is refused on its own bucket.
+    expect((await send(push(5))).status).toBe(429);
+    expect(logs.filter((l) => l.msg === "triggers.webhook.rate_limited").map((l) => l.scope)).toEqual(["webhook", "webhook"]);
+    await trig.idle();
+    expect(sink.runs).toHaveLength(10);
+  });
+
   test("the rate limit is checked after the size and auth checks, before JSON", async () => {
     for (let i = 0; i < 5; i++) expect((await send(signed("{}"))).status).toBe(202);
     expect((await send(signed("x".repeat(2000)))).status).toBe(413);
