@@ -9,6 +9,8 @@ import { isSecretPath } from "./secret-keys.ts";
 
 export const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
 export const WEBHOOK_PATH_RE = /^\/[a-zA-Z0-9/_.-]+$/;
+/** `name`, `name:port`, `[v6]:port`: what a Host header carries. */
+export const PUBLIC_HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 export const RESERVED_CHAT_COMMANDS = [
   "cancel", "continue", "file", "new", "agent", "model", "reasoning", "trigger", "topic", "ctx", "config",
 ] as const;
@@ -208,6 +210,13 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
     c.fail(["triggers", "default_timezone"], `unknown timezone ${JSON.stringify(t.default_timezone)}; use IANA names like "Australia/Melbourne"`);
   }
   const loopback = isLoopbackHost(t.server.host);
+  const publicHost = t.server.public_host;
+  if (publicHost !== undefined && !PUBLIC_HOST_RE.test(publicHost.trim())) {
+    c.fail(
+      ["triggers", "server", "public_host"],
+      `must be a host name with an optional port, as the reverse proxy sends it in the Host header (e.g. "hooks.example.com" or "hooks.example.com:8443"; no scheme, no path), got ${JSON.stringify(publicHost)}`,
+    );
+  }
   const ids = new Set<string>();
   const paths = new Set<string>();
   t.webhooks.forEach((w, i) => {

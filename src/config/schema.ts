@@ -394,6 +394,11 @@ export const ServerSchema = table(
   {
     host: Type.String({ default: "127.0.0.1", minLength: 1, description: "Bind address." }),
     port: int(9876, "Port.", 1, 65535),
+    public_host: opt(
+      text(
+        "Host header a reverse proxy forwards (e.g. hooks.example.com, with :port if not the default); requests naming any other host than this or the bind address are refused.",
+      ),
+    ),
     rate_limit: int(60, "Requests per minute, per webhook; all webhooks together get rate_limit × their number.", 1),
     max_body_bytes: int(1048576, "Largest request body.", 1024, 10485760),
   },

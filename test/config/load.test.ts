@@ -218,6 +218,17 @@ describe("triggers", () => {
     expect(build(hook('auth = "none"\nprompt_template = "x"')).config.triggers.webhooks[0]?.auth).toBe("none");
   });
 
+  test("triggers.server.public_host is a Host header value: name or [v6], optional port, nothing else", () => {
+    for (const ok of ["hooks.example.com", "hooks.example.com:8443", "[2001:db8::1]:443", "localhost"]) {
+      expect(build(`[triggers.server]\npublic_host = "${ok}"`).config.triggers.server.public_host).toBe(ok);
+    }
+    for (const bad of ["https://hooks.example.com", "hooks.example.com/in", "user@hooks.example.com", "hooks example"]) {
+      const e = buildError(`[triggers.server]\npublic_host = "${bad}"`);
+      expect(e.key).toBe("triggers.server.public_host");
+      expect(e.message).toContain("no scheme, no path");
+    }
+  });
+
   test("auth = none is refused on a non-loopback bind unless opted in", () => {
     const open = hook('auth = "none"\nprompt_template = "x"\n[triggers.server]\nhost = "0.0.0.0"');
     expect(buildError(open).message).toContain("allow_unauthenticated_webhooks");

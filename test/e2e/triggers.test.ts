@@ -26,6 +26,7 @@ beforeAll(async () => {
       "enabled = true",
       "[triggers.server]",
       `port = ${port}`,
+      'public_host = "hooks.example.test"',
       "max_body_bytes = 2048",
       "rate_limit = 5",
       "[[triggers.webhooks]]",
@@ -100,6 +101,49 @@ describe("webhooks on the running binary", () => {
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ status: "ok", webhooks: 2 });
   });
+});
+
+/** One raw HTTP/1.0 request over TCP (fetch always adds a Host header); the status code. */
+async function rawStatus(request: string): Promise<number> {
+  const { port } = new URL(base);
+  let text = "";
+  const done = Promise.withResolvers<void>();
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port: Number(port),
+    socket: {
+      data: (_s, chunk) => void (text += chunk.toString()),
+      close: () => done.resolve(),
+      error: () => done.resolve(),
+    },
+  });
+  socket.write(request);
+  await done.promise;
+  return Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? "0");
+}
+
+describe("what a web page could send to an auth = \"none\" hook", () => {
+  const openHook = (body: string, headers: Record<string, string>) =>
+    fetch(`${base}/hooks/open`, { method: "POST", body, headers: { "content-type": "text/plain", ...headers } });
+  const notices = () => h.emu.botMessages(h.group).filter((m) => (m.text ?? "").startsWith("open hook"));
+
+  test("a cross-site form POST is 403, DNS rebinding and a missing Host are 421; nothing is sent", async () => {
+    expect((await openHook('{"n":"form"}', { origin: "https://evil.example" })).status).toBe(403);
+    expect((await openHook('{"n":"fetch"}', { origin: "null", "sec-fetch-site": "cross-site" })).status).toBe(403);
+    expect((await openHook('{"n":"rebind"}', { host: `evil.example:${new URL(base).port}` })).status).toBe(421);
+    expect((await fetch(`${base}/health`, { headers: { host: "evil.example" } })).status).toBe(421);
+    const body = '{"n":"nohost"}';
+    const noHost = await rawStatus(
+      `POST /hooks/open HTTP/1.0\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(noHost).toBe(421);
+    // Then a plain local sender and one through the reverse proxy's public_host get through, in order.
+    expect((await openHook('{"n":"local"}', {})).status).toBe(202);
+    expect((await openHook('{"n":"proxied"}', { host: "hooks.example.test" })).status).toBe(202);
+    await h.emu.waitForBotMessage(h.group, (m) => m.text === "open hook proxied", 15_000);
+    expect(notices().map((m) => m.text)).toEqual(["open hook local", "open hook proxied"]);
+    expect(h.output()).toContain("triggers.server.request_refused");
+  }, 30_000);
 });
 
 describe("rate limits on the running binary", () => {

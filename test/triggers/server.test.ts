@@ -3,7 +3,7 @@ import type { Config } from "../../src/config/schema.ts";
 import { WEBHOOK_PAYLOAD_MARKER } from "../../src/security/untrusted.ts";
 import { createTriggerApp, isLoopbackHost, startTriggerServer, type TriggerApp } from "../../src/triggers/server.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
-import { clock, configOf, hmacHex, memoryDb, type RecordingSink, recordingSink } from "./helpers.ts";
+import { clock, configOf, hmacHex, local, memoryDb, type RecordingSink, recordingSink } from "./helpers.ts";
 
 // GitHub's documented example (docs.github.com, "Validating webhook deliveries").
 const GH_SECRET = "It's a Secret to Everybody";
@@ -50,7 +50,7 @@ function signed(body: string, init: { headers?: Record<string, string>; path?: s
 }
 
 async function send(req: Request): Promise<{ status: number; text: string; headers: Headers }> {
-  const res = await trig.app.handle(req);
+  const res = await trig.app.handle(local(req));
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
@@ -183,7 +183,7 @@ describe("webhook pipeline", () => {
 
   test("1 000 unauthenticated requests do not spend the real sender's rate limit", async () => {
     for (let i = 0; i < 1000; i++) {
-      const res = await trig.app.handle(
+      const res = await send(
         new Request("http://localhost/hooks/github", {
           method: "POST",
           body: "{}",
@@ -238,10 +238,10 @@ describe("webhook pipeline", () => {
     const res = await send(signed("x".repeat(5000)));
     expect(res).toMatchObject({ status: 503, text: "triggers paused" });
     expect(res.headers.get("retry-after")).toBe("60");
-    const health = await trig.app.handle(new Request("http://localhost/health"));
+    const health = await trig.app.handle(local(new Request("http://localhost/health")));
     expect(await health.json()).toEqual({ status: "paused", webhooks: 2, paused: true });
     trig.setPaused(false);
-    expect(await (await trig.app.handle(new Request("http://localhost/health"))).json()).toEqual({
+    expect(await (await trig.app.handle(local(new Request("http://localhost/health")))).json()).toEqual({
       status: "ok",
       webhooks: 2,
       paused: false,
@@ -303,6 +303,60 @@ describe("webhook pipeline", () => {
   });
 });
 
+describe("requests a web page could make", () => {
+  const OPEN = `
+[triggers]
+enabled = true
+[triggers.server]
+public_host = "hooks.example.com"
+[[triggers.webhooks]]
+id = "open"
+path = "/open"
+auth = "none"
+prompt_template = "x"
+`;
+  const post = (headers: Record<string, string>, path = "/open") =>
+    new Request(`http://localhost${path}`, { method: "POST", body: '{"a":1}', headers: { "content-type": "text/plain", ...headers } });
+
+  test("a form POST from a web page (Origin, Sec-Fetch-Site) is 403 on every hook and runs nothing", async () => {
+    const open = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
+    const browsers: Record<string, string>[] = [{ origin: "https://evil.example" }, { origin: "null" }, { "sec-fetch-site": "cross-site" }];
+    for (const h of browsers) {
+      const res = await open.app.handle(local(post(h)));
+      expect(res.status).toBe(403);
+    }
+    // A signed hook refuses browsers too.
+    expect((await send(signed("{}", { headers: { origin: "https://evil.example" } }))).status).toBe(403);
+    await open.idle();
+    await trig.idle();
+    expect(sink.runs).toHaveLength(0);
+    expect(logs.filter((l) => l.msg === "triggers.server.request_refused" && l.reason === "browser")).toHaveLength(4);
+  });
+
+  test("DNS rebinding (a foreign Host) and a missing Host are 421, on every path", async () => {
+    const open = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
+    for (const host of ["evil.example:9876", "evil.example", "127.0.0.1:1234"]) {
+      expect((await open.app.handle(post({ host }))).status).toBe(421);
+    }
+    expect((await open.app.handle(post({}))).status).toBe(421);
+    expect((await open.app.handle(new Request("http://localhost/health", { headers: { host: "evil.example" } }))).status).toBe(421);
+    await open.idle();
+    expect(sink.runs).toHaveLength(0);
+    const refused = logs.find((l) => l.msg === "triggers.server.request_refused" && l.reason === "unknown_host");
+    expect(refused?.host).toBe("evil.example:9876");
+    expect(String(refused?.fix)).toContain("public_host");
+  });
+
+  test("the bound address, localhost and the configured public_host are served", async () => {
+    const open = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
+    for (const host of ["127.0.0.1:9876", "localhost:9876", "hooks.example.com"]) {
+      expect((await open.app.handle(post({ host }))).status).toBe(202);
+    }
+    await open.idle();
+    expect(sink.runs).toHaveLength(3);
+  });
+});
+
 describe("auth = none", () => {
   const OPEN = `
 [triggers]
@@ -327,7 +381,7 @@ prompt_template = "y"
     c.triggers.allow_unauthenticated_webhooks = false;
     const app = createTriggerApp(c, sink, { db: memoryDb(), now: t.now });
     expect(app.webhooks.map((w) => w.id)).toEqual(["closed"]);
-    expect((await app.app.handle(new Request("http://localhost/open", { method: "POST", body: "{}" }))).status).toBe(404);
+    expect((await app.app.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" }), "localhost:9876"))).status).toBe(404);
     const refused = logs.find((l) => l.msg === "triggers.server.refused_unauthenticated");
     expect(refused?.level).toBe("error");
     expect(refused?.webhook_ids).toEqual(["open"]);
@@ -335,7 +389,7 @@ prompt_template = "y"
 
   test("served when allowed, or on loopback", async () => {
     const allowed = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
-    expect((await allowed.app.handle(new Request("http://localhost/open", { method: "POST", body: "{}" }))).status).toBe(202);
+    expect((await allowed.app.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" })))).status).toBe(202);
     const c = configOf(OPEN);
     c.triggers.allow_unauthenticated_webhooks = false;
     c.triggers.server.host = "127.0.0.2";
