@@ -28,7 +28,7 @@ beforeAll(async () => {
       `port = ${port}`,
       'public_host = "hooks.example.test"',
       "max_body_bytes = 2048",
-      "rate_limit = 5",
+      "rate_limit = 10",
       "[[triggers.webhooks]]",
       'id = "open"',
       'path = "/hooks/open"',
@@ -80,6 +80,24 @@ describe("webhooks on the running binary", () => {
     expect(again.status).toBe(200);
     expect(await again.text()).toContain("duplicate");
   }, 40_000);
+
+  test("a captured signed request sent 3 times (delivery header kept, dropped, changed) runs once", async () => {
+    const body = JSON.stringify({ repository: { name: "replayed" }, head_commit: { message: "captured once" } });
+    const statuses: number[] = [];
+    for (const delivery of ["r-1", undefined, "r-2"]) {
+      const res = await post(body, { "x-hub-signature-256": sign(body), ...(delivery === undefined ? {} : { "x-github-delivery": delivery }) });
+      statuses.push(res.status);
+      if (res.status !== 202) expect(await res.text()).toBe("duplicate");
+    }
+    expect(statuses).toEqual([202, 200, 200]);
+    const isDone = (text: string) => (x: { text?: string }) => /^done/.test(x.text ?? "") && (x.text ?? "").includes(text);
+    await h.emu.waitForBotMessage(h.group, isDone("captured once"), 20_000);
+    // A marker after the replays: once its run is done, a second run of the captured body would have shown.
+    const later = JSON.stringify({ repository: { name: "replayed" }, head_commit: { message: "the next push" } });
+    expect((await post(later, { "x-hub-signature-256": sign(later), "x-github-delivery": "r-3" })).status).toBe(202);
+    await h.emu.waitForBotMessage(h.group, isDone("the next push"), 20_000);
+    expect(h.emu.botMessages(h.group).filter(isDone("captured once"))).toHaveLength(1);
+  }, 60_000);
 
   test("oversized and unsigned requests run nothing; a flood of strangers does not drain the sender's rate limit", async () => {
     const before = h.emu.botMessages(h.group).length;
@@ -150,7 +168,7 @@ describe("rate limits on the running binary", () => {
   test("the GitHub hook at its limit (429) does not starve the other hook", async () => {
     // Signed but not JSON: each spends a token (the limit is checked before parsing) and runs nothing.
     const statuses: number[] = [];
-    for (let i = 0; i < 6 && statuses.at(-1) !== 429; i++) {
+    for (let i = 0; i < 11 && statuses.at(-1) !== 429; i++) {
       const body = `{not json ${i}`;
       statuses.push((await post(body, { "x-hub-signature-256": sign(body) })).status);
     }

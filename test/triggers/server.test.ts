@@ -181,6 +181,39 @@ describe("webhook pipeline", () => {
     expect(sink.runs).toHaveLength(2);
   });
 
+  test("a captured request replayed without or with another delivery header is 200 duplicate (hmac and bearer)", async () => {
+    const body = '{"action":"captured"}';
+    expect((await send(signed(body, { headers: { "x-github-delivery": "d-1" } }))).status).toBe(202);
+    expect(await send(signed(body))).toMatchObject({ status: 200, text: "duplicate" });
+    expect(await send(signed(body, { headers: { "x-github-delivery": "d-2" } }))).toMatchObject({ status: 200, text: "duplicate" });
+    // The same signature spelled another way (bare upper-case hex in X-Signature) is the same request.
+    const bare = new Request("http://localhost/hooks/github", {
+      method: "POST",
+      body,
+      headers: { "x-signature": hmacHex("sha256", GH_SECRET, body).toUpperCase() },
+    });
+    expect(await send(bare)).toMatchObject({ status: 200, text: "duplicate" });
+    const bearer = (delivery?: string) =>
+      new Request("http://localhost/hooks/push", {
+        method: "POST",
+        body: '{"ref":"main"}',
+        headers: {
+          authorization: "Bearer bearer-token-123",
+          "x-github-event": "push",
+          ...(delivery === undefined ? {} : { "x-github-delivery": delivery }),
+        },
+      });
+    expect((await send(bearer("b-1"))).status).toBe(202);
+    expect(await send(bearer())).toMatchObject({ status: 200, text: "duplicate" });
+    expect(await send(bearer("b-2"))).toMatchObject({ status: 200, text: "duplicate" });
+    await trig.idle();
+    expect(sink.runs.map((r) => r.source)).toEqual(["webhook:gh", "webhook:push-only"]);
+    // After the window the same body is accepted again, once.
+    t.advance(10 * 60 * 1000 + 1);
+    expect((await send(signed(body))).status).toBe(202);
+    expect((await send(signed(body))).status).toBe(200);
+  });
+
   test("1 000 unauthenticated requests do not spend the real sender's rate limit", async () => {
     for (let i = 0; i < 1000; i++) {
       const res = await send(
@@ -196,14 +229,14 @@ describe("webhook pipeline", () => {
   });
 
   test("429 with Retry-After once the bucket is empty; a token returns after 60/rate seconds", async () => {
-    for (let i = 0; i < 5; i++) expect((await send(signed("{}"))).status).toBe(202);
-    const limited = await send(signed("{}"));
+    for (let i = 0; i < 5; i++) expect((await send(signed(`{"n":${i}}`))).status).toBe(202);
+    const limited = await send(signed('{"n":5}'));
     expect(limited).toMatchObject({ status: 429, text: "rate limited" });
     expect(limited.headers.get("retry-after")).toBe("12");
     t.advance(11_000);
-    expect((await send(signed("{}"))).status).toBe(429);
+    expect((await send(signed('{"n":6}'))).status).toBe(429);
     t.advance(1_000);
-    expect((await send(signed("{}"))).status).toBe(202);
+    expect((await send(signed('{"n":7}'))).status).toBe(202);
     await trig.idle();
     expect(sink.runs).toHaveLength(6);
   });
@@ -227,7 +260,7 @@ describe("webhook pipeline", () => {
   });
 
   test("the rate limit is checked after the size and auth checks, before JSON", async () => {
-    for (let i = 0; i < 5; i++) expect((await send(signed("{}"))).status).toBe(202);
+    for (let i = 0; i < 5; i++) expect((await send(signed(`{"n":${i}}`))).status).toBe(202);
     expect((await send(signed("x".repeat(2000)))).status).toBe(413);
     expect((await send(new Request("http://localhost/hooks/github", { method: "POST", body: "{}" }))).status).toBe(401);
     expect((await send(signed("{bad"))).status).toBe(429);
@@ -250,10 +283,11 @@ describe("webhook pipeline", () => {
   });
 
   test("event filter: X-GitHub-Event, then X-Event-Type; missing header is filtered", async () => {
+    let n = 0;
     const hook = (headers: Record<string, string>) =>
       new Request("http://localhost/hooks/push", {
         method: "POST",
-        body: '{"ref":"main"}',
+        body: `{"ref":"main","n":${n++}}`,
         headers: { authorization: "Bearer bearer-token-123", ...headers },
       });
     expect(await send(hook({ "x-github-event": "issues" }))).toMatchObject({ status: 200, text: "filtered" });
