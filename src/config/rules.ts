@@ -9,6 +9,8 @@ import { isSecretPath } from "./secret-keys.ts";
 
 export const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
 export const WEBHOOK_PATH_RE = /^\/[a-zA-Z0-9/_.-]+$/;
+/** Shortest webhook secret accepted at load. */
+export const MIN_WEBHOOK_SECRET_CHARS = 16;
 /** `name`, `name:port`, `[v6]:port`: what a Host header carries. */
 export const PUBLIC_HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 export const RESERVED_CHAT_COMMANDS = [
@@ -229,6 +231,13 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
     if (paths.has(w.path)) c.fail(at("path"), `webhook paths must be unique; ${JSON.stringify(w.path)} is used twice`);
     paths.add(w.path);
     if (w.auth !== "none" && w.secret === undefined) c.fail(at("secret"), `is required when auth = "${w.auth}"`);
+    // Counted as loaded (trimmed); the message never shows the value or its length.
+    if (w.secret !== undefined && w.secret.trim().length < MIN_WEBHOOK_SECRET_CHARS) {
+      c.fail(
+        at("secret"),
+        `is too short: use at least ${MIN_WEBHOOK_SECRET_CHARS} characters (a short secret can be guessed); generate one with: openssl rand -hex 32`,
+      );
+    }
     if (w.auth === "none" && !loopback && !t.allow_unauthenticated_webhooks) {
       c.fail(at("auth"), `"none" is refused while triggers.server.host (${t.server.host}) is not a loopback address; set a secret, bind to 127.0.0.1, or set triggers.allow_unauthenticated_webhooks = true`);
     }

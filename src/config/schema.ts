@@ -416,7 +416,7 @@ export const WebhookSchema = strictObject(
       default: "bearer",
       description: "How requests are authenticated; every mode but none needs secret.",
     }),
-    secret: opt(secret("Shared secret (secret).")),
+    secret: opt(secret("Shared secret (secret), at least 16 characters.")),
     prompt_template: opt(text("Prompt for agent_run, with {{ payload.field }} placeholders.")),
     event_filter: opt(text("Only this X-GitHub-Event / X-Event-Type is handled.")),
     accept_multipart: bool(false, "Accept multipart file uploads."),

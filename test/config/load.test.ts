@@ -90,7 +90,7 @@ describe("schema errors name the key", () => {
     );
     expect(buildError("[progress]\nverbose = true").message).toContain("progress.verbose: unknown key");
     expect(
-      buildError('[[triggers.webhooks]]\nid = "gh"\npath = "/gh"\nsecret = "s3cretvalue"\nprompt_template = "x"\ncolour = 1').message,
+      buildError('[[triggers.webhooks]]\nid = "gh"\npath = "/gh"\nsecret = "s3cretvalue-0123456"\nprompt_template = "x"\ncolour = 1').message,
     ).toStartWith('triggers.webhooks[0].colour (webhook "gh"): unknown key');
     expect(buildError("[engines.claude]\nmodell = \"x\"").message).toStartWith("engines.claude.modell: unknown key");
   });
@@ -218,6 +218,18 @@ describe("triggers", () => {
     expect(build(hook('auth = "none"\nprompt_template = "x"')).config.triggers.webhooks[0]?.auth).toBe("none");
   });
 
+  test("a webhook secret shorter than 16 characters is refused at load, naming the key, never the value", () => {
+    for (const short of ["tok-123456", "fifteen-chars-x", "   padded-short   "]) {
+      const e = buildError(hook(`secret = "${short}"\nprompt_template = "x"`));
+      expect(e.key).toBe("triggers.webhooks[0].secret");
+      expect(e.message).toStartWith('triggers.webhooks[0].secret (webhook "gh"): is too short: use at least 16 characters');
+      expect(e.message).not.toContain(short.trim());
+    }
+    // The same rule with auth = "none" (a secret given is still a secret) and for standard-webhooks.
+    expect(buildError(hook('auth = "none"\nsecret = "short"\nprompt_template = "x"')).key).toBe("triggers.webhooks[0].secret");
+    expect(build(hook('secret = "sixteen-chars-xy"\nprompt_template = "x"')).config.triggers.webhooks[0]?.secret?.reveal()).toBe("sixteen-chars-xy");
+  });
+
   test("triggers.server.public_host is a Host header value: name or [v6], optional port, nothing else", () => {
     for (const ok of ["hooks.example.com", "hooks.example.com:8443", "[2001:db8::1]:443", "localhost"]) {
       expect(build(`[triggers.server]\npublic_host = "${ok}"`).config.triggers.server.public_host).toBe(ok);
@@ -236,7 +248,7 @@ describe("triggers", () => {
   });
 
   test("webhook paths, ids and action keys", () => {
-    const s = 'secret = "s3cretvalue"\n';
+    const s = 'secret = "s3cretvalue-0123456"\n';
     expect(buildError(`[[triggers.webhooks]]\nid = "a"\npath = "/health"\n${s}prompt_template = "x"`).message).toContain("not be /health");
     expect(buildError(`[[triggers.webhooks]]\nid = "a"\npath = "no-slash"\n${s}prompt_template = "x"`).key).toBe("triggers.webhooks[0].path");
     const a = `[[triggers.webhooks]]\nid = "a"\npath = "/a"\n${s}prompt_template = "x"\n`;

@@ -74,7 +74,7 @@ afterEach(() => {
 });
 
 function hook(extra: string): WebhookConfig {
-  const c = configOf(`[projects.app]\npath = "/srv/app"\n[[triggers.webhooks]]\nid = "w"\npath = "/w"\nsecret = "s3cret-value"\n${extra}`);
+  const c = configOf(`[projects.app]\npath = "/srv/app"\n[[triggers.webhooks]]\nid = "w"\npath = "/w"\nsecret = "s3cret-value-0123456"\n${extra}`);
   const w = c.triggers.webhooks[0];
   if (w === undefined) throw new Error("no webhook");
   return w;

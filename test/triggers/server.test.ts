@@ -406,7 +406,7 @@ prompt_template = "x"
 [[triggers.webhooks]]
 id = "closed"
 path = "/closed"
-secret = "tok-123456"
+secret = "tok-1234567890abcdef"
 prompt_template = "y"
 `;
 
