@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StateDb, StateError } from "../../src/state/db.ts";
@@ -20,6 +20,28 @@ describe("state database", () => {
     const again = StateDb.open(path);
     expect(again.getUpdateOffset()).toBe(42);
     again.close();
+  });
+
+  test("the -wal and -shm files are 0600 too, whatever the umask, also for a database made 0644 before", () => {
+    const old = process.umask(0o022);
+    try {
+      const path = join(tmp(), "state", "untether.db");
+      const db = StateDb.open(path);
+      db.setUpdateOffset(7);
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        expect(existsSync(file)).toBe(true);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+      }
+      db.close();
+      // A database left readable by others (an older version): tightened, and its new WAL follows.
+      chmodSync(path, 0o644);
+      const again = StateDb.open(path);
+      again.setUpdateOffset(8);
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777).toBe(0o600);
+      again.close();
+    } finally {
+      process.umask(old);
+    }
   });
 
   test("sessions are per scope and engine, and clearing reports the count", () => {
