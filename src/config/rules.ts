@@ -73,6 +73,20 @@ function isLoopbackHost(host: string): boolean {
   return addr.range() === "loopback";
 }
 
+const PLACEHOLDER_RE = /\{\{\s*[\w.-]+\s*\}\}/;
+
+/**
+ * A fixed URL must start with http:// or https://. A template (as Untether configs have it, even
+ * wholly `{{ url }}`) passes when the text before its first placeholder can still begin such a URL;
+ * the rendered URL is checked when the webhook runs.
+ */
+function mayRenderToHttpUrl(url: string): boolean {
+  const first = PLACEHOLDER_RE.exec(url);
+  if (first === null) return /^https?:\/\//i.test(url);
+  const prefix = url.slice(0, first.index).trimStart().toLowerCase();
+  return ["http://", "https://"].some((scheme) => scheme.startsWith(prefix) || prefix.startsWith(scheme));
+}
+
 function relativeDirProblem(dir: string): string | undefined {
   if (dir.startsWith("/") || dir.startsWith("~") || /^[A-Za-z]:[\\/]/.test(dir)) {
     return `must be a path relative to the project root, got ${JSON.stringify(dir)}`;
@@ -249,8 +263,11 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
     };
     const required = needs[w.action];
     if (w[required] === undefined) c.fail(at(required), `is required when action = "${w.action}"`);
-    if (w.forward_url !== undefined && !/^https?:\/\//i.test(w.forward_url)) {
-      c.fail(at("forward_url"), "must be an http:// or https:// URL");
+    if (w.forward_url !== undefined && !mayRenderToHttpUrl(w.forward_url)) {
+      c.fail(
+        at("forward_url"),
+        'must be an http:// or https:// URL, or a template that renders to one (e.g. "{{ url }}"; checked again, with the SSRF guard, on each request)',
+      );
     }
     checkHeaders(c, w.forward_headers, at("forward_headers"));
     if (w.project !== undefined && !projectExists(doc, w.project)) {

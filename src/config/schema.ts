@@ -430,7 +430,7 @@ export const WebhookSchema = strictObject(
       default: "overwrite",
       description: "file_write: what to do when the file exists.",
     }),
-    forward_url: opt(text("http_forward: target URL (http or https).")),
+    forward_url: opt(text("http_forward: target URL (http or https; may be a template, even wholly \"{{ url }}\": the rendered URL is checked, SSRF guard included).")),
     forward_headers: opt(headers("http_forward: extra headers (credential-like values are secret).")),
     forward_method: oneOf(["POST", "PUT", "PATCH"], { default: "POST", description: "http_forward: method." }),
     message_template: opt(text("notify_only: message (template).")),

@@ -230,6 +230,18 @@ describe("triggers", () => {
     expect(build(hook('secret = "sixteen-chars-xy"\nprompt_template = "x"')).config.triggers.webhooks[0]?.secret?.reveal()).toBe("sixteen-chars-xy");
   });
 
+  test("forward_url may be a template, even wholly (\"{{url}}\"); a fixed or templated non-http scheme is refused", () => {
+    const fwd = (url: string) => hook(`secret = "s3cretvalue-0123456"\naction = "http_forward"\nforward_url = "${url}"`);
+    for (const url of ["{{url}}", "{{ payload.target }}", "https://{{ host }}/in", "http{{ s }}://x.example/", "https://x.example/{{ id }}"]) {
+      expect(build(fwd(url)).config.triggers.webhooks[0]?.forward_url).toBe(url);
+    }
+    for (const url of ["ftp://x.example/", "ftp://{{ host }}/", "x.example/{{ id }}", "file:{{ path }}"]) {
+      const e = buildError(fwd(url));
+      expect(e.key).toBe("triggers.webhooks[0].forward_url");
+      expect(e.message).toContain("must be an http:// or https:// URL, or a template that renders to one");
+    }
+  });
+
   test("triggers.server.public_host is a Host header value: name or [v6], optional port, nothing else", () => {
     for (const ok of ["hooks.example.com", "hooks.example.com:8443", "[2001:db8::1]:443", "localhost"]) {
       expect(build(`[triggers.server]\npublic_host = "${ok}"`).config.triggers.server.public_host).toBe(ok);
