@@ -19,9 +19,11 @@ const REQUESTS = 4_000;
 const ROUNDS = 3;
 const MAX_BODY = 1_048_576;
 
-const BODY = JSON.stringify({
+// Each delivery is distinct (Untether accepts a signed body once per replay window).
+let sequence = 0;
+const bodyOf = (n: number) => JSON.stringify({
   action: "opened",
-  number: 42,
+  number: n,
   pull_request: { title: "Benchmark the webhook path", body: "x".repeat(600), user: { login: "octocat" } },
   repository: { full_name: "untether/bench", private: false },
 });
@@ -166,15 +168,21 @@ interface Round {
 }
 
 async function load(url: string, total: number): Promise<Round> {
-  const headers = { "content-type": "application/json", "x-hub-signature-256": `sha256=${hmacHex(BODY)}`, "x-github-event": "pull_request" };
+  // Signed before the clock starts: the client's HMAC work is not part of the figure.
+  const deliveries = Array.from({ length: total }, () => {
+    const body = bodyOf(sequence++);
+    const headers = { "content-type": "application/json", "x-hub-signature-256": `sha256=${hmacHex(body)}`, "x-github-event": "pull_request" };
+    return { body, headers };
+  });
   const latencies: number[] = [];
   let next = 0;
   let bad = 0;
   const worker = async () => {
     while (next < total) {
-      next++;
+      const delivery = deliveries[next++];
+      if (delivery === undefined) break;
       const t0 = performance.now();
-      const res = await fetch(url, { method: "POST", headers, body: BODY });
+      const res = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body });
       await res.arrayBuffer();
       latencies.push(performance.now() - t0);
       if (res.status !== 202) bad++;

@@ -9,6 +9,10 @@ import { isSecretPath } from "./secret-keys.ts";
 
 export const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
 export const WEBHOOK_PATH_RE = /^\/[a-zA-Z0-9/_.-]+$/;
+/** Shortest webhook secret accepted at load. */
+export const MIN_WEBHOOK_SECRET_CHARS = 16;
+/** `name`, `name:port`, `[v6]:port`: what a Host header carries. */
+export const PUBLIC_HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 export const RESERVED_CHAT_COMMANDS = [
   "cancel", "continue", "file", "new", "agent", "model", "reasoning", "trigger", "topic", "ctx", "config",
 ] as const;
@@ -67,6 +71,20 @@ function isLoopbackHost(host: string): boolean {
   if (!ipaddr.isValid(h)) return false;
   const addr = ipaddr.process(h);
   return addr.range() === "loopback";
+}
+
+const PLACEHOLDER_RE = /\{\{\s*[\w.-]+\s*\}\}/;
+
+/**
+ * A fixed URL must start with http:// or https://. A template (as Untether configs have it, even
+ * wholly `{{ url }}`) passes when the text before its first placeholder can still begin such a URL;
+ * the rendered URL is checked when the webhook runs.
+ */
+function mayRenderToHttpUrl(url: string): boolean {
+  const first = PLACEHOLDER_RE.exec(url);
+  if (first === null) return /^https?:\/\//i.test(url);
+  const prefix = url.slice(0, first.index).trimStart().toLowerCase();
+  return ["http://", "https://"].some((scheme) => scheme.startsWith(prefix) || prefix.startsWith(scheme));
 }
 
 function relativeDirProblem(dir: string): string | undefined {
@@ -208,6 +226,13 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
     c.fail(["triggers", "default_timezone"], `unknown timezone ${JSON.stringify(t.default_timezone)}; use IANA names like "Australia/Melbourne"`);
   }
   const loopback = isLoopbackHost(t.server.host);
+  const publicHost = t.server.public_host;
+  if (publicHost !== undefined && !PUBLIC_HOST_RE.test(publicHost.trim())) {
+    c.fail(
+      ["triggers", "server", "public_host"],
+      `must be a host name with an optional port, as the reverse proxy sends it in the Host header (e.g. "hooks.example.com" or "hooks.example.com:8443"; no scheme, no path), got ${JSON.stringify(publicHost)}`,
+    );
+  }
   const ids = new Set<string>();
   const paths = new Set<string>();
   t.webhooks.forEach((w, i) => {
@@ -220,6 +245,13 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
     if (paths.has(w.path)) c.fail(at("path"), `webhook paths must be unique; ${JSON.stringify(w.path)} is used twice`);
     paths.add(w.path);
     if (w.auth !== "none" && w.secret === undefined) c.fail(at("secret"), `is required when auth = "${w.auth}"`);
+    // Counted as loaded (trimmed); the message never shows the value or its length.
+    if (w.secret !== undefined && w.secret.trim().length < MIN_WEBHOOK_SECRET_CHARS) {
+      c.fail(
+        at("secret"),
+        `is too short: use at least ${MIN_WEBHOOK_SECRET_CHARS} characters (a short secret can be guessed); generate one with: openssl rand -hex 32`,
+      );
+    }
     if (w.auth === "none" && !loopback && !t.allow_unauthenticated_webhooks) {
       c.fail(at("auth"), `"none" is refused while triggers.server.host (${t.server.host}) is not a loopback address; set a secret, bind to 127.0.0.1, or set triggers.allow_unauthenticated_webhooks = true`);
     }
@@ -231,8 +263,11 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
     };
     const required = needs[w.action];
     if (w[required] === undefined) c.fail(at(required), `is required when action = "${w.action}"`);
-    if (w.forward_url !== undefined && !/^https?:\/\//i.test(w.forward_url)) {
-      c.fail(at("forward_url"), "must be an http:// or https:// URL");
+    if (w.forward_url !== undefined && !mayRenderToHttpUrl(w.forward_url)) {
+      c.fail(
+        at("forward_url"),
+        'must be an http:// or https:// URL, or a template that renders to one (e.g. "{{ url }}"; checked again, with the SSRF guard, on each request)',
+      );
     }
     checkHeaders(c, w.forward_headers, at("forward_headers"));
     if (w.project !== undefined && !projectExists(doc, w.project)) {

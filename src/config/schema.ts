@@ -394,7 +394,12 @@ export const ServerSchema = table(
   {
     host: Type.String({ default: "127.0.0.1", minLength: 1, description: "Bind address." }),
     port: int(9876, "Port.", 1, 65535),
-    rate_limit: int(60, "Requests per minute, per webhook and overall.", 1),
+    public_host: opt(
+      text(
+        "Host header a reverse proxy forwards (e.g. hooks.example.com, with :port if not the default); requests naming any other host than this or the bind address are refused.",
+      ),
+    ),
+    rate_limit: int(60, "Requests per minute, per webhook; all webhooks together get rate_limit × their number.", 1),
     max_body_bytes: int(1048576, "Largest request body.", 1024, 10485760),
   },
   "The webhook HTTP server.",
@@ -411,7 +416,7 @@ export const WebhookSchema = strictObject(
       default: "bearer",
       description: "How requests are authenticated; every mode but none needs secret.",
     }),
-    secret: opt(secret("Shared secret (secret).")),
+    secret: opt(secret("Shared secret (secret), at least 16 characters.")),
     prompt_template: opt(text("Prompt for agent_run, with {{ payload.field }} placeholders.")),
     event_filter: opt(text("Only this X-GitHub-Event / X-Event-Type is handled.")),
     accept_multipart: bool(false, "Accept multipart file uploads."),
@@ -425,7 +430,7 @@ export const WebhookSchema = strictObject(
       default: "overwrite",
       description: "file_write: what to do when the file exists.",
     }),
-    forward_url: opt(text("http_forward: target URL (http or https).")),
+    forward_url: opt(text("http_forward: target URL (http or https; may be a template, even wholly \"{{ url }}\": the rendered URL is checked, SSRF guard included).")),
     forward_headers: opt(headers("http_forward: extra headers (credential-like values are secret).")),
     forward_method: oneOf(["POST", "PUT", "PATCH"], { default: "POST", description: "http_forward: method." }),
     message_template: opt(text("notify_only: message (template).")),

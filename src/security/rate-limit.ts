@@ -112,8 +112,9 @@ export type WebhookTakeResult =
 
 /**
  * Per-webhook bucket first, then the global one. A request spends a token from both or from neither:
- * a per-webhook denial does not drain the global bucket (one noisy hook cannot starve the others),
- * and a global denial does not drain the webhook's own bucket.
+ * a per-webhook denial does not drain the global bucket, and a global denial does not drain the
+ * webhook's own bucket. The global rate must exceed the per-webhook one (the server uses their sum),
+ * or one hook at its limit empties the global bucket and starves every other hook.
  */
 export class WebhookRateLimiter {
   readonly #perWebhook: TokenBucketLimiter;

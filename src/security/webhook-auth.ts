@@ -12,7 +12,14 @@ export const WEBHOOK_AUTH_MODES: readonly WebhookAuthMode[] = [
   "standard-webhooks",
 ];
 
-export type WebhookAuthResult = { ok: true; deliveryId?: string } | { ok: false; reason: string };
+/**
+ * `deliveryId`: the sender's delivery header (unsigned unless standard-webhooks). `replayKey`: derived
+ * from what the secret covers (the HMAC, or the body digest for bearer), so a captured request is the
+ * same replay whatever its unsigned headers say; absent for `none`.
+ */
+export type WebhookAuthResult =
+  | { ok: true; deliveryId?: string; replayKey?: string }
+  | { ok: false; reason: string };
 
 /** Standard Webhooks: a signature older or newer than this (against our clock) is refused. */
 export const STANDARD_WEBHOOKS_TOLERANCE_MS = 5 * 60 * 1000;
@@ -47,6 +54,8 @@ function hmac(algorithm: "sha256" | "sha1", key: string | Uint8Array, data: Uint
   return new Bun.CryptoHasher(algorithm, key).update(data).digest();
 }
 
+const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+
 function decodeHex(text: string, expectedBytes: number): Uint8Array | undefined {
   if (text.length !== expectedBytes * 2 || !HEX.test(text)) return undefined;
   return Uint8Array.from(Buffer.from(text, "hex"));
@@ -74,17 +83,21 @@ function verifyHmacHex(
     const eq = value.indexOf("=");
     if (eq !== -1 && value.slice(0, eq).toLowerCase() !== algorithm) continue;
     const candidate = decodeHex(eq === -1 ? value : value.slice(eq + 1), expected.byteLength);
-    if (candidate !== undefined && bytesEqual(candidate, expected)) return { ok: true };
+    if (candidate !== undefined && bytesEqual(candidate, expected)) {
+      return { ok: true, replayKey: `${algorithm}:${toHex(expected)}` };
+    }
   }
   return fail(sawHeader ? "signature mismatch" : "missing signature header");
 }
 
-function verifyBearer(secret: string, headers: Headers): WebhookAuthResult {
+function verifyBearer(secret: string, rawBody: Uint8Array, headers: Headers): WebhookAuthResult {
   const value = asciiHeader(headers, "authorization");
   if (value === undefined) return fail("missing authorization header");
   // Scheme case-insensitive, exactly one space, token compared as sent (no trimming).
   if (value.length < 7 || value.slice(0, 7).toLowerCase() !== "bearer ") return fail("not a bearer token");
-  return bytesEqual(encoder.encode(value.slice(7)), encoder.encode(secret)) ? { ok: true } : fail("token mismatch");
+  if (!bytesEqual(encoder.encode(value.slice(7)), encoder.encode(secret))) return fail("token mismatch");
+  // The token signs nothing: the body itself is what a replay repeats.
+  return { ok: true, replayKey: `body:${new Bun.CryptoHasher("sha256").update(rawBody).digest("hex")}` };
 }
 
 /** `whsec_<base64>` or bare base64 → key bytes (as the Standard Webhooks libraries do). */
@@ -122,13 +135,13 @@ function verifyStandardWebhooks(
     if (comma === -1 || entry.slice(0, comma) !== "v1") continue;
     const candidate = decodeBase64Strict(entry.slice(comma + 1));
     if (candidate !== undefined && bytesEqual(candidate, expected)) {
-      return deliveryIdOk(id);
+      return { ...deliveryIdOk(id), replayKey: `standard-webhooks:${toHex(expected)}` };
     }
   }
   return fail("signature mismatch");
 }
 
-function deliveryIdOk(id: string | undefined): WebhookAuthResult {
+function deliveryIdOk(id: string | undefined): { ok: true; deliveryId?: string } {
   return id !== undefined && id.length <= MAX_DELIVERY_ID_CHARS ? { ok: true, deliveryId: id } : { ok: true };
 }
 
@@ -158,7 +171,7 @@ export function verifyWebhook(
       result = { ok: true };
       break;
     case "bearer":
-      result = verifyBearer(key, headers);
+      result = verifyBearer(key, rawBody, headers);
       break;
     case "hmac-sha256":
       result = verifyHmacHex("sha256", key, rawBody, headers);
@@ -171,7 +184,7 @@ export function verifyWebhook(
   }
   if (!result.ok) return result;
   const deliveryId = deliveryIdOf(headers);
-  return deliveryId === undefined ? { ok: true } : { ok: true, deliveryId };
+  return deliveryId === undefined ? result : { ...result, deliveryId };
 }
 
 export interface ReplayGuardOptions {
@@ -183,7 +196,8 @@ export interface ReplayGuardOptions {
 }
 
 /**
- * Remembers delivery ids for a window so a captured, correctly signed request cannot be replayed.
+ * Remembers delivery ids and replay keys for a window so a captured, correctly signed request cannot
+ * be replayed.
  * Memory is bounded: past `maxEntries` the oldest ids are dropped (a replay of such an id would then
  * pass, which needs more than `maxEntries` authenticated deliveries inside one window).
  */

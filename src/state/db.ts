@@ -1,7 +1,8 @@
 // The state database (bun:sqlite), next to the config file: update offset, chat sessions, run records,
-// trigger history, remembered run_once crons and pending /at jobs. One file, WAL, directory 0700.
+// trigger history, remembered run_once crons and pending /at jobs. One file, WAL, directory 0700; the
+// database and its -wal/-shm files 0600.
 import { Database } from "bun:sqlite";
-import { chmodSync, mkdirSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { UntetherError } from "../errors.ts";
 
@@ -74,6 +75,19 @@ export function ensurePrivateDir(dir: string): void {
   if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
+/**
+ * Creates `file` 0600 when `create` and it is missing; tightens an existing one to 0600. Best effort:
+ * the directory is already 0700, and a failure here must not stop the bot.
+ */
+function makePrivateFile(file: string, create: boolean): void {
+  try {
+    if (create) closeSync(openSync(file, "a", 0o600));
+    if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  } catch {
+    // Reported by the open that follows if it matters.
+  }
+}
+
 export class StateDb {
   readonly path: string;
   readonly #db: Database;
@@ -86,7 +100,13 @@ export class StateDb {
   }
 
   static open(path: string): StateDb {
-    if (path !== ":memory:") ensurePrivateDir(dirname(path));
+    const onDisk = path !== ":memory:";
+    if (onDisk) {
+      ensurePrivateDir(dirname(path));
+      // 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode.
+      makePrivateFile(path, true);
+      for (const side of [`${path}-wal`, `${path}-shm`]) makePrivateFile(side, false);
+    }
     let db: Database;
     try {
       db = new Database(path, { create: true, strict: true });
@@ -111,12 +131,8 @@ export class StateDb {
         { cause: e },
       );
     }
-    if (path !== ":memory:") {
-      try {
-        chmodSync(path, 0o600);
-      } catch {
-        // Best effort: the directory is already 0700.
-      }
+    if (onDisk) {
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) makePrivateFile(file, false);
     }
     return new StateDb(path, db);
   }

@@ -131,8 +131,29 @@ function forwardHeaders(w: WebhookConfig, payload: unknown): Array<[string, stri
 
 const RETRYABLE_CODES = new Set(["ssrf.network", "ssrf.timeout"]);
 
+/**
+ * Why a rendered forward_url is not an http(s) URL, or undefined when it is one. Says the scheme at
+ * most, never the URL (payload-derived, and paths often carry tokens).
+ */
+function notHttpUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.trim() === "" ? "it rendered empty" : "it is not a valid URL";
+  }
+  if (parsed.protocol === "http:" || parsed.protocol === "https:") return undefined;
+  const scheme = parsed.protocol.slice(0, -1).replace(/[^a-z0-9+.-]/gi, "?").slice(0, 20);
+  return `the scheme is ${scheme}`;
+}
+
 async function httpForward(w: WebhookConfig, payload: unknown, raw: Uint8Array, ctx: ActionContext): Promise<Outcome> {
   const url = renderTemplate(w.forward_url ?? "", payload);
+  const notHttp = notHttpUrl(url);
+  if (notHttp !== undefined) {
+    logger().warn({ webhook: w.id }, "triggers.webhook.forward_url_not_http");
+    return fail(`http_forward rejected: forward_url did not render to an http:// or https:// URL (${notHttp})`);
+  }
   const headers = forwardHeaders(w, payload);
   if (typeof headers === "string") return fail(headers);
   let last = "no attempt made";

@@ -5,6 +5,7 @@ import { type AnyElysia, Elysia } from "elysia";
 import ipaddr from "ipaddr.js";
 import type { Config, WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
+import { allowedHostHeaders, checkRequestSource } from "../security/host-guard.ts";
 import { WebhookRateLimiter } from "../security/rate-limit.ts";
 import { ReplayGuard } from "../security/webhook-auth.ts";
 import { denyGlobsFor, errorName, sleepMs } from "./actions.ts";
@@ -19,6 +20,8 @@ export interface TriggerApp {
   webhooks: readonly WebhookConfig[];
   /** Resolves when every background dispatch started so far has finished. */
   idle(): Promise<void>;
+  /** The port actually bound (the Host check names it). */
+  setBoundPort(port: number): void;
 }
 
 export interface TriggerServer extends TriggerApp {
@@ -53,6 +56,14 @@ export function servableWebhooks(config: Config): WebhookConfig[] {
   return [...t.webhooks];
 }
 
+/**
+ * The bucket all webhooks share: the sum of their own rates, so one hook at its limit never
+ * starves another (with the global bucket equal to one hook's rate, it did).
+ */
+export function globalRatePerMinute(perWebhook: number, webhookCount: number): number {
+  return perWebhook * Math.max(1, webhookCount);
+}
+
 export function createTriggerApp(config: Config, sink: TriggerSink, deps: TriggerDeps): TriggerApp {
   const now = deps.now ?? Date.now;
   const server = config.triggers.server;
@@ -70,7 +81,11 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
   const inFlight = new Set<Promise<unknown>>();
   const runtime = {
     maxBodyBytes: server.max_body_bytes,
-    limiter: new WebhookRateLimiter({ perWebhookPerMinute: server.rate_limit, globalPerMinute: server.rate_limit, now }),
+    limiter: new WebhookRateLimiter({
+      perWebhookPerMinute: server.rate_limit,
+      globalPerMinute: globalRatePerMinute(server.rate_limit, webhooks.length),
+      now,
+    }),
     replay: new ReplayGuard({ now }),
     isPaused: () => paused,
     now,
@@ -90,7 +105,23 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
   };
 
   const notAllowed = () => textResponse(405, "method not allowed", { allow: "POST" });
+  let allowedHosts = allowedHostHeaders(server.host, server.port, server.public_host);
   const app: AnyElysia = new Elysia()
+    // Before routing: a web page (form POST, DNS rebinding) learns nothing, not even which paths exist.
+    .onRequest(({ request }) => {
+      const source = checkRequestSource(request.headers, allowedHosts);
+      if (source.ok) return undefined;
+      const host = source.reason === "unknown_host" ? { host: (request.headers.get("host") ?? "").slice(0, 100) } : {};
+      logger().warn(
+        {
+          reason: source.reason,
+          ...host,
+          ...(source.reason === "browser" ? {} : { fix: "behind a reverse proxy, set [triggers.server] public_host to the Host it forwards" }),
+        },
+        "triggers.server.request_refused",
+      );
+      return textResponse(source.status, source.text);
+    })
     .onError(({ code, error }) => {
       if (code === "NOT_FOUND") return textResponse(404, "not found");
       // Never the payload or the error text: only what kind of failure it was.
@@ -125,6 +156,9 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       paused = b;
     },
     isPaused: () => paused,
+    setBoundPort: (port) => {
+      allowedHosts = allowedHostHeaders(server.host, port, server.public_host);
+    },
     idle: async () => {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
@@ -155,6 +189,7 @@ export function startTriggerServer(config: Config, sink: TriggerSink, deps: Trig
     return undefined;
   }
   const bound = t.app.server?.port ?? port;
+  t.setBoundPort(bound);
   logger().info({ host, port: bound, webhooks: t.webhooks.length }, "triggers.server.started");
   return {
     ...t,

@@ -1,6 +1,6 @@
 // One webhook request, from raw bytes to a background dispatch. The order of checks is the
 // contract (behaviour §3.10, tightened): paused 503 → size 413 → auth 401 → rate 429 → JSON 400
-// (or multipart 400/413) → replay 200 duplicate → event filter 200 filtered → [files written, 400 if
+// (or multipart 400/413) → replay (delivery id or signature) 200 duplicate → event filter 200 filtered → [files written, 400 if
 // refused] → 202 accepted. Routing (404/405) is server.ts.
 import { declaredTooLarge, readCapped, StreamTooLargeError } from "../security/read-capped.ts";
 import type { WebhookConfig } from "../config/schema.ts";
@@ -85,6 +85,17 @@ export function eventMatches(w: WebhookConfig, headers: Headers): boolean {
   return event === w.event_filter;
 }
 
+/**
+ * A delivery already accepted within the replay window: by its delivery id (as senders retry), or by
+ * what its secret covers (a captured request with the unsigned delivery header dropped or changed).
+ * Both keys are recorded.
+ */
+function isReplay(w: WebhookConfig, auth: { deliveryId?: string; replayKey?: string }, replay: ReplayGuard): boolean {
+  const byId = auth.deliveryId !== undefined && replay.isDuplicate(`${w.id}\nid\n${auth.deliveryId}`);
+  const bySignature = auth.replayKey !== undefined && replay.isDuplicate(`${w.id}\nsigned\n${auth.replayKey}`);
+  return byId || bySignature;
+}
+
 export async function handleWebhook(w: WebhookConfig, request: Request, rt: WebhookRuntime): Promise<Response> {
   if (rt.isPaused()) {
     await request.body?.cancel().catch(() => undefined);
@@ -120,7 +131,7 @@ export async function handleWebhook(w: WebhookConfig, request: Request, rt: Webh
     if (!parsed.ok) return textResponse(400, "invalid json");
     payload = parsed.payload;
   }
-  if (auth.deliveryId !== undefined && rt.replay.isDuplicate(`${w.id}\n${auth.deliveryId}`)) {
+  if (isReplay(w, auth, rt.replay)) {
     logger().info({ webhook: w.id }, "triggers.webhook.duplicate");
     return textResponse(200, "duplicate");
   }

@@ -1,7 +1,7 @@
 // The compiled binary, run as a user would: from an empty directory, with a temp HOME, no
 // node_modules next to it. `bun run test` builds dist/untether first.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY, ROOT } from "../support/harness.ts";
@@ -116,6 +116,29 @@ describe("the compiled binary", () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("allowed_user_ids");
     expect(r.err).toContain("allow_any_user");
+    expect(r.out + r.err).not.toContain(TOKEN);
+  });
+
+  test("a webhook secret under 16 characters stops the bot at load, naming the key, never the secret", () => {
+    const home = mkdtempSync(join(tmpdir(), "untether-home-"));
+    const dir = join(home, ".untether");
+    mkdirSync(dir, { mode: 0o700 });
+    const toml = [
+      "[transports.telegram]",
+      `bot_token = "${TOKEN}"`,
+      "chat_id = 5",
+      "allowed_user_ids = [5]",
+      "[[triggers.webhooks]]",
+      'id = "gh"',
+      'path = "/hooks/gh"',
+      'secret = "short-secret"',
+      'prompt_template = "x"',
+    ].join("\n");
+    writeFileSync(join(dir, "untether.toml"), `${toml}\n`, { mode: 0o600 });
+    const r = run(["run"], { home });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('triggers.webhooks[0].secret (webhook "gh"): is too short');
+    expect(r.out + r.err).not.toContain("short-secret");
     expect(r.out + r.err).not.toContain(TOKEN);
   });
 

@@ -90,7 +90,7 @@ describe("schema errors name the key", () => {
     );
     expect(buildError("[progress]\nverbose = true").message).toContain("progress.verbose: unknown key");
     expect(
-      buildError('[[triggers.webhooks]]\nid = "gh"\npath = "/gh"\nsecret = "s3cretvalue"\nprompt_template = "x"\ncolour = 1').message,
+      buildError('[[triggers.webhooks]]\nid = "gh"\npath = "/gh"\nsecret = "s3cretvalue-0123456"\nprompt_template = "x"\ncolour = 1').message,
     ).toStartWith('triggers.webhooks[0].colour (webhook "gh"): unknown key');
     expect(buildError("[engines.claude]\nmodell = \"x\"").message).toStartWith("engines.claude.modell: unknown key");
   });
@@ -218,6 +218,41 @@ describe("triggers", () => {
     expect(build(hook('auth = "none"\nprompt_template = "x"')).config.triggers.webhooks[0]?.auth).toBe("none");
   });
 
+  test("a webhook secret shorter than 16 characters is refused at load, naming the key, never the value", () => {
+    for (const short of ["tok-123456", "fifteen-chars-x", "   padded-short   "]) {
+      const e = buildError(hook(`secret = "${short}"\nprompt_template = "x"`));
+      expect(e.key).toBe("triggers.webhooks[0].secret");
+      expect(e.message).toStartWith('triggers.webhooks[0].secret (webhook "gh"): is too short: use at least 16 characters');
+      expect(e.message).not.toContain(short.trim());
+    }
+    // The same rule with auth = "none" (a secret given is still a secret) and for standard-webhooks.
+    expect(buildError(hook('auth = "none"\nsecret = "short"\nprompt_template = "x"')).key).toBe("triggers.webhooks[0].secret");
+    expect(build(hook('secret = "sixteen-chars-xy"\nprompt_template = "x"')).config.triggers.webhooks[0]?.secret?.reveal()).toBe("sixteen-chars-xy");
+  });
+
+  test("forward_url may be a template, even wholly (\"{{url}}\"); a fixed or templated non-http scheme is refused", () => {
+    const fwd = (url: string) => hook(`secret = "s3cretvalue-0123456"\naction = "http_forward"\nforward_url = "${url}"`);
+    for (const url of ["{{url}}", "{{ payload.target }}", "https://{{ host }}/in", "http{{ s }}://x.example/", "https://x.example/{{ id }}"]) {
+      expect(build(fwd(url)).config.triggers.webhooks[0]?.forward_url).toBe(url);
+    }
+    for (const url of ["ftp://x.example/", "ftp://{{ host }}/", "x.example/{{ id }}", "file:{{ path }}"]) {
+      const e = buildError(fwd(url));
+      expect(e.key).toBe("triggers.webhooks[0].forward_url");
+      expect(e.message).toContain("must be an http:// or https:// URL, or a template that renders to one");
+    }
+  });
+
+  test("triggers.server.public_host is a Host header value: name or [v6], optional port, nothing else", () => {
+    for (const ok of ["hooks.example.com", "hooks.example.com:8443", "[2001:db8::1]:443", "localhost"]) {
+      expect(build(`[triggers.server]\npublic_host = "${ok}"`).config.triggers.server.public_host).toBe(ok);
+    }
+    for (const bad of ["https://hooks.example.com", "hooks.example.com/in", "user@hooks.example.com", "hooks example"]) {
+      const e = buildError(`[triggers.server]\npublic_host = "${bad}"`);
+      expect(e.key).toBe("triggers.server.public_host");
+      expect(e.message).toContain("no scheme, no path");
+    }
+  });
+
   test("auth = none is refused on a non-loopback bind unless opted in", () => {
     const open = hook('auth = "none"\nprompt_template = "x"\n[triggers.server]\nhost = "0.0.0.0"');
     expect(buildError(open).message).toContain("allow_unauthenticated_webhooks");
@@ -225,7 +260,7 @@ describe("triggers", () => {
   });
 
   test("webhook paths, ids and action keys", () => {
-    const s = 'secret = "s3cretvalue"\n';
+    const s = 'secret = "s3cretvalue-0123456"\n';
     expect(buildError(`[[triggers.webhooks]]\nid = "a"\npath = "/health"\n${s}prompt_template = "x"`).message).toContain("not be /health");
     expect(buildError(`[[triggers.webhooks]]\nid = "a"\npath = "no-slash"\n${s}prompt_template = "x"`).key).toBe("triggers.webhooks[0].path");
     const a = `[[triggers.webhooks]]\nid = "a"\npath = "/a"\n${s}prompt_template = "x"\n`;

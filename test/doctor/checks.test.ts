@@ -153,7 +153,7 @@ describe("triggers", () => {
   });
 
   test("loopback with authenticated webhooks and valid crons is all ok", async () => {
-    const t = trig('[[triggers.webhooks]]\nid = "gh"\npath = "/hooks/gh"\nauth = "hmac-sha256"\nsecret = "s3cr3t-value"\nprompt_template = "x"\n[[triggers.crons]]\nid = "daily"\nschedule = "0 9 * * 1-5"\nprompt = "hi"\ntimezone = "Europe/Berlin"\n');
+    const t = trig('[[triggers.webhooks]]\nid = "gh"\npath = "/hooks/gh"\nauth = "hmac-sha256"\nsecret = "s3cr3t-value-0123456"\nprompt_template = "x"\n[[triggers.crons]]\nid = "daily"\nschedule = "0 9 * * 1-5"\nprompt = "hi"\ntimezone = "Europe/Berlin"\n');
     const rs = await triggerChecks(t, free);
     expect(rs.map((r) => r.status)).toEqual(["ok", "ok", "ok", "ok"]);
   });

@@ -26,8 +26,15 @@ beforeAll(async () => {
       "enabled = true",
       "[triggers.server]",
       `port = ${port}`,
+      'public_host = "hooks.example.test"',
       "max_body_bytes = 2048",
-      "rate_limit = 5",
+      "rate_limit = 10",
+      "[[triggers.webhooks]]",
+      'id = "open"',
+      'path = "/hooks/open"',
+      'auth = "none"',
+      'action = "notify_only"',
+      'message_template = "open hook {{ n }}"',
       "[[triggers.webhooks]]",
       'id = "github"',
       'path = "/hooks/github"',
@@ -74,6 +81,24 @@ describe("webhooks on the running binary", () => {
     expect(await again.text()).toContain("duplicate");
   }, 40_000);
 
+  test("a captured signed request sent 3 times (delivery header kept, dropped, changed) runs once", async () => {
+    const body = JSON.stringify({ repository: { name: "replayed" }, head_commit: { message: "captured once" } });
+    const statuses: number[] = [];
+    for (const delivery of ["r-1", undefined, "r-2"]) {
+      const res = await post(body, { "x-hub-signature-256": sign(body), ...(delivery === undefined ? {} : { "x-github-delivery": delivery }) });
+      statuses.push(res.status);
+      if (res.status !== 202) expect(await res.text()).toBe("duplicate");
+    }
+    expect(statuses).toEqual([202, 200, 200]);
+    const isDone = (text: string) => (x: { text?: string }) => /^done/.test(x.text ?? "") && (x.text ?? "").includes(text);
+    await h.emu.waitForBotMessage(h.group, isDone("captured once"), 20_000);
+    // A marker after the replays: once its run is done, a second run of the captured body would have shown.
+    const later = JSON.stringify({ repository: { name: "replayed" }, head_commit: { message: "the next push" } });
+    expect((await post(later, { "x-hub-signature-256": sign(later), "x-github-delivery": "r-3" })).status).toBe(202);
+    await h.emu.waitForBotMessage(h.group, isDone("the next push"), 20_000);
+    expect(h.emu.botMessages(h.group).filter(isDone("captured once"))).toHaveLength(1);
+  }, 60_000);
+
   test("oversized and unsigned requests run nothing; a flood of strangers does not drain the sender's rate limit", async () => {
     const before = h.emu.botMessages(h.group).length;
     expect((await post("x".repeat(5000), { "x-hub-signature-256": sign("x".repeat(5000)) })).status).toBe(413);
@@ -92,8 +117,67 @@ describe("webhooks on the running binary", () => {
   test("GET /health answers without auth", async () => {
     const r = await fetch(`${base}/health`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toMatchObject({ status: "ok", webhooks: 1 });
+    expect(await r.json()).toMatchObject({ status: "ok", webhooks: 2 });
   });
+});
+
+/** One raw HTTP/1.0 request over TCP (fetch always adds a Host header); the status code. */
+async function rawStatus(request: string): Promise<number> {
+  const { port } = new URL(base);
+  let text = "";
+  const done = Promise.withResolvers<void>();
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port: Number(port),
+    socket: {
+      data: (_s, chunk) => void (text += chunk.toString()),
+      close: () => done.resolve(),
+      error: () => done.resolve(),
+    },
+  });
+  socket.write(request);
+  await done.promise;
+  return Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? "0");
+}
+
+describe("what a web page could send to an auth = \"none\" hook", () => {
+  const openHook = (body: string, headers: Record<string, string>) =>
+    fetch(`${base}/hooks/open`, { method: "POST", body, headers: { "content-type": "text/plain", ...headers } });
+  const notices = () => h.emu.botMessages(h.group).filter((m) => (m.text ?? "").startsWith("open hook"));
+
+  test("a cross-site form POST is 403, DNS rebinding and a missing Host are 421; nothing is sent", async () => {
+    expect((await openHook('{"n":"form"}', { origin: "https://evil.example" })).status).toBe(403);
+    expect((await openHook('{"n":"fetch"}', { origin: "null", "sec-fetch-site": "cross-site" })).status).toBe(403);
+    expect((await openHook('{"n":"rebind"}', { host: `evil.example:${new URL(base).port}` })).status).toBe(421);
+    expect((await fetch(`${base}/health`, { headers: { host: "evil.example" } })).status).toBe(421);
+    const body = '{"n":"nohost"}';
+    const noHost = await rawStatus(
+      `POST /hooks/open HTTP/1.0\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(noHost).toBe(421);
+    // Then a plain local sender and one through the reverse proxy's public_host get through, in order.
+    expect((await openHook('{"n":"local"}', {})).status).toBe(202);
+    expect((await openHook('{"n":"proxied"}', { host: "hooks.example.test" })).status).toBe(202);
+    await h.emu.waitForBotMessage(h.group, (m) => m.text === "open hook proxied", 15_000);
+    expect(notices().map((m) => m.text)).toEqual(["open hook local", "open hook proxied"]);
+    expect(h.output()).toContain("triggers.server.request_refused");
+  }, 30_000);
+});
+
+describe("rate limits on the running binary", () => {
+  test("the GitHub hook at its limit (429) does not starve the other hook", async () => {
+    // Signed but not JSON: each spends a token (the limit is checked before parsing) and runs nothing.
+    const statuses: number[] = [];
+    for (let i = 0; i < 11 && statuses.at(-1) !== 429; i++) {
+      const body = `{not json ${i}`;
+      statuses.push((await post(body, { "x-hub-signature-256": sign(body) })).status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(new Set(statuses.slice(0, -1))).toEqual(new Set([400]));
+    const res = await fetch(`${base}/hooks/open`, { method: "POST", body: '{"n":"after the limit"}' });
+    expect(res.status).toBe(202);
+    await h.emu.waitForBotMessage(h.group, (m) => m.text === "open hook after the limit", 15_000);
+  }, 30_000);
 });
 
 describe("/at", () => {

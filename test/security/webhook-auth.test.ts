@@ -32,7 +32,24 @@ describe("hmac-sha256", () => {
       "X-Hub-Signature-256": `sha256=${GH_SHA256}`,
       "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
     });
-    expect(r).toEqual({ ok: true, deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958" });
+    expect(r).toEqual({ ok: true, deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958", replayKey: `sha256:${GH_SHA256}` });
+  });
+
+  test("the replay key comes from the signature, not from the unsigned headers", () => {
+    const key = (headers: Record<string, string>) => {
+      const r = verify("hmac-sha256", GH_SECRET, GH_BODY, headers);
+      return r.ok ? r.replayKey : undefined;
+    };
+    const sig = `sha256=${GH_SHA256}`;
+    const first = key({ "X-Hub-Signature-256": sig, "X-GitHub-Delivery": "d-1" });
+    expect(first).toBe(`sha256:${GH_SHA256}`);
+    expect(key({ "X-Hub-Signature-256": sig })).toBe(first);
+    expect(key({ "X-Hub-Signature-256": sig, "X-GitHub-Delivery": "d-2" })).toBe(first);
+    // Another spelling of the same signature (header, case) is the same request.
+    expect(key({ "X-Signature": GH_SHA256.toUpperCase() })).toBe(first);
+    expect(key({ "X-Hub-Signature-256": `sha256=${hex("sha256", GH_SECRET, enc.encode("Hello, World?"))}` })).toBeUndefined();
+    const sha1 = verify("hmac-sha1", GH_SECRET, GH_BODY, { "X-Hub-Signature": `sha1=${hex("sha1", GH_SECRET, GH_BODY)}` });
+    expect(sha1).toEqual({ ok: true, replayKey: `sha1:${hex("sha1", GH_SECRET, GH_BODY)}` });
   });
 
   test("X-Signature fallback, bare hex and upper-case hex", () => {
@@ -115,6 +132,18 @@ describe("bearer", () => {
   test("no Authorization header", () => {
     expect(verify("bearer", "x", GH_BODY, {})).toEqual({ ok: false, reason: "missing authorization header" });
   });
+  test("the replay key is the body's digest: same body, same key, whatever the delivery header", () => {
+    const digest = new Bun.CryptoHasher("sha256").update(GH_BODY).digest("hex");
+    const auth = { Authorization: "Bearer s3cret" };
+    expect(verify("bearer", "s3cret", GH_BODY, auth)).toEqual({ ok: true, replayKey: `body:${digest}` });
+    expect(verify("bearer", "s3cret", GH_BODY, { ...auth, "X-GitHub-Delivery": "x" })).toEqual({
+      ok: true,
+      deliveryId: "x",
+      replayKey: `body:${digest}`,
+    });
+    const other = verify("bearer", "s3cret", enc.encode("Hello, World?"), auth);
+    expect(other.ok && other.replayKey).not.toBe(`body:${digest}`);
+  });
   test("non-ASCII secret: a Latin-1 header is a plain failure, not an exception", () => {
     expect(verify("bearer", "pässword", GH_BODY, { Authorization: "Bearer p\u00e4ssword" }).ok).toBe(false);
   });
@@ -147,7 +176,12 @@ describe("standard-webhooks", () => {
     new Headers({ "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": sig, ...over });
 
   test("the reference vector verifies and the delivery id is the webhook-id", () => {
-    expect(verifyWebhook("standard-webhooks", secret, body, h(), at)).toEqual({ ok: true, deliveryId: id });
+    const signature = Buffer.from(sig.slice(3), "base64").toString("hex");
+    expect(verifyWebhook("standard-webhooks", secret, body, h(), at)).toEqual({
+      ok: true,
+      deliveryId: id,
+      replayKey: `standard-webhooks:${signature}`,
+    });
   });
   test("one of several space-separated signatures is enough", () => {
     const multi = `v1,${Buffer.alloc(32).toString("base64")} v2,abc ${sig}`;

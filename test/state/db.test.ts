@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StateDb, StateError } from "../../src/state/db.ts";
-import { acquireInstanceLock, LockError } from "../../src/state/lock.ts";
+import { acquireInstanceLock, LockError, processStartTime } from "../../src/state/lock.ts";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "untether-state-"));
 
@@ -20,6 +20,28 @@ describe("state database", () => {
     const again = StateDb.open(path);
     expect(again.getUpdateOffset()).toBe(42);
     again.close();
+  });
+
+  test("the -wal and -shm files are 0600 too, whatever the umask, also for a database made 0644 before", () => {
+    const old = process.umask(0o022);
+    try {
+      const path = join(tmp(), "state", "untether.db");
+      const db = StateDb.open(path);
+      db.setUpdateOffset(7);
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        expect(existsSync(file)).toBe(true);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+      }
+      db.close();
+      // A database left readable by others (an older version): tightened, and its new WAL follows.
+      chmodSync(path, 0o644);
+      const again = StateDb.open(path);
+      again.setUpdateOffset(8);
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777).toBe(0o600);
+      again.close();
+    } finally {
+      process.umask(old);
+    }
   });
 
   test("sessions are per scope and engine, and clearing reports the count", () => {
@@ -85,6 +107,47 @@ describe("state database", () => {
 });
 
 describe("instance lock", () => {
+  /** Runs `fn` with a live `sleep` (started as `name`), killed afterwards by its pid. */
+  async function withProcess(name: string, fn: (pid: number) => void): Promise<void> {
+    const dir = tmp();
+    const exe = join(dir, name);
+    symlinkSync(Bun.which("sleep") ?? "/bin/sleep", exe);
+    const p = Bun.spawn([exe, "60"], { stdin: "ignore", stdout: "ignore", stderr: "ignore", env: {} });
+    try {
+      fn(p.pid);
+    } finally {
+      p.kill("SIGKILL");
+      await p.exited;
+    }
+  }
+
+  test("a lock whose pid now belongs to another program (start time differs) does not block start", async () => {
+    await withProcess("sleep", (pid) => {
+      const path = join(tmp(), "untether.lock");
+      const start = processStartTime(pid);
+      expect(start).toMatch(/^\d+$/);
+      // Untether had this pid once, started at another time; the pid was then reused by `sleep`.
+      writeFileSync(path, JSON.stringify({ pid, startedAt: "2026-01-01T00:00:00.000Z", procStart: String(Number(start) - 1) }));
+      const lock = acquireInstanceLock(path);
+      expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({ pid: process.pid, procStart: processStartTime(process.pid) });
+      lock.release();
+      // A lock from before start times were recorded: a live pid that is not untether does not block either.
+      writeFileSync(path, JSON.stringify({ pid, startedAt: "2026-01-01T00:00:00.000Z" }));
+      acquireInstanceLock(path).release();
+    });
+  });
+
+  test("a live untether still blocks: by its recorded start time, or by its command line for an old lock", async () => {
+    await withProcess("untether", (pid) => {
+      const path = join(tmp(), "untether.lock");
+      const owner = acquireInstanceLock(path, pid);
+      expect(() => acquireInstanceLock(path)).toThrow(`pid ${pid}`);
+      owner.release();
+      writeFileSync(path, JSON.stringify({ pid, startedAt: "2026-01-01T00:00:00.000Z" }));
+      expect(() => acquireInstanceLock(path)).toThrow(`pid ${pid}`);
+    });
+  });
+
   test("a second instance is refused, naming the first", () => {
     const path = join(tmp(), "untether.lock");
     const first = acquireInstanceLock(path, process.pid);

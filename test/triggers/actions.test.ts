@@ -74,7 +74,7 @@ afterEach(() => {
 });
 
 function hook(extra: string): WebhookConfig {
-  const c = configOf(`[projects.app]\npath = "/srv/app"\n[[triggers.webhooks]]\nid = "w"\npath = "/w"\nsecret = "s3cret-value"\n${extra}`);
+  const c = configOf(`[projects.app]\npath = "/srv/app"\n[[triggers.webhooks]]\nid = "w"\npath = "/w"\nsecret = "s3cret-value-0123456"\n${extra}`);
   const w = c.triggers.webhooks[0];
   if (w === undefined) throw new Error("no webhook");
   return w;
@@ -206,6 +206,34 @@ describe("http_forward", () => {
     }
     expect(connects).toEqual([]);
     expect(sleeps).toEqual([]);
+  });
+
+  test("forward_url wholly a template ({{url}}): scheme and SSRF guard are checked on the rendered URL", async () => {
+    const ok = await fwd("{{url}}", "", { url: `http://hooks.example:${target.port}/from-payload` });
+    expect(ok).toEqual({ ok: true, message: "forwarded (200)" });
+    expect(received.map((r) => r.path)).toEqual(["/from-payload"]);
+    // The SSRF guard sees the rendered address.
+    for (const url of ["http://10.0.0.1/x", "http://169.254.169.254/latest/meta-data", "http://intranet.example/x"]) {
+      const out = await fwd("{{ url }}", "", { url });
+      expect(out.ok).toBe(false);
+      expect(out.message).toStartWith("http_forward blocked:");
+    }
+    // Anything but http(s) gets a clear refusal naming the scheme, never the URL.
+    const cases: [unknown, string][] = [
+      [{ url: "file:///etc/passwd" }, "(the scheme is file)"],
+      [{ url: "ftp://hooks.example/x?token=abc" }, "(the scheme is ftp)"],
+      [{ url: "gopher://hooks.example/" }, "(the scheme is gopher)"],
+      [{ url: "not a url" }, "(it is not a valid URL)"],
+      [{}, "(it rendered empty)"],
+    ];
+    for (const [payload, why] of cases) {
+      expect(await fwd("{{url}}", "", payload)).toEqual({
+        ok: false,
+        message: `http_forward rejected: forward_url did not render to an http:// or https:// URL ${why}`,
+      });
+    }
+    expect(connects).toEqual([PUBLIC]);
+    expect(received).toHaveLength(1);
   });
 
   test("header values with CR, LF or NUL (e.g. from the payload) are refused", async () => {

@@ -80,3 +80,12 @@ export function memoryDb(): StateDb {
 export function hmacHex(algorithm: "sha256" | "sha1", secret: string, body: string | Uint8Array): string {
   return new Bun.CryptoHasher(algorithm, secret).update(body).digest("hex");
 }
+
+/** The Host header a client of the default trigger server (127.0.0.1, port 9876) sends. */
+export const LOCAL_HOST = "127.0.0.1:9876";
+
+/** `req` with the Host header a real client sends (app.handle() requests carry none). */
+export function local(req: Request, host = LOCAL_HOST): Request {
+  if (!req.headers.has("host")) req.headers.set("host", host);
+  return req;
+}

@@ -6,7 +6,7 @@ import { configOf, manualTimers, memoryDb, recordingSink } from "./helpers.ts";
 const HOOK = `[[triggers.webhooks]]
 id = "h"
 path = "/h"
-secret = "tok-123456"
+secret = "tok-1234567890abcdef"
 prompt_template = "x"
 [[triggers.crons]]
 id = "c"
@@ -36,10 +36,10 @@ describe("startTriggers", () => {
       expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: "ok", webhooks: 1, paused: false });
       expect(running.crons?.ids).toEqual(["c"]);
       running.setPaused(true);
-      const res = await fetch(`${base}/h`, { method: "POST", body: "{}", headers: { authorization: "Bearer tok-123456" } });
+      const res = await fetch(`${base}/h`, { method: "POST", body: "{}", headers: { authorization: "Bearer tok-1234567890abcdef" } });
       expect(res.status).toBe(503);
       running.setPaused(false);
-      const ok = await fetch(`${base}/h`, { method: "POST", body: "{}", headers: { authorization: "Bearer tok-123456" } });
+      const ok = await fetch(`${base}/h`, { method: "POST", body: "{}", headers: { authorization: "Bearer tok-1234567890abcdef" } });
       expect(ok.status).toBe(202);
     } finally {
       await running.stop();

@@ -5,7 +5,7 @@ import { WEBHOOK_PAYLOAD_MARKER } from "../../src/security/untrusted.ts";
 import { sanitizeUploadName } from "../../src/triggers/multipart.ts";
 import { createTriggerApp, type TriggerApp } from "../../src/triggers/server.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
-import { clock, configOf, hmacHex, memoryDb, type RecordingSink, recordingSink, type TempDir, tempDir } from "./helpers.ts";
+import { clock, configOf, hmacHex, local, memoryDb, type RecordingSink, recordingSink, type TempDir, tempDir } from "./helpers.ts";
 
 const SECRET = "multipart-secret-value";
 
@@ -70,7 +70,7 @@ function request(path: string, body: { bytes: Uint8Array; contentType: string },
 }
 
 async function send(req: Request): Promise<{ status: number; text: string }> {
-  const res = await trig.app.handle(req);
+  const res = await trig.app.handle(local(req));
   const out = { status: res.status, text: await res.text() };
   await trig.idle();
   return out;

@@ -3,7 +3,7 @@ import type { Config } from "../../src/config/schema.ts";
 import { WEBHOOK_PAYLOAD_MARKER } from "../../src/security/untrusted.ts";
 import { createTriggerApp, isLoopbackHost, startTriggerServer, type TriggerApp } from "../../src/triggers/server.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
-import { clock, configOf, hmacHex, memoryDb, type RecordingSink, recordingSink } from "./helpers.ts";
+import { clock, configOf, hmacHex, local, memoryDb, type RecordingSink, recordingSink } from "./helpers.ts";
 
 // GitHub's documented example (docs.github.com, "Validating webhook deliveries").
 const GH_SECRET = "It's a Secret to Everybody";
@@ -50,7 +50,7 @@ function signed(body: string, init: { headers?: Record<string, string>; path?: s
 }
 
 async function send(req: Request): Promise<{ status: number; text: string; headers: Headers }> {
-  const res = await trig.app.handle(req);
+  const res = await trig.app.handle(local(req));
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
@@ -181,9 +181,42 @@ describe("webhook pipeline", () => {
     expect(sink.runs).toHaveLength(2);
   });
 
+  test("a captured request replayed without or with another delivery header is 200 duplicate (hmac and bearer)", async () => {
+    const body = '{"action":"captured"}';
+    expect((await send(signed(body, { headers: { "x-github-delivery": "d-1" } }))).status).toBe(202);
+    expect(await send(signed(body))).toMatchObject({ status: 200, text: "duplicate" });
+    expect(await send(signed(body, { headers: { "x-github-delivery": "d-2" } }))).toMatchObject({ status: 200, text: "duplicate" });
+    // The same signature spelled another way (bare upper-case hex in X-Signature) is the same request.
+    const bare = new Request("http://localhost/hooks/github", {
+      method: "POST",
+      body,
+      headers: { "x-signature": hmacHex("sha256", GH_SECRET, body).toUpperCase() },
+    });
+    expect(await send(bare)).toMatchObject({ status: 200, text: "duplicate" });
+    const bearer = (delivery?: string) =>
+      new Request("http://localhost/hooks/push", {
+        method: "POST",
+        body: '{"ref":"main"}',
+        headers: {
+          authorization: "Bearer bearer-token-123",
+          "x-github-event": "push",
+          ...(delivery === undefined ? {} : { "x-github-delivery": delivery }),
+        },
+      });
+    expect((await send(bearer("b-1"))).status).toBe(202);
+    expect(await send(bearer())).toMatchObject({ status: 200, text: "duplicate" });
+    expect(await send(bearer("b-2"))).toMatchObject({ status: 200, text: "duplicate" });
+    await trig.idle();
+    expect(sink.runs.map((r) => r.source)).toEqual(["webhook:gh", "webhook:push-only"]);
+    // After the window the same body is accepted again, once.
+    t.advance(10 * 60 * 1000 + 1);
+    expect((await send(signed(body))).status).toBe(202);
+    expect((await send(signed(body))).status).toBe(200);
+  });
+
   test("1 000 unauthenticated requests do not spend the real sender's rate limit", async () => {
     for (let i = 0; i < 1000; i++) {
-      const res = await trig.app.handle(
+      const res = await send(
         new Request("http://localhost/hooks/github", {
           method: "POST",
           body: "{}",
@@ -196,20 +229,38 @@ describe("webhook pipeline", () => {
   });
 
   test("429 with Retry-After once the bucket is empty; a token returns after 60/rate seconds", async () => {
-    for (let i = 0; i < 5; i++) expect((await send(signed("{}"))).status).toBe(202);
-    const limited = await send(signed("{}"));
+    for (let i = 0; i < 5; i++) expect((await send(signed(`{"n":${i}}`))).status).toBe(202);
+    const limited = await send(signed('{"n":5}'));
     expect(limited).toMatchObject({ status: 429, text: "rate limited" });
     expect(limited.headers.get("retry-after")).toBe("12");
     t.advance(11_000);
-    expect((await send(signed("{}"))).status).toBe(429);
+    expect((await send(signed('{"n":6}'))).status).toBe(429);
     t.advance(1_000);
-    expect((await send(signed("{}"))).status).toBe(202);
+    expect((await send(signed('{"n":7}'))).status).toBe(202);
     await trig.idle();
     expect(sink.runs).toHaveLength(6);
   });
 
+  test("one webhook at its rate limit does not starve another (the global bucket is their sum)", async () => {
+    for (let i = 0; i < 5; i++) expect((await send(signed(`{"n":${i}}`))).status).toBe(202);
+    expect((await send(signed('{"n":5}'))).status).toBe(429);
+    expect(logs.find((l) => l.msg === "triggers.webhook.rate_limited")?.scope).toBe("webhook");
+    const push = (n: number) =>
+      new Request("http://localhost/hooks/push", {
+        method: "POST",
+        body: `{"ref":"r${n}"}`,
+        headers: { authorization: "Bearer bearer-token-123", "x-github-event": "push" },
+      });
+    for (let i = 0; i < 5; i++) expect((await send(push(i))).status).toBe(202);
+    // Both hooks at their limit: 10 = 2 × 5 global tokens spent, each hook is refused on its own bucket.
+    expect((await send(push(5))).status).toBe(429);
+    expect(logs.filter((l) => l.msg === "triggers.webhook.rate_limited").map((l) => l.scope)).toEqual(["webhook", "webhook"]);
+    await trig.idle();
+    expect(sink.runs).toHaveLength(10);
+  });
+
   test("the rate limit is checked after the size and auth checks, before JSON", async () => {
-    for (let i = 0; i < 5; i++) expect((await send(signed("{}"))).status).toBe(202);
+    for (let i = 0; i < 5; i++) expect((await send(signed(`{"n":${i}}`))).status).toBe(202);
     expect((await send(signed("x".repeat(2000)))).status).toBe(413);
     expect((await send(new Request("http://localhost/hooks/github", { method: "POST", body: "{}" }))).status).toBe(401);
     expect((await send(signed("{bad"))).status).toBe(429);
@@ -220,10 +271,10 @@ describe("webhook pipeline", () => {
     const res = await send(signed("x".repeat(5000)));
     expect(res).toMatchObject({ status: 503, text: "triggers paused" });
     expect(res.headers.get("retry-after")).toBe("60");
-    const health = await trig.app.handle(new Request("http://localhost/health"));
+    const health = await trig.app.handle(local(new Request("http://localhost/health")));
     expect(await health.json()).toEqual({ status: "paused", webhooks: 2, paused: true });
     trig.setPaused(false);
-    expect(await (await trig.app.handle(new Request("http://localhost/health"))).json()).toEqual({
+    expect(await (await trig.app.handle(local(new Request("http://localhost/health")))).json()).toEqual({
       status: "ok",
       webhooks: 2,
       paused: false,
@@ -232,10 +283,11 @@ describe("webhook pipeline", () => {
   });
 
   test("event filter: X-GitHub-Event, then X-Event-Type; missing header is filtered", async () => {
+    let n = 0;
     const hook = (headers: Record<string, string>) =>
       new Request("http://localhost/hooks/push", {
         method: "POST",
-        body: '{"ref":"main"}',
+        body: `{"ref":"main","n":${n++}}`,
         headers: { authorization: "Bearer bearer-token-123", ...headers },
       });
     expect(await send(hook({ "x-github-event": "issues" }))).toMatchObject({ status: 200, text: "filtered" });
@@ -285,6 +337,60 @@ describe("webhook pipeline", () => {
   });
 });
 
+describe("requests a web page could make", () => {
+  const OPEN = `
+[triggers]
+enabled = true
+[triggers.server]
+public_host = "hooks.example.com"
+[[triggers.webhooks]]
+id = "open"
+path = "/open"
+auth = "none"
+prompt_template = "x"
+`;
+  const post = (headers: Record<string, string>, path = "/open") =>
+    new Request(`http://localhost${path}`, { method: "POST", body: '{"a":1}', headers: { "content-type": "text/plain", ...headers } });
+
+  test("a form POST from a web page (Origin, Sec-Fetch-Site) is 403 on every hook and runs nothing", async () => {
+    const open = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
+    const browsers: Record<string, string>[] = [{ origin: "https://evil.example" }, { origin: "null" }, { "sec-fetch-site": "cross-site" }];
+    for (const h of browsers) {
+      const res = await open.app.handle(local(post(h)));
+      expect(res.status).toBe(403);
+    }
+    // A signed hook refuses browsers too.
+    expect((await send(signed("{}", { headers: { origin: "https://evil.example" } }))).status).toBe(403);
+    await open.idle();
+    await trig.idle();
+    expect(sink.runs).toHaveLength(0);
+    expect(logs.filter((l) => l.msg === "triggers.server.request_refused" && l.reason === "browser")).toHaveLength(4);
+  });
+
+  test("DNS rebinding (a foreign Host) and a missing Host are 421, on every path", async () => {
+    const open = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
+    for (const host of ["evil.example:9876", "evil.example", "127.0.0.1:1234"]) {
+      expect((await open.app.handle(post({ host }))).status).toBe(421);
+    }
+    expect((await open.app.handle(post({}))).status).toBe(421);
+    expect((await open.app.handle(new Request("http://localhost/health", { headers: { host: "evil.example" } }))).status).toBe(421);
+    await open.idle();
+    expect(sink.runs).toHaveLength(0);
+    const refused = logs.find((l) => l.msg === "triggers.server.request_refused" && l.reason === "unknown_host");
+    expect(refused?.host).toBe("evil.example:9876");
+    expect(String(refused?.fix)).toContain("public_host");
+  });
+
+  test("the bound address, localhost and the configured public_host are served", async () => {
+    const open = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
+    for (const host of ["127.0.0.1:9876", "localhost:9876", "hooks.example.com"]) {
+      expect((await open.app.handle(post({ host }))).status).toBe(202);
+    }
+    await open.idle();
+    expect(sink.runs).toHaveLength(3);
+  });
+});
+
 describe("auth = none", () => {
   const OPEN = `
 [triggers]
@@ -300,7 +406,7 @@ prompt_template = "x"
 [[triggers.webhooks]]
 id = "closed"
 path = "/closed"
-secret = "tok-123456"
+secret = "tok-1234567890abcdef"
 prompt_template = "y"
 `;
 
@@ -309,7 +415,7 @@ prompt_template = "y"
     c.triggers.allow_unauthenticated_webhooks = false;
     const app = createTriggerApp(c, sink, { db: memoryDb(), now: t.now });
     expect(app.webhooks.map((w) => w.id)).toEqual(["closed"]);
-    expect((await app.app.handle(new Request("http://localhost/open", { method: "POST", body: "{}" }))).status).toBe(404);
+    expect((await app.app.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" }), "localhost:9876"))).status).toBe(404);
     const refused = logs.find((l) => l.msg === "triggers.server.refused_unauthenticated");
     expect(refused?.level).toBe("error");
     expect(refused?.webhook_ids).toEqual(["open"]);
@@ -317,7 +423,7 @@ prompt_template = "y"
 
   test("served when allowed, or on loopback", async () => {
     const allowed = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
-    expect((await allowed.app.handle(new Request("http://localhost/open", { method: "POST", body: "{}" }))).status).toBe(202);
+    expect((await allowed.app.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" })))).status).toBe(202);
     const c = configOf(OPEN);
     c.triggers.allow_unauthenticated_webhooks = false;
     c.triggers.server.host = "127.0.0.2";
