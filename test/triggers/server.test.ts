@@ -207,7 +207,7 @@ describe("webhook pipeline", () => {
     expect(await send(bearer())).toMatchObject({ status: 200, text: "duplicate" });
     expect(await send(bearer("b-2"))).toMatchObject({ status: 200, text: "duplicate" });
     await trig.idle();
-    expect(sink.runs.map((r) => r.source)).toEqual(["webhook:gh", "webhook:push-only"]);
+    expect(sink.runs.map((r) => r.source.id)).toEqual(["gh", "push-only"]);
     // After the window the same body is accepted again, once.
     t.advance(10 * 60 * 1000 + 1);
     expect((await send(signed(body))).status).toBe(202);
