@@ -140,15 +140,25 @@ export async function startService(o: ServeOptions): Promise<Service> {
     botUsername: () => me.username,
   });
 
+  const isAllowedUser = (id: number) => {
+    const policy = accessPolicyOf(live.current());
+    return policy.allowAnyUser || policy.allowedUserIds.has(id);
+  };
   // Webhooks, crons and /at enter here: a notice in the chat, then the same dispatch as a message.
   const startTriggeredRun = async (req: StartRunRequest): Promise<void> => {
     const chat = req.threadId === undefined ? { chatId: req.chatId } : { chatId: req.chatId, threadId: req.threadId };
     const label = sourceLabel(req.source);
+    if (req.userId !== undefined && !isAllowedUser(req.userId)) {
+      logger().warn({ source: label, user_id: req.userId }, "triggers.at.revoked");
+      await transport.send(chat, `🚫 <code>${escapeHtml(label)}</code> did not run: the user who scheduled it no longer has access.`);
+      return;
+    }
     const resolved = await dispatch.dispatch({
       source: req.source,
       origin: { chatId: req.chatId, ...(req.threadId === undefined ? {} : { threadId: req.threadId }) },
       text: req.prompt,
       fixed: { engine: req.engine, project: req.project, branch: req.branch },
+      ...(req.userId === undefined ? {} : { userId: req.userId }),
       ...(req.permissionMode === undefined ? {} : { permissionMode: req.permissionMode }),
     });
     if (!resolved.ok) {
@@ -182,10 +192,22 @@ export async function startService(o: ServeOptions): Promise<Service> {
     getChatMemberStatus: async (chatId, userId) =>
       String(((await client.call("getChatMember", { chat_id: chatId, user_id: userId })) as { status?: string }).status ?? ""),
   };
-  const isAllowedUser = (id: number) => {
-    const policy = accessPolicyOf(live.current());
-    return policy.allowAnyUser || policy.allowedUserIds.has(id);
+  // Removing a user removes their reach: their runs stop and their /at jobs go, on reload and at start.
+  const tellRevoked = (runs: Map<number, number>, jobs: Map<number, number>) => {
+    for (const chatId of new Set([...runs.keys(), ...jobs.keys()])) {
+      const parts = [plural(runs.get(chatId) ?? 0, "run"), plural(jobs.get(chatId) ?? 0, "scheduled run")].filter(Boolean);
+      transport
+        .send({ chatId }, `🚫 Access was revoked: cancelled ${parts.join(" and ")} here.`)
+        .catch((e) => logger().warn({ error: (e as Error).message }, "security.revoke_notice_failed"));
+    }
   };
+  tellRevoked(new Map(), triggers.at.revokeUsers(isAllowedUser));
+  live.onChange(() => {
+    const cancelled = runs.revokeUsers(isAllowedUser);
+    const dropped = triggers.at.revokeUsers(isAllowedUser);
+    if (cancelled.size > 0 || dropped.size > 0) logger().warn({ runs: cancelled.size, at_jobs: dropped.size }, "security.access_revoked");
+    tellRevoked(cancelled, dropped);
+  });
   const controller = new ChatController({
     runs,
     dispatch,
@@ -221,6 +243,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
       const reply = triggers.at.schedule(args, {
         chatId: m.chatId,
         threadId: m.threadId,
+        userId: m.userId,
         freeze: (prompt) => {
           const t = dispatch.target({ source: { kind: "at", id: "" }, origin: originOf(m), text: prompt });
           return t.ok ? { ok: true, prompt: t.target.prompt, engine: t.target.engine, project: t.target.project, branch: t.target.branch } : t;
@@ -259,6 +282,10 @@ export async function startService(o: ServeOptions): Promise<Service> {
       logger().info({}, "service.stopped");
     },
   };
+}
+
+function plural(n: number, what: string): string {
+  return n === 0 ? "" : `${n} ${what}${n > 1 ? "s" : ""}`;
 }
 
 /** The main chat's note about a reload, once per new problem; undefined when there is nothing to say. */

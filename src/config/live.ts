@@ -1,12 +1,14 @@
 // The config of a running bot, which `watch_config = true` may replace while it runs. Only "hot"
 // keys take effect on reload; the rest keep their startup values until a restart, so what
 // `current()` returns is always what is actually in effect (never half of a restart-only change).
-import { type FSWatcher, statSync, watch } from "node:fs";
+import { type FSWatcher, readFileSync, statSync, watch } from "node:fs";
+import { parse } from "smol-toml";
 import { basename, dirname } from "node:path";
 import { logger } from "../log/logger.ts";
 import { Secret } from "../log/secret.ts";
 import { ConfigError } from "./errors.ts";
 import { loadConfig } from "./load.ts";
+import { migrateConfig, type TomlDoc } from "./migrate.ts";
 import type { Config } from "./schema.ts";
 
 export interface LiveConfig {
@@ -102,6 +104,27 @@ export function applyHot(prev: Config, next: Config): Config {
   return mergeHot(prev, next, "") as Config;
 }
 
+/**
+ * The access a refused file still takes away: when the new file is valid TOML but fails validation
+ * (an emptied allowlist is such a file), users it no longer lists lose access at once — the old list
+ * is never kept wholesale. Nobody gains access from a refused file. Undefined when nothing is revoked.
+ */
+export function revokedAccess(effective: Config, rawToml: string): Config | undefined {
+  let doc: unknown;
+  try {
+    doc = migrateConfig(parse(rawToml) as TomlDoc).doc;
+  } catch {
+    return undefined; // not TOML at all: who was removed cannot be told
+  }
+  const tg = (doc as { transports?: { telegram?: Record<string, unknown> } }).transports?.telegram ?? {};
+  const listed = Array.isArray(tg.allowed_user_ids) ? tg.allowed_user_ids.filter((v): v is number => typeof v === "number") : [];
+  const cur = effective.transports.telegram;
+  const allowed = cur.allowed_user_ids.filter((id) => listed.includes(id));
+  const anyUser = cur.allow_any_user === true && tg.allow_any_user === true;
+  if (allowed.length === cur.allowed_user_ids.length && anyUser === (cur.allow_any_user === true)) return undefined;
+  return { ...effective, transports: { ...effective.transports, telegram: { ...cur, allowed_user_ids: allowed, allow_any_user: anyUser } } };
+}
+
 /** A config that never changes (watch_config off, the demo). */
 export function staticConfig(config: Config): LiveConfig {
   return { current: () => config, onChange: () => () => {} };
@@ -158,6 +181,19 @@ export function watchConfig(path: string, initial: Config, opts: WatchOptions = 
       logger().error({ path, reason }, "config.reload.failed");
       const isNew = reason !== lastFailure;
       lastFailure = reason;
+      let raw = "";
+      try {
+        raw = readFileSync(path, "utf8");
+      } catch {
+        // Gone or unreadable: nothing to tell about access.
+      }
+      const revoked = revokedAccess(effective, raw);
+      if (revoked !== undefined) {
+        const prev = effective;
+        effective = revoked;
+        logger().warn({ path, allowed_users: revoked.transports.telegram.allowed_user_ids.length }, "config.reload.access_revoked");
+        for (const fn of listeners) fn(effective, prev);
+      }
       opts.onEvent?.({ kind: "failed", reason, isNew });
       return;
     }

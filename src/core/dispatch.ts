@@ -75,6 +75,8 @@ export interface DispatchInput {
   continueNewest?: boolean;
   permissionMode?: string;
   model?: string;
+  /** Who asked (a chat message's sender, the user who scheduled an /at). */
+  userId?: number;
 }
 
 /** The engine, project and branch a request resolves to, before any directory is created. */
@@ -228,6 +230,7 @@ export class RunDispatch {
       ...(target.project === undefined ? {} : { project: target.project }),
       ...(target.branch === undefined ? {} : { branch: target.branch }),
       source: input.source,
+      ...(input.userId === undefined ? {} : { userId: input.userId }),
       ...(scoped ? { sessionScope: scopeFor(input.origin, target) } : {}),
       ...(input.model === undefined ? {} : { model: input.model }),
       ...(input.permissionMode === undefined ? {} : { permissionMode: input.permissionMode }),

@@ -63,6 +63,8 @@ export interface RunRequest {
   project?: string;
   branch?: string;
   source: RunSource;
+  /** Who asked for it (chat messages and /at): their runs end when they lose access. */
+  userId?: number;
   /** Chat-mode session key: the session is read here when the run starts and stored when it ends. */
   sessionScope?: string;
   model?: string;
@@ -248,6 +250,16 @@ export class RunManager {
       return undefined;
     }
     return this.#approvals.answer(id, choice) ? pending : undefined;
+  }
+
+  /** Cancels every queued or running run asked for by a user who may no longer use the bot; how many, by chat. */
+  revokeUsers(isAllowed: (userId: number) => boolean): Map<number, number> {
+    const byChat = new Map<number, number>();
+    for (const run of [...this.#runs.values()]) {
+      if (run.req.userId === undefined || isAllowed(run.req.userId) || this.#cancel(run, "cancelled") === "none") continue;
+      byChat.set(run.req.chat.chatId, (byChat.get(run.req.chat.chatId) ?? 0) + 1);
+    }
+    return byChat;
   }
 
   cancelRun(runId: number): "cancelling" | "dropped" | "none" {

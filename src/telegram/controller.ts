@@ -132,6 +132,7 @@ export class ChatController {
       origin: originOf(m),
       text,
       replyTo: m.messageId,
+      ...(m.userId === undefined ? {} : { userId: m.userId }),
       ...(m.replyTo === undefined ? {} : { replied: m.replyTo }),
       ...extra,
     });

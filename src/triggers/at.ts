@@ -38,6 +38,7 @@ export interface AtPayload {
   project?: string;
   branch?: string;
   threadId?: number;
+  userId?: number;
 }
 
 /** What a scheduled prompt runs with, decided when it is scheduled (the chat's choices may change later). */
@@ -46,6 +47,7 @@ export type FrozenAt = { ok: true; prompt: string; engine?: string; project?: st
 export interface AtContext {
   chatId: number;
   threadId?: number;
+  userId?: number;
   /** Resolves directives in the prompt and the chat's engine and project (the run dispatch). */
   freeze?(prompt: string): FrozenAt;
 }
@@ -75,6 +77,7 @@ function decodePayload(job: AtJob): AtPayload | undefined {
       ...(typeof p.project === "string" ? { project: p.project } : {}),
       ...(typeof p.branch === "string" ? { branch: p.branch } : {}),
       ...(typeof p.threadId === "number" ? { threadId: p.threadId } : {}),
+      ...(typeof p.userId === "number" ? { userId: p.userId } : {}),
     };
   } catch {
     return undefined;
@@ -144,6 +147,7 @@ export class AtScheduler {
       ...(frozen.project === undefined ? {} : { project: frozen.project }),
       ...(frozen.branch === undefined ? {} : { branch: frozen.branch }),
       ...(ctx.threadId === undefined ? {} : { threadId: ctx.threadId }),
+      ...(ctx.userId === undefined ? {} : { userId: ctx.userId }),
     };
     this.#db.addAtJob({
       id,
@@ -174,6 +178,18 @@ export class AtScheduler {
     return n;
   }
 
+  /** Drops the pending jobs of users who may no longer use the bot; returns how many, by chat. */
+  revokeUsers(isAllowed: (userId: number) => boolean): Map<number, number> {
+    const byChat = new Map<number, number>();
+    for (const job of this.#db.atJobs()) {
+      const userId = decodePayload(job)?.userId;
+      if (userId === undefined || isAllowed(userId) || !this.#db.removeAtJob(job.id)) continue;
+      byChat.set(job.chatId, (byChat.get(job.chatId) ?? 0) + 1);
+      logger().info({ id: job.id, chat: job.chatId }, "triggers.at.revoked");
+    }
+    return byChat;
+  }
+
   /** Fires every due job once. The row is deleted before the run starts: at most once, never twice. */
   tick(): void {
     const now = this.#now();
@@ -194,6 +210,7 @@ export class AtScheduler {
         ...(payload.engine === undefined ? {} : { engine: payload.engine }),
         ...(payload.project === undefined ? {} : { project: payload.project }),
         ...(payload.branch === undefined ? {} : { branch: payload.branch }),
+        ...(payload.userId === undefined ? {} : { userId: payload.userId }),
       });
       logger().info({ id: job.id, chat: job.chatId }, "triggers.at.fired");
       const p = run.catch((e: unknown) => {

@@ -13,6 +13,8 @@ export interface StartRunRequest {
   project?: string;
   /** A `/at` run's frozen `@branch`. */
   branch?: string;
+  /** The user who scheduled an `/at` run: it does not run once they lost access. */
+  userId?: number;
   /** The sink derives the chat notice from it. */
   source: TriggerSource;
   permissionMode?: string;

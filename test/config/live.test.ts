@@ -1,7 +1,7 @@
 // Hot reload: which changed keys apply at once and which wait for a restart.
 import { describe, expect, test } from "bun:test";
 import { reloadNotice } from "../../src/cli/service.ts";
-import { applyHot, diffConfig, isHotKey } from "../../src/config/live.ts";
+import { applyHot, diffConfig, isHotKey, revokedAccess } from "../../src/config/live.ts";
 import { buildConfig, parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { FAKE_TOKEN } from "./helpers.ts";
@@ -93,5 +93,25 @@ describe("reloadNotice", () => {
   test("a failed reload is reported once with its reason", () => {
     expect(reloadNotice({ kind: "failed", reason: "bad <key>", isNew: true })).toBe("⚠️ The new config was not applied: bad &lt;key&gt;");
     expect(reloadNotice({ kind: "failed", reason: "bad <key>", isNew: false })).toBeUndefined();
+  });
+});
+
+describe("revokedAccess: a refused file still takes access away", () => {
+  const running = cfg(`${TOKEN}\nallowed_user_ids = [10, 20, 30]`);
+  test("an emptied allowlist (the file fails validation) leaves nobody allowed", () => {
+    const next = revokedAccess(running, `[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = 1\nallowed_user_ids = []\n`);
+    expect(next?.transports.telegram.allowed_user_ids).toEqual([]);
+  });
+  test("users the file no longer lists lose access; users it adds gain nothing", () => {
+    const next = revokedAccess(running, `unknown_key = 1\n[transports.telegram]\nallowed_user_ids = [20, 99]\n`);
+    expect(next?.transports.telegram.allowed_user_ids).toEqual([20]);
+  });
+  test("no change in access: undefined (the running config stays); not TOML at all: undefined", () => {
+    expect(revokedAccess(running, `unknown_key = 1\n[transports.telegram]\nallowed_user_ids = [10, 20, 30, 40]\n`)).toBeUndefined();
+    expect(revokedAccess(running, "[transports.telegram\nallowed_user_ids = [")).toBeUndefined();
+  });
+  test("allow_any_user switched off in a refused file is switched off", () => {
+    const open = cfg(`${TOKEN}\nallow_any_user = true`);
+    expect(revokedAccess(open, `oops = 1\n[transports.telegram]\nallow_any_user = false\n`)?.transports.telegram.allow_any_user).toBe(false);
   });
 });
