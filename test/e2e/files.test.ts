@@ -1,6 +1,6 @@
 // File transfer through the bot on the emulator, with a real project on disk.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startHarness, type Harness } from "../support/harness.ts";
 
@@ -81,5 +81,13 @@ describe("/file through the bot", () => {
     const doc = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && x.document !== undefined, 20_000);
     expect(doc.document?.file_name).toBe("report.txt");
     expect(new TextDecoder().decode(h.emu.fileBytes(doc.document!.file_id)!)).toContain("report written by the mock agent");
+  }, 30_000);
+
+  test("the mock agent's outbox cannot write outside the project (mock:outbox ../../x)", async () => {
+    const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:outbox ../../escaped.txt" });
+    const answer = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("Refused"), 20_000);
+    expect(answer.text).toContain("plain file name");
+    expect(existsSync(join(h.home, "escaped.txt"))).toBe(false);
+    expect(existsSync(join(h.project, "..", "..", "escaped.txt"))).toBe(false);
   }, 30_000);
 });
