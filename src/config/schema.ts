@@ -220,7 +220,7 @@ export const SecuritySchema = table(
   {
     env_audit: bool(true, "Check a running Claude's environment once per run and warn about leaked variables."),
     env_extra_allow: strings([], "Extra environment variable names passed to engines (e.g. VAULT_ADDR)."),
-    env_extra_prefix_allow: strings([], "Extra name prefixes passed to engines (e.g. VAULT_)."),
+    env_extra_prefix_allow: strings([], "Extra name prefixes passed to engines (e.g. VAULT_). Credential-looking names under a prefix (*_TOKEN, *_SECRET, *_PASSWORD, *_KEY, URLs with a password) pass only when listed in env_extra_allow."),
   },
   "Engine environment policy.",
 );
