@@ -189,9 +189,13 @@ describe("untether doctor", () => {
   });
 
   test("a secret-named variable engines would see is a warning with its name, never its value", async () => {
-    writeGreen(w);
     const value = "npm_supersecretvalue123456";
-    const r = await doctor([], {}, { ...w.env, NPM_TOKEN: value, OPENAI_API_KEY: "sk-notlisted", AWS_SECRET_ACCESS_KEY: "hidden" });
+    const env = { ...w.env, NPM_TOKEN: value, OPENAI_API_KEY: "sk-notlisted", AWS_SECRET_ACCESS_KEY: "hidden" };
+    // The NPM_ prefix alone does not pass NPM_TOKEN; listing it exactly does, and doctor says so.
+    writeGreen(w);
+    expect(line((await doctor([], {}, env)).out, "secrets in engine env")).toStartWith("[ok]");
+    writeGreen(w, { extra: '\n[security]\nenv_extra_allow = ["NPM_TOKEN"]\n' });
+    const r = await doctor([], {}, env);
     expect(r.code).toBe(0);
     expect(line(r.out, "secrets in engine env")).toBe(
       "[warn] secrets in engine env: engines would see 1 secret-looking variable(s): NPM_TOKEN",
