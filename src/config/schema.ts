@@ -119,6 +119,10 @@ export const FilesSchema = table(
       default: [...DEFAULT_DENY_GLOBS],
       description: "Paths never read or written, matched at any depth (the defaults are always kept in mind).",
     }),
+    allow_hard_links: bool(
+      false,
+      "Send regular files with more than one hard link (/file get, zips, the outbox). Off: a hard link to .env or to a file outside the project would pass every path check.",
+    ),
     outbox_enabled: bool(true, "Send files the agent leaves in outbox_dir after each run."),
     outbox_dir: Type.String({
       default: ".untether-outbox",
