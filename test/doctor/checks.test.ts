@@ -210,7 +210,9 @@ describe("state directory", () => {
     mkdirSync(dir, { mode: 0o700 });
     expect(checkStateDir(dir).status).toBe("ok");
     chmodSync(dir, 0o750);
-    expect(checkStateDir(dir)).toMatchObject({ status: "warn", fix: `chmod 700 ${dir}` });
+    // Too open is an error: Untether does not chmod a folder it may not have created.
+    expect(checkStateDir(dir)).toMatchObject({ status: "error" });
+    expect(checkStateDir(dir).fix).toStartWith(`chmod 700 ${dir} if the folder is Untether's own`);
     if (process.getuid?.() !== 0) {
       chmodSync(dir, 0o500);
       expect(checkStateDir(dir).status).toBe("error");
