@@ -3,34 +3,38 @@
 import { ConfigError } from "../config/errors.ts";
 import { readConfigDocument } from "../config/load.ts";
 import { DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
+import { redactSecrets } from "../log/redact.ts";
 import { registerSecretValue } from "../log/secret.ts";
 import { TelegramApiError } from "../telegram/api.ts";
 import { EXIT, type CliContext } from "./context.ts";
 
-export const CHAT_ID_USAGE = `usage: untether [--config PATH] chat-id [--token TOKEN] [--timeout SECONDS]
+export const CHAT_ID_USAGE = `usage: untether [--config PATH] chat-id [--token-stdin] [--timeout SECONDS]
 
 Waits for the next message sent to the bot (in a private chat, a group or a topic) and prints
 its chat id, chat type and the sender's user id, then exits. Stop the running bot first: two
 programs cannot poll the same token.
 
 options:
-  --token TOKEN      bot token to use instead of transports.telegram.bot_token
+  --token-stdin      read the bot token from standard input instead of transports.telegram.bot_token
+                     (e.g. untether chat-id --token-stdin < token.txt); a token on the command
+                     line would be visible to every local user
   --timeout SECONDS  give up after this long (default 300)
 `;
 
 interface Args {
-  token?: string;
+  tokenFromStdin: boolean;
   timeoutSec: number;
 }
 
 function parseArgs(args: string[]): Args | string {
-  const out: Args = { timeoutSec: 300 };
+  const out: Args = { tokenFromStdin: false, timeoutSec: 300 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
-    if (a === "--token") {
-      const v = args[++i];
-      if (!v) return "--token needs a value";
-      out.token = v;
+    if (a === "--token" || a.startsWith("--token=")) {
+      // The value is never echoed: it is a secret, and it is already on this process's command line.
+      return "--token is not accepted: a token on the command line is readable by every local user (/proc/<pid>/cmdline). Pipe it with --token-stdin, or set transports.telegram.bot_token";
+    } else if (a === "--token-stdin") {
+      out.tokenFromStdin = true;
     } else if (a === "--timeout") {
       const v = Number(args[++i]);
       if (!Number.isInteger(v) || v < 1 || v > 86_400) return "--timeout needs a whole number of seconds (1 to 86400)";
@@ -57,7 +61,14 @@ export async function chatIdCommand(args: string[], ctx: CliContext): Promise<nu
     ctx.err.write(`error: ${parsed}\n${CHAT_ID_USAGE}`);
     return EXIT.usage;
   }
-  let token = parsed.token;
+  let token: string | undefined;
+  if (parsed.tokenFromStdin) {
+    token = (await (ctx.readStdin ?? (() => Bun.stdin.text()))()).trim();
+    if (!token) {
+      ctx.err.write("error: --token-stdin: standard input held no token\n");
+      return EXIT.usage;
+    }
+  }
   let base = DEFAULT_TELEGRAM_API_BASE_URL;
   try {
     // Only the token and API URL are needed: the rest of the config may still be incomplete.
@@ -71,7 +82,7 @@ export async function chatIdCommand(args: string[], ctx: CliContext): Promise<nu
     }
   }
   if (!token) {
-    ctx.err.write("error: no bot token: set transports.telegram.bot_token (untether config set transports.telegram.bot_token <token>) or pass --token\n");
+    ctx.err.write("error: no bot token: set transports.telegram.bot_token (untether config set transports.telegram.bot_token <token>) or pipe it with --token-stdin\n");
     return EXIT.usage;
   }
   registerSecretValue(token);
@@ -122,7 +133,9 @@ function describe(e: unknown): string {
   if (e instanceof TelegramApiError) {
     if (e.errorCode === 401 || e.errorCode === 404) return "Telegram rejected the bot token; check transports.telegram.bot_token";
     if (e.errorCode === 409) return "another program is polling this bot (is untether running?); stop it first";
-    return `Telegram answered ${e.errorCode}: ${e.description}`;
+    // Telegram's text (or a proxy's, via api_base_url) may quote the request: redacted, one line, capped.
+    const text = redactSecrets(e.description).replace(/[\u0000-\u001f\u007f]+/g, " ").slice(0, 300);
+    return `Telegram answered ${e.errorCode}: ${text}`;
   }
   return "cannot reach the Telegram Bot API; check the network and transports.telegram.api_base_url";
 }

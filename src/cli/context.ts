@@ -16,6 +16,8 @@ export interface CliContext {
   err: Output;
   /** True when stdout is a terminal. */
   isTty: boolean;
+  /** All of standard input (default: the process's stdin); for secrets that must not be on argv. */
+  readStdin?(): Promise<string>;
 }
 
 /** Exit codes shared by all commands. */

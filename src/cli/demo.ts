@@ -22,7 +22,8 @@ project. No bot token and no internet needed. Stop with Ctrl-C.
 options:
   --port N         port of the chat page on 127.0.0.1 (default 8642; 0 picks a free one)
   --engine ENGINE  mock (default, built in) or an installed engine: ${ENGINE_IDS.filter((e) => e !== "mock").join(", ")}
-  --open           open the page in the default browser (xdg-open / open)
+  --open           open the page in the default browser (xdg-open / open) with a single-use
+                   URL; the access key never appears on a command line
 `;
 
 interface DemoArgs {
@@ -136,10 +137,13 @@ export async function demoCommand(args: string[], ctx: CliContext): Promise<numb
           "",
         ].join("\n"),
       );
-      if (parsed.open) {
+      if (parsed.open && emu?.pageAccess) {
+        // The opener's and the browser's command lines are readable by every local user: they get a
+        // single-use URL, dead once the browser has exchanged it for the cookie — never the key.
+        const openUrl = `http://127.0.0.1:${emu.port}/?once=${emu.pageAccess.issueNonce()}`;
         const opener = process.platform === "darwin" ? "open" : "xdg-open";
-        const bin = Bun.which(opener);
-        if (bin) Bun.spawn([bin, url], { env: { PATH: ctx.env.PATH ?? "/usr/bin:/bin", DISPLAY: ctx.env.DISPLAY ?? "", HOME: ctx.env.HOME ?? "" }, stdout: "ignore", stderr: "ignore" });
+        const bin = Bun.which(opener, { PATH: ctx.env.PATH ?? "/usr/bin:/bin" });
+        if (bin) Bun.spawn([bin, openUrl], { env: { PATH: ctx.env.PATH ?? "/usr/bin:/bin", DISPLAY: ctx.env.DISPLAY ?? "", HOME: ctx.env.HOME ?? "" }, stdout: "ignore", stderr: "ignore" });
       }
     };
     return await serve({ config, stateDir, env: ctx.env, stopSignal: signalPromise(), graceMs: 3000, pollTimeoutSec: 10, onReady: ready, mockDelayMs: 400 });

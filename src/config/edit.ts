@@ -151,7 +151,8 @@ function randomSuffix(): string {
 
 /**
  * Writes the document atomically: a 0600 temp file next to the target, fsync, rename, fsync of the
- * folder. A missing folder is created 0700. The result is always 0600, tightening looser files.
+ * folder. A missing folder is created 0700 (an existing one keeps its mode). The result is always
+ * 0600, tightening looser files.
  */
 export function writeConfigAtomic(path: string, doc: TomlDoc): void {
   const dir = dirname(path);

@@ -1,5 +1,6 @@
 // A config file holds the bot token: anyone who can read it controls the bot, anyone who can write
-// it chooses who may. Group/other access is reported with the exact fix.
+// it chooses who may. Group/other access is reported with the exact fix. Directories: ours are created
+// 0700; one we did not create (`--config /etc/untether.toml`) is never chmodded, only reported.
 import { statSync } from "node:fs";
 
 export interface PermissionWarning {
@@ -18,6 +19,25 @@ export function checkConfigPermissions(path: string): PermissionWarning | undefi
   }
   if ((mode & 0o077) === 0) return undefined;
   return { path, mode: mode.toString(8).padStart(3, "0"), fix: `chmod 600 ${shellQuote(path)}` };
+}
+
+/**
+ * Group/other access to the folder holding the config, the state database and the lock. The fix
+ * does not suggest chmod blindly: the folder may be a shared one such as /etc.
+ */
+export function checkConfigDirPermissions(dir: string): PermissionWarning | undefined {
+  let mode: number;
+  try {
+    mode = statSync(dir).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return {
+    path: dir,
+    mode: mode.toString(8).padStart(3, "0"),
+    fix: `chmod 700 ${shellQuote(dir)} if the folder is Untether's own; else keep the config in a folder of its own (--config ~/.untether/untether.toml)`,
+  };
 }
 
 function shellQuote(p: string): string {

@@ -119,6 +119,10 @@ export const FilesSchema = table(
       default: [...DEFAULT_DENY_GLOBS],
       description: "Paths never read or written, matched at any depth (the defaults are always kept in mind).",
     }),
+    allow_hard_links: bool(
+      false,
+      "Send regular files with more than one hard link (/file get, zips, the outbox). Off: a hard link to .env or to a file outside the project would pass every path check.",
+    ),
     outbox_enabled: bool(true, "Send files the agent leaves in outbox_dir after each run."),
     outbox_dir: Type.String({
       default: ".untether-outbox",
@@ -220,7 +224,7 @@ export const SecuritySchema = table(
   {
     env_audit: bool(true, "Check a running Claude's environment once per run and warn about leaked variables."),
     env_extra_allow: strings([], "Extra environment variable names passed to engines (e.g. VAULT_ADDR)."),
-    env_extra_prefix_allow: strings([], "Extra name prefixes passed to engines (e.g. VAULT_)."),
+    env_extra_prefix_allow: strings([], "Extra name prefixes passed to engines (e.g. VAULT_). Credential-looking names under a prefix (*_TOKEN, *_SECRET, *_PASSWORD, *_KEY, URLs with a password) pass only when listed in env_extra_allow."),
   },
   "Engine environment policy.",
 );

@@ -2,7 +2,7 @@
 // THIS environment would reach an engine through a prefix or an extension. Names only, never values.
 import { UntetherError } from "../errors.ts";
 import type { SecurityConfig } from "../config/schema.ts";
-import { EXACT_ALLOW, type EnvExtras, isAllowed, parseEnvExtras } from "../security/env-policy.ts";
+import { type EnvExtras, isAllowed, isBuiltInExact, parseEnvExtras } from "../security/env-policy.ts";
 import { type CheckResult, fail, ok, warn } from "./types.ts";
 
 export const SECRET_NAME_RE = /(TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL)/i;
@@ -33,7 +33,7 @@ function checkExtras(sec: SecurityConfig): { extras?: EnvExtras; result: CheckRe
 /** Secret-looking names an engine would receive, other than the provider keys the allowlist names. */
 export function leakedSecretNames(env: Record<string, string | undefined>, extras: EnvExtras): string[] {
   return Object.keys(env)
-    .filter((k) => env[k] !== undefined && SECRET_NAME_RE.test(k) && !EXACT_ALLOW.has(k) && isAllowed(k, extras))
+    .filter((k) => env[k] !== undefined && SECRET_NAME_RE.test(k) && !isBuiltInExact(k) && isAllowed(k, extras, env[k]))
     .sort();
 }
 

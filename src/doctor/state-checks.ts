@@ -2,7 +2,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { shellQuote } from "./config-checks.ts";
-import { type CheckResult, fail, ok, warn } from "./types.ts";
+import { type CheckResult, fail, ok } from "./types.ts";
 
 const ID = "state.dir";
 const LABEL = "state directory";
@@ -46,7 +46,13 @@ export function checkStateDir(dir: string): CheckResult {
   const octal = mode.toString(8).padStart(3, "0");
   if (!writable(dir)) return fail(ID, LABEL, `${dir} is not writable by this user`, `chown "$USER" ${shellQuote(dir)}`);
   if ((mode & 0o077) !== 0) {
-    return warn(ID, LABEL, `${dir} has mode ${octal}: other users can see the bot's state`, `chmod 700 ${shellQuote(dir)}`);
+    // Untether never changes the mode of a folder it did not create: this is the user's call.
+    return fail(
+      ID,
+      LABEL,
+      `${dir} has mode ${octal}: other users can see the bot's state (Untether does not change a folder's mode)`,
+      `chmod 700 ${shellQuote(dir)} if the folder is Untether's own; else keep the config in a folder of its own (--config ~/.untether/untether.toml)`,
+    );
   }
   return ok(ID, LABEL, `${dir} (mode ${octal}, writable)`);
 }

@@ -13,6 +13,7 @@ import type { Server } from "bun";
 import { type ApiCall, CallLog, type CallFilter } from "./calls.ts";
 import { ChangeFeed } from "./changes.ts";
 import { type FaultSpec, Faults } from "./faults.ts";
+import { PageAccess } from "./page-access.ts";
 import { listen } from "./server.ts";
 import { type CallbackAnswer, type ChatAction, type HistoryEntry, type NewChat, type NewUser, Store } from "./store.ts";
 import type { MemberStatus, TgBotUser, TgCallbackQuery, TgChat, TgMessage, TgUpdate, TgUser } from "./types.ts";
@@ -39,8 +40,9 @@ export interface EmulatorOptions {
   /** Static files served on GET at these paths (the demo's chat page), e.g. { "/": {…} }. */
   pages?: Record<string, StaticPage>;
   /**
-   * When set, the pages and the control API answer only a browser that opened `/?key=<accessKey>`
-   * (it gets an HttpOnly cookie): other local users cannot drive the demo's agent.
+   * When set, the pages and the control API answer only a browser that opened `/?key=<accessKey>` or a
+   * single-use `/?once=<nonce>` from `emu.pageAccess.issueNonce()` (it gets an HttpOnly, SameSite=Strict
+   * cookie named after the port): other local users cannot drive the demo's agent.
    */
   accessKey?: string;
 }
@@ -79,6 +81,8 @@ export class Emulator {
   readonly callLog = new CallLog();
   /** @internal */
   readonly faultRules: Faults;
+  /** Access control of the pages and control API (set when started with `accessKey`). */
+  readonly pageAccess: PageAccess | undefined;
   private server: Server<undefined> | undefined;
 
   constructor(opts: EmulatorOptions = {}) {
@@ -87,6 +91,7 @@ export class Emulator {
     this.privacyMode = opts.privacyMode ?? false;
     this.store = new Store({ bot: this.bot, changes: this.changes, now: opts.now ?? Date.now });
     this.faultRules = new Faults(opts.seed ?? 1);
+    this.pageAccess = opts.accessKey !== undefined ? new PageAccess(opts.accessKey) : undefined;
   }
 
   /** @internal used by startEmulator */
@@ -269,6 +274,6 @@ export class Emulator {
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const emu = new Emulator(opts);
-  emu.attach(listen(emu, opts.port ?? 0, opts.pages ?? {}, opts.accessKey));
+  emu.attach(listen(emu, opts.port ?? 0, opts.pages ?? {}, emu.pageAccess));
   return emu;
 }

@@ -4,11 +4,11 @@ import type { Server } from "bun";
 import { logger } from "../log/logger.ts";
 import { ApiError, notFound, unauthorized } from "./api-error.ts";
 import { findMethod } from "./bot-methods.ts";
-import { timingSafeEqual } from "node:crypto";
 import { handleControl } from "./control.ts";
 import type { StaticPage } from "./emulator.ts";
 import type { Emulator } from "./emulator.ts";
 import type { FaultDecision } from "./faults.ts";
+import type { PageAccess } from "./page-access.ts";
 import { Params } from "./params.ts";
 import { CONFLICT_DESCRIPTION } from "./updates.ts";
 
@@ -132,21 +132,7 @@ function fileDownload(emu: Emulator, token: string, path: string): Response {
 const BOT_ROUTE = /^\/bot([^/]+)\/([^/]*)$/;
 const FILE_ROUTE = /^\/file\/bot([^/]+)\/(.+)$/;
 
-const KEY_COOKIE = "untether_demo";
-
-function cookieKey(req: Request): string | undefined {
-  const m = /(?:^|;\s*)untether_demo=([A-Za-z0-9_-]+)/.exec(req.headers.get("cookie") ?? "");
-  return m?.[1];
-}
-
-function sameKey(a: string | undefined, b: string): boolean {
-  if (a === undefined) return false;
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-export function listen(emu: Emulator, port: number, pages: Record<string, StaticPage> = {}, accessKey?: string): Server<undefined> {
+export function listen(emu: Emulator, port: number, pages: Record<string, StaticPage> = {}, access?: PageAccess): Server<undefined> {
   const server: Server<undefined> = Bun.serve({
     hostname: "127.0.0.1",
     port,
@@ -155,23 +141,14 @@ export function listen(emu: Emulator, port: number, pages: Record<string, Static
       const url = new URL(req.url);
       const isControl = url.pathname.startsWith("/__emulator/");
       const page = req.method === "GET" ? pages[url.pathname] : undefined;
-      let setCookie: string | undefined;
-      if (accessKey !== undefined && (isControl || page)) {
-        const fromUrl = url.pathname === "/" ? (url.searchParams.get("key") ?? undefined) : undefined;
-        if (sameKey(fromUrl, accessKey)) {
-          setCookie = `${KEY_COOKIE}=${accessKey}; HttpOnly; SameSite=Strict; Path=/`;
-        } else if (!sameKey(cookieKey(req), accessKey)) {
-          return new Response("Open the full URL printed by `untether demo` (it carries the access key).\n", {
-            status: 403,
-            headers: { "content-type": "text/plain; charset=utf-8" },
-          });
-        }
+      if (access !== undefined && (isControl || page)) {
+        const decision = access.decide(req, url, srv.port ?? port);
+        if (decision.kind !== "allow") return decision.response;
       }
       if (isControl) return handleControl(emu, srv, req, url);
       if (page) {
         return new Response(page.body, {
           headers: {
-            ...(setCookie ? { "set-cookie": setCookie } : {}),
             "content-type": page.contentType,
             "cache-control": "no-store",
             // The page talks only to this server; no inline scripts, no third parties.

@@ -5,10 +5,13 @@
 // Prompts with special behaviour: `mock:fail`, `mock:slow`, `mock:hang` (ignores SIGTERM),
 // `mock:garbage`, `mock:long <chars>`, `mock:flood <events>`, `mock:ask <command>` (asks permission
 // over a Claude-like stdin control channel), `mock:env` (answers with its environment's names),
-// `mock:outbox <name>` (writes a file into .untether-outbox/), `mock:pwd` (answers with its working
-// directory and session).
+// `mock:outbox <name>` (writes a file into .untether-outbox/; <name> must be a plain file name),
+// `mock:pwd` (answers with its working directory and session).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+
+/** One path component of ordinary characters: no separators, no `.`/`..`, no hidden or control names. */
+const OUTBOX_NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/;
 
 interface MockArgs {
   session?: string;
@@ -98,6 +101,11 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
   }
   if (keyword === "mock:outbox") {
     const name = arg || "report.txt";
+    // The mock writes only inside the project's outbox: `mock:outbox ../../x` must not write anywhere else.
+    if (!OUTBOX_NAME_RE.test(name)) {
+      emit({ type: "final", session, answer: `Refused: "mock:outbox" takes a plain file name (letters, digits, . _ -), not ${JSON.stringify(name)}.` });
+      return 0;
+    }
     const dir = join(process.cwd(), ".untether-outbox");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, name), `report written by the mock agent for ${name}\n`);

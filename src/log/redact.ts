@@ -3,7 +3,8 @@ import { secretValues } from "./secret.ts";
 
 export const REDACTED = "[REDACTED]";
 
-// Ordered: the URL form first so "/bot<token>/" keeps its "/bot" prefix readable.
+// Ordered: the URL form first so "/bot<token>/" keeps its "/bot" prefix readable. Patterns with a
+// capture group keep group 1 (the label) and redact what follows it.
 const SECRET_PATTERNS: RegExp[] = [
   /(?<=\/bot)\d{3,}:[A-Za-z0-9_-]{10,}/g, // Telegram token inside an API URL
   /\b\d{3,}:[A-Za-z0-9_-]{30,}\b/g, // bare Telegram bot token
@@ -12,10 +13,24 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bsk-[A-Za-z0-9_-]{16,}/g, // OpenAI and other sk- keys
   /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{16,}\b/g, // GitHub tokens
   /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g, // GitHub fine-grained tokens
+  /\b(?:xox[abprs]|xapp)-[A-Za-z0-9-]{10,}/g, // Slack bot, user, workspace, refresh, legacy and app-level tokens
+  /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, // AWS access key ids (long-term and temporary)
+  /(aws_secret_access_key["'\\]*\s*[:=]\s*["'\\]*)[A-Za-z0-9/+]{20,}={0,2}/gi, // AWS secret keys in config/env lines
+  /\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}/g, // Stripe secret and restricted keys
+  /\bglpat-[A-Za-z0-9_-]{20,}/g, // GitLab personal access tokens
+  /\bnpm_[A-Za-z0-9]{36}\b/g, // npm access tokens
+  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{10,}/g, // JWTs (header.payload.signature)
+  /(\bauthorization["'\\]*\s*[:=]\s*["'\\]*(?:basic|token|bearer)\s+)[A-Za-z0-9._~+/-]{4,}=*/gi, // Authorization headers
+  /(\bbearer\s+)(?:(?=[A-Za-z._~+/-]*\d)[A-Za-z0-9._~+/-]{8,}|[A-Za-z0-9._~+/-]{20,})=*/gi, // "Bearer <token>" anywhere
+  /(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/?#@"'<>\\]*:)[^\s/?#@"'<>\\]+(?=@)/g, // password in scheme://user:pass@host
 ];
 
-/** Something every pattern above needs: a "<digits>:" token prefix, "sk-", a GitHub prefix. */
-const MAYBE_SECRET = /\d{3}:|sk-|gh[pousr]_|github_pat_/;
+/**
+ * Something every pattern above needs (a "<digits>:" token prefix, "sk-", a vendor prefix, a header
+ * name, "://…@"): one scan of the line decides whether the patterns run at all.
+ */
+const MAYBE_SECRET =
+  /\d{3}:|sk-|gh[pousr]_|github_pat_|xox[abprs]-|xapp-|A[KS]IA|_access_key|_ACCESS_KEY|k_live_|k_test_|glpat-|npm_|eyJ|[Bb]earer|BEARER|[Aa]uthorization|AUTHORIZATION|:\/\/[^\s/@"]*@/;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -31,9 +46,9 @@ export function redactSecrets(text: string, extraValues: readonly string[] = [])
     const escaped = JSON.stringify(value).slice(1, -1);
     if (escaped !== value && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
   }
-  // Every log line passes here: one cheap scan decides whether the seven patterns need to run.
+  // Every log line passes here: one cheap scan decides whether the patterns need to run.
   if (!MAYBE_SECRET.test(out)) return out;
-  for (const re of SECRET_PATTERNS) out = out.replace(re, REDACTED);
+  for (const re of SECRET_PATTERNS) out = out.replace(re, (match: string, label: unknown) => (typeof label === "string" ? `${label}${REDACTED}` : REDACTED));
   return out;
 }
 

@@ -1,6 +1,7 @@
 // What an engine may see of our environment: an allowlist of exact names and prefixes, extended by
 // `[security] env_extra_allow` / `env_extra_prefix_allow`. Applies to EVERY engine (the original
 // filtered only Claude and Pi), so a stray AWS_* or DATABASE_URL never reaches an agent or its tools.
+// Under a prefix rule, credential-looking names and URLs with userinfo pass only when listed exactly.
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
 
@@ -25,6 +26,17 @@ export const EXACT_ALLOW: ReadonlySet<string> = new Set([
   // markers, direnv
   "UNTETHER_SESSION", "PROJECT_ROOT", "DIRENV_DIR",
 ]);
+
+/**
+ * Provider credentials whose names fall under a prefix rule: listed here so they pass as exact names
+ * (credential-looking names under a prefix otherwise stay out).
+ */
+export const PREFIXED_PROVIDER_KEYS: ReadonlySet<string> = new Set(["CLAUDE_CODE_OAUTH_TOKEN"]);
+
+/** A built-in exact name (OS essentials, provider keys), as opposed to a prefix or user extension. */
+export function isBuiltInExact(name: string): boolean {
+  return EXACT_ALLOW.has(name) || PREFIXED_PROVIDER_KEYS.has(name);
+}
 
 export const PREFIX_ALLOW: readonly string[] = [
   "CLAUDE_", "CLAUDE_CODE_", "MCP_", "MAX_MCP_", "LC_", "UV_", "NPM_", "PNPM_", "NODE_", "PIP_", "UNTETHER_",
@@ -59,16 +71,38 @@ export function parseEnvExtras(envExtraAllow: readonly string[], envExtraPrefixA
   return { exact: checkNames("env_extra_allow", envExtraAllow), prefix: checkNames("env_extra_prefix_allow", envExtraPrefixAllow) };
 }
 
-export function isAllowed(name: string, extras: EnvExtras = NO_EXTRAS): boolean {
-  if (ALWAYS_DENY.has(name)) return false;
-  if (EXACT_ALLOW.has(name) || extras.exact.includes(name)) return true;
-  return PREFIX_ALLOW.some((p) => name.startsWith(p)) || extras.prefix.some((p) => p !== "" && name.startsWith(p));
+/** Names that usually hold a credential (`NPM_TOKEN`, `NODE_AUTH_TOKEN`, `UV_PUBLISH_PASSWORD`, `MCP_API_KEY`…). */
+const CREDENTIAL_NAME_RE = /_(?:TOKEN|AUTHTOKEN|SECRET|PASSWORD|PASSWD|PASS|KEY|APIKEY|AUTH|CREDENTIALS?)$/;
+
+/** A URL carrying userinfo (`https://user:pass@host/…`, `https://__token__@host`) anywhere in the value. */
+const URL_USERINFO_RE = /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@]+@/;
+
+export function looksLikeCredentialName(name: string): boolean {
+  return CREDENTIAL_NAME_RE.test(name);
 }
 
-/** A new map of only the allowed variables. */
+export function hasUrlUserinfo(value: string): boolean {
+  return URL_USERINFO_RE.test(value);
+}
+
+/**
+ * Exact names (built-in or `env_extra_allow`) always pass. A prefix rule passes a variable only when
+ * neither its name looks like a credential nor its value (when given) is a URL with userinfo: prefixes
+ * such as `NPM_`/`PIP_` exist for settings, and would otherwise carry `NPM_TOKEN` or a
+ * `PIP_INDEX_URL` with a password along.
+ */
+export function isAllowed(name: string, extras: EnvExtras = NO_EXTRAS, value?: string): boolean {
+  if (ALWAYS_DENY.has(name)) return false;
+  if (isBuiltInExact(name) || extras.exact.includes(name)) return true;
+  const byPrefix = PREFIX_ALLOW.some((p) => name.startsWith(p)) || extras.prefix.some((p) => p !== "" && name.startsWith(p));
+  if (!byPrefix || looksLikeCredentialName(name)) return false;
+  return value === undefined || !hasUrlUserinfo(value);
+}
+
+/** A new map of only the allowed variables (values are checked too: see isAllowed). */
 export function filterEnv(source: Record<string, string | undefined>, extras: EnvExtras = NO_EXTRAS): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(source)) if (v !== undefined && isAllowed(k, extras)) out[k] = v;
+  for (const [k, v] of Object.entries(source)) if (v !== undefined && isAllowed(k, extras, v)) out[k] = v;
   return out;
 }
 

@@ -157,6 +157,12 @@ export interface GuardOptions {
   denyGlobs?: readonly string[];
   /** Create missing parent directories (writes only). */
   mkdirs?: boolean;
+  /**
+   * Reads: accept a regular file with more than one hard link (default false). A hard link is the same
+   * inode under another name — a link to `.env` or to a file outside the project passes every path
+   * check, so by default it is refused (`path.hard_link`).
+   */
+  allowHardLinks?: boolean;
   hooks?: GuardHooks;
 }
 
@@ -326,7 +332,14 @@ const FLAGS: Record<OpenMode, number> = {
 };
 
 /** Opens `name` in `dir` without following a symlink, then verifies the descriptor itself. */
-async function openFinal(walk: Walk, dir: DirRef, name: string, mode: OpenMode, hooks?: GuardHooks): Promise<OpenedInsideRoot> {
+async function openFinal(
+  walk: Walk,
+  dir: DirRef,
+  name: string,
+  mode: OpenMode,
+  hooks?: GuardHooks,
+  refuseHardLinks = false,
+): Promise<OpenedInsideRoot> {
   const expected = dir.real.endsWith("/") ? `${dir.real}${name}` : `${dir.real}/${name}`;
   checkReal(walk, expected);
   await hooks?.beforeOpen?.();
@@ -343,6 +356,12 @@ async function openFinal(walk: Walk, dir: DirRef, name: string, mode: OpenMode, 
     const stat = await handle.stat();
     if (stat.isDirectory()) throw err("path.is_directory", `${walk.relPath} is a directory.`);
     if (!stat.isFile()) throw err("path.not_file", `${walk.relPath} is not a regular file.`);
+    if (refuseHardLinks && stat.nlink > 1) {
+      throw err(
+        "path.hard_link",
+        `${walk.relPath} has ${stat.nlink} hard links; such files are not sent (set transports.telegram.files.allow_hard_links = true to allow).`,
+      );
+    }
     if (!useProcFd()) {
       // Without /proc we can only confirm the descriptor is the inode now at the checked path.
       const now = await lstat(expected);
@@ -367,7 +386,7 @@ export async function openInsideRoot(
 ): Promise<OpenedInsideRoot> {
   const { walk, dir, name } = await openParent(root, relPath, opts, mode !== "read" && opts.mkdirs === true);
   try {
-    return await openFinal(walk, dir, name, mode, opts.hooks);
+    return await openFinal(walk, dir, name, mode, opts.hooks, mode === "read" && opts.allowHardLinks !== true);
   } finally {
     await closeQuietly(dir.handle);
   }

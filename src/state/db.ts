@@ -69,10 +69,12 @@ export interface AtJob {
   payload: string;
 }
 
-/** Creates the state directory 0700 (tightening an existing one). */
+/**
+ * Creates the state directory 0700 when missing. An existing one keeps its mode: it may be a folder we
+ * did not create (`--config /etc/untether.toml`); a loose mode is logged at start-up and fails doctor.
+ */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
 /**

@@ -152,6 +152,8 @@ function guardRefusal(e: PathGuardError, direction: "upload" | "download"): Refu
       return refuse(e.code, "upload target is a directory.");
     case "path.not_file":
       return refuse(e.code, "not a regular file.");
+    case "path.hard_link":
+      return refuse(e.code, "the file has more than one hard link (it may be another file under a harmless name); set <code>transports.telegram.files.allow_hard_links = true</code> to allow.");
     case "path.root":
       return refuse(e.code, "the project folder does not exist.");
     default:
@@ -282,7 +284,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
       const base = st.relPath.split("/").pop() ?? st.relPath;
       if (st.kind === "other") throw refuse("files.not_file", "not a regular file.");
       if (st.kind === "directory") {
-        const zipped = await zipDirectoryInsideRoot(cwd, st.relPath, { maxBytes: limit, denyGlobs: globs });
+        const zipped = await zipDirectoryInsideRoot(cwd, st.relPath, { maxBytes: limit, denyGlobs: globs, allowHardLinks: cfg.allow_hard_links });
         if (zipped.members.length === 0) throw refuse("files.empty_dir", "the directory has no files that may be sent.");
         fileName = `${base}.zip`;
         data = zipped.data;
@@ -290,7 +292,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
         caption = `${shown(`${st.relPath}/`)} (${zipped.members.length} files, ${formatSize(data.byteLength)}${skipped})`;
       } else {
         if (st.size > limit) throw tooLarge;
-        ({ data } = await readFileCapped(cwd, st.relPath, limit, globs));
+        ({ data } = await readFileCapped(cwd, st.relPath, limit, globs, cfg.allow_hard_links));
         if (data.byteLength === 0) throw refuse("files.empty", "the file is empty; Telegram cannot send empty files.");
         fileName = base;
         caption = `${shown(st.relPath)} (${formatSize(data.byteLength)})`;

@@ -103,13 +103,13 @@ export async function deliverOutbox(
     let identity: { ino: number; dev: number };
     try {
       if (kind === "dir") {
-        const zipped = await zipDirectoryInsideRoot(runRoot, rel, { maxBytes: limit, denyGlobs: globs });
+        const zipped = await zipDirectoryInsideRoot(runRoot, rel, { maxBytes: limit, denyGlobs: globs, allowHardLinks: config.allow_hard_links });
         if (zipped.members.length === 0) { skip(name, "empty directory"); continue; }
         doc = { fileName: `${name}.zip`, data: zipped.data, caption: `📎 <code>${escapeHtml(name)}.zip</code> (${formatSize(zipped.data.byteLength)})` };
         const dir = await statInsideRoot(runRoot, rel, { denyGlobs: globs });
         identity = await lstat(dir.realPath);
       } else {
-        const opened = await openInsideRoot(runRoot, rel, "read", { denyGlobs: globs });
+        const opened = await openInsideRoot(runRoot, rel, "read", { denyGlobs: globs, allowHardLinks: config.allow_hard_links });
         try {
           const st = await opened.handle.stat();
           identity = { ino: st.ino, dev: st.dev };

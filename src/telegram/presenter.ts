@@ -4,6 +4,7 @@ import type { PendingApproval } from "../core/approvals.ts";
 import { ProgressState } from "../core/progress.ts";
 import type { RunInfo, RunStatus, RunView } from "../core/runs.ts";
 import type { EngineEvent } from "../engines/events.ts";
+import { redactSecrets } from "../log/redact.ts";
 import { escapeHtml, renderHeader, renderProgress, renderResumeLine, splitForTelegram } from "./render.ts";
 
 export interface PresenterSettings {
@@ -93,7 +94,11 @@ class TelegramRunView implements RunView {
       .join("\n");
     let body: string;
     if (this.#status === "cancelled") body = "_Cancelled._";
-    else if (st.label === "error") body = st.answer?.trim() ? `${st.answer}\n\n**Error:** ${st.error ?? "the run failed"}` : `**Error:** ${st.error ?? "the run failed"}`;
+    else if (st.label === "error") {
+      // An engine's error text quotes what it was given (headers, URLs, keys): redacted like a log line.
+      const error = st.error !== undefined ? redactSecrets(st.error) : "the run failed";
+      body = st.answer?.trim() ? `${st.answer}\n\n**Error:** ${error}` : `**Error:** ${error}`;
+    }
     else body = st.answer?.trim() ? st.answer : "_(no answer text)_";
     const cost = this.#settings().showCost && st.usage?.costUsd !== undefined ? `💰 $${st.usage.costUsd.toFixed(4)}` : "";
     const fullFooter = [cost, footer].filter(Boolean).join("\n");

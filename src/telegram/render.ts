@@ -11,6 +11,7 @@ import {
   truncateHtml,
   truncateText,
 } from "./html.ts";
+import { redactSecrets } from "../log/redact.ts";
 import { markdownToTelegramHtml as markdownToHtml } from "./markdown.ts";
 
 export { markdownToTelegramHtml } from "./markdown.ts";
@@ -56,7 +57,8 @@ function fileChanges(a: ActionView): string {
 }
 
 function actionTitle(a: ActionView): string {
-  const t = escapeHtml(truncateText(a.title, TITLE_MAX));
+  // Commands and engine warnings quote whatever they were given, credentials included.
+  const t = escapeHtml(truncateText(redactSecrets(a.title), TITLE_MAX));
   switch (a.kind) {
     case "command":
       return `<code>${t}</code>`;
@@ -83,7 +85,7 @@ function actionLines(a: ActionView, verbose: boolean, now: number): string {
   if (a.status === "failed" && a.exitCode !== undefined && a.exitCode !== 0) line += ` (exit ${a.exitCode})`;
   if (a.status === "running" && now - a.startedAtMs >= STALE_MS) line += ` · ${formatElapsed(now - a.startedAtMs)}`;
   const detail = verbose ? detailText(a) : undefined;
-  if (detail) line += `\n  → ${escapeHtml(truncateText(detail.replace(/\s+/g, " "), DETAIL_MAX))}`;
+  if (detail) line += `\n  → ${escapeHtml(truncateText(redactSecrets(detail).replace(/\s+/g, " "), DETAIL_MAX))}`;
   return line;
 }
 
@@ -121,7 +123,7 @@ export function renderProgress(state: ProgressState, opts: ProgressRenderOptions
     .filter((p) => p !== "")
     .join("\n\n");
   const lines = state.lastActions(opts.maxActions).map((a) => actionLines(a, opts.verbose, opts.now));
-  if (state.label === "error" && state.error) lines.push(`<i>${escapeHtml(truncateText(state.error, TITLE_MAX))}</i>`);
+  if (state.label === "error" && state.error) lines.push(`<i>${escapeHtml(truncateText(redactSecrets(state.error), TITLE_MAX))}</i>`);
 
   const fixed = telegramTextLength(header) + (tail ? telegramTextLength(tail) + 2 : 0);
   const budget = TELEGRAM_TEXT_LIMIT - fixed - 2; // 2: the blank line after the header

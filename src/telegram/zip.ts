@@ -46,8 +46,9 @@ export async function readFileCapped(
   relPath: string,
   maxBytes: number,
   denyGlobs: readonly string[],
+  allowHardLinks = false,
 ): Promise<{ data: Uint8Array; relPath: string }> {
-  const opened = await openInsideRoot(root, relPath, "read", { denyGlobs });
+  const opened = await openInsideRoot(root, relPath, "read", { denyGlobs, allowHardLinks });
   try {
     return { data: await readHandleCapped(opened.handle, maxBytes), relPath: opened.relPath };
   } finally {
@@ -59,6 +60,8 @@ export interface ZipOptions {
   /** Cap on the zip itself. */
   maxBytes: number;
   denyGlobs: readonly string[];
+  /** Include regular files with more than one hard link (default false: skipped as `path.hard_link`). */
+  allowHardLinks?: boolean;
   /** Cap on the bytes read (a very compressible tree must not keep us busy for minutes); default 4 × maxBytes. */
   maxInputBytes?: number;
   /** Most members; default 10 000. */
@@ -112,7 +115,7 @@ export async function zipDirectoryInsideRoot(root: string, relDir: string, opts:
   const addFile = async (rel: string, member: string): Promise<void> => {
     let opened;
     try {
-      opened = await openInsideRoot(root, rel, "read", { denyGlobs: opts.denyGlobs });
+      opened = await openInsideRoot(root, rel, "read", { denyGlobs: opts.denyGlobs, allowHardLinks: opts.allowHardLinks === true });
     } catch (e) {
       if (e instanceof PathGuardError) return void skipped.push({ path: rel, reason: e.code });
       throw e;

@@ -1,7 +1,7 @@
 // Acceptance: `untether doctor` against the Bot API emulator with a temp config — the green case,
 // each broken case with its line and exit code, --json, usage errors, and no token in any output.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
+import { chmodSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { doctorCommand, doctorHelp } from "../../src/cli/doctor.ts";
 import type { DoctorOptions } from "../../src/doctor/types.ts";
@@ -148,14 +148,15 @@ describe("untether doctor", () => {
     expect(r.out).toContain(`    fix: chmod 600 ${w.configPath}`);
   });
 
-  test("a group-writable config folder is an error; a 0755 one a warning", async () => {
+  test("a group-writable config folder is an error; a 0755 one too (Untether never chmods it)", async () => {
     writeGreen(w);
     const dir = dirname(w.configPath);
     chmodSync(dir, 0o755);
     let r = await doctor();
-    expect(r.code).toBe(0);
-    expect(line(r.out, "state directory")).toStartWith("[warn] state directory:");
-    expect(r.out).toContain(`    fix: chmod 700 ${dir}`);
+    expect(r.code).toBe(1);
+    expect(line(r.out, "state directory")).toStartWith("[FAIL] state directory:");
+    expect(r.out).toContain(`    fix: chmod 700 ${dir} if the folder is Untether's own`);
+    expect(statSync(dir).mode & 0o777).toBe(0o755);
     chmodSync(dir, 0o775);
     r = await doctor();
     expect(r.code).toBe(1);
@@ -189,9 +190,13 @@ describe("untether doctor", () => {
   });
 
   test("a secret-named variable engines would see is a warning with its name, never its value", async () => {
-    writeGreen(w);
     const value = "npm_supersecretvalue123456";
-    const r = await doctor([], {}, { ...w.env, NPM_TOKEN: value, OPENAI_API_KEY: "sk-notlisted", AWS_SECRET_ACCESS_KEY: "hidden" });
+    const env = { ...w.env, NPM_TOKEN: value, OPENAI_API_KEY: "sk-notlisted", AWS_SECRET_ACCESS_KEY: "hidden" };
+    // The NPM_ prefix alone does not pass NPM_TOKEN; listing it exactly does, and doctor says so.
+    writeGreen(w);
+    expect(line((await doctor([], {}, env)).out, "secrets in engine env")).toStartWith("[ok]");
+    writeGreen(w, { extra: '\n[security]\nenv_extra_allow = ["NPM_TOKEN"]\n' });
+    const r = await doctor([], {}, env);
     expect(r.code).toBe(0);
     expect(line(r.out, "secrets in engine env")).toBe(
       "[warn] secrets in engine env: engines would see 1 secret-looking variable(s): NPM_TOKEN",

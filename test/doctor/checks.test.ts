@@ -128,15 +128,16 @@ describe("engines", () => {
 });
 
 describe("engine environment", () => {
-  test("provider keys of the allowlist are not reported; prefix and extension matches are", () => {
+  test("provider keys of the allowlist are not reported; a prefix does not pass credentials, an exact extension does", () => {
     const env = { OPENAI_API_KEY: "a", GITHUB_TOKEN: "b", CLAUDE_CODE_OAUTH_TOKEN: "c", VAULT_TOKEN: "d", AWS_SECRET_ACCESS_KEY: "e", PATH: "/bin" };
-    expect(leakedSecretNames(env, { exact: [], prefix: [] })).toEqual(["CLAUDE_CODE_OAUTH_TOKEN"]);
-    expect(leakedSecretNames(env, { exact: [], prefix: ["VAULT_"] })).toEqual(["CLAUDE_CODE_OAUTH_TOKEN", "VAULT_TOKEN"]);
+    expect(leakedSecretNames(env, { exact: [], prefix: [] })).toEqual([]);
+    expect(leakedSecretNames(env, { exact: [], prefix: ["VAULT_"] })).toEqual([]);
+    expect(leakedSecretNames(env, { exact: ["VAULT_TOKEN"], prefix: [] })).toEqual(["VAULT_TOKEN"]);
   });
 
   test("extensions are summarised; a very short prefix warns", () => {
-    const sec = cfg("", '[security]\nenv_extra_allow = ["VAULT_ADDR"]\nenv_extra_prefix_allow = ["A_"]\n').security;
-    const [extras, leak] = securityChecks(sec, { A_PASSWORD: "hunter2" });
+    const sec = cfg("", '[security]\nenv_extra_allow = ["VAULT_ADDR", "A_PASSWORD"]\nenv_extra_prefix_allow = ["A_"]\n').security;
+    const [extras, leak] = securityChecks(sec, { A_PASSWORD: "hunter2", A_SECRET: "hunter3" });
     expect(extras).toMatchObject({ status: "warn", fix: "security.env_extra_prefix_allow" });
     expect(leak?.detail).toBe("engines would see 1 secret-looking variable(s): A_PASSWORD");
     expect(JSON.stringify([extras, leak])).not.toContain("hunter2");
@@ -209,7 +210,9 @@ describe("state directory", () => {
     mkdirSync(dir, { mode: 0o700 });
     expect(checkStateDir(dir).status).toBe("ok");
     chmodSync(dir, 0o750);
-    expect(checkStateDir(dir)).toMatchObject({ status: "warn", fix: `chmod 700 ${dir}` });
+    // Too open is an error: Untether does not chmod a folder it may not have created.
+    expect(checkStateDir(dir)).toMatchObject({ status: "error" });
+    expect(checkStateDir(dir).fix).toStartWith(`chmod 700 ${dir} if the folder is Untether's own`);
     if (process.getuid?.() !== 0) {
       chmodSync(dir, 0o500);
       expect(checkStateDir(dir).status).toBe("error");

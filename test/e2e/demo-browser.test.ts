@@ -86,6 +86,12 @@ test("the demo page: send a task, watch progress and the answer, approve a comma
   }
   await page.goto(demo.url);
   await page.locator("body.ready").waitFor({ timeout: 10_000 });
+  // The key leaves the address bar (a redirect to "/"); the browser holds an HttpOnly, SameSite=Strict
+  // cookie named after the port instead.
+  expect(page.url()).toBe(`${origin}/`);
+  const port = new URL(demo.url).port;
+  const cookies = await page.context().cookies(origin);
+  expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([[`untether_demo_${port}`, true, "Strict"]]);
   expect(await page.locator("#bot-name").textContent()).toBe("Untether");
   expect(await page.locator("#engine").textContent()).toContain("mock");
 

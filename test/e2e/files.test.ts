@@ -1,6 +1,7 @@
 // File transfer through the bot on the emulator, with a real project on disk.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { unzipSync } from "fflate";
 import { join } from "node:path";
 import { startHarness, type Harness } from "../support/harness.ts";
 
@@ -15,6 +16,13 @@ beforeAll(async () => {
   writeFileSync(join(h.project, "sub", "key.pem"), "-----BEGIN KEY-----\n");
   symlinkSync("/etc", join(h.project, "etc-link"));
   symlinkSync(join(h.project, ".env"), join(h.project, "innocent.txt"));
+  // Hard links: the same inode under a harmless name, inside the project.
+  writeFileSync(join(h.home, "outside-secret.txt"), "OUTSIDE-SECRET-never-sent\n");
+  linkSync(join(h.home, "outside-secret.txt"), join(h.project, "notes.txt"));
+  linkSync(join(h.project, ".env"), join(h.project, "settings.txt"));
+  mkdirSync(join(h.project, "bundle"));
+  writeFileSync(join(h.project, "bundle", "plain.txt"), "plain content\n");
+  linkSync(join(h.home, "outside-secret.txt"), join(h.project, "bundle", "linked.txt"));
 });
 
 afterAll(async () => {
@@ -81,5 +89,40 @@ describe("/file through the bot", () => {
     const doc = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && x.document !== undefined, 20_000);
     expect(doc.document?.file_name).toBe("report.txt");
     expect(new TextDecoder().decode(h.emu.fileBytes(doc.document!.file_id)!)).toContain("report written by the mock agent");
+  }, 30_000);
+
+  test("hard links are refused: /file get, inside a zip, and in the outbox", async () => {
+    for (const path of ["notes.txt", "settings.txt"]) {
+      const r = await reply(h.dm, h.alice, `/file get ${path}`);
+      expect(r.document, path).toBeUndefined();
+      expect(r.text ?? "", path).toContain("hard link");
+    }
+    const z = await reply(h.dm, h.alice, "/file get bundle");
+    expect(z.document?.file_name).toBe("bundle.zip");
+    const members = unzipSync(h.emu.fileBytes(z.document!.file_id)!);
+    expect(Object.keys(members)).toEqual(["bundle/plain.txt"]);
+
+    mkdirSync(join(h.project, ".untether-outbox"), { recursive: true });
+    linkSync(join(h.project, ".env"), join(h.project, ".untether-outbox", "leak.txt"));
+    const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:outbox report.txt" });
+    const notice = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("leak.txt"), 20_000);
+    expect(notice.text).toContain("hard_link");
+    await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && x.document?.file_name === "report.txt", 20_000);
+    // No document the bot ever sent holds the linked content.
+    for (const entry of h.emu.botMessages(h.dm)) {
+      if (!entry.document) continue;
+      expect(entry.document.file_name).not.toBe("leak.txt");
+      const bytes = h.emu.fileBytes(entry.document.file_id)!;
+      const texts = entry.document.file_name?.endsWith(".zip") ? Object.values(unzipSync(bytes)) : [bytes];
+      for (const t of texts) expect(new TextDecoder().decode(t)).not.toContain("never-sent");
+    }
+  }, 40_000);
+
+  test("the mock agent's outbox cannot write outside the project (mock:outbox ../../x)", async () => {
+    const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:outbox ../../escaped.txt" });
+    const answer = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("Refused"), 20_000);
+    expect(answer.text).toContain("plain file name");
+    expect(existsSync(join(h.home, "escaped.txt"))).toBe(false);
+    expect(existsSync(join(h.project, "..", "..", "escaped.txt"))).toBe(false);
   }, 30_000);
 });

@@ -1,5 +1,5 @@
 import { beforeEach, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { CompletedEvent, EngineEvent } from "../../src/engines/events.ts";
@@ -142,4 +142,20 @@ test("mock:ask asks through the stdin control channel; allow and deny both reach
   expect(allow.completed.answer).toContain("Permission granted");
   const deny = await runMock("mock:ask rm -rf /", { ask: async () => ({ behavior: "deny", message: "no" }) });
   expect(deny.completed.answer).toContain("Permission denied");
+});
+
+test("mock:outbox writes only inside the project's outbox: path names are refused", async () => {
+  const root = mkdtempSync(join(tmpdir(), "untether-mock-outbox-"));
+  const project = join(root, "a", "b");
+  mkdirSync(project, { recursive: true });
+  for (const name of ["../../x", "../escape.txt", "/tmp/abs.txt", "sub/y.txt", "..", ".hidden"]) {
+    const r = await runMock(`mock:outbox ${name}`, { job: { cwd: project } });
+    expect(r.completed.answer).toContain("Refused");
+  }
+  expect(existsSync(join(root, "x"))).toBe(false);
+  expect(existsSync(join(root, "a", "escape.txt"))).toBe(false);
+  expect(existsSync(join(project, ".untether-outbox"))).toBe(false);
+  const ok = await runMock("mock:outbox report.txt", { job: { cwd: project } });
+  expect(ok.completed.ok).toBe(true);
+  expect(readdirSync(join(project, ".untether-outbox"))).toEqual(["report.txt"]);
 });

@@ -61,8 +61,51 @@ test("user extensions let named variables and prefixes through", () => {
   expect(filterEnv(SOURCE, { exact: ["DATABASE_URL"], prefix: [] }).DATABASE_URL).toBe(SOURCE.DATABASE_URL);
   const env = filterEnv(SOURCE, { exact: [], prefix: ["VAULT_"] });
   expect(env.VAULT_ADDR).toBe("https://vault");
-  expect(env.VAULT_TOKEN).toBe("v");
+  // A prefix does not carry credential-looking names: VAULT_TOKEN must be listed exactly.
+  expect(env.VAULT_TOKEN).toBeUndefined();
+  expect(filterEnv(SOURCE, { exact: ["VAULT_TOKEN"], prefix: ["VAULT_"] }).VAULT_TOKEN).toBe("v");
   expect(env.AWS_SECRET_ACCESS_KEY).toBeUndefined();
+});
+
+// Realistic shapes (fake values) of what package managers read from the environment.
+const PACKAGE_CREDENTIALS = {
+  NPM_TOKEN: "npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+  NODE_AUTH_TOKEN: "npm_ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210",
+  NPM_CONFIG__AUTH: "dXNlcjpwYXNzd29yZA==",
+  UV_PUBLISH_TOKEN: "pypi-AgEIcHlwaS5vcmcCJGFiY2RlZmdoLWlqa2wtbW5vcC1xcnN0",
+  UV_PUBLISH_PASSWORD: "hunter2-publish",
+  PIP_INDEX_URL: "https://alice:s3cr3t-pass@pypi.example.com/simple",
+  PIP_EXTRA_INDEX_URL: "https://pypi.org/simple https://__token__@private.example.com/simple",
+  UV_INDEX_URL: "https://oauth2accesstoken:ya29.a0AfH6SMBx@europe-python.pkg.dev/p/r/simple",
+  MCP_API_KEY: "mcp-key-0123456789abcdef",
+  CLAUDE_CODE_CLIENT_SECRET: "client-secret-0123456789",
+  PNPM_PASSWORD: "pw-0123456789",
+};
+const PACKAGE_SETTINGS = {
+  NPM_CONFIG_REGISTRY: "https://registry.npmjs.org/",
+  NODE_ENV: "development",
+  UV_CACHE_DIR: "/home/u/.cache/uv",
+  PIP_NO_CACHE_DIR: "1",
+  UV_INDEX_URL_PLAIN: "https://pypi.org/simple",
+  CLAUDE_CODE_MAX_OUTPUT_TOKENS: "32000",
+};
+
+test("prefix rules pass settings but not credentials: *_TOKEN, *_SECRET, *_PASSWORD, *_KEY, URLs with userinfo", () => {
+  const env = filterEnv({ ...PACKAGE_CREDENTIALS, ...PACKAGE_SETTINGS });
+  expect(Object.keys(env).sort()).toEqual(Object.keys(PACKAGE_SETTINGS).sort());
+});
+
+test("a credential under a prefix passes when listed exactly in env_extra_allow", () => {
+  const extras = parseEnvExtras(["NPM_TOKEN", "PIP_INDEX_URL"], []);
+  const env = filterEnv(PACKAGE_CREDENTIALS, extras);
+  expect(Object.keys(env).sort()).toEqual(["NPM_TOKEN", "PIP_INDEX_URL"]);
+  expect(env.PIP_INDEX_URL).toBe(PACKAGE_CREDENTIALS.PIP_INDEX_URL);
+});
+
+test("built-in exact provider keys still pass (they are listed, not matched by a prefix)", () => {
+  expect(isAllowed("ANTHROPIC_API_KEY")).toBe(true);
+  expect(isAllowed("GITHUB_TOKEN")).toBe(true);
+  expect(isAllowed("ANTHROPIC_BASE_URL", NO_EXTRAS, "https://u:p@proxy.example.com")).toBe(true);
 });
 
 test("extensions are logged once per process, sorted and deduplicated, names only", () => {
@@ -90,8 +133,8 @@ test("property: filterEnv keeps exactly the allowed names", () => {
   fc.assert(
     fc.property(fc.dictionary(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/), fc.string()), (src) => {
       const out = filterEnv(src);
-      for (const k of Object.keys(src)) expect(k in out).toBe(isAllowed(k));
-      for (const k of Object.keys(out)) expect(isAllowed(k)).toBe(true);
+      for (const k of Object.keys(src)) expect(k in out).toBe(isAllowed(k, NO_EXTRAS, src[k]));
+      for (const k of Object.keys(out)) expect(isAllowed(k, NO_EXTRAS, out[k])).toBe(true);
     }),
   );
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -467,5 +467,43 @@ describe("statInsideRoot", () => {
     expect(await asyncCode(statInsideRoot(root, "missing"))).toBe("path.not_found");
     expect(await asyncCode(statInsideRoot(root, "a/.ssh"))).toBe("path.denied");
     expect(await asyncCode(statInsideRoot(root, "link-out/secret.txt"))).toBe("path.escape");
+  });
+});
+
+describe("hard links", () => {
+  // A hard link is the same inode under another name: every path check passes, the content is the target's.
+  let hb: string;
+  let proj: string;
+  beforeAll(() => {
+    hb = realpathSync(mkdtempSync(join(tmpdir(), "untether-pg-links-")));
+    proj = join(hb, "proj");
+    mkdirSync(join(proj, "docs"), { recursive: true });
+    writeFileSync(join(hb, "outside-secret.txt"), "SECRET-OUTSIDE-LINKED");
+    writeFileSync(join(proj, ".env"), "SECRET-ENV-LINKED");
+    writeFileSync(join(proj, "docs", "plain.txt"), "plain");
+    linkSync(join(hb, "outside-secret.txt"), join(proj, "docs", "notes.txt"));
+    linkSync(join(proj, ".env"), join(proj, "config.txt"));
+  });
+  afterAll(() => rmSync(hb, { recursive: true, force: true }));
+
+  test("a regular file with more than one link is refused for reading, naming the config key", async () => {
+    for (const rel of ["docs/notes.txt", "config.txt"]) {
+      const e = await readFileInsideRoot(proj, rel, 1000).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(PathGuardError);
+      expect((e as PathGuardError).code).toBe("path.hard_link");
+      expect((e as PathGuardError).message).toContain("transports.telegram.files.allow_hard_links");
+      const o = await openInsideRoot(proj, rel, "read").catch((x: unknown) => x);
+      expect((o as PathGuardError).code).toBe("path.hard_link");
+    }
+    expect(new TextDecoder().decode((await readFileInsideRoot(proj, "docs/plain.txt", 1000)).data)).toBe("plain");
+  });
+
+  test("allowHardLinks lets them through; stat and writes are not affected", async () => {
+    const r = await readFileInsideRoot(proj, "docs/notes.txt", 1000, { allowHardLinks: true });
+    expect(new TextDecoder().decode(r.data)).toBe("SECRET-OUTSIDE-LINKED");
+    expect((await statInsideRoot(proj, "config.txt")).kind).toBe("file");
+    // An atomic replace swaps the directory entry: the other link keeps its content.
+    await writeFileAtomicInsideRoot(proj, "config.txt", new TextEncoder().encode("new"), { force: true });
+    expect(readFileSync(join(proj, ".env"), "utf8")).toBe("SECRET-ENV-LINKED");
   });
 });

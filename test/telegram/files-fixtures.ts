@@ -23,6 +23,7 @@ export function filesConfig(over: Partial<FilesConfig> = {}): FilesConfig {
     uploads_dir: "incoming",
     allowed_user_ids: [],
     deny_globs: [...DEFAULT_DENY_GLOBS],
+    allow_hard_links: false,
     outbox_enabled: true,
     outbox_dir: ".untether-outbox",
     outbox_max_files: 10,
