@@ -7,13 +7,14 @@
 // worktree), found by message id in the state database; parsing the resume line back is only the
 // fallback for messages of runs the database does not know.
 import type { ResumeToken } from "../engines/events.ts";
+import { unattendedMode } from "../engines/permissions.ts";
 import { findResumeToken } from "../engines/registry.ts";
 import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { RunContext, StateDb } from "../state/db.ts";
 import { DirectiveError, parseDirectives } from "./directives.ts";
 import type { RunRequest } from "./runs.ts";
-import { isUnattended, type RunSource } from "./run-source.ts";
+import { isUnattended, sourceLabel, type RunSource } from "./run-source.ts";
 import type { ChatRef } from "./transport.ts";
 import { resolveWorktree, WorktreeError } from "./worktrees.ts";
 
@@ -216,6 +217,7 @@ export class RunDispatch {
     } else {
       cwd = target.replied?.cwd ?? s.defaultCwd;
     }
+    const permissionMode = this.#permissionMode(input, target.engine);
     const chat: ChatRef = input.origin.threadId === undefined ? { chatId: input.origin.chatId } : { chatId: input.origin.chatId, threadId: input.origin.threadId };
     // Chat mode continues the conversation by itself; a conversation in a project or worktree is its own.
     const scoped = s.sessionMode === "chat" && !isUnattended(input.source) && !input.continueNewest && target.resume === undefined && target.follows === undefined;
@@ -233,9 +235,19 @@ export class RunDispatch {
       ...(input.userId === undefined ? {} : { userId: input.userId }),
       ...(scoped ? { sessionScope: scopeFor(input.origin, target) } : {}),
       ...(input.model === undefined ? {} : { model: input.model }),
-      ...(input.permissionMode === undefined ? {} : { permissionMode: input.permissionMode }),
+      ...(permissionMode === undefined ? {} : { permissionMode }),
     };
     return { ok: true, request };
+  }
+
+  /** Unattended runs never get a mode more permissive than the engine's config. */
+  #permissionMode(input: DispatchInput, engineId: string): string | undefined {
+    if (!isUnattended(input.source) || input.permissionMode === undefined) return input.permissionMode;
+    const mode = unattendedMode(this.d.engines.get(engineId)?.permissions, input.permissionMode);
+    if (mode !== input.permissionMode) {
+      logger().warn({ source: sourceLabel(input.source), engine: engineId, requested: input.permissionMode }, "run.permission_mode_refused");
+    }
+    return mode;
   }
 
   /** The worktree of `branch` in a project (created on first use), or why not. */

@@ -17,6 +17,7 @@ import { securityChecks } from "./security-checks.ts";
 import { checkStateDir } from "./state-checks.ts";
 import { telegramChecks } from "./telegram-checks.ts";
 import { triggerChecks } from "./trigger-checks.ts";
+import { checkUnattendedShell } from "./unattended-checks.ts";
 import { type CheckResult, type DoctorOptions, skip } from "./types.ts";
 import { voiceChecks } from "./voice-checks.ts";
 
@@ -68,5 +69,6 @@ export async function runChecks(
   results.push(...(await engineChecks(config, opts.env, detect)));
   results.push(...securityChecks(config.security, opts.env));
   results.push(...(await triggerChecks(config.triggers, opts.portFree)));
+  if (config.triggers.enabled) results.push(checkUnattendedShell(config));
   return results;
 }

@@ -11,6 +11,7 @@ import {
   stringList,
 } from "./tool-actions.ts";
 import type { EngineDefinition } from "./types.ts";
+import { definePermissions } from "./permissions.ts";
 import { defineResumeSyntax } from "./resume-syntax.ts";
 
 /** The `[amp]` table (untether-behaviour.md §2.6). */
@@ -78,5 +79,6 @@ export function createAmpEngine(options: AmpOptions = {}): EngineDefinition {
       };
     },
     resume: AMP_RESUME,
+    permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => allowAll }),
   };
 }

@@ -1,6 +1,7 @@
 // Claude Code: always driven in stream-json control mode. The prompt goes over stdin as a user
 // message and stdin stays open, so tool-permission questions (`can_use_tool`) come back to us on
 // stdout and our answers go back on stdin (the exchange recorded in the claude fixtures).
+import { definePermissions } from "./permissions.ts";
 import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
@@ -388,5 +389,11 @@ export function createClaudeEngine(options: ClaudeOptions = {}): EngineDefinitio
     // Without use_api_billing a stray API key would silently bill the user instead of the subscription.
     removeEnv: () => (apiBilling ? [] : ["ANTHROPIC_API_KEY"]),
     resume: CLAUDE_RESUME,
+    permissions: definePermissions({
+      configured: configuredMode ?? "default",
+      order: ["plan", "default", "auto", "acceptEdits", "bypassPermissions"],
+      shellWithoutApproval: (mode) =>
+        skipPermissions || mode === "bypassPermissions" || allowedTools.some((t) => t === "Bash" || t.startsWith("Bash(")),
+    }),
   };
 }

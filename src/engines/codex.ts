@@ -17,6 +17,7 @@ import {
   isRecord,
 } from "./tool-actions.ts";
 import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { definePermissions } from "./permissions.ts";
 import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
 
 /** The `[codex]` table (untether-behaviour.md §2.6). */
@@ -187,5 +188,7 @@ export function createCodexEngine(options: CodexOptions = {}): EngineDefinition 
     stdinText: (job) => job.prompt,
     createParser: (job) => createCodexParser(job, model, profile),
     resume: CODEX_RESUME,
+    // "safe" asks (untrusted); anything else runs with --ask-for-approval never.
+    permissions: definePermissions({ configured: undefined, order: ["safe", undefined], shellWithoutApproval: (mode) => mode !== "safe" }),
   };
 }

@@ -16,6 +16,7 @@ import {
   unwrapErrorText,
 } from "./tool-actions.ts";
 import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { definePermissions } from "./permissions.ts";
 import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
 
 /** The `[gemini]` table (untether-behaviour.md §2.6). */
@@ -118,5 +119,6 @@ export function createGeminiEngine(options: GeminiOptions = {}): EngineDefinitio
     },
     createParser: (job) => createGeminiParser(job, model),
     resume: GEMINI_RESUME,
+    permissions: definePermissions({ configured: "yolo", order: ["default", "auto_edit", "yolo"], shellWithoutApproval: (mode) => mode === "yolo" }),
   };
 }

@@ -1,5 +1,6 @@
 // The `mock` engine definition: runs the mock agent (src/engines/mock-engine-main.ts) as a real
 // child process — this very program, compiled or from source — and parses its JSONL.
+import { definePermissions } from "./permissions.ts";
 import { defineResumeSyntax } from "./resume-syntax.ts";
 import type { EngineDefinition, EngineParser, PermissionDecision, PermissionRequest, StdinSession } from "./types.ts";
 
@@ -93,5 +94,6 @@ export function createMockEngine(opts: { delayMs?: number } = {}): EngineDefinit
     createParser: () => createMockParser(),
     createStdinSession: (_job, ask) => createMockStdin(ask),
     resume: MOCK_RESUME,
+    permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => false }),
   };
 }

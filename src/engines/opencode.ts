@@ -14,6 +14,7 @@ import {
   truncate,
 } from "./tool-actions.ts";
 import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { definePermissions } from "./permissions.ts";
 import { defineResumeSyntax } from "./resume-syntax.ts";
 
 /** The `[opencode]` table (untether-behaviour.md §2.6). */
@@ -132,5 +133,7 @@ export function createOpencodeEngine(options: OpencodeOptions = {}): EngineDefin
     },
     createParser: (job) => createOpencodeParser(job, model),
     resume: OPENCODE_RESUME,
+    // `opencode run` cannot ask: its bash tool runs unless the user's opencode config denies it.
+    permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => true }),
   };
 }

@@ -21,6 +21,7 @@ import {
   truncate,
 } from "./tool-actions.ts";
 import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { definePermissions } from "./permissions.ts";
 import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
 
 /** The `[pi]` table (untether-behaviour.md §2.6). */
@@ -171,5 +172,7 @@ export function createPiEngine(options: PiOptions = {}): EngineDefinition {
     createParser: (job) => createPiParser(job, model),
     extraEnv: () => ({ NO_COLOR: "1", CI: "1" }),
     resume: PI_RESUME,
+    // pi has no permission prompts: its tools always run.
+    permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => true }),
   };
 }

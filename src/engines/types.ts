@@ -1,4 +1,5 @@
 import type { EngineEvent, ResumeToken } from "./events.ts";
+import type { PermissionPolicy } from "./permissions.ts";
 import type { ResumeSyntax } from "./resume-syntax.ts";
 
 /** What a run asks of an engine. Built by core/, consumed by an engine module. */
@@ -65,4 +66,6 @@ export interface EngineDefinition {
   removeEnv?(): string[];
   /** The engine's session id grammar, resume line and its parser (engines/resume-syntax.ts). */
   resume: ResumeSyntax;
+  /** Permission modes and what they allow unattended (engines/permissions.ts). */
+  permissions: PermissionPolicy;
 }

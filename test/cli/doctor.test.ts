@@ -182,6 +182,35 @@ describe("untether doctor", () => {
     expect(line(r.out, "engine mock (default)")).toBe("[ok] engine mock (default): built in, always available");
   });
 
+  test("triggers that can run shell commands unattended are a warning naming them; a strict cron is not", async () => {
+    const triggers = (cronMode: string) => `[triggers]
+enabled = true
+server = { port = 39217 }
+
+[[triggers.crons]]
+id = "nightly"
+schedule = "0 3 * * *"
+prompt = "report"
+engine = "codex"
+permission_mode = "${cronMode}"
+
+[[triggers.crons]]
+id = "digest"
+schedule = "0 4 * * *"
+prompt = "digest"
+engine = "gemini"
+`;
+    writeGreen(w, { extra: triggers("safe") });
+    const r = await doctor([], { portFree: async () => true });
+    expect(line(r.out, "unattended runs")).toBe(
+      '[warn] unattended runs: cron digest (gemini) can run shell commands without anybody approving them',
+    );
+    writeGreen(w, { extra: triggers("safe").replace('engine = "gemini"', 'engine = "codex"\npermission_mode = "safe"') });
+    expect(line((await doctor([], { portFree: async () => true })).out, "unattended runs")).toStartWith("[ok] unattended runs: 2 triggered run(s); none");
+    writeGreen(w, { extra: triggers("never-mind") });
+    expect(line((await doctor([], { portFree: async () => true })).out, "unattended runs")).toContain("cron nightly (codex)");
+  });
+
   test("a removed core deny glob is a warning naming it", async () => {
     writeGreen(w, { telegramExtra: '[transports.telegram.files]\ndeny_globs = [".git/**", ".env", "**/*.pem", "**/.ssh/**"]' });
     const r = await doctor();

@@ -177,3 +177,23 @@ describe("chat mode, /continue, /at and triggers", () => {
     expect(r).toEqual({ ok: false, message: expect.stringContaining("[projects]") });
   });
 });
+
+describe("unattended runs and permission modes", () => {
+  test("a cron never gets a mode more permissive than the engine's config; a stricter one is kept", async () => {
+    const run = (permissionMode: string, engine = "claude") =>
+      dispatch.dispatch({ source: { kind: "cron", id: "c" }, origin: { chatId: 7 }, text: "x", fixed: { engine }, permissionMode });
+    const loose = await run("bypassPermissions");
+    expect(loose.ok && loose.request.permissionMode).toBeUndefined();
+    const strict = await run("plan");
+    expect(strict.ok && strict.request.permissionMode).toBe("plan");
+    const unknown = await run("whatever");
+    expect(unknown.ok && unknown.request.permissionMode).toBeUndefined();
+    const codexSafe = await run("safe", "codex");
+    expect(codexSafe.ok && codexSafe.request.permissionMode).toBe("safe");
+  });
+
+  test("a chat's own choice is not clamped (the user is there to answer)", async () => {
+    const r = await dispatch.dispatch({ source: chat, origin: dm, text: "x", permissionMode: "acceptEdits" });
+    expect(r.ok && r.request.permissionMode).toBe("acceptEdits");
+  });
+});

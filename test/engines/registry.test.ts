@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createEngineRegistry, type EngineOptionsMap, engineProblems, findResumeToken, resolveEngine } from "../../src/engines/registry.ts";
 import type { EngineDefinition } from "../../src/engines/types.ts";
 import { defineResumeSyntax } from "../../src/engines/resume-syntax.ts";
+import { definePermissions } from "../../src/engines/permissions.ts";
 import { UntetherError } from "../../src/errors.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 
@@ -13,6 +14,7 @@ function fakeEngine(id: string): EngineDefinition {
     supportsContinue: false,
     buildArgs: () => [],
     createParser: () => ({ parse: () => [], missingCompletion: () => "" }),
+    permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => false }),
     resume: defineResumeSyntax({ engine: id, command: id, idPattern: /^x-\d+$/, show: (v) => `${id} ${v}` }),
   };
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { EngineEvent } from "../../../src/engines/events.ts";
 import type { EngineDefinition, EngineParser, StdinSession } from "../../../src/engines/types.ts";
 import { defineResumeSyntax } from "../../../src/engines/resume-syntax.ts";
+import { definePermissions } from "../../../src/engines/permissions.ts";
 
 export const FAKES = import.meta.dir;
 
@@ -64,6 +65,7 @@ export function fakeDefinition(script: string, o: FakeDefOptions = {}): EngineDe
     createStdinSession: o.releaseOnEnv ? () => session : undefined,
     extraEnv: o.extraEnv ? () => ({ ...o.extraEnv }) : undefined,
     removeEnv: o.removeEnv ? () => [...(o.removeEnv ?? [])] : undefined,
+    permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => false }),
     resume: defineResumeSyntax({ engine: id, command: "fake\\s+--session", idPattern: /^fake-[0-9a-f]{8}$/, show: (v) => `fake --session ${v}` }),
   };
 }
