@@ -1,5 +1,5 @@
 // The built-in mock agent: a real child process (this program re-executed with `__mock-engine`) that
-// prints a deterministic JSONL run, so tests and the demo exercise the whole pipeline — env -i, the
+// prints a deterministic JSONL run, so tests and the demo exercise the whole pipeline — the exact env, the
 // process group, cancel, JSONL parsing — without any AI CLI installed.
 //
 // Prompts with special behaviour: `mock:fail`, `mock:slow`, `mock:hang` (ignores SIGTERM),
