@@ -82,11 +82,6 @@ export function lastMatch(re: RegExp, text: string): string | undefined {
   return found;
 }
 
-/** Prompts are positional for some CLIs: a leading `-` would be read as a flag. */
-export function protectPrompt(prompt: string): string {
-  return prompt.startsWith("-") ? ` ${prompt}` : prompt;
-}
-
 // ---- managed flags ------------------------------------------------------------------------------
 
 /**

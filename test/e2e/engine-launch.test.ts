@@ -1,6 +1,6 @@
 // How the compiled binary launches engines, seen as another local user would see it: while every
-// engine runs, a scanner reads every /proc/*/cmdline — no allowlisted secret may ever appear there.
-// The spawn log names the environment as KEY=*** only.
+// engine runs, a scanner reads every /proc/*/cmdline — no allowlisted secret and no prompt may ever
+// appear there. The spawn log names the environment as KEY=*** only and never shows the prompt.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +26,9 @@ const SECRETS: Record<string, string> = {
   GITHUB_TOKEN: "ghp_LaunchTestValue0123456789abcdefABCD",
   CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-LaunchTestValue0123456789abcdef",
 };
+
+// A distinctive prompt: it must reach the engine (stdin) and never a command line.
+const CANARY = "canary-prompt-5b1e8d refactor the billing module";
 
 const fakeDir = mkdtempSync(join(tmpdir(), "untether-launch-"));
 for (const [engine, fixture] of Object.entries(REPLAYS)) makeFakeCli(fakeDir, engine, join(FIX, fixture), { delayMs: 100 });
@@ -57,12 +60,15 @@ function logLines(event: string): Array<Record<string, unknown>> {
 }
 
 describe("engine launch through the binary", () => {
-  test("no secret is on any process's command line while each engine runs", async () => {
-    const scan = await startCmdlineScan(Object.values(SECRETS), ["fake-engine.ts", "__mock-engine"]);
+  test("no secret and no prompt is on any process's command line while each engine runs", async () => {
+    const scan = await startCmdlineScan([...Object.values(SECRETS), CANARY], ["fake-engine.ts", "__mock-engine"]);
     for (const engine of Object.keys(REPLAYS)) {
-      expect(await runOnce(`/${engine} say hi`)).toStartWith(`done · ${engine}`);
+      expect(await runOnce(`/${engine} ${CANARY}`)).toStartWith(`done · ${engine}`);
     }
-    expect(await runOnce("mock says hello")).toStartWith("done · mock");
+    // The mock echoes what it read on stdin: the prompt got through.
+    const mock = await runOnce(CANARY);
+    expect(mock).toStartWith("done · mock");
+    expect(mock).toContain(`You said: ${CANARY}`);
     const report = await scan.stop();
     // The scanner saw every fake CLI and the re-executed mock engine.
     expect(report.witnessed[0]).toBeGreaterThanOrEqual(Object.keys(REPLAYS).length);
@@ -70,7 +76,7 @@ describe("engine launch through the binary", () => {
     expect(report.hits).toEqual([]);
   }, 120_000);
 
-  test("the spawn log shows KEY=*** for each variable and never a value", async () => {
+  test("the spawn log shows KEY=*** for each variable and never a value or the prompt", async () => {
     const spawns = logLines("engine.spawn");
     expect(spawns.length).toBeGreaterThanOrEqual(7);
     for (const s of spawns) {
@@ -78,6 +84,7 @@ describe("engine launch through the binary", () => {
       expect(env).toContain("PATH=***");
       expect(env.every((e) => /^[A-Z_][A-Z0-9_]*=\*\*\*$/.test(e))).toBe(true);
       expect((s.argv as string[])[0]).not.toEndWith("/env");
+      expect(JSON.stringify(s)).not.toContain("canary-prompt");
     }
     expect(spawns.find((s) => s.engine === "codex")?.env).toContain("OPENAI_API_KEY=***");
     expect(spawns.find((s) => s.engine === "claude")?.env).toContain("CLAUDE_CODE_OAUTH_TOKEN=***");
