@@ -96,7 +96,28 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function auditEnv(def: EngineDefinition, pid: number, extras: EnvExtras): void {
+/**
+ * Names every shell sets by itself when it runs a script: a CLI installed through a shell shim (asdf,
+ * mise, nvm) execs with them, and they carry nothing of ours. Only these; every other name is reported.
+ */
+const SHELL_OWN_NAMES: ReadonlySet<string> = new Set(["PWD", "OLDPWD", "SHLVL", "_"]);
+
+/** Names in a /proc/<pid>/environ text that neither the policy nor the definition allows, once each. */
+export function leakedEnvNames(environ: string, def: EngineDefinition, extras: EnvExtras): string[] {
+  const declared = new Set(Object.keys(def.extraEnv?.() ?? {}));
+  const seen = new Set<string>();
+  for (const chunk of environ.split("\0")) {
+    const eq = chunk.indexOf("=");
+    if (eq <= 0) continue;
+    const name = chunk.slice(0, eq);
+    if (SHELL_OWN_NAMES.has(name) || declared.has(name) || isAllowed(name, extras)) continue;
+    seen.add(name);
+  }
+  return [...seen];
+}
+
+/** Reads the running engine's environment once and warns (names only) about what should not be there. */
+export function auditEnv(def: EngineDefinition, pid: number, extras: EnvExtras): void {
   if (process.platform !== "linux") return;
   let raw: string;
   try {
@@ -104,16 +125,7 @@ function auditEnv(def: EngineDefinition, pid: number, extras: EnvExtras): void {
   } catch {
     return;
   }
-  const declared = new Set(Object.keys(def.extraEnv?.() ?? {}));
-  const seen = new Set<string>();
-  for (const chunk of raw.split("\0")) {
-    const eq = chunk.indexOf("=");
-    if (eq <= 0) continue;
-    const name = chunk.slice(0, eq);
-    if (seen.has(name) || declared.has(name) || isAllowed(name, extras)) continue;
-    seen.add(name);
-    logger().warn({ name, pid }, `${def.id}.env_audit.leaked_var`);
-  }
+  for (const name of leakedEnvNames(raw, def, extras)) logger().warn({ name, pid }, `${def.id}.env_audit.leaked_var`);
 }
 
 export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOptions): RunHandle {

@@ -1,8 +1,10 @@
 // How the compiled binary launches engines, seen as another local user would see it: while every
 // engine runs, a scanner reads every /proc/*/cmdline — no allowlisted secret and no prompt may ever
-// appear there. The spawn log names the environment as KEY=*** only and never shows the prompt.
+// appear there. The spawn log names the environment as KEY=*** only and never shows the prompt. Two
+// CLIs sit behind shell shims (as asdf/mise/nvm install them): the env audit stays quiet about the
+// names a shell sets by itself and still reports anything else.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startCmdlineScan } from "../support/cmdline-scanner.ts";
@@ -33,10 +35,22 @@ const CANARY = "canary-prompt-5b1e8d refactor the billing module";
 const fakeDir = mkdtempSync(join(tmpdir(), "untether-launch-"));
 for (const [engine, fixture] of Object.entries(REPLAYS)) makeFakeCli(fakeDir, engine, join(FIX, fixture), { delayMs: 100 });
 
+// Shims first on PATH: each sets the shell's own names (and the opencode one a stray variable too),
+// then execs the fake CLI.
+const shimDir = mkdtempSync(join(tmpdir(), "untether-shims-"));
+function writeShim(cli: string, extra: string): void {
+  const path = join(shimDir, cli);
+  const lines = ["#!/bin/sh", "cd / && cd - >/dev/null", "SHLVL=2", "_=/usr/local/bin/shim", "export PWD OLDPWD SHLVL _", extra, `exec ${fakeDir}/${cli} "$@"`];
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  chmodSync(path, 0o755);
+}
+writeShim("gemini", "");
+writeShim("opencode", "SHIM_STRAY_VAR=1 && export SHIM_STRAY_VAR");
+
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ env: { PATH: `${fakeDir}:${process.env.PATH}`, ...SECRETS } });
+  h = await startHarness({ env: { PATH: `${shimDir}:${fakeDir}:${process.env.PATH}`, ...SECRETS } });
 });
 
 afterAll(async () => {
@@ -50,13 +64,14 @@ async function runOnce(text: string): Promise<string> {
   return final.text ?? "";
 }
 
-/** Untether's own log lines with the given event name, parsed. */
-function logLines(event: string): Array<Record<string, unknown>> {
+/** Untether's own log lines whose event name passes `match`, parsed. */
+function logLines(match: (event: string) => boolean): Array<Record<string, unknown>> {
   return h
     .output()
     .split("\n")
-    .filter((l) => l.includes(`"msg":"${event}"`))
-    .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as Record<string, unknown>);
+    .filter((l) => l.includes('"msg":"'))
+    .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as Record<string, unknown>)
+    .filter((r) => match(String(r.msg)));
 }
 
 describe("engine launch through the binary", () => {
@@ -77,7 +92,7 @@ describe("engine launch through the binary", () => {
   }, 120_000);
 
   test("the spawn log shows KEY=*** for each variable and never a value or the prompt", async () => {
-    const spawns = logLines("engine.spawn");
+    const spawns = logLines((m) => m === "engine.spawn");
     expect(spawns.length).toBeGreaterThanOrEqual(7);
     for (const s of spawns) {
       const env = s.env as string[];
@@ -89,5 +104,12 @@ describe("engine launch through the binary", () => {
     expect(spawns.find((s) => s.engine === "codex")?.env).toContain("OPENAI_API_KEY=***");
     expect(spawns.find((s) => s.engine === "claude")?.env).toContain("CLAUDE_CODE_OAUTH_TOKEN=***");
     for (const value of Object.values(SECRETS)) expect(h.output()).not.toContain(value);
+  });
+
+  test("env audit: shell-own names (PWD, OLDPWD, SHLVL, _) are not reported, a stray variable is", async () => {
+    const audits = logLines((m) => m.endsWith(".env_audit.leaked_var"));
+    // Every fake CLI runs behind a /bin/sh wrapper, gemini and opencode behind a second shim too:
+    // the only report is opencode's stray variable.
+    expect(audits.map((a) => `${String(a.msg)} ${String(a.name)}`)).toEqual(["opencode.env_audit.leaked_var SHIM_STRAY_VAR"]);
   });
 });

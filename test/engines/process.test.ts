@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { CompletedEvent, EngineEvent } from "../../src/engines/events.ts";
 import type { StdinSession } from "../../src/engines/types.ts";
 import { readFileSync } from "node:fs";
-import { engineEnv, redactArgv, runEngine, type RunEngineOptions } from "../../src/engines/process.ts";
+import { engineEnv, leakedEnvNames, redactArgv, runEngine, type RunEngineOptions } from "../../src/engines/process.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 import { NO_EXTRAS, resetUserExtensionLog } from "../../src/security/env-policy.ts";
 import { startCmdlineScan } from "../support/cmdline-scanner.ts";
@@ -181,10 +181,25 @@ test("the env audit warns about a variable a wrapper re-adds, names only, once",
   const r = await run("leaky-wrapper.sh", "hi", { args: ["--wait"], releaseOnEnv: true }, { envAudit: true, ask: async () => ({ behavior: "allow" }) });
   const leaks = records().filter((x) => x.msg === "fake.env_audit.leaked_var");
   const names = leaks.map((x) => x.name);
-  expect(names).toContain("LEAKY_WRAPPER_SECRET"); // (sh also exports PWD, which is reported too)
+  expect(names).toContain("LEAKY_WRAPPER_SECRET");
+  expect(names).not.toContain("PWD"); // the wrapper's sh exports it by itself
   expect(new Set(names).size).toBe(names.length);
   for (const l of leaks) expect(l).toMatchObject({ level: "warn", pid: r.pid });
   expect(logs.join("\n")).not.toContain("from-wrapper");
+});
+
+test("the env audit ignores the names a shell sets by itself (PWD, OLDPWD, SHLVL, _) and reports every other", () => {
+  const def = fakeDefinition("env-dump.ts", { extraEnv: { UNTETHER_SESSION: "1" } });
+  const environ = ["PATH=/usr/bin", "PWD=/srv/app", "OLDPWD=/", "SHLVL=2", "_=/usr/bin/node", "UNTETHER_SESSION=1",
+    "ASDF_DIR=/home/u/.asdf", "AWS_SECRET_ACCESS_KEY=x", "PWD2=y", "_X=z", "AWS_SECRET_ACCESS_KEY=again", ""].join("\0");
+  expect(leakedEnvNames(environ, def, NO_EXTRAS)).toEqual(["ASDF_DIR", "AWS_SECRET_ACCESS_KEY", "PWD2", "_X"]);
+  expect(leakedEnvNames(environ, def, { exact: ["ASDF_DIR"], prefix: ["AWS_"] })).toEqual(["PWD2", "_X"]);
+});
+
+test("the env audit through a shell shim that sets PWD, OLDPWD, SHLVL and _: silent", async () => {
+  const r = await run("shell-shim.sh", "hi", { args: ["--wait"], releaseOnEnv: true }, { envAudit: true, ask: async () => ({ behavior: "allow" }) });
+  expect(Object.keys(envOf(r.events))).toEqual(expect.arrayContaining(["PWD", "OLDPWD", "SHLVL", "_"])); // the shim did set them
+  expect(logs.filter((l) => l.includes("env_audit"))).toEqual([]);
 });
 
 test("the env audit is silent on a clean environment", async () => {
