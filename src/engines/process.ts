@@ -184,24 +184,33 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
   let stopReason: StopReason | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const stdin = proc.stdin as import("bun").FileSink | undefined;
+  // A write beyond the pipe's buffer completes later, and fails (EPIPE) if the engine exits without
+  // reading it all: that failure is the engine's, reported through its exit, never an unhandled error.
+  const settle = (r: unknown) => {
+    if (r instanceof Promise) r.catch(() => {});
+  };
   const write = (line: string) => {
     try {
-      stdin?.write(`${line}\n`);
-      stdin?.flush();
+      settle(stdin?.write(`${line}\n`));
+      settle(stdin?.flush());
     } catch {
       // The engine closed its stdin; its exit is reported through the stream.
     }
   };
   const closeStdin = () => {
     try {
-      stdin?.end();
+      settle(stdin?.end());
     } catch {
       // already closed
     }
   };
   if (session) for (const l of session.initialLines) write(l);
   else if (stdinText !== undefined) {
-    stdin?.write(stdinText);
+    try {
+      settle(stdin?.write(stdinText));
+    } catch {
+      // as above
+    }
     closeStdin();
   }
 

@@ -222,6 +222,20 @@ test("a crash gives one completed error with a sanitised stderr excerpt, and no 
   expect(await waitGone([r.pid as number])).toBe(true);
 });
 
+test("a prompt far beyond the pipe buffer, to an engine that exits without reading it: one completed error, nothing unhandled", async () => {
+  const big = "x".repeat(2_000_000);
+  const viaStdinText = { ...fakeDefinition("crash.sh"), stdinText: () => big };
+  const viaSession: StdinSession = { initialLines: [big], onMessage: () => false };
+  for (const def of [viaStdinText, { ...fakeDefinition("crash.sh"), createStdinSession: () => viaSession }]) {
+    const events: EngineEvent[] = [];
+    const r = await runEngine(def, { prompt: "hi", cwd }, {
+      sourceEnv: SECRET_ENV, extras: NO_EXTRAS, envAudit: false, ask: async () => ({ behavior: "allow" }), onEvent: (e) => events.push(e),
+    }).done;
+    expect(r.completed.ok).toBe(false);
+    expect(completedCount(events)).toBe(1);
+  }
+});
+
 test("garbage lines are skipped (JSON behind a prefix is kept), the last line needs no newline", async () => {
   const r = await run("garbage.sh", "hi");
   expect(r.completed).toMatchObject({ ok: true, answer: "survived" });
