@@ -1,7 +1,7 @@
 // The built-in mock agent: a real child process (this program re-executed with `__mock-engine`) that
-// prints a deterministic JSONL run, so tests and the demo exercise the whole pipeline — the exact env, the
-// process group, cancel, JSONL parsing — without any AI CLI installed. Like the real engines it gets
-// its prompt on stdin (first line `{"type":"prompt","text":…}`), never on its command line.
+// prints a deterministic JSONL run, so tests and the demo exercise the whole pipeline — the exact env,
+// the process group, cancel, JSONL parsing — without any AI CLI installed. Like the real engines it
+// gets its prompt on stdin (first line `{"type":"prompt","text":…}`), never on its command line.
 //
 // Prompts with special behaviour: `mock:fail`, `mock:slow`, `mock:hang` (ignores SIGTERM),
 // `mock:garbage`, `mock:long <chars>`, `mock:flood <events>`, `mock:ask <command>` (asks permission
