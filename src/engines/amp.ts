@@ -1,12 +1,12 @@
-// Amp: `amp --stream-json -x <prompt>`. Its stream-json output has Claude's shape (§5.6), so it
-// shares Claude's parser; thread ids look like `T-<uuid>`.
+// Amp: `amp --stream-json -x`, the prompt on stdin (execute mode reads it there: plain text, or one
+// Claude-shaped user message with `--stream-json-input`). Its stream-json output has Claude's shape
+// (§5.6), so it shares Claude's parser; thread ids look like `T-<uuid>`.
 import { UntetherError } from "../errors.ts";
 import { createStreamJsonParser } from "./claude.ts";
 import {
   type Json,
   optionalBool,
   optionalString,
-  protectPrompt,
   rejectManagedFlags,
   stringList,
 } from "./tool-actions.ts";
@@ -62,9 +62,12 @@ export function createAmpEngine(options: AmpOptions = {}): EngineDefinition {
       if (m !== undefined) args.push("--mode", m);
       args.push("--stream-json");
       if (jsonInput) args.push("--stream-json-input");
-      args.push(...extraArgs, "-x", protectPrompt(job.prompt));
+      args.push(...extraArgs, "-x");
       return args;
     },
+    // stdin closes after the prompt: amp then ends once its turn is done.
+    stdinText: (job) =>
+      jsonInput ? `${JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: job.prompt }] } })}\n` : job.prompt,
     createParser(job) {
       const parser = createStreamJsonParser({ engine: "amp", displayName: "Amp", job });
       // The footer shows the configured label; amp itself reports no model.

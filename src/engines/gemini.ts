@@ -1,4 +1,5 @@
-// Gemini CLI: `gemini --output-format stream-json --prompt=<prompt>`, no stdin.
+// Gemini CLI: `gemini --output-format stream-json …`, the prompt on stdin (a non-TTY stdin makes it
+// headless and is read as the prompt; nothing of it on the command line).
 import type { EngineEvent, ResumeToken, Usage } from "./events.ts";
 import {
   type Json,
@@ -113,10 +114,9 @@ export function createGeminiEngine(options: GeminiOptions = {}): EngineDefinitio
       args.push("--approval-mode", job.permissionMode ?? "yolo");
       if (skipTrust) args.push("--skip-trust");
       args.push(...extraArgs);
-      // `--prompt=` keeps a prompt that starts with `-` from being read as a flag.
-      args.push(`--prompt=${job.prompt}`);
       return args;
     },
+    stdinText: (job) => job.prompt,
     createParser: (job) => createGeminiParser(job, model),
     resume: GEMINI_RESUME,
     permissions: definePermissions({ configured: "yolo", order: ["default", "auto_edit", "yolo"], shellWithoutApproval: (mode) => mode === "yolo" }),

@@ -1,6 +1,7 @@
 // The built-in mock agent: a real child process (this program re-executed with `__mock-engine`) that
-// prints a deterministic JSONL run, so tests and the demo exercise the whole pipeline — env -i, the
-// process group, cancel, JSONL parsing — without any AI CLI installed.
+// prints a deterministic JSONL run, so tests and the demo exercise the whole pipeline — the exact env,
+// the process group, cancel, JSONL parsing — without any AI CLI installed. Like the real engines it
+// gets its prompt on stdin (first line `{"type":"prompt","text":…}`), never on its command line.
 //
 // Prompts with special behaviour: `mock:fail`, `mock:slow`, `mock:hang` (ignores SIGTERM),
 // `mock:garbage`, `mock:long <chars>`, `mock:flood <events>`, `mock:ask <command>` (asks permission
@@ -16,36 +17,61 @@ const OUTBOX_NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/;
 interface MockArgs {
   session?: string;
   delayMs: number;
-  prompt: string;
 }
 
 function parseArgs(args: string[]): MockArgs {
-  const out: MockArgs = { delayMs: 0, prompt: "" };
+  const out: MockArgs = { delayMs: 0 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--session") out.session = args[++i];
     else if (a === "--delay-ms") out.delayMs = Number(args[++i] ?? "0") || 0;
-    else if (a === "--") {
-      out.prompt = args.slice(i + 1).join(" ");
-      break;
-    }
   }
   return out;
 }
 
-async function readStdinLine(): Promise<string> {
+/** stdin as lines, one reader for the whole run (the prompt line, then permission answers). */
+function stdinLines(): () => Promise<string | undefined> {
+  const reader = Bun.stdin.stream().getReader();
   const dec = new TextDecoder();
   let buf = "";
-  for await (const chunk of Bun.stdin.stream()) {
-    buf += dec.decode(chunk, { stream: true });
-    const i = buf.indexOf("\n");
-    if (i >= 0) return buf.slice(0, i);
+  let ended = false;
+  return async () => {
+    for (;;) {
+      const i = buf.indexOf("\n");
+      if (i >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        return line;
+      }
+      if (ended) {
+        const rest = buf;
+        buf = "";
+        return rest === "" ? undefined : rest;
+      }
+      const { value, done } = await reader.read();
+      if (done) {
+        ended = true;
+        buf += dec.decode();
+      } else {
+        buf += dec.decode(value, { stream: true });
+      }
+    }
+  };
+}
+
+/** The prompt from its stdin line `{"type":"prompt","text":…}`; empty when none came. */
+function promptOf(line: string | undefined): string {
+  try {
+    const msg = JSON.parse(line ?? "") as { type?: unknown; text?: unknown };
+    return msg.type === "prompt" && typeof msg.text === "string" ? msg.text : "";
+  } catch {
+    return "";
   }
-  return buf;
 }
 
 export async function runMockEngine(args: string[], out: (line: string) => void): Promise<number> {
-  const a = parseArgs(args);
+  const readLine = stdinLines();
+  const a = { ...parseArgs(args), prompt: promptOf(await readLine()) };
   const emit = (o: Record<string, unknown>) => out(`${JSON.stringify(o)}\n`);
   const pause = () => (a.delayMs > 0 ? Bun.sleep(a.delayMs) : Promise.resolve());
   const session = a.session ?? `mock-${crypto.randomUUID().slice(0, 8)}`;
@@ -88,10 +114,10 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
   if (keyword === "mock:ask") {
     const command = arg || "rm -rf build";
     emit({ type: "control_request", request_id: "ask1", request: { subtype: "can_use_tool", tool_name: "Bash", input: { command } } });
-    const line = await readStdinLine();
+    const line = await readLine();
     let allowed = false;
     try {
-      const msg = JSON.parse(line) as { response?: { response?: { behavior?: string } } };
+      const msg = JSON.parse(line ?? "") as { response?: { response?: { behavior?: string } } };
       allowed = msg.response?.response?.behavior === "allow";
     } catch {
       allowed = false;

@@ -63,9 +63,14 @@ function createMockParser(): EngineParser {
   };
 }
 
-function createMockStdin(ask: (req: PermissionRequest) => Promise<PermissionDecision>): StdinSession {
+/** The first stdin line: the prompt, as one JSON line (never on the command line). */
+export function mockPromptLine(prompt: string): string {
+  return JSON.stringify({ type: "prompt", text: prompt });
+}
+
+function createMockStdin(prompt: string, ask: (req: PermissionRequest) => Promise<PermissionDecision>): StdinSession {
   return {
-    initialLines: [],
+    initialLines: [mockPromptLine(prompt)],
     onMessage(msg, write) {
       if (msg.type !== "control_request") return false;
       const req = (msg.request ?? {}) as Record<string, unknown>;
@@ -89,10 +94,12 @@ export function createMockEngine(opts: { delayMs?: number } = {}): EngineDefinit
       const args = [...prefix, "__mock-engine"];
       if (job.resume?.value && !job.resume.isContinue) args.push("--session", MOCK_RESUME.checkedId(job.resume));
       if (opts.delayMs) args.push("--delay-ms", String(opts.delayMs));
-      return [...args, "--", job.prompt];
+      return args;
     },
+    // Without a permission channel the prompt line is written and stdin closed; with one it stays open.
+    stdinText: (job) => `${mockPromptLine(job.prompt)}\n`,
     createParser: () => createMockParser(),
-    createStdinSession: (_job, ask) => createMockStdin(ask),
+    createStdinSession: (job, ask) => createMockStdin(job.prompt, ask),
     resume: MOCK_RESUME,
     permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => false }),
   };

@@ -1,4 +1,5 @@
-// OpenCode: `opencode run --format json … -- <prompt>`, no stdin.
+// OpenCode: `opencode run --format json …`, the prompt on stdin (`run` reads a non-TTY stdin as the
+// message; nothing of it on the command line).
 import type { EngineEvent, ResumeToken, Usage } from "./events.ts";
 import {
   type Json,
@@ -128,9 +129,10 @@ export function createOpencodeEngine(options: OpencodeOptions = {}): EngineDefin
       else if (job.resume?.value) args.push("--session", OPENCODE_RESUME.checkedId(job.resume));
       const m = job.model ?? model;
       if (m !== undefined) args.push("--model", m);
-      args.push(...extraArgs, "--", job.prompt);
+      args.push(...extraArgs);
       return args;
     },
+    stdinText: (job) => job.prompt,
     createParser: (job) => createOpencodeParser(job, model),
     resume: OPENCODE_RESUME,
     // `opencode run` cannot ask: its bash tool runs unless the user's opencode config denies it.

@@ -1,4 +1,5 @@
-// pi: `pi --print --mode json`, prompt positional. pi has no permission prompts.
+// pi: `pi --print --mode json`, the prompt on stdin (print mode reads a piped stdin as the message;
+// nothing of it on the command line). pi has no permission prompts.
 import { chmodSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,6 @@ import {
   missingCompletionText,
   num,
   optionalString,
-  protectPrompt,
   rec,
   rejectManagedFlags,
   RunTracker,
@@ -166,9 +166,9 @@ export function createPiEngine(options: PiOptions = {}): EngineDefinition {
       // `session` header then gives us the token.
       if (job.resume?.isContinue) args.push("--continue");
       else if (job.resume?.value) args.push("--session", PI_RESUME.checkedId(job.resume));
-      args.push(protectPrompt(job.prompt));
       return args;
     },
+    stdinText: (job) => job.prompt,
     createParser: (job) => createPiParser(job, model),
     extraEnv: () => ({ NO_COLOR: "1", CI: "1" }),
     resume: PI_RESUME,

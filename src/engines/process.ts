@@ -1,4 +1,5 @@
-// Runs one engine process: `env -i K=V … <cli> <args>` in its own process group, stdout read as JSON
+// Runs one engine process: `<cli> <args>` exec'd with exactly the allowlisted environment (passed as
+// the exec's own environment, never on a command line), in its own process group; stdout read as JSON
 // lines into events, stderr kept (bounded) for error messages, cancel = SIGTERM to the whole group
 // and SIGKILL after a grace period. Exactly one `completed` event reaches the caller, always last.
 import { readFileSync } from "node:fs";
@@ -65,23 +66,24 @@ export function resolveCli(cli: string, path: string | undefined): string | unde
   return Bun.which(cli, { PATH: path ?? "" }) ?? undefined;
 }
 
-/** The argv as it may be logged: env values masked, the prompt never shown. */
+/** The argv as it may be logged: the prompt never shown, should an engine still put it there. */
 export function redactArgv(argv: readonly string[], prompt: string): string[] {
-  let inEnv = argv[1] === "-i";
-  return argv.map((a, i) => {
-    if (inEnv && i >= 2) {
-      if (a.includes("=") && !a.startsWith("-") && !a.startsWith("/")) return `${a.slice(0, a.indexOf("="))}=***`;
-      inEnv = false;
-    }
-    if (prompt !== "" && a.includes(prompt)) return a.split(prompt).join(PROMPT_MARK);
-    return a;
-  });
+  return argv.map((a) => (prompt !== "" && a.includes(prompt) ? a.split(prompt).join(PROMPT_MARK) : a));
 }
 
+/** The environment as it may be logged: names only, every value masked. */
+export function redactEnv(env: Record<string, string>): string[] {
+  return Object.keys(env).map((k) => `${k}=***`);
+}
+
+/** Exactly the environment the engine is exec'd with: the allowlist, minus the definition's removals, plus its extras. */
 export function engineEnv(def: EngineDefinition, sourceEnv: Record<string, string | undefined>, extras: EnvExtras): Record<string, string> {
   const env = filterEnv(sourceEnv, extras);
   for (const name of def.removeEnv?.() ?? []) delete env[name];
-  return { ...env, ...def.extraEnv?.() };
+  const out = { ...env, ...def.extraEnv?.() };
+  // The mock engine is this binary re-executed: BUN_BE_BUN would turn it into the bun CLI.
+  delete out.BUN_BE_BUN;
+  return out;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -94,7 +96,28 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function auditEnv(def: EngineDefinition, pid: number, extras: EnvExtras): void {
+/**
+ * Names every shell sets by itself when it runs a script: a CLI installed through a shell shim (asdf,
+ * mise, nvm) execs with them, and they carry nothing of ours. Only these; every other name is reported.
+ */
+const SHELL_OWN_NAMES: ReadonlySet<string> = new Set(["PWD", "OLDPWD", "SHLVL", "_"]);
+
+/** Names in a /proc/<pid>/environ text that neither the policy nor the definition allows, once each. */
+export function leakedEnvNames(environ: string, def: EngineDefinition, extras: EnvExtras): string[] {
+  const declared = new Set(Object.keys(def.extraEnv?.() ?? {}));
+  const seen = new Set<string>();
+  for (const chunk of environ.split("\0")) {
+    const eq = chunk.indexOf("=");
+    if (eq <= 0) continue;
+    const name = chunk.slice(0, eq);
+    if (SHELL_OWN_NAMES.has(name) || declared.has(name) || isAllowed(name, extras)) continue;
+    seen.add(name);
+  }
+  return [...seen];
+}
+
+/** Reads the running engine's environment once and warns (names only) about what should not be there. */
+export function auditEnv(def: EngineDefinition, pid: number, extras: EnvExtras): void {
   if (process.platform !== "linux") return;
   let raw: string;
   try {
@@ -102,16 +125,7 @@ function auditEnv(def: EngineDefinition, pid: number, extras: EnvExtras): void {
   } catch {
     return;
   }
-  const declared = new Set(Object.keys(def.extraEnv?.() ?? {}));
-  const seen = new Set<string>();
-  for (const chunk of raw.split("\0")) {
-    const eq = chunk.indexOf("=");
-    if (eq <= 0) continue;
-    const name = chunk.slice(0, eq);
-    if (seen.has(name) || declared.has(name) || isAllowed(name, extras)) continue;
-    seen.add(name);
-    logger().warn({ name, pid }, `${def.id}.env_audit.leaked_var`);
-  }
+  for (const name of leakedEnvNames(raw, def, extras)) logger().warn({ name, pid }, `${def.id}.env_audit.leaked_var`);
 }
 
 export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOptions): RunHandle {
@@ -143,18 +157,19 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
     );
   }
 
-  const envBin = Bun.which("env", { PATH: "/usr/bin:/bin" }) ?? "/usr/bin/env";
-  const argv = [envBin, "-i", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cliPath, ...def.buildArgs(job)];
+  // No `env -i K=V …` wrapper: its command line, values included, is readable by every local user in
+  // /proc/<pid>/cmdline. The environment goes to execve() itself, readable only by the same user.
+  const argv = [cliPath, ...def.buildArgs(job)];
   const stdinText = def.stdinText?.(job);
   const session = o.ask && def.createStdinSession ? def.createStdinSession(job, o.ask) : undefined;
-  logger().info({ engine: def.id, argv: redactArgv(argv, job.prompt), cwd: job.cwd }, "engine.spawn");
+  logger().info({ engine: def.id, argv: redactArgv(argv, job.prompt), env: redactEnv(env), cwd: job.cwd }, "engine.spawn");
   logger().debug({ engine: def.id, prompt: job.prompt.length > 100 ? `${job.prompt.slice(0, 100)}…` : job.prompt }, "engine.prompt");
 
   let proc: Bun.Subprocess<"pipe" | "ignore", "pipe", "pipe">;
   try {
     proc = Bun.spawn(argv, {
       cwd: job.cwd,
-      env: {}, // never omitted: without it Bun passes its start-up environment
+      env, // exactly this, nothing merged in; never omitted: without it Bun passes its start-up environment
       stdin: session || stdinText !== undefined ? "pipe" : "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -169,24 +184,33 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
   let stopReason: StopReason | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const stdin = proc.stdin as import("bun").FileSink | undefined;
+  // A write beyond the pipe's buffer completes later, and fails (EPIPE) if the engine exits without
+  // reading it all: that failure is the engine's, reported through its exit, never an unhandled error.
+  const settle = (r: unknown) => {
+    if (r instanceof Promise) r.catch(() => {});
+  };
   const write = (line: string) => {
     try {
-      stdin?.write(`${line}\n`);
-      stdin?.flush();
+      settle(stdin?.write(`${line}\n`));
+      settle(stdin?.flush());
     } catch {
       // The engine closed its stdin; its exit is reported through the stream.
     }
   };
   const closeStdin = () => {
     try {
-      stdin?.end();
+      settle(stdin?.end());
     } catch {
       // already closed
     }
   };
   if (session) for (const l of session.initialLines) write(l);
   else if (stdinText !== undefined) {
-    stdin?.write(stdinText);
+    try {
+      settle(stdin?.write(stdinText));
+    } catch {
+      // as above
+    }
     closeStdin();
   }
 

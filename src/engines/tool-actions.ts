@@ -75,11 +75,6 @@ export function unwrapErrorText(text: string): string {
   }
 }
 
-/** Prompts are positional for some CLIs: a leading `-` would be read as a flag. */
-export function protectPrompt(prompt: string): string {
-  return prompt.startsWith("-") ? ` ${prompt}` : prompt;
-}
-
 // ---- managed flags ------------------------------------------------------------------------------
 
 /**

@@ -51,8 +51,12 @@ export interface EngineDefinition {
   displayName: string;
   /** Whether `/continue` (resume the newest session in the project dir) is supported. */
   supportsContinue: boolean;
+  /** The CLI's arguments. Never the prompt: it goes through `stdinText` or `createStdinSession`. */
   buildArgs(job: EngineJob): string[];
-  /** Text written to stdin and then closed (codex takes the prompt this way). */
+  /**
+   * Text written to stdin and then closed: how the prompt reaches every CLI without a stdin protocol
+   * (never on argv, where other local users can read it and 128 KiB is the limit).
+   */
   stdinText?(job: EngineJob): string | undefined;
   createParser(job: EngineJob): EngineParser;
   /** Engines with a stdin control channel (Claude) open one per run; permission questions go to `ask`. */

@@ -53,13 +53,14 @@ describe("gemini parser", () => {
 });
 
 describe("gemini command line", () => {
-  test("new, resume, latest; prompt as --prompt=", () => {
+  test("new, resume, latest; the prompt goes to stdin, never the command line", () => {
     expect(gemini.buildArgs(job({ prompt: "-rf" }))).toEqual([
-      "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust", "--prompt=-rf",
+      "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust",
     ]);
+    expect(gemini.stdinText?.(job({ prompt: "-rf" }))).toBe("-rf");
     const def = createGeminiEngine({ skip_trust: false, model: "gemini-pro" });
     expect(def.buildArgs(job({ resume: { engine: "gemini", value: "11111111-2222-4333-8444-555555555555" }, permissionMode: "default" }))).toEqual([
-      "--resume", "11111111-2222-4333-8444-555555555555", "--output-format", "stream-json", "--model", "gemini-pro", "--approval-mode", "default", "--prompt=say hi",
+      "--resume", "11111111-2222-4333-8444-555555555555", "--output-format", "stream-json", "--model", "gemini-pro", "--approval-mode", "default",
     ]);
     expect(def.buildArgs(job({ resume: { engine: "gemini", value: "", isContinue: true } })).slice(0, 2)).toEqual(["--resume", "latest"]);
   });

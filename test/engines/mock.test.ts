@@ -66,7 +66,7 @@ test("a normal run: started first, actions, one completed last that echoes the p
   expect(r.completed.answer).toContain("```");
   const started = r.events[0];
   expect(started?.type === "started" && r.completed.resume?.value === started.resume.value).toBe(true);
-  // The mock is a real child under env -i: the env audit ran on it and found nothing.
+  // The mock is a real child with the exact allowlisted env: the env audit ran on it and found nothing.
   expect(logs.filter((l) => l.includes("env_audit"))).toHaveLength(0);
 });
 

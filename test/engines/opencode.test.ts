@@ -49,11 +49,12 @@ describe("opencode parser", () => {
 });
 
 describe("opencode command line", () => {
-  test("prompt after --", () => {
-    expect(opencode.buildArgs(job({ prompt: "-x" }))).toEqual(["run", "--format", "json", "--", "-x"]);
+  test("the prompt goes to stdin, never the command line", () => {
+    expect(opencode.buildArgs(job({ prompt: "-x" }))).toEqual(["run", "--format", "json"]);
+    expect(opencode.stdinText?.(job({ prompt: "-x" }))).toBe("-x");
     const def = createOpencodeEngine({ model: "fake/fake-model" });
     expect(def.buildArgs(job({ resume: { engine: "opencode", value: "ses_abcdefgh12" } }))).toEqual([
-      "run", "--format", "json", "--session", "ses_abcdefgh12", "--model", "fake/fake-model", "--", "say hi",
+      "run", "--format", "json", "--session", "ses_abcdefgh12", "--model", "fake/fake-model",
     ]);
     expect(def.buildArgs(job({ resume: { engine: "opencode", value: "", isContinue: true } }))).toContain("--continue");
   });

@@ -58,13 +58,14 @@ describe("pi parser", () => {
 });
 
 describe("pi command line and session dir", () => {
-  test("new, resume, continue; prompt starting with - is protected", () => {
+  test("new, resume, continue; the prompt goes to stdin, never the command line", () => {
     const def = createPiEngine({ provider: "fake", model: "fake-model" });
     expect(def.buildArgs(job({ prompt: "-x" }))).toEqual([
-      "--print", "--mode", "json", "--provider", "fake", "--model", "fake-model", " -x",
+      "--print", "--mode", "json", "--provider", "fake", "--model", "fake-model",
     ]);
-    expect(def.buildArgs(job({ resume: { engine: "pi", value: "11111111-2222-4333-8444-555555555555" } })).slice(-3)).toEqual(["--session", "11111111-2222-4333-8444-555555555555", "say hi"]);
-    expect(def.buildArgs(job({ resume: { engine: "pi", value: "", isContinue: true } })).slice(-2)).toEqual(["--continue", "say hi"]);
+    expect(def.stdinText?.(job({ prompt: "-x" }))).toBe("-x");
+    expect(def.buildArgs(job({ resume: { engine: "pi", value: "11111111-2222-4333-8444-555555555555" } })).slice(-2)).toEqual(["--session", "11111111-2222-4333-8444-555555555555"]);
+    expect(def.buildArgs(job({ resume: { engine: "pi", value: "", isContinue: true } })).slice(-1)).toEqual(["--continue"]);
     expect(def.extraEnv?.()).toEqual({ NO_COLOR: "1", CI: "1" });
   });
 
