@@ -206,10 +206,13 @@ export function watchConfig(path: string, initial: Config, opts: WatchOptions = 
     const signature = pending.join(",");
     const restartIsNew = pending.length > 0 && signature !== announced;
     announced = signature;
-    if (fromLoaded.hot.length === 0 && fromLoaded.restart.length === 0) return;
-    logger().info({ path, applied: fromLoaded.hot, restart_required: pending }, "config.reloaded");
-    if (fromLoaded.hot.length > 0) for (const fn of listeners) fn(effective, prev);
-    opts.onEvent?.({ kind: "reloaded", applied: fromLoaded.hot, restart: pending, restartIsNew });
+    // Compared with what was in effect, not with the last good file: a refused file may have revoked
+    // access in between, and a good file restores what it lists.
+    const applied = diffConfig(prev, effective).hot;
+    if (applied.length === 0 && fromLoaded.restart.length === 0) return;
+    logger().info({ path, applied, restart_required: pending }, "config.reloaded");
+    if (applied.length > 0) for (const fn of listeners) fn(effective, prev);
+    opts.onEvent?.({ kind: "reloaded", applied, restart: pending, restartIsNew });
   };
 
   const file = basename(path);
