@@ -169,8 +169,7 @@ export class RunDispatch {
     // The run the user replied to: by message id first, then (older messages, pasted lines) by text.
     const replied = input.replied ? this.d.db.runByMessage(input.origin.chatId, input.replied.messageId) : undefined;
     let token: ResumeToken | undefined;
-    if (input.continueNewest) token = undefined;
-    else if (trusted) {
+    if (trusted && !input.continueNewest) {
       token = findResumeToken(prompt, this.d.engines);
       // Only the bot's own messages carry resume lines we act on: a stranger's message in a group
       // could name any session.
