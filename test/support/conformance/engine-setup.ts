@@ -42,6 +42,9 @@ export function setupEngine(engine: ConformanceEngine, home: string, modelUrl: s
       write(
         join(codexHome, "config.toml"),
         [
+          // The default model (gpt-5.5) is offered codex's JavaScript "code mode" tools in this
+          // version; a named one gets the classic exec_command the recordings show.
+          'model = "gpt-5.4"',
           'model_provider = "fake"',
           "check_for_update_on_startup = false",
           "",

@@ -1,5 +1,5 @@
 // Anthropic Messages (Claude Code): `POST /v1/messages` streamed as SSE event/data pairs.
-import { chunks, decide, findShellTool, isTyped, stripContext, textOf, type Conversation } from "./script.ts";
+import { chunks, decide, type Spoken, findShellTool, isTyped, stripContext, textOf, type Conversation } from "./script.ts";
 import { fakeId, jsonResponse, sleep, sseEvent, sseResponse } from "./sse.ts";
 
 type Msg = { role?: string; content?: unknown };
@@ -31,6 +31,7 @@ export function anthropicAnswer(body: Record<string, unknown>): Response {
     return jsonResponse({ type: "error", error: { type: "invalid_request_error", message: answer.message } }, answer.status);
   }
   const model = typeof body.model === "string" ? body.model : "claude-fake";
+  const spoken: Spoken = answer;
   async function* events() {
     const usage = { input_tokens: 10, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
     yield sseEvent(
@@ -39,21 +40,21 @@ export function anthropicAnswer(body: Record<string, unknown>): Response {
     );
     yield sseEvent({ type: "ping" }, "ping");
     yield sseEvent({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }, "content_block_start");
-    for (const c of chunks(answer.text)) {
-      if (answer.kind === "text") await sleep(answer.chunkDelayMs);
+    for (const c of chunks(spoken.text)) {
+      if (spoken.kind === "text") await sleep(spoken.chunkDelayMs);
       yield sseEvent({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: c } }, "content_block_delta");
     }
     yield sseEvent({ type: "content_block_stop", index: 0 }, "content_block_stop");
-    if (answer.kind === "tool") {
+    if (spoken.kind === "tool") {
       yield sseEvent(
-        { type: "content_block_start", index: 1, content_block: { type: "tool_use", id: fakeId("toolu_fake"), name: answer.tool, input: {} } },
+        { type: "content_block_start", index: 1, content_block: { type: "tool_use", id: fakeId("toolu_fake"), name: spoken.tool, input: {} } },
         "content_block_start",
       );
-      yield sseEvent({ type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: JSON.stringify(answer.args) } }, "content_block_delta");
+      yield sseEvent({ type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: JSON.stringify(spoken.args) } }, "content_block_delta");
       yield sseEvent({ type: "content_block_stop", index: 1 }, "content_block_stop");
     }
     yield sseEvent(
-      { type: "message_delta", delta: { stop_reason: answer.kind === "tool" ? "tool_use" : "end_turn", stop_sequence: null }, usage: { output_tokens: 12 } },
+      { type: "message_delta", delta: { stop_reason: spoken.kind === "tool" ? "tool_use" : "end_turn", stop_sequence: null }, usage: { output_tokens: 12 } },
       "message_delta",
     );
     yield sseEvent({ type: "message_stop" }, "message_stop");

@@ -1,6 +1,6 @@
 // Gemini generativelanguage v1beta (Gemini CLI): `:streamGenerateContent?alt=sse` as `data:` lines,
 // and the plain `:generateContent` the CLI uses to pick a model (answered with a JSON choice).
-import { chunks, decide, findShellTool, isTyped, stripContext, type Conversation } from "./script.ts";
+import { chunks, decide, type Spoken, findShellTool, isTyped, stripContext, type Conversation } from "./script.ts";
 import { jsonResponse, sleep, sseEvent, sseResponse } from "./sse.ts";
 
 type Part = { text?: string; functionResponse?: { response?: Record<string, unknown> } };
@@ -42,12 +42,13 @@ export function geminiStream(body: Record<string, unknown>): Response {
     ...(finish ? { usageMetadata } : {}),
     modelVersion: "gemini-fake",
   });
+  const spoken: Spoken = answer;
   async function* events() {
-    for (const c of chunks(answer.text)) {
-      if (answer.kind === "text") await sleep(answer.chunkDelayMs);
+    for (const c of chunks(spoken.text)) {
+      if (spoken.kind === "text") await sleep(spoken.chunkDelayMs);
       yield sseEvent(candidate([{ text: c }]));
     }
-    if (answer.kind === "tool") yield sseEvent(candidate([{ functionCall: { name: answer.tool, args: answer.args } }], "STOP"));
+    if (spoken.kind === "tool") yield sseEvent(candidate([{ functionCall: { name: spoken.tool, args: spoken.args } }], "STOP"));
     else yield sseEvent(candidate([{ text: "" }], "STOP"));
   }
   return sseResponse(events());

@@ -1,5 +1,5 @@
 // OpenAI Chat Completions (pi, opencode): `POST /v1/chat/completions` streamed as `data:` chunks.
-import { chunks, decide, findShellTool, isTyped, stripContext, textOf, type Conversation } from "./script.ts";
+import { chunks, decide, type Spoken, findShellTool, isTyped, stripContext, textOf, type Conversation } from "./script.ts";
 import { fakeId, jsonResponse, sleep, sseEvent, sseResponse } from "./sse.ts";
 
 type Msg = { role?: string; content?: unknown };
@@ -27,17 +27,18 @@ export function chatAnswer(body: Record<string, unknown>): Response {
   const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
     sseEvent({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
   const wantsUsage = ((body.stream_options ?? {}) as Record<string, unknown>).include_usage === true;
+  const spoken: Spoken = answer;
   async function* events() {
     yield chunk({ role: "assistant", content: "" });
-    for (const c of chunks(answer.text)) {
-      if (answer.kind === "text") await sleep(answer.chunkDelayMs);
+    for (const c of chunks(spoken.text)) {
+      if (spoken.kind === "text") await sleep(spoken.chunkDelayMs);
       yield chunk({ content: c });
     }
-    if (answer.kind === "tool") {
-      yield chunk({ tool_calls: [{ index: 0, id: fakeId("call_fake"), type: "function", function: { name: answer.tool, arguments: "" } }] });
-      yield chunk({ tool_calls: [{ index: 0, function: { arguments: JSON.stringify(answer.args) } }] });
+    if (spoken.kind === "tool") {
+      yield chunk({ tool_calls: [{ index: 0, id: fakeId("call_fake"), type: "function", function: { name: spoken.tool, arguments: "" } }] });
+      yield chunk({ tool_calls: [{ index: 0, function: { arguments: JSON.stringify(spoken.args) } }] });
     }
-    yield chunk({}, answer.kind === "tool" ? "tool_calls" : "stop");
+    yield chunk({}, spoken.kind === "tool" ? "tool_calls" : "stop");
     if (wantsUsage) {
       yield sseEvent({ id, object: "chat.completion.chunk", created, model, choices: [], usage: { prompt_tokens: 10, completion_tokens: 12, total_tokens: 22 } });
     }

@@ -1,5 +1,5 @@
 // OpenAI Responses (Codex, wire_api = "responses"): `POST /v1/responses` streamed as named events.
-import { chunks, decide, findShellTool, isTyped, stripContext, textOf, type Conversation } from "./script.ts";
+import { chunks, decide, type Spoken, findShellTool, isTyped, stripContext, textOf, type Conversation } from "./script.ts";
 import { fakeId, jsonResponse, sleep, sseEvent, sseResponse } from "./sse.ts";
 
 type Item = { type?: string; role?: string; content?: unknown; output?: unknown };
@@ -28,6 +28,7 @@ export function responsesAnswer(body: Record<string, unknown>): Response {
   const base = { id, object: "response", created_at: Math.floor(Date.now() / 1000), model };
   let seq = 0;
   const ev = (type: string, data: Record<string, unknown>) => sseEvent({ type, sequence_number: seq++, ...data }, type);
+  const spoken: Spoken = answer;
   async function* events() {
     yield ev("response.created", { response: { ...base, status: "in_progress", output: [] } });
     yield ev("response.in_progress", { response: { ...base, status: "in_progress", output: [] } });
@@ -35,20 +36,20 @@ export function responsesAnswer(body: Record<string, unknown>): Response {
     const output: Record<string, unknown>[] = [];
     yield ev("response.output_item.added", { output_index: 0, item: { id: msgId, type: "message", role: "assistant", status: "in_progress", content: [] } });
     yield ev("response.content_part.added", { item_id: msgId, output_index: 0, content_index: 0, part: { type: "output_text", text: "", annotations: [] } });
-    for (const c of chunks(answer.text)) {
-      if (answer.kind === "text") await sleep(answer.chunkDelayMs);
+    for (const c of chunks(spoken.text)) {
+      if (spoken.kind === "text") await sleep(spoken.chunkDelayMs);
       yield ev("response.output_text.delta", { item_id: msgId, output_index: 0, content_index: 0, delta: c });
     }
-    const part = { type: "output_text", text: answer.text, annotations: [] };
-    yield ev("response.output_text.done", { item_id: msgId, output_index: 0, content_index: 0, text: answer.text });
+    const part = { type: "output_text", text: spoken.text, annotations: [] };
+    yield ev("response.output_text.done", { item_id: msgId, output_index: 0, content_index: 0, text: spoken.text });
     yield ev("response.content_part.done", { item_id: msgId, output_index: 0, content_index: 0, part });
     const message = { id: msgId, type: "message", role: "assistant", status: "completed", content: [part] };
     yield ev("response.output_item.done", { output_index: 0, item: message });
     output.push(message);
-    if (answer.kind === "tool") {
+    if (spoken.kind === "tool") {
       const fcId = fakeId("fc_fake");
-      const args = JSON.stringify(answer.args);
-      const item = { id: fcId, type: "function_call", status: "in_progress", call_id: fakeId("call_fake"), name: answer.tool, arguments: "" };
+      const args = JSON.stringify(spoken.args);
+      const item = { id: fcId, type: "function_call", status: "in_progress", call_id: fakeId("call_fake"), name: spoken.tool, arguments: "" };
       yield ev("response.output_item.added", { output_index: 1, item });
       yield ev("response.function_call_arguments.delta", { item_id: fcId, output_index: 1, delta: args });
       yield ev("response.function_call_arguments.done", { item_id: fcId, output_index: 1, arguments: args });

@@ -18,6 +18,9 @@ export type Answer =
   | { kind: "tool"; text: string; tool: string; args: Record<string, unknown> }
   | { kind: "error"; status: number; message: string };
 
+/** An answer that streams (text, or text then a tool call). */
+export type Spoken = Exclude<Answer, { kind: "error" }>;
+
 /** The command of a FAKE_BASH tool call (the one the recorded fixtures show). */
 export const FAKE_COMMAND = "echo hello > out.txt";
 export const PLAIN_ANSWER = "Hi! I am the fake model.";
