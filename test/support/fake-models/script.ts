@@ -56,7 +56,7 @@ export function decide(c: Conversation): Answer {
     return { kind: "text", text, chunkDelayMs: 0 };
   }
   const last = c.lastUserText;
-  if (last.includes("FAKE_API_ERROR")) return { kind: "error", status: 400, message: "FAKE_API_ERROR: the fake model refused this request" };
+  if (last.includes("FAKE_API_ERROR")) return { kind: "error", status: 400, message: "fake invalid request (FAKE_API_ERROR)" };
   if (last.includes("FAKE_BASH") && c.shellTool) {
     return { kind: "tool", text: "I will run a shell command.", tool: c.shellTool.name, args: fillArgs(c.shellTool.schema, FAKE_COMMAND) };
   }
