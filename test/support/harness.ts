@@ -26,6 +26,8 @@ export interface HarnessOptions {
   emulator?: Emulator;
   home?: string;
   allowAnyUser?: boolean;
+  /** A command Untether runs under (e.g. strace); its arguments end where Untether's begin. */
+  wrap?: string[];
 }
 
 export interface Harness {
@@ -98,7 +100,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let proc!: Bun.Subprocess<"ignore", "pipe", "pipe">;
   const waiters: Array<() => void> = [];
   const spawnIt = () => {
-    proc = Bun.spawn([...untetherCommand(), "--config", configPath, "run"], {
+    proc = Bun.spawn([...(opts.wrap ?? []), ...untetherCommand(), "--config", configPath, "run"], {
       cwd: home,
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
