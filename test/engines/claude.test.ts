@@ -8,7 +8,7 @@ import {
 import type { PermissionDecision, PermissionRequest } from "../../src/engines/types.ts";
 import { UntetherError } from "../../src/errors.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
-import { ACC_CWD, field, fixturePath, fixtureSessionId, job, lastCompleted, loadMessages, numField, replay } from "./replay.ts";
+import { ACC_CWD, fixturePath, fixtureSessionId, job, lastCompleted, loadMessages, numField, replay, strField } from "./replay.ts";
 
 const claude = createClaudeEngine();
 
@@ -34,7 +34,7 @@ describe("claude parser", () => {
     const init = outMessages("say-hi.stdout.jsonl")[0];
     expect(r.started).toHaveLength(1);
     expect(r.started[0]?.resume).toEqual({ engine: "claude", value: session });
-    expect(r.started[0]?.meta).toEqual({ model: field(init, "model"), permissionMode: "default" });
+    expect(r.started[0]?.meta).toEqual({ model: strField(init, "model"), permissionMode: "default" });
     const done = lastCompleted(r);
     expect(done.ok).toBe(true);
     expect(done.answer).toBe("Hi! I am the fake model.");

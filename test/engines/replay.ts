@@ -99,3 +99,10 @@ export function numField(msg: Record<string, unknown> | undefined, ...path: stri
   if (typeof v !== "number") throw new Error(`fixture field ${path.join(".")} is not a number`);
   return v;
 }
+
+/** A string nested field of a fixture message; throws if absent or not a string. */
+export function strField(msg: Record<string, unknown> | undefined, ...path: string[]): string {
+  const v = field(msg, ...path);
+  if (typeof v !== "string") throw new Error(`fixture field ${path.join(".")} is not a string`);
+  return v;
+}
