@@ -4,7 +4,8 @@
 // Each scenario runs the command the reference transcripts were recorded with and writes exactly
 // what the CLI printed to <engine>/<scenario>.stdout.jsonl; the recording folder is written {{ACC}}.
 // Claude's stream-json exchanges (tool-bash-*, interrupt, resume-stream, tool-write-allow-init)
-// need a driven stdin and stay as recorded. Amp is not in the registry: its fixtures stay.
+// need a driven stdin and stay as recorded. Amp is not in the registry: its fixtures stay. So does
+// codex/tool-shell-read-only.recorded.stdout.jsonl (an earlier run with command_execution items).
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";

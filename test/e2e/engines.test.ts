@@ -22,7 +22,10 @@ const REPLAYS: Record<string, string> = {
 const fakeDir = mkdtempSync(join(tmpdir(), "untether-fakecli-"));
 const record = join(fakeDir, "claude-record.json");
 // A pause between lines, as a real engine has, so the progress message shows the run as it happens.
-for (const [engine, fixture] of Object.entries(REPLAYS)) makeFakeCli(fakeDir, engine, join(FIX, fixture), { delayMs: 150 });
+// Codex prints only three lines from its command to its final message: its pause is longer, so the
+// command is on screen for more than one render interval (min_render_interval = 0.5 in the harness).
+const PAUSE_MS: Record<string, number> = { codex: 300 };
+for (const [engine, fixture] of Object.entries(REPLAYS)) makeFakeCli(fakeDir, engine, join(FIX, fixture), { delayMs: PAUSE_MS[engine] ?? 150 });
 makeFakeCli(fakeDir, "claude", join(FIX, "claude/tool-bash-allow.exchange.jsonl"), {
   alt: join(FIX, "claude/tool-bash-deny.exchange.jsonl"),
   record,

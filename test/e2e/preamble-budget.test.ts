@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { formatUsd } from "../../src/core/cost-budget.ts";
 import { BUILTIN_PREAMBLE } from "../../src/core/preamble.ts";
 import { makeFakeCli } from "../support/fake-engine.ts";
 import { startHarness, type Harness } from "../support/harness.ts";
@@ -14,6 +15,15 @@ const fakeDir = mkdtempSync(join(tmpdir(), "untether-fakecli-"));
 const record = join(fakeDir, "codex-record.json");
 makeFakeCli(fakeDir, "codex", join(FIX, "codex/say-hi.stdout.jsonl"), { record });
 makeFakeCli(fakeDir, "claude", join(FIX, "claude/say-hi.stdout.jsonl"));
+/** The total_cost_usd the claude fixture's result line reports. */
+function claudeFixtureCost(): number {
+  for (const line of readFileSync(join(FIX, "claude/say-hi.stdout.jsonl"), "utf8").split("\n")) {
+    if (line.trim() === "") continue;
+    const m = JSON.parse(line) as { type?: unknown; total_cost_usd?: unknown };
+    if (m.type === "result" && typeof m.total_cost_usd === "number") return m.total_cost_usd;
+  }
+  throw new Error("claude/say-hi.stdout.jsonl reports no total_cost_usd");
+}
 const env = { PATH: `${fakeDir}:${process.env.PATH}` };
 
 let h: Harness | undefined;
@@ -59,16 +69,18 @@ describe("[preamble]", () => {
 
 describe("[cost_budget]", () => {
   test("a run reporting more than max_cost_per_day finishes, warns, and the next run is refused", async () => {
-    // The claude fixture reports total_cost_usd 0.00858.
+    // The limits sit below the cost the claude fixture reports (about 60 % and 12 % of it).
+    const cost = claudeFixtureCost();
+    expect(cost).toBeGreaterThan(0);
     h = await startHarness({
       env,
-      extraToml: "\n[cost_budget]\nenabled = true\nmax_cost_per_day = 0.005\nmax_cost_per_run = 0.001",
+      extraToml: `\n[cost_budget]\nenabled = true\nmax_cost_per_day = ${cost * 0.6}\nmax_cost_per_run = ${cost * 0.12}`,
     });
     const first = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "/claude say hi" });
     const done = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === first.message_id && /^done · claude/.test(x.text ?? ""), 20_000);
     expect(done.text ?? "").toContain("Hi");
     const perRun = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === first.message_id && (x.text ?? "").includes("cost_budget.max_cost_per_run"), 10_000);
-    expect(perRun.text ?? "").toContain("$0.0086");
+    expect(perRun.text ?? "").toContain(formatUsd(cost));
     await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === first.message_id && /% of cost_budget\.max_cost_per_day/.test(x.text ?? ""), 10_000);
 
     const next = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "/claude say hi again" });

@@ -8,7 +8,7 @@ import {
 import type { PermissionDecision, PermissionRequest } from "../../src/engines/types.ts";
 import { UntetherError } from "../../src/errors.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
-import { ACC_CWD, fixturePath, job, lastCompleted, loadMessages, replay } from "./replay.ts";
+import { ACC_CWD, fixturePath, fixtureSessionId, job, lastCompleted, loadMessages, numField, replay, strField } from "./replay.ts";
 
 const claude = createClaudeEngine();
 
@@ -20,17 +20,31 @@ function outMessages(name: string): Record<string, unknown>[] {
   return loadMessages("claude", name);
 }
 
+/** The result line of a claude fixture (answer, usage and cost as the CLI reported them). */
+function resultOf(name: string): Record<string, unknown> {
+  const r = outMessages(name).find((m) => m.type === "result");
+  if (!r) throw new Error(`claude/${name} has no result`);
+  return r;
+}
+
 describe("claude parser", () => {
   test("say-hi: started with session and meta, completed with answer, usage and cost", () => {
     const r = replay(claude, job(), outMessages("say-hi.stdout.jsonl"));
+    const session = fixtureSessionId("claude", "say-hi.stdout.jsonl");
+    const init = outMessages("say-hi.stdout.jsonl")[0];
     expect(r.started).toHaveLength(1);
-    expect(r.started[0]?.resume).toEqual({ engine: "claude", value: "fe3105e2-fb1c-47b0-a623-02eb1acd8ae9" });
-    expect(r.started[0]?.meta).toEqual({ model: "claude-opus-4-8[1m]", permissionMode: "default" });
+    expect(r.started[0]?.resume).toEqual({ engine: "claude", value: session });
+    expect(r.started[0]?.meta).toEqual({ model: strField(init, "model"), permissionMode: "default" });
     const done = lastCompleted(r);
     expect(done.ok).toBe(true);
     expect(done.answer).toBe("Hi! I am the fake model.");
-    expect(done.usage).toEqual({ inputTokens: 1651, outputTokens: 13, costUsd: 0.00858 });
-    expect(done.resume?.value).toBe("fe3105e2-fb1c-47b0-a623-02eb1acd8ae9");
+    const result = resultOf("say-hi.stdout.jsonl");
+    expect(done.usage).toEqual({
+      inputTokens: numField(result, "usage", "input_tokens"),
+      outputTokens: numField(result, "usage", "output_tokens"),
+      costUsd: numField(result, "total_cost_usd"),
+    });
+    expect(done.resume?.value).toBe(session);
   });
 
   test("say-hi-partial: stream_event lines are ignored", () => {
@@ -81,14 +95,16 @@ describe("claude parser", () => {
   });
 
   test("resume: same session id comes back", () => {
-    const resume = { engine: "claude", value: "fe3105e2-fb1c-47b0-a623-02eb1acd8ae9" };
+    // The recorder resumed the say-hi session: the resumed run reports the same id.
+    expect(fixtureSessionId("claude", "resume.stdout.jsonl")).toBe(fixtureSessionId("claude", "say-hi.stdout.jsonl"));
+    const resume = { engine: "claude", value: fixtureSessionId("claude", "say-hi.stdout.jsonl") };
     const r = replay(claude, job({ resume }), outMessages("resume.stdout.jsonl"));
     expect(r.started[0]?.resume.value).toBe(resume.value);
     expect(lastCompleted(r).answer).toBe("I see 2 user messages in this conversation.");
   });
 
   test("resume-stream: stream-json resume parses the same way", () => {
-    const resume = { engine: "claude", value: "144faec0-4b9e-4e71-b6c0-25b1a751d3d1" };
+    const resume = { engine: "claude", value: fixtureSessionId("claude", "resume-stream.stdout.jsonl") };
     const r = replay(claude, job({ resume }), outMessages("resume-stream.stdout.jsonl"));
     expect(lastCompleted(r).ok).toBe(true);
     expect(lastCompleted(r).answer).toBe("I see 3 user messages in this conversation.");

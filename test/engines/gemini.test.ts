@@ -1,18 +1,20 @@
 import { describe, expect, test } from "bun:test";
 import { createGeminiEngine } from "../../src/engines/gemini.ts";
-import { job, lastCompleted, loadMessages, replay } from "./replay.ts";
+import { fixtureSessionId, job, lastCompleted, loadMessages, numField, replay } from "./replay.ts";
 
 const gemini = createGeminiEngine();
 const msgs = (name: string) => loadMessages("gemini", `${name}.stdout.jsonl`);
+const sessionId = (name: string) => fixtureSessionId("gemini", `${name}.stdout.jsonl`);
 
 describe("gemini parser", () => {
   test("say-hi: deltas joined, stats as usage", () => {
     const r = replay(gemini, job(), msgs("say-hi"));
-    expect(r.started[0]?.resume).toEqual({ engine: "gemini", value: "8f685e6c-3780-4121-93b8-3d466f59eadb" });
+    expect(r.started[0]?.resume).toEqual({ engine: "gemini", value: sessionId("say-hi") });
     expect(r.started[0]?.meta).toEqual({ model: "auto" });
     const done = lastCompleted(r);
     expect(done.answer).toBe("Hi! I am the fake model.");
-    expect(done.usage).toEqual({ inputTokens: 369, outputTokens: 28 });
+    const result = msgs("say-hi").find((m) => m.type === "result");
+    expect(done.usage).toEqual({ inputTokens: numField(result, "stats", "input_tokens"), outputTokens: numField(result, "stats", "output_tokens") });
   });
 
   test("tool-shell-yolo: command action and the reply after the tool as the answer", () => {
@@ -37,10 +39,15 @@ describe("gemini parser", () => {
   });
 
   test("resume by id keeps the session; resume latest gives the newest", () => {
-    const resume = { engine: "gemini", value: "8f685e6c-3780-4121-93b8-3d466f59eadb" };
-    expect(lastCompleted(replay(gemini, job({ resume }), msgs("resume-id"))).ok).toBe(true);
+    // The recorder resumed the say-hi session by id, and "latest" right after say-hi: both report its id.
+    expect(sessionId("resume-id")).toBe(sessionId("say-hi"));
+    expect(sessionId("resume-latest")).toBe(sessionId("say-hi"));
+    const resume = { engine: "gemini", value: sessionId("say-hi") };
+    const byId = replay(gemini, job({ resume }), msgs("resume-id"));
+    expect(byId.started[0]?.resume).toEqual(resume);
+    expect(lastCompleted(byId).ok).toBe(true);
     const latest = replay(gemini, job({ resume: { engine: "gemini", value: "", isContinue: true } }), msgs("resume-latest"));
-    expect(latest.started[0]?.resume.value).toBe("fcecedc7-3bae-45c4-a918-f342be21b99a");
+    expect(latest.started[0]?.resume.value).toBe(sessionId("say-hi"));
     expect(lastCompleted(latest).answer).toBe("I see 2 user messages in this conversation.");
   });
 

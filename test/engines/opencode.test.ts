@@ -1,17 +1,30 @@
 import { describe, expect, test } from "bun:test";
 import { createOpencodeEngine } from "../../src/engines/opencode.ts";
-import { job, lastCompleted, loadMessages, replay } from "./replay.ts";
+import { field, fixtureSessionId, job, lastCompleted, loadMessages, numField, replay } from "./replay.ts";
 
 const opencode = createOpencodeEngine();
 const msgs = (name: string) => loadMessages("opencode", `${name}.stdout.jsonl`);
+const sessionId = (name: string) => fixtureSessionId("opencode", `${name}.stdout.jsonl`);
+/** Tokens and cost of each step of a fixture (its step_finish parts). */
+function steps(name: string): { input: number; output: number; cost: number }[] {
+  return msgs(name)
+    .filter((m) => m.type === "step_finish")
+    .map((m) => {
+      const part = field(m, "part") as Record<string, unknown>;
+      return { input: numField(part, "tokens", "input"), output: numField(part, "tokens", "output"), cost: numField(part, "cost") };
+    });
+}
 
 describe("opencode parser", () => {
   test("say-hi: session, answer, tokens and cost", () => {
     const r = replay(opencode, job(), msgs("say-hi"));
-    expect(r.started[0]?.resume).toEqual({ engine: "opencode", value: "ses_df1ee545fffeBwxAlfGBjddRUc" });
+    expect(r.started[0]?.resume).toEqual({ engine: "opencode", value: sessionId("say-hi") });
     const done = lastCompleted(r);
     expect(done.answer).toBe("Hi! I am the fake model.");
-    expect(done.usage).toEqual({ inputTokens: 2454, outputTokens: 9, costUsd: 0 });
+    const all = steps("say-hi");
+    expect(all).toHaveLength(1);
+    const [step] = all;
+    expect(done.usage).toEqual({ inputTokens: step?.input ?? NaN, outputTokens: step?.output ?? NaN, costUsd: step?.cost ?? NaN });
   });
 
   test("tool-bash: completed tool seen as started + completed; answer from the last step", () => {
@@ -22,7 +35,14 @@ describe("opencode parser", () => {
     ]);
     const done = lastCompleted(r);
     expect(done.answer).toBe("Tool finished: (no output)");
-    expect(done.usage).toEqual({ inputTokens: 2462 + 2537, outputTokens: 36, costUsd: 0 });
+    const all = steps("tool-bash");
+    expect(all).toHaveLength(2);
+    const [a, b] = all;
+    expect(done.usage).toEqual({
+      inputTokens: (a?.input ?? NaN) + (b?.input ?? NaN),
+      outputTokens: (a?.output ?? NaN) + (b?.output ?? NaN),
+      costUsd: (a?.cost ?? NaN) + (b?.cost ?? NaN),
+    });
   });
 
   test("tool-bash-ask: rejected tool, no final step → message names the tool error", () => {
@@ -37,13 +57,17 @@ describe("opencode parser", () => {
 
   test("api-error: started from the session id, completed with the API message", () => {
     const r = replay(opencode, job(), msgs("api-error"));
-    expect(r.started[0]?.resume.value).toBe("ses_df1ee1616ffeUgW545BFqcc1Jy");
+    expect(r.started[0]?.resume.value).toBe(sessionId("api-error"));
     expect(lastCompleted(r).ok).toBe(false);
     expect(lastCompleted(r).error).toBe("fake invalid request (FAKE_API_ERROR)");
   });
 
-  test.each(["resume", "continue"])("%s", (name) => {
-    const r = replay(opencode, job({ resume: { engine: "opencode", value: "ses_df1ee545fffeBwxAlfGBjddRUc" } }), msgs(name));
+  test.each(["resume", "continue"])("%s keeps the say-hi session", (name) => {
+    // The recorder resumed / continued the say-hi session: both runs report its id.
+    expect(sessionId(name)).toBe(sessionId("say-hi"));
+    const resume = name === "resume" ? { engine: "opencode", value: sessionId("say-hi") } : { engine: "opencode", value: "", isContinue: true };
+    const r = replay(opencode, job({ resume }), msgs(name));
+    expect(r.started[0]?.resume.value).toBe(sessionId("say-hi"));
     expect(lastCompleted(r).ok).toBe(true);
   });
 });

@@ -62,3 +62,47 @@ export function lastCompleted(r: Replay): CompletedEvent {
   if (c === undefined) throw new Error("no completed event");
   return c;
 }
+
+/** Every message of a fixture whose `type` is `type` (for reading expected values from the recording). */
+export function messagesOfType(engine: string, name: string, type: string): Record<string, unknown>[] {
+  return loadMessages(engine, name).filter((m) => m.type === type);
+}
+
+/**
+ * The first session id a fixture reports, in the field its CLI uses (session_id, thread_id,
+ * sessionID, or pi's `session` header), so tests follow a re-recording instead of hard-coding ids.
+ */
+export function fixtureSessionId(engine: string, name: string): string {
+  for (const m of loadMessages(engine, name)) {
+    for (const k of ["session_id", "thread_id", "sessionID"]) {
+      const v = m[k];
+      if (typeof v === "string" && v !== "") return v;
+    }
+    if (m.type === "session" && typeof m.id === "string" && m.id !== "") return m.id;
+  }
+  throw new Error(`fixture ${engine}/${name} reports no session id`);
+}
+
+/** A nested field of a fixture message, e.g. at(msg, "usage", "input_tokens"); throws if absent. */
+export function field(msg: Record<string, unknown> | undefined, ...path: string[]): unknown {
+  let cur: unknown = msg;
+  for (const k of path) {
+    if (typeof cur !== "object" || cur === null || !(k in cur)) throw new Error(`fixture message has no ${path.join(".")}`);
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+/** A numeric nested field of a fixture message; throws if absent or not a number. */
+export function numField(msg: Record<string, unknown> | undefined, ...path: string[]): number {
+  const v = field(msg, ...path);
+  if (typeof v !== "number") throw new Error(`fixture field ${path.join(".")} is not a number`);
+  return v;
+}
+
+/** A string nested field of a fixture message; throws if absent or not a string. */
+export function strField(msg: Record<string, unknown> | undefined, ...path: string[]): string {
+  const v = field(msg, ...path);
+  if (typeof v !== "string") throw new Error(`fixture field ${path.join(".")} is not a string`);
+  return v;
+}

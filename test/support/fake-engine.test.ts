@@ -48,7 +48,9 @@ describe("fake engine", () => {
       return got;
     });
     expect(code).toBe(3);
-    expect(out).toHaveLength(4);
+    // Every line of the recording, in order, nothing else.
+    const recorded = readFileSync(fixturePath("codex", "say-hi.stdout.jsonl"), "utf8").split("\n").filter((l) => l !== "");
+    expect(out).toEqual(recorded);
     expect(JSON.parse(out[0] ?? "{}").type).toBe("thread.started");
     const rec = JSON.parse(readFileSync(record, "utf8")) as Recorded;
     expect(rec.argv).toEqual(["exec", "--json", "-"]);
