@@ -26,4 +26,7 @@ read: for await (const chunk of Bun.stdin.stream()) {
 }
 stdin += dec.decode();
 writeFileSync(process.env.UNTETHER_TEST_RECORD ?? "/dev/null", JSON.stringify({ argv: process.argv.slice(2), stdin }));
+// Stay alive a moment (stdin fully read, so nothing more can arrive): a /proc scanner running beside
+// the test must get to see this process even on a loaded machine.
+await Bun.sleep(300);
 process.exit(0);
