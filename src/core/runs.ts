@@ -150,10 +150,6 @@ export class RunManager {
     });
   }
 
-  get approvals(): ApprovalCenter {
-    return this.#approvals;
-  }
-
   /** True while the run is queued or running. */
   isActive(runId: number): boolean {
     return this.#runs.has(runId);
