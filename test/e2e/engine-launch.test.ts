@@ -84,6 +84,8 @@ describe("engine launch through the binary", () => {
     const mock = await runOnce(CANARY);
     expect(mock).toStartWith("done · mock");
     expect(mock).toContain(`You said: ${CANARY}`);
+    // One mock run that lasts, so the scanner sees the re-executed binary even on a loaded machine.
+    expect(await runOnce("mock:flood 5 800")).toStartWith("done · mock");
     const report = await scan.stop();
     // The scanner saw every fake CLI and the re-executed mock engine.
     expect(report.witnessed[0]).toBeGreaterThanOrEqual(Object.keys(REPLAYS).length);
