@@ -21,7 +21,7 @@ import { StateDb } from "../state/db.ts";
 import { TelegramApiError } from "../telegram/api.ts";
 import { accessPolicyOf, connectBot, markInterruptedRuns, startBot, type RunningBot } from "../telegram/bot.ts";
 import { createTelegramClient } from "../telegram/client.ts";
-import { ChatController, originOf } from "../telegram/controller.ts";
+import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
 import { OutboxTransport } from "../telegram/outbox.ts";
 import { deliverOutbox } from "../telegram/outbox-delivery.ts";
@@ -245,7 +245,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
         threadId: m.threadId,
         userId: m.userId,
         freeze: (prompt) => {
-          const t = dispatch.target({ source: { kind: "at", id: "" }, origin: originOf(m), text: prompt });
+          const t = dispatch.target({ source: { kind: "at", id: "" }, origin: chatOriginOf(m), text: prompt });
           return t.ok ? { ok: true, prompt: t.target.prompt, engine: t.target.engine, project: t.target.project, branch: t.target.branch } : t;
         },
       });

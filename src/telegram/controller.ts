@@ -53,7 +53,7 @@ export const HELP_TEXT = [
   "<code>/at 30m &lt;task&gt;</code> — run a task later",
 ].join("\n");
 
-export function originOf(m: IncomingMessage): ChatOrigin {
+export function chatOriginOf(m: IncomingMessage): ChatOrigin {
   return { chatId: m.chatId, chatType: m.chatType, ...(m.threadId === undefined ? {} : { threadId: m.threadId }), ...(m.userId === undefined ? {} : { userId: m.userId }) };
 }
 
@@ -122,14 +122,14 @@ export class ChatController {
 
   /** The chat's project directory (file transfer without @branch). */
   #projectCwd(m: IncomingMessage): string {
-    const o = originOf(m);
+    const o = chatOriginOf(m);
     return this.d.dispatch.projectCwd(o);
   }
 
   async #startPrompt(m: IncomingMessage, text: string, extra: Partial<DispatchInput> = {}): Promise<void> {
     const resolved = await this.d.dispatch.dispatch({
       source: { kind: "chat" },
-      origin: originOf(m),
+      origin: chatOriginOf(m),
       text,
       replyTo: m.messageId,
       ...(m.userId === undefined ? {} : { userId: m.userId }),
@@ -156,7 +156,7 @@ export class ChatController {
   async #file(files: FileHandler, m: IncomingMessage, args: string): Promise<void> {
     const at = /^@(\S+)\s*([\s\S]*)$/.exec(args);
     if (!at) return files.command(m, args, this.#projectCwd(m));
-    const wt = await this.d.dispatch.worktree(originOf(m), undefined, at[1] as string);
+    const wt = await this.d.dispatch.worktree(chatOriginOf(m), undefined, at[1] as string);
     if (!wt.ok) return this.d.replies.reply(chatOf(m), `⚠️ ${escapeHtml(wt.message)}`, m.messageId);
     await files.command(m, at[2] as string, wt.cwd);
   }
@@ -184,7 +184,7 @@ export class ChatController {
   async #new(m: IncomingMessage): Promise<void> {
     let cancelled = 0;
     for (const r of this.d.runs.runsInChat(m.chatId)) if (this.d.runs.cancelRun(r.runId) !== "none") cancelled++;
-    const cleared = this.d.db.clearSessions(sessionScope(originOf(m)));
+    const cleared = this.d.db.clearSessions(sessionScope(chatOriginOf(m)));
     const parts: string[] = [];
     if (cancelled) parts.push(`cancelled ${cancelled} run${cancelled > 1 ? "s" : ""}`);
     if (cleared) parts.push("cleared the stored sessions");
@@ -195,7 +195,7 @@ export class ChatController {
   async #agent(m: IncomingMessage, args: string): Promise<void> {
     const chat = chatOf(m);
     const [sub, value] = args.split(/\s+/).filter(Boolean);
-    const key = agentKey(originOf(m));
+    const key = agentKey(chatOriginOf(m));
     const known = [...this.d.engines.keys()].sort();
     if (!sub) {
       const chosen = this.d.db.getKv(key);
@@ -225,7 +225,7 @@ export class ChatController {
   }
 
   #chatEngine(m: IncomingMessage): string {
-    const o = originOf(m);
+    const o = chatOriginOf(m);
     return this.d.dispatch.chatEngine(o, this.d.dispatch.chatProject(o));
   }
 

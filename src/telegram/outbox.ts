@@ -23,19 +23,10 @@ import {
   isMessageGone,
   isNotModified,
 } from "./api.ts";
+import { systemClock, type Clock } from "../core/clock.ts";
 
-/** Injected so throttling and backoff are tested without sleeping. */
-export interface OutboxClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: OutboxClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+/** Injected so throttling and backoff are tested without sleeping (core's Clock; sleep unused here). */
+export type OutboxClock = Pick<Clock, "now" | "setTimeout" | "clearTimeout">;
 
 export interface OutboxOptions {
   call: ApiCall;
