@@ -9,7 +9,7 @@ import { assertAccessPolicy } from "./access.ts";
 import { ConfigError } from "./errors.ts";
 import { type TomlDoc, migrateConfig } from "./migrate.ts";
 import { displayPath, expandTilde } from "./paths.ts";
-import { checkConfigDirPermissions, checkConfigPermissions } from "./permissions.ts";
+import { checkConfigPermissions, configDirWarning } from "./permissions.ts";
 import { CONFIGURABLE_ENGINE_IDS, type Config, ConfigSchema } from "./schema.ts";
 import { validateDocument } from "./validate.ts";
 
@@ -129,7 +129,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadedConfig {
     const warning = checkConfigPermissions(path);
     if (warning) logger().warn({ path: warning.path, mode: warning.mode, fix: warning.fix }, "config.insecure_permissions");
     // The folder also holds the state database and the lock; its mode is reported, never changed.
-    const dirWarning = checkConfigDirPermissions(dirname(path));
+    const dirWarning = configDirWarning(dirname(path));
     if (dirWarning) logger().warn({ path: dirWarning.path, mode: dirWarning.mode, fix: dirWarning.fix }, "config.dir_insecure_permissions");
   }
   const { config, migrated } = buildConfig(doc, { baseDir: dirname(path), accessPolicy: opts.accessPolicy, env });

@@ -10,7 +10,17 @@ export interface PermissionWarning {
   fix: string;
 }
 
-export function checkConfigPermissions(path: string): PermissionWarning | undefined {
+/** Paths in fixes are shell-quoted so they can be pasted as they are. */
+export function shellQuote(p: string): string {
+  return /^[A-Za-z0-9_@%+=:,./~-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`;
+}
+
+/** The fix for a folder open to others: never a blind chmod, the folder may be a shared one such as /etc. */
+export function privateDirFix(dir: string): string {
+  return `chmod 700 ${shellQuote(dir)} if the folder is Untether's own; else keep the config in a folder of its own (--config ~/.untether/untether.toml)`;
+}
+
+function openToOthers(path: string, fix: string): PermissionWarning | undefined {
   let mode: number;
   try {
     mode = statSync(path).mode & 0o777;
@@ -18,28 +28,14 @@ export function checkConfigPermissions(path: string): PermissionWarning | undefi
     return undefined; // missing or unreadable: reported elsewhere
   }
   if ((mode & 0o077) === 0) return undefined;
-  return { path, mode: mode.toString(8).padStart(3, "0"), fix: `chmod 600 ${shellQuote(path)}` };
+  return { path, mode: mode.toString(8).padStart(3, "0"), fix };
 }
 
-/**
- * Group/other access to the folder holding the config, the state database and the lock. The fix
- * does not suggest chmod blindly: the folder may be a shared one such as /etc.
- */
-export function checkConfigDirPermissions(dir: string): PermissionWarning | undefined {
-  let mode: number;
-  try {
-    mode = statSync(dir).mode & 0o777;
-  } catch {
-    return undefined;
-  }
-  if ((mode & 0o077) === 0) return undefined;
-  return {
-    path: dir,
-    mode: mode.toString(8).padStart(3, "0"),
-    fix: `chmod 700 ${shellQuote(dir)} if the folder is Untether's own; else keep the config in a folder of its own (--config ~/.untether/untether.toml)`,
-  };
+export function checkConfigPermissions(path: string): PermissionWarning | undefined {
+  return openToOthers(path, `chmod 600 ${shellQuote(path)}`);
 }
 
-function shellQuote(p: string): string {
-  return /^[A-Za-z0-9_@%+=:,./~-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`;
+/** Group/other access to the folder holding the config, the state database and the lock. */
+export function configDirWarning(dir: string): PermissionWarning | undefined {
+  return openToOthers(dir, privateDirFix(dir));
 }

@@ -5,7 +5,7 @@ import type { ConfigPathSource } from "../config/paths.ts";
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { displayPath } from "../config/paths.ts";
-import { checkConfigPermissions } from "../config/permissions.ts";
+import { checkConfigPermissions, shellQuote } from "../config/permissions.ts";
 import type { Config } from "../config/schema.ts";
 import { type CheckResult, fail, ok, warn } from "./types.ts";
 
@@ -16,11 +16,6 @@ const SOURCE_TEXT: Record<ConfigPathSource, string> = {
   env: "from $UNTETHER_CONFIG_PATH",
   default: "default location",
 };
-
-/** Paths in fixes are shell-quoted so they can be pasted as they are. */
-export function shellQuote(p: string): string {
-  return /^[A-Za-z0-9_@%+=:,./~-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`;
-}
 
 export function checkConfigLocation(path: string, source: ConfigPathSource, env: Env): CheckResult {
   return ok("config.location", "config file", `${displayPath(path, env)} (${SOURCE_TEXT[source]})`);

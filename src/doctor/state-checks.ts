@@ -1,7 +1,7 @@
 // The state directory (the config's folder): the SQLite state and the instance lock live there.
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { shellQuote } from "./config-checks.ts";
+import { privateDirFix, shellQuote } from "../config/permissions.ts";
 import { type CheckResult, fail, ok } from "./types.ts";
 
 const ID = "state.dir";
@@ -51,7 +51,7 @@ export function checkStateDir(dir: string): CheckResult {
       ID,
       LABEL,
       `${dir} has mode ${octal}: other users can see the bot's state (Untether does not change a folder's mode)`,
-      `chmod 700 ${shellQuote(dir)} if the folder is Untether's own; else keep the config in a folder of its own (--config ~/.untether/untether.toml)`,
+      privateDirFix(dir),
     );
   }
   return ok(ID, LABEL, `${dir} (mode ${octal}, writable)`);

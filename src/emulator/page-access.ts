@@ -17,7 +17,7 @@ function same(a: string | undefined, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export type AccessDecision =
+export type PageDecision =
   | { kind: "allow" }
   | { kind: "deny"; response: Response }
   | { kind: "enter"; response: Response };
@@ -63,7 +63,7 @@ export class PageAccess {
     return false;
   }
 
-  decide(req: Request, url: URL, port: number): AccessDecision {
+  decide(req: Request, url: URL, port: number): PageDecision {
     if (url.pathname === "/" && req.method === "GET" && (url.searchParams.has("key") || url.searchParams.has("once"))) {
       const ok = same(url.searchParams.get("key") ?? undefined, this.#key) || this.#takeNonce(url.searchParams.get("once"));
       if (!ok) return { kind: "deny", response: denied() };

@@ -110,7 +110,8 @@ export function leakedEnvNames(environ: string, def: EngineDefinition, extras: E
     const eq = chunk.indexOf("=");
     if (eq <= 0) continue;
     const name = chunk.slice(0, eq);
-    if (SHELL_OWN_NAMES.has(name) || declared.has(name) || isAllowed(name, extras)) continue;
+    // The value too, as the filter checks it: a prefixed URL with a password is a leak.
+    if (SHELL_OWN_NAMES.has(name) || declared.has(name) || isAllowed(name, extras, chunk.slice(eq + 1))) continue;
     seen.add(name);
   }
   return [...seen];

@@ -120,7 +120,8 @@ export class StateDb {
         const have = new Set(db.query<{ name: string }, []>("PRAGMA table_info(runs)").all().map((c) => c.name));
         for (const [name, type] of RUN_CONTEXT_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE runs ADD COLUMN ${name} ${type}`);
       })();
-      db.query("INSERT OR IGNORE INTO kv (key, value) VALUES ('schema_version', ?)").run(
+      // Upgraded in place (columns added above): the recorded version follows.
+      db.query("INSERT INTO kv (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
         String(SCHEMA_VERSION),
       );
       db.query("SELECT count(*) FROM kv").get();

@@ -194,11 +194,12 @@ test("the env audit warns about a variable a wrapper re-adds, names only, once",
 test("the env audit ignores the names a shell sets by itself (PWD, OLDPWD, SHLVL, _) and reports every other", () => {
   const def = fakeDefinition("env-dump.ts", { extraEnv: { UNTETHER_SESSION: "1" } });
   const environ = ["PATH=/usr/bin", "PWD=/srv/app", "OLDPWD=/", "SHLVL=2", "_=/usr/bin/node", "UNTETHER_SESSION=1",
-    "ASDF_DIR=/home/u/.asdf", "AWS_SECRET_ACCESS_KEY=x", "PWD2=y", "_X=z", "AWS_SECRET_ACCESS_KEY=again", ""].join("\0");
-  expect(leakedEnvNames(environ, def, NO_EXTRAS)).toEqual(["ASDF_DIR", "AWS_SECRET_ACCESS_KEY", "PWD2", "_X"]);
+    "ASDF_DIR=/home/u/.asdf", "AWS_SECRET_ACCESS_KEY=x", "PWD2=y", "_X=z", "AWS_SECRET_ACCESS_KEY=again", "PIP_INDEX_URL=https://u:pw@pypi.example/simple", "PIP_NO_CACHE_DIR=1", ""].join("\0");
+  // PIP_ is a prefix rule, but a URL with a password under it is reported, as the filter drops it.
+  expect(leakedEnvNames(environ, def, NO_EXTRAS)).toEqual(["ASDF_DIR", "AWS_SECRET_ACCESS_KEY", "PWD2", "_X", "PIP_INDEX_URL"]);
   // A prefix rule never covers a credential-looking name: AWS_SECRET_ACCESS_KEY must be listed exactly.
-  expect(leakedEnvNames(environ, def, { exact: ["ASDF_DIR"], prefix: ["AWS_"] })).toEqual(["AWS_SECRET_ACCESS_KEY", "PWD2", "_X"]);
-  expect(leakedEnvNames(environ, def, { exact: ["ASDF_DIR", "AWS_SECRET_ACCESS_KEY"], prefix: [] })).toEqual(["PWD2", "_X"]);
+  expect(leakedEnvNames(environ, def, { exact: ["ASDF_DIR"], prefix: ["AWS_"] })).toEqual(["AWS_SECRET_ACCESS_KEY", "PWD2", "_X", "PIP_INDEX_URL"]);
+  expect(leakedEnvNames(environ, def, { exact: ["ASDF_DIR", "AWS_SECRET_ACCESS_KEY", "PIP_INDEX_URL"], prefix: [] })).toEqual(["PWD2", "_X"]);
 });
 
 test("the env audit through a shell shim that sets PWD, OLDPWD, SHLVL and _: silent", async () => {

@@ -2,12 +2,33 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Database } from "bun:sqlite";
 import { StateDb, StateError } from "../../src/state/db.ts";
 import { acquireInstanceLock, LockError, processStartTime } from "../../src/state/lock.ts";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "untether-state-"));
 
 describe("state database", () => {
+  test("a database of the first release is upgraded in place: old runs kept, run context stored from now on", () => {
+    const path = join(tmp(), "untether.db");
+    const old = new Database(path, { create: true });
+    old.exec(`CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    old.exec(`CREATE TABLE runs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, chat_id INTEGER NOT NULL, engine TEXT NOT NULL,
+      source TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER, status TEXT NOT NULL,
+      progress_message_id INTEGER, resume_token TEXT, cost_usd REAL)`);
+    old.exec(`INSERT INTO kv VALUES ('schema_version', '1')`);
+    old.exec(`INSERT INTO runs (chat_id, engine, source, started_at, status, resume_token) VALUES (5, 'codex', 'telegram', 1, 'done', 'old')`);
+    old.close();
+    const db = StateDb.open(path);
+    expect(db.getKv("schema_version")).toBe("2");
+    expect(db.runContext(1)).toMatchObject({ engine: "codex", session: "old" });
+    const id = db.startRun({ chatId: 5, engine: "claude", source: "telegram", project: "web", branch: "fix", cwd: "/srv/web/.wt/fix" });
+    db.recordRunMessage(id, 5, 77);
+    expect(db.runByMessage(5, 77)).toMatchObject({ engine: "claude", project: "web", branch: "fix", cwd: "/srv/web/.wt/fix" });
+    db.close();
+  });
+
   test("creates its directory 0700 and keeps the offset across reopen", () => {
     const dir = join(tmp(), "state");
     const path = join(dir, "untether.db");
