@@ -3,7 +3,14 @@
 import { Cron } from "croner";
 import ipaddr from "ipaddr.js";
 import { ConfigError } from "./errors.ts";
-import { type ConfigFile, ENGINE_IDS } from "./schema.ts";
+import {
+  CLAUDE_PERMISSION_MODES,
+  CONFIGURABLE_ENGINE_IDS,
+  type ConfigFile,
+  ENGINE_IDS,
+  ENGINE_MANAGED_FLAGS,
+  managedFlagOf,
+} from "./schema.ts";
 import { type KeyPath, formatKeyPath, labelKey } from "./keys.ts";
 import { isSecretPath } from "./secret-keys.ts";
 
@@ -16,11 +23,7 @@ export const PUBLIC_HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.
 export const RESERVED_CHAT_COMMANDS = [
   "cancel", "continue", "file", "new", "agent", "model", "reasoning", "trigger", "topic", "ctx", "config",
 ] as const;
-export const CLAUDE_PERMISSION_MODES = ["default", "plan", "auto", "acceptEdits", "bypassPermissions"] as const;
 
-const CODEX_MANAGED = ["--ask-for-approval", "--skip-git-repo-check", "--json", "--output-schema", "--output-last-message", "--color", "-o"];
-const CODEX_MANAGED_PREFIX = ["--output-schema=", "--output-last-message=", "--color="];
-const CLAUDE_MANAGED = ["-p", "--print", "--output-format", "--input-format", "--resume", "-r", "--continue", "-c", "--permission-mode", "--permission-prompt-tool"];
 
 class Checker {
   constructor(private readonly doc: ConfigFile) {}
@@ -173,17 +176,15 @@ function checkWatchdog(c: Checker, doc: ConfigFile): void {
 }
 
 function checkEngines(c: Checker, doc: ConfigFile): void {
-  const tables: [KeyPath, { extra_args?: string[] } | undefined, string][] = [];
-  for (const id of ["codex", "claude"] as const) {
-    tables.push([["engines", id], doc.engines[id], id], [[id], doc[id], id]);
-  }
-  for (const [path, table, id] of tables) {
-    table?.extra_args?.forEach((arg, i) => {
-      const managed = id === "codex"
-        ? CODEX_MANAGED.includes(arg) || CODEX_MANAGED_PREFIX.some((p) => arg.startsWith(p))
-        : CLAUDE_MANAGED.includes(arg) || CLAUDE_MANAGED.some((f) => f.startsWith("--") && arg.startsWith(`${f}=`));
-      if (managed) c.fail([...path, "extra_args", i], `flag ${JSON.stringify(arg)} is managed by Untether and cannot be set here`);
-    });
+  for (const id of CONFIGURABLE_ENGINE_IDS) {
+    const tables: [KeyPath, { extra_args?: string[] } | undefined][] = [[["engines", id], doc.engines[id]], [[id], doc[id]]];
+    for (const [path, table] of tables) {
+      table?.extra_args?.forEach((arg, i) => {
+        if (managedFlagOf(arg, ENGINE_MANAGED_FLAGS[id]) !== undefined) {
+          c.fail([...path, "extra_args", i], `flag ${JSON.stringify(arg)} is managed by Untether and cannot be set here`);
+        }
+      });
+    }
   }
 }
 

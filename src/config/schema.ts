@@ -8,16 +8,21 @@ import {
   type TSchema,
   type TUnion,
   type TObject,
+  type TOptional,
   type TProperties,
   Type,
 } from "@sinclair/typebox";
 import { Secret } from "../log/secret.ts";
 
-export const ENGINE_IDS = ["codex", "claude", "pi", "gemini", "opencode", "amp", "mock"] as const;
-export type EngineId = (typeof ENGINE_IDS)[number];
-/** Engines that have a config table (`[engines.<id>]` or top-level `[<id>]`); mock has none. */
-export const CONFIGURABLE_ENGINE_IDS = ["codex", "claude", "pi", "gemini", "opencode", "amp"] as const;
+/**
+ * The one list of engine ids. Built-in engines have a config table (`[engines.<id>]` or top-level
+ * `[<id>]`) and an engine module; everything else (registry, doctor, docs) is derived from this list.
+ */
+export const CONFIGURABLE_ENGINE_IDS = ["claude", "codex", "pi", "gemini", "opencode", "amp"] as const;
 export type ConfigurableEngineId = (typeof CONFIGURABLE_ENGINE_IDS)[number];
+/** Every engine id a config may name: the built-ins and the built-in mock (tests, demo), which has no table. */
+export const ENGINE_IDS = [...CONFIGURABLE_ENGINE_IDS, "mock"] as const;
+export type EngineId = (typeof ENGINE_IDS)[number];
 
 export const DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org";
 
@@ -335,59 +340,107 @@ export const WatchdogSchema = table(
 );
 
 // ---- engines --------------------------------------------------------------------------------
+// The one source of the engines' options: the engine modules take `EngineOptions<id>` (the static
+// type of these tables) and their defaults from here; docs/config.md and the options section of
+// docs/engines.md are generated from here.
 
-const extraArgs = (value: readonly string[]) =>
-  strings(value, "Extra command-line arguments (flags Untether manages are refused).");
-const model = () => opt(text("Model name passed to the engine."));
+/**
+ * Flags each engine sets itself (output format, resume, permission plumbing, keys of its own table):
+ * `extra_args` may not contain them, as `--flag`, `--flag=value` or the exact short flag.
+ */
+export const ENGINE_MANAGED_FLAGS = {
+  codex: ["--ask-for-approval", "-a", "--skip-git-repo-check", "--json", "--output-schema", "--output-last-message", "--color", "-o"],
+  claude: [
+    "-p", "--print", "--output-format", "--input-format", "--resume", "-r", "--continue", "-c",
+    "--permission-mode", "--permission-prompt-tool",
+    // Has its own config key, so that turning it on is visible in the config, not buried in a list.
+    "--dangerously-skip-permissions",
+  ],
+  pi: ["--print", "-p", "--mode", "--session", "--continue", "-c", "--provider", "--model"],
+  gemini: ["--output-format", "-o", "--prompt", "-p", "--resume", "-r", "--approval-mode", "--yolo", "-y"],
+  opencode: ["--format", "--session", "-s", "--continue", "-c"],
+  amp: ["-x", "--execute", "--stream-json", "--stream-json-input", "--dangerously-allow-all", "--mode", "-m"],
+} as const satisfies Record<ConfigurableEngineId, readonly string[]>;
+
+/** The managed flag `arg` would override, or undefined. */
+export function managedFlagOf(arg: string, managed: readonly string[]): string | undefined {
+  return managed.find((m) => arg === m || (m.startsWith("--") && arg.startsWith(`${m}=`)));
+}
+
+export const CLAUDE_PERMISSION_MODES = ["default", "plan", "auto", "acceptEdits", "bypassPermissions"] as const;
+export const AMP_MODES = ["deep", "free", "rush", "smart"] as const;
+
+const extraArgs = (id: ConfigurableEngineId, value: readonly string[] = []) =>
+  Type.Array(Type.String(), {
+    default: [...value],
+    description: "Extra command-line arguments for the CLI (flags Untether manages are refused).",
+    managedFlags: [...ENGINE_MANAGED_FLAGS[id]],
+  });
+const model = (flag = "--model") => opt(text(`Model name, passed as ${flag}; a chat's /model overrides it.`));
 
 export const EngineSchemas = {
   codex: {
-    extra_args: extraArgs(["-c", "notify=[]"]),
+    model: model(),
     profile: opt(text("Codex profile (--profile).")),
+    extra_args: extraArgs("codex", ["-c", "notify=[]"]),
   },
   claude: {
     model: model(),
-    allowed_tools: strings(["Bash", "Read", "Edit", "Write"], "Tools Claude may use without asking."),
-    extra_args: extraArgs([]),
-    dangerously_skip_permissions: bool(false, "Skip every permission prompt. Dangerous."),
+    allowed_tools: strings(["Bash", "Read", "Edit", "Write"], "Tools Claude may use without asking (--allowedTools)."),
+    extra_args: extraArgs("claude"),
+    dangerously_skip_permissions: bool(false, "Skip every permission prompt (--dangerously-skip-permissions). Dangerous."),
     use_api_billing: bool(false, "Pass ANTHROPIC_API_KEY to Claude (otherwise removed)."),
     permission_mode: opt(
-      oneOf(["default", "plan", "auto", "acceptEdits", "bypassPermissions"], {
-        description: "Claude permission mode.",
+      oneOf(CLAUDE_PERMISSION_MODES, {
+        description: "Claude permission mode (--permission-mode; auto = plan, then proceed without asking).",
       }),
     ),
   },
-  pi: { model: model(), provider: opt(text("Pi provider.")), extra_args: extraArgs([]) },
-  gemini: { model: model(), skip_trust: bool(true, "Skip Gemini's folder trust prompt.") },
-  opencode: { model: model() },
-  amp: {
+  pi: { model: model(), provider: opt(text("Pi provider (--provider).")), extra_args: extraArgs("pi") },
+  gemini: {
     model: model(),
-    mode: opt(oneOf(["deep", "free", "rush", "smart"], { description: "Amp mode (--mode)." })),
-    dangerously_allow_all: bool(false, "Allow every tool without asking. Dangerous."),
-    stream_json_input: bool(false, "Send prompts as stream-json on stdin."),
+    skip_trust: bool(true, "Skip Gemini's folder trust prompt (--skip-trust; headless runs otherwise exit in an untrusted folder)."),
+    extra_args: extraArgs("gemini"),
   },
-} as const;
+  opencode: { model: model(), extra_args: extraArgs("opencode") },
+  amp: {
+    model: opt(text("Label shown as the model under answers (amp picks its model from the mode).")),
+    mode: opt(oneOf(AMP_MODES, { description: "Amp mode (--mode); a chat's /model overrides it." })),
+    dangerously_allow_all: bool(false, "Allow every tool without asking (--dangerously-allow-all). Dangerous."),
+    stream_json_input: bool(false, "Send prompts as stream-json on stdin (--stream-json-input)."),
+    extra_args: extraArgs("amp"),
+  },
+} as const satisfies Record<ConfigurableEngineId, TProperties>;
 
-const engineTable = <P extends TProperties>(id: string, props: P) =>
-  table(props, `Settings of the ${id} engine.`);
-const CodexSchema = engineTable("codex", EngineSchemas.codex);
-const ClaudeSchema = engineTable("claude", EngineSchemas.claude);
-const PiSchema = engineTable("pi", EngineSchemas.pi);
-const GeminiSchema = engineTable("gemini", EngineSchemas.gemini);
-const OpencodeSchema = engineTable("opencode", EngineSchemas.opencode);
-const AmpSchema = engineTable("amp", EngineSchemas.amp);
+type EngineProps = typeof EngineSchemas;
+type EngineTables = { [K in ConfigurableEngineId]: TObject<EngineProps[K]> };
+type TopLevelEngineTables = { [K in ConfigurableEngineId]: TOptional<TObject<EngineProps[K]>> };
+
+function engineTables<T>(make: (id: ConfigurableEngineId) => TSchema): T {
+  // One table per id of CONFIGURABLE_ENGINE_IDS; the mapped types above give each its own static type.
+  return Object.fromEntries(CONFIGURABLE_ENGINE_IDS.map((id) => [id, make(id)])) as T;
+}
+
+/** `[engines.<id>]`: exists with its defaults even when absent from the file. */
+export const EngineTableSchemas = engineTables<EngineTables>((id) =>
+  table(EngineSchemas[id], `Settings of the ${id} engine.`),
+);
 
 export const EnginesSchema = table(
-  {
-    codex: CodexSchema,
-    claude: ClaudeSchema,
-    pi: PiSchema,
-    gemini: GeminiSchema,
-    opencode: OpencodeSchema,
-    amp: AmpSchema,
-  },
+  EngineTableSchemas,
   "Engine settings; [engines.<id>] and top-level [<id>] are both accepted.",
 );
+
+/** Top-level `[<id>]`, the older layout: moved under `engines` on load. */
+const TopLevelEngineSchemas = engineTables<TopLevelEngineTables>((id) =>
+  opt(strictObject(EngineSchemas[id], `Same as [engines.${id}].`)),
+);
+
+type EngineOptionsById = { [K in ConfigurableEngineId]: Static<EngineTables[K]> };
+/** An engine's options as the engine module takes them (defaults applied). */
+export type EngineOptions<K extends ConfigurableEngineId> = EngineOptionsById[K];
+/** Any engine's options: what every table has (`model`, `extra_args`) can be read from it. */
+export type AnyEngineOptions = EngineOptionsById[ConfigurableEngineId];
 
 // ---- [triggers] -----------------------------------------------------------------------------
 
@@ -512,12 +565,7 @@ export const ConfigSchema = Type.Object(
     security: SecuritySchema,
     triggers: TriggersSchema,
     engines: EnginesSchema,
-    codex: opt(strictObject(EngineSchemas.codex, "Same as [engines.codex].")),
-    claude: opt(strictObject(EngineSchemas.claude, "Same as [engines.claude].")),
-    pi: opt(strictObject(EngineSchemas.pi, "Same as [engines.pi].")),
-    gemini: opt(strictObject(EngineSchemas.gemini, "Same as [engines.gemini].")),
-    opencode: opt(strictObject(EngineSchemas.opencode, "Same as [engines.opencode].")),
-    amp: opt(strictObject(EngineSchemas.amp, "Same as [engines.amp].")),
+    ...TopLevelEngineSchemas,
     progress: ProgressSchema,
     footer: FooterSchema,
     preamble: PreambleSchema,

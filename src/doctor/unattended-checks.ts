@@ -3,14 +3,14 @@
 // always, Claude with Bash allowed or permissions skipped, Amp with dangerously_allow_all).
 import type { Config } from "../config/schema.ts";
 import { unattendedMode } from "../engines/permissions.ts";
-import { createEngineRegistry, type EngineOptionsMap } from "../engines/registry.ts";
+import { createEngineRegistry } from "../engines/registry.ts";
 import { type CheckResult, ok, warn } from "./types.ts";
 
 export function checkUnattendedShell(config: Config): CheckResult {
   const id = "triggers.unattended_shell";
   const label = "unattended runs";
   const t = config.triggers;
-  const engines = createEngineRegistry(config.engines as EngineOptionsMap);
+  const engines = createEngineRegistry(config.engines);
   const engineOf = (engine: string | undefined, project: string | undefined) =>
     engine ?? (project === undefined ? undefined : config.projects[project.toLowerCase()]?.default_engine) ?? config.default_engine;
   const runs = [

@@ -1,44 +1,12 @@
 // Codex: `codex exec --json`, prompt on stdin (never on argv, so no quoting or `-` problems).
-import type { Action, EngineEvent, ResumeToken, Usage } from "./events.ts";
-import {
-  type Json,
-  missingCompletionText,
-  num,
-  optionalString,
-  rec,
-  list,
-  rejectManagedFlags,
-  RunTracker,
-  str,
-  stringList,
-  truncate,
-  unwrapErrorText,
-  displayPath,
-  isRecord,
-} from "./tool-actions.ts";
-import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { defineEngine } from "./define.ts";
+import type { Action, EngineEvent, Usage } from "./events.ts";
+import { type Json, isRecord, list, num, rec, str, truncate, unwrapErrorText } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
-import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
+import { missingCompletionText, RunTracker } from "./run-tracker.ts";
+import { displayPath } from "./tool-actions.ts";
+import type { EngineJob, EngineParser } from "./types.ts";
 
-/** The `[codex]` table (untether-behaviour.md §2.6). */
-export interface CodexOptions {
-  model?: string;
-  extra_args?: string[];
-  profile?: string;
-}
-
-const MANAGED = [
-  "--ask-for-approval",
-  "-a",
-  "--skip-git-repo-check",
-  "--json",
-  "--output-schema",
-  "--output-last-message",
-  "--color",
-  "-o",
-];
-
-const DEFAULT_EXTRA_ARGS = ["-c", "notify=[]"];
 const RECONNECT_RE = /^Reconnecting\.\.\.\s*\d+\/\d+/;
 
 /** `/bin/bash -lc 'echo hi'` → `echo hi`: the wrapper is noise in a progress line. */
@@ -153,42 +121,23 @@ export function createCodexParser(job: EngineJob, model?: string, profile?: stri
   };
 }
 
-export const CODEX_RESUME = defineResumeSyntax({
-  engine: "codex",
-  command: "codex\\s+(?:exec\\s+)?resume",
-  idPattern: UUID,
-  show: (id) => `codex resume ${id}`,
-  showContinue: "codex resume --last",
-});
-
-export function createCodexEngine(options: CodexOptions = {}): EngineDefinition {
-  const o: Json = { ...options };
-  const extraArgs = stringList("codex", "extra_args", o.extra_args, DEFAULT_EXTRA_ARGS);
-  rejectManagedFlags("codex", extraArgs, MANAGED);
-  const profile = optionalString("codex", "profile", o.profile);
-  const model = optionalString("codex", "model", o.model);
-
-  return {
-    id: "codex",
-    cli: "codex",
-    displayName: "Codex",
-    supportsContinue: true,
+export const codexEngine = defineEngine(
+  { id: "codex", cli: "codex", displayName: "Codex", npm: "@openai/codex", supportsContinue: true },
+  ({ options, extraArgs, modelArgs, resumeArgs }) => ({
     buildArgs(job) {
+      // extra_args and the options before `exec` are codex's global options.
       const args = [...extraArgs];
-      if (profile !== undefined) args.push("--profile", profile);
-      const m = job.model ?? model;
-      if (m !== undefined) args.push("--model", m);
+      if (options.profile !== undefined) args.push("--profile", options.profile);
+      args.push(...modelArgs(job));
       args.push("--ask-for-approval", job.permissionMode === "safe" ? "untrusted" : "never");
-      args.push("exec", "--json", "--skip-git-repo-check", "--color=never");
-      if (job.resume?.isContinue) args.push("resume", "--last");
-      else if (job.resume?.value) args.push("resume", CODEX_RESUME.checkedId(job.resume));
+      args.push("exec", "--json", "--skip-git-repo-check", "--color=never", ...resumeArgs(job));
       args.push("-"); // read the prompt from stdin
       return args;
     },
-    stdinText: (job) => job.prompt,
-    createParser: (job) => createCodexParser(job, model, profile),
-    resume: CODEX_RESUME,
+    createParser: (job) => createCodexParser(job, options.model, options.profile),
     // "safe" asks (untrusted); anything else runs with --ask-for-approval never.
     permissions: definePermissions({ configured: undefined, order: ["safe", undefined], shellWithoutApproval: (mode) => mode !== "safe" }),
-  };
-}
+  }),
+);
+
+export const createCodexEngine = codexEngine.create;

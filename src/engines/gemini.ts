@@ -1,42 +1,12 @@
 // Gemini CLI: `gemini --output-format stream-json …`, the prompt on stdin (a non-TTY stdin makes it
 // headless and is read as the prompt; nothing of it on the command line).
-import type { EngineEvent, ResumeToken, Usage } from "./events.ts";
-import {
-  type Json,
-  missingCompletionText,
-  num,
-  optionalBool,
-  optionalString,
-  rec,
-  rejectManagedFlags,
-  RunTracker,
-  str,
-  stringList,
-  toolAction,
-  truncate,
-  unwrapErrorText,
-} from "./tool-actions.ts";
-import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { defineEngine } from "./define.ts";
+import type { EngineEvent, Usage } from "./events.ts";
+import { num, rec, str, truncate, unwrapErrorText } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
-import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
-
-/** The `[gemini]` table (untether-behaviour.md §2.6). */
-export interface GeminiOptions {
-  model?: string;
-  extra_args?: string[];
-  /** Pass `--skip-trust` (headless runs otherwise exit 55 in an untrusted folder). Default true. */
-  skip_trust?: boolean;
-}
-
-const MANAGED = ["--output-format", "-o", "--prompt", "-p", "--resume", "-r", "--approval-mode", "--yolo", "-y"];
-
-export const GEMINI_RESUME = defineResumeSyntax({
-  engine: "gemini",
-  command: "gemini\\s+(?:--resume|-r)",
-  idPattern: UUID,
-  show: (id) => `gemini --resume ${id}`,
-  showContinue: "gemini --resume latest",
-});
+import { missingCompletionText, RunTracker } from "./run-tracker.ts";
+import { toolAction } from "./tool-actions.ts";
+import type { EngineJob, EngineParser } from "./types.ts";
 
 export function createGeminiParser(job: EngineJob, model?: string): EngineParser {
   const run = new RunTracker("gemini", job.resume);
@@ -91,34 +61,20 @@ export function createGeminiParser(job: EngineJob, model?: string): EngineParser
   };
 }
 
-export function createGeminiEngine(options: GeminiOptions = {}): EngineDefinition {
-  const o: Json = { ...options };
-  const extraArgs = stringList("gemini", "extra_args", o.extra_args, []);
-  rejectManagedFlags("gemini", extraArgs, MANAGED);
-  const model = optionalString("gemini", "model", o.model);
-  const skipTrust = optionalBool("gemini", "skip_trust", o.skip_trust, true);
-
-  return {
-    id: "gemini",
-    cli: "gemini",
-    displayName: "Gemini CLI",
-    supportsContinue: true,
+export const geminiEngine = defineEngine(
+  { id: "gemini", cli: "gemini", displayName: "Gemini CLI", npm: "@google/gemini-cli", supportsContinue: true },
+  ({ options, extraArgs, modelArgs, resumeArgs }) => ({
     buildArgs(job) {
-      const args: string[] = [];
-      if (job.resume?.isContinue) args.push("--resume", "latest");
-      else if (job.resume?.value) args.push("--resume", GEMINI_RESUME.checkedId(job.resume));
-      args.push("--output-format", "stream-json");
-      const m = job.model ?? model;
-      if (m !== undefined) args.push("--model", m);
+      const args = [...resumeArgs(job), "--output-format", "stream-json", ...modelArgs(job)];
       // Headless gemini offers no shell tool without yolo, and cannot ask: yolo unless the chat chose.
       args.push("--approval-mode", job.permissionMode ?? "yolo");
-      if (skipTrust) args.push("--skip-trust");
+      if (options.skip_trust) args.push("--skip-trust");
       args.push(...extraArgs);
       return args;
     },
-    stdinText: (job) => job.prompt,
-    createParser: (job) => createGeminiParser(job, model),
-    resume: GEMINI_RESUME,
+    createParser: (job) => createGeminiParser(job, options.model),
     permissions: definePermissions({ configured: "yolo", order: ["default", "auto_edit", "yolo"], shellWithoutApproval: (mode) => mode === "yolo" }),
-  };
-}
+  }),
+);
+
+export const createGeminiEngine = geminiEngine.create;

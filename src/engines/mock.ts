@@ -1,7 +1,7 @@
 // The `mock` engine definition: runs the mock agent (src/engines/mock-engine-main.ts) as a real
 // child process — this very program, compiled or from source — and parses its JSONL.
 import { definePermissions } from "./permissions.ts";
-import { defineResumeSyntax } from "./resume-syntax.ts";
+import { RESUME_SYNTAX } from "./resume-syntax.ts";
 import type { EngineDefinition, EngineParser, PermissionDecision, PermissionRequest, StdinSession } from "./types.ts";
 
 /** argv prefix that re-executes this program: the binary itself, or bun + src/main.ts from source. */
@@ -11,12 +11,7 @@ export function selfCommand(): string[] {
   return [process.execPath, new URL("../main.ts", import.meta.url).pathname];
 }
 
-export const MOCK_RESUME = defineResumeSyntax({
-  engine: "mock",
-  command: "mock\\s+--session",
-  idPattern: /^mock-[0-9a-f]{8}$/,
-  show: (id) => `mock --session ${id}`,
-});
+export const MOCK_RESUME = RESUME_SYNTAX.mock;
 
 function str(v: unknown): string {
   return typeof v === "string" ? v : "";
@@ -92,7 +87,7 @@ export function createMockEngine(opts: { delayMs?: number } = {}): EngineDefinit
     supportsContinue: false,
     buildArgs(job) {
       const args = [...prefix, "__mock-engine"];
-      if (job.resume?.value && !job.resume.isContinue) args.push("--session", MOCK_RESUME.checkedId(job.resume));
+      args.push(...MOCK_RESUME.args(job.resume));
       if (opts.delayMs) args.push("--delay-ms", String(opts.delayMs));
       return args;
     },

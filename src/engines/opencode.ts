@@ -1,38 +1,12 @@
 // OpenCode: `opencode run --format json …`, the prompt on stdin (`run` reads a non-TTY stdin as the
 // message; nothing of it on the command line).
-import type { EngineEvent, ResumeToken, Usage } from "./events.ts";
-import {
-  type Json,
-  missingCompletionText,
-  num,
-  optionalString,
-  rec,
-  rejectManagedFlags,
-  RunTracker,
-  str,
-  stringList,
-  toolAction,
-  truncate,
-} from "./tool-actions.ts";
-import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { defineEngine } from "./define.ts";
+import type { EngineEvent, Usage } from "./events.ts";
+import { type Json, num, rec, str, truncate } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
-import { defineResumeSyntax } from "./resume-syntax.ts";
-
-/** The `[opencode]` table (untether-behaviour.md §2.6). */
-export interface OpencodeOptions {
-  model?: string;
-  extra_args?: string[];
-}
-
-const MANAGED = ["--format", "--session", "-s", "--continue", "-c"];
-
-export const OPENCODE_RESUME = defineResumeSyntax({
-  engine: "opencode",
-  command: "opencode(?:\\s+run)?\\s+(?:--session|-s)",
-  idPattern: /^ses_[A-Za-z0-9]{8,64}$/,
-  show: (id) => `opencode --session ${id}`,
-  showContinue: "opencode --continue",
-});
+import { missingCompletionText, RunTracker } from "./run-tracker.ts";
+import { toolAction } from "./tool-actions.ts";
+import type { EngineJob, EngineParser } from "./types.ts";
 
 export function createOpencodeParser(job: EngineJob, model?: string): EngineParser {
   const run = new RunTracker("opencode", job.resume);
@@ -112,30 +86,14 @@ export function createOpencodeParser(job: EngineJob, model?: string): EnginePars
   };
 }
 
-export function createOpencodeEngine(options: OpencodeOptions = {}): EngineDefinition {
-  const o: Json = { ...options };
-  const extraArgs = stringList("opencode", "extra_args", o.extra_args, []);
-  rejectManagedFlags("opencode", extraArgs, MANAGED);
-  const model = optionalString("opencode", "model", o.model);
-
-  return {
-    id: "opencode",
-    cli: "opencode",
-    displayName: "OpenCode",
-    supportsContinue: true,
-    buildArgs(job) {
-      const args = ["run", "--format", "json"];
-      if (job.resume?.isContinue) args.push("--continue");
-      else if (job.resume?.value) args.push("--session", OPENCODE_RESUME.checkedId(job.resume));
-      const m = job.model ?? model;
-      if (m !== undefined) args.push("--model", m);
-      args.push(...extraArgs);
-      return args;
-    },
-    stdinText: (job) => job.prompt,
-    createParser: (job) => createOpencodeParser(job, model),
-    resume: OPENCODE_RESUME,
+export const opencodeEngine = defineEngine(
+  { id: "opencode", cli: "opencode", displayName: "OpenCode", npm: "opencode-ai", supportsContinue: true },
+  ({ options, extraArgs, modelArgs, resumeArgs }) => ({
+    buildArgs: (job) => ["run", "--format", "json", ...resumeArgs(job), ...modelArgs(job), ...extraArgs],
+    createParser: (job) => createOpencodeParser(job, options.model),
     // `opencode run` cannot ask: its bash tool runs unless the user's opencode config denies it.
     permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => true }),
-  };
-}
+  }),
+);
+
+export const createOpencodeEngine = opencodeEngine.create;

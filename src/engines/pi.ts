@@ -3,35 +3,13 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { Action, EngineEvent, ResumeToken, Usage } from "./events.ts";
-import {
-  contentText,
-  isRecord,
-  type Json,
-  list,
-  missingCompletionText,
-  num,
-  optionalString,
-  rec,
-  rejectManagedFlags,
-  RunTracker,
-  str,
-  stringList,
-  toolAction,
-  truncate,
-} from "./tool-actions.ts";
-import type { EngineDefinition, EngineJob, EngineParser } from "./types.ts";
+import { defineEngine } from "./define.ts";
+import type { Action, EngineEvent, Usage } from "./events.ts";
+import { contentText, isRecord, type Json, list, num, rec, str, truncate } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
-import { defineResumeSyntax, UUID } from "./resume-syntax.ts";
-
-/** The `[pi]` table (untether-behaviour.md §2.6). */
-export interface PiOptions {
-  model?: string;
-  provider?: string;
-  extra_args?: string[];
-}
-
-const MANAGED = ["--print", "-p", "--mode", "--session", "--continue", "-c", "--provider", "--model"];
+import { missingCompletionText, RunTracker } from "./run-tracker.ts";
+import { toolAction } from "./tool-actions.ts";
+import type { EngineJob, EngineParser } from "./types.ts";
 
 /**
  * pi keeps its sessions (full transcripts) in `<agent dir>/sessions/--<cwd with / \ : → ->--/`.
@@ -56,14 +34,6 @@ export function preparePiSessionDir(cwd: string, env: Record<string, string | un
 export function promotePiToken(headerId: string): string {
   return headerId;
 }
-
-export const PI_RESUME = defineResumeSyntax({
-  engine: "pi",
-  command: "pi\\s+--session",
-  idPattern: UUID,
-  show: (id) => `pi --session ${id}`,
-  showContinue: "pi --continue",
-});
 
 function stripQuotes(v: string): string {
   const m = /^(["'])(.*)\1$/s.exec(v);
@@ -145,34 +115,22 @@ export function createPiParser(job: EngineJob, model?: string): EngineParser {
   };
 }
 
-export function createPiEngine(options: PiOptions = {}): EngineDefinition {
-  const o: Json = { ...options };
-  const extraArgs = stringList("pi", "extra_args", o.extra_args, []);
-  rejectManagedFlags("pi", extraArgs, MANAGED);
-  const model = optionalString("pi", "model", o.model);
-  const provider = optionalString("pi", "provider", o.provider);
-
-  return {
-    id: "pi",
-    cli: "pi",
-    displayName: "pi",
-    supportsContinue: true,
+export const piEngine = defineEngine(
+  { id: "pi", cli: "pi", displayName: "pi", npm: "@mariozechner/pi-coding-agent", supportsContinue: true },
+  ({ options, extraArgs, modelArgs, resumeArgs }) => ({
     buildArgs(job) {
       const args = [...extraArgs, "--print", "--mode", "json"];
-      if (provider !== undefined) args.push("--provider", provider);
-      const m = job.model ?? model;
-      if (m !== undefined) args.push("--model", m);
+      if (options.provider !== undefined) args.push("--provider", options.provider);
       // A new run lets pi create its session (in the directory preparePiSessionDir secured); the
       // `session` header then gives us the token.
-      if (job.resume?.isContinue) args.push("--continue");
-      else if (job.resume?.value) args.push("--session", PI_RESUME.checkedId(job.resume));
+      args.push(...modelArgs(job), ...resumeArgs(job));
       return args;
     },
-    stdinText: (job) => job.prompt,
-    createParser: (job) => createPiParser(job, model),
-    extraEnv: () => ({ NO_COLOR: "1", CI: "1" }),
-    resume: PI_RESUME,
+    createParser: (job) => createPiParser(job, options.model),
+    env: { add: { NO_COLOR: "1", CI: "1" } },
     // pi has no permission prompts: its tools always run.
     permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => true }),
-  };
-}
+  }),
+);
+
+export const createPiEngine = piEngine.create;

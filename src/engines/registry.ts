@@ -1,27 +1,30 @@
 // The engines Untether knows, built from their config tables. A table that fails validation leaves
 // its engine out (listed by `engineProblems` for the startup message and doctor), never the bot.
+import { CONFIGURABLE_ENGINE_IDS, type ConfigurableEngineId } from "../config/schema.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
-import { type AmpOptions, createAmpEngine } from "./amp.ts";
-import { type ClaudeOptions, createClaudeEngine } from "./claude.ts";
-import { type CodexOptions, createCodexEngine } from "./codex.ts";
+import { ampEngine } from "./amp.ts";
+import { claudeEngine } from "./claude.ts";
+import { codexEngine } from "./codex.ts";
+import type { EngineInput, EngineModule } from "./define.ts";
 import type { ResumeToken } from "./events.ts";
-import { createGeminiEngine, type GeminiOptions } from "./gemini.ts";
-import { createOpencodeEngine, type OpencodeOptions } from "./opencode.ts";
-import { createPiEngine, type PiOptions } from "./pi.ts";
+import { geminiEngine } from "./gemini.ts";
+import { opencodeEngine } from "./opencode.ts";
+import { piEngine } from "./pi.ts";
 import type { EngineDefinition } from "./types.ts";
 
-export interface EngineOptionsMap {
-  claude?: ClaudeOptions;
-  codex?: CodexOptions;
-  pi?: PiOptions;
-  gemini?: GeminiOptions;
-  opencode?: OpencodeOptions;
-  amp?: AmpOptions;
-}
+/** The engine module of every built-in id (config/schema.ts's CONFIGURABLE_ENGINE_IDS; a missing one is a type error). */
+export const ENGINE_MODULES: { readonly [K in ConfigurableEngineId]: EngineModule<K> } = {
+  claude: claudeEngine,
+  codex: codexEngine,
+  pi: piEngine,
+  gemini: geminiEngine,
+  opencode: opencodeEngine,
+  amp: ampEngine,
+};
 
-export const BUILTIN_ENGINE_IDS = ["claude", "codex", "pi", "gemini", "opencode", "amp"] as const;
-export type BuiltinEngineId = (typeof BUILTIN_ENGINE_IDS)[number];
+/** Options per engine: the config's `engines` table fits as it is. */
+export type EngineOptionsMap = { [K in ConfigurableEngineId]?: EngineInput<K> };
 
 const ENGINE_ID_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 
@@ -31,25 +34,13 @@ export interface EngineProblem {
   message: string;
 }
 
-function build(id: BuiltinEngineId, options: EngineOptionsMap): EngineDefinition {
-  switch (id) {
-    case "claude":
-      return createClaudeEngine(options.claude ?? {});
-    case "codex":
-      return createCodexEngine(options.codex ?? {});
-    case "pi":
-      return createPiEngine(options.pi ?? {});
-    case "gemini":
-      return createGeminiEngine(options.gemini ?? {});
-    case "opencode":
-      return createOpencodeEngine(options.opencode ?? {});
-    case "amp":
-      return createAmpEngine(options.amp ?? {});
-  }
+function build<K extends ConfigurableEngineId>(id: K, options: EngineOptionsMap): EngineDefinition {
+  const module: EngineModule<K> = ENGINE_MODULES[id];
+  return module.create(options[id]);
 }
 
 function unknownKeys(options: EngineOptionsMap): string[] {
-  return Object.keys(options).filter((k) => !(BUILTIN_ENGINE_IDS as readonly string[]).includes(k));
+  return Object.keys(options).filter((k) => !(CONFIGURABLE_ENGINE_IDS as readonly string[]).includes(k));
 }
 
 /** Every config problem of the engine tables: unknown engine keys and invalid options. */
@@ -57,9 +48,9 @@ export function engineProblems(options: EngineOptionsMap): EngineProblem[] {
   const problems: EngineProblem[] = unknownKeys(options).map((engine) => ({
     engine,
     code: "engine.unknown",
-    message: `Unknown engine table \`${engine}\`; known engines: ${BUILTIN_ENGINE_IDS.join(", ")}.`,
+    message: `Unknown engine table \`${engine}\`; known engines: ${CONFIGURABLE_ENGINE_IDS.join(", ")}.`,
   }));
-  for (const id of BUILTIN_ENGINE_IDS) {
+  for (const id of CONFIGURABLE_ENGINE_IDS) {
     try {
       build(id, options);
     } catch (err) {
@@ -81,7 +72,7 @@ export function createEngineRegistry(
 ): Map<string, EngineDefinition> {
   const registry = new Map<string, EngineDefinition>();
   for (const key of unknownKeys(options)) logger().warn({ engine: key }, "engines.unknown_table");
-  for (const id of BUILTIN_ENGINE_IDS) {
+  for (const id of CONFIGURABLE_ENGINE_IDS) {
     try {
       registry.set(id, build(id, options));
     } catch (err) {
@@ -93,7 +84,7 @@ export function createEngineRegistry(
     if (!ENGINE_ID_RE.test(def.id)) {
       throw new UntetherError("engine.bad_id", `Engine id '${def.id}' is invalid; use lower-case letters, digits, - or _.`);
     }
-    if (registry.has(def.id) || (BUILTIN_ENGINE_IDS as readonly string[]).includes(def.id)) {
+    if (registry.has(def.id) || (CONFIGURABLE_ENGINE_IDS as readonly string[]).includes(def.id)) {
       throw new UntetherError("engine.duplicate", `Engine id '${def.id}' is defined twice.`);
     }
     registry.set(def.id, def);

@@ -1,8 +1,10 @@
-// One resume syntax per engine: the id grammar, the line shown to users ("claude --resume <id>") and
-// the parser that finds that line again. The parser reads what Telegram hands back: entities
+// One resume syntax per engine, in one place: the id grammar, the line shown to users
+// ("claude --resume <id>"), the parser that finds that line again, and the arguments the engine's
+// command line gets to resume that session. The parser reads what Telegram hands back: entities
 // stripped, a leading "↩️ ", the line anywhere in the text. Only ids that match the engine's grammar
 // are accepted, so a token can never be read as a flag (`--dangerously-skip-permissions`) or carry
 // anything but an id.
+import type { EngineId } from "../config/schema.ts";
 import { UntetherError } from "../errors.ts";
 import type { ResumeToken } from "./events.ts";
 
@@ -17,6 +19,12 @@ export interface ResumeSyntax {
   parse(text: string): ResumeToken | undefined;
   /** The id for the CLI's argv; throws when it does not match the grammar (never reaches a CLI). */
   checkedId(token: ResumeToken): string;
+  /**
+   * The engine's own arguments that resume `token` (`["--resume", id]`), checked by `checkedId`;
+   * "continue the newest session" gives the continue arguments ([] when the engine has none), and no
+   * token gives [].
+   */
+  args(token: ResumeToken | undefined): string[];
 }
 
 export interface ResumeSyntaxSpec {
@@ -27,6 +35,10 @@ export interface ResumeSyntaxSpec {
   show(id: string): string;
   /** The line for "continue the newest session"; undefined when the engine has none. */
   showContinue?: string;
+  /** The CLI arguments that resume session `id`. */
+  resumeArgs(id: string): string[];
+  /** The CLI arguments that continue the newest session; undefined when the engine has none. */
+  continueArgs?: readonly string[];
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -39,6 +51,12 @@ export function defineResumeSyntax(spec: ResumeSyntaxSpec): ResumeSyntax {
   // keeps "myclaude --resume" out.
   const line = new RegExp(`(?:^|[^\\w./-])${spec.command}\\s+${TOKEN}`, "gim");
   const isValidId = (value: string) => spec.idPattern.test(value);
+  const checkedId = (token: ResumeToken): string => {
+    if (!isValidId(token.value)) {
+      throw new UntetherError("engine.bad_resume_id", `Refusing to resume ${spec.engine}: the session id is not a valid ${spec.engine} id.`);
+    }
+    return token.value;
+  };
   return {
     engine: spec.engine,
     idPattern: spec.idPattern,
@@ -55,11 +73,76 @@ export function defineResumeSyntax(spec: ResumeSyntaxSpec): ResumeSyntax {
       }
       return found === undefined ? undefined : { engine: spec.engine, value: found };
     },
-    checkedId(token) {
-      if (!isValidId(token.value)) {
-        throw new UntetherError("engine.bad_resume_id", `Refusing to resume ${spec.engine}: the session id is not a valid ${spec.engine} id.`);
-      }
-      return token.value;
+    checkedId,
+    args(token) {
+      if (token?.isContinue) return [...(spec.continueArgs ?? [])];
+      if (!token?.value) return [];
+      return spec.resumeArgs(checkedId(token));
     },
   };
 }
+
+/** Every engine's resume syntax (a missing engine is a type error). */
+export const RESUME_SYNTAX: Record<EngineId, ResumeSyntax> = {
+  claude: defineResumeSyntax({
+    engine: "claude",
+    command: "claude\\s+(?:--resume|-r)",
+    idPattern: UUID,
+    show: (id) => `claude --resume ${id}`,
+    showContinue: "claude --continue",
+    resumeArgs: (id) => ["--resume", id],
+    continueArgs: ["--continue"],
+  }),
+  codex: defineResumeSyntax({
+    engine: "codex",
+    command: "codex\\s+(?:exec\\s+)?resume",
+    idPattern: UUID,
+    show: (id) => `codex resume ${id}`,
+    showContinue: "codex resume --last",
+    // After `exec`: `codex exec resume <id>`.
+    resumeArgs: (id) => ["resume", id],
+    continueArgs: ["resume", "--last"],
+  }),
+  pi: defineResumeSyntax({
+    engine: "pi",
+    command: "pi\\s+--session",
+    idPattern: UUID,
+    show: (id) => `pi --session ${id}`,
+    showContinue: "pi --continue",
+    resumeArgs: (id) => ["--session", id],
+    continueArgs: ["--continue"],
+  }),
+  gemini: defineResumeSyntax({
+    engine: "gemini",
+    command: "gemini\\s+(?:--resume|-r)",
+    idPattern: UUID,
+    show: (id) => `gemini --resume ${id}`,
+    showContinue: "gemini --resume latest",
+    resumeArgs: (id) => ["--resume", id],
+    continueArgs: ["--resume", "latest"],
+  }),
+  opencode: defineResumeSyntax({
+    engine: "opencode",
+    command: "opencode(?:\\s+run)?\\s+(?:--session|-s)",
+    idPattern: /^ses_[A-Za-z0-9]{8,64}$/,
+    show: (id) => `opencode --session ${id}`,
+    showContinue: "opencode --continue",
+    resumeArgs: (id) => ["--session", id],
+    continueArgs: ["--continue"],
+  }),
+  amp: defineResumeSyntax({
+    engine: "amp",
+    command: "amp\\s+threads\\s+continue",
+    idPattern: /^T-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+    show: (id) => `amp threads continue ${id}`,
+    // `amp threads continue` needs a thread id; there is no "newest thread" form.
+    resumeArgs: (id) => ["threads", "continue", id],
+  }),
+  mock: defineResumeSyntax({
+    engine: "mock",
+    command: "mock\\s+--session",
+    idPattern: /^mock-[0-9a-f]{8}$/,
+    show: (id) => `mock --session ${id}`,
+    resumeArgs: (id) => ["--session", id],
+  }),
+};

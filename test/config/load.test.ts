@@ -100,7 +100,7 @@ describe("schema errors name the key", () => {
     expect(buildError("[progress]\ngroup_chat_rps = 0").message).toStartWith("progress.group_chat_rps: must be > 0");
     expect(buildError("[triggers.server]\nport = 70000").message).toStartWith("triggers.server.port: must be between 1 and 65535");
     expect(topError('default_engine = "gpt"').message).toStartWith(
-      'default_engine: expected one of "codex", "claude", "pi", "gemini", "opencode", "amp", "mock"',
+      'default_engine: expected one of "claude", "codex", "pi", "gemini", "opencode", "amp", "mock"',
     );
   });
 

@@ -47,7 +47,7 @@ describe("amp command line", () => {
   });
 
   test("bad mode and managed flags rejected", () => {
-    expect(() => createAmpEngine({ mode: "turbo" })).toThrow(/amp\.mode/);
+    expect(() => createAmpEngine(JSON.parse('{ "mode": "turbo" }'))).toThrow(/amp\.mode/);
     expect(() => createAmpEngine({ extra_args: ["--stream-json"] })).toThrow(/amp\.extra_args/);
   });
 

@@ -187,7 +187,7 @@ describe("claude command line and env", () => {
   );
 
   test("invalid permission_mode is a config error", () => {
-    expect(() => createClaudeEngine({ permission_mode: "yolo" })).toThrow(/claude\.permission_mode/);
+    expect(() => createClaudeEngine(JSON.parse('{ "permission_mode": "yolo" }'))).toThrow(/claude\.permission_mode/);
   });
 
   test("env: marker added, API key removed unless use_api_billing", () => {

@@ -15,7 +15,7 @@ function fakeEngine(id: string): EngineDefinition {
     buildArgs: () => [],
     createParser: () => ({ parse: () => [], missingCompletion: () => "" }),
     permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => false }),
-    resume: defineResumeSyntax({ engine: id, command: id, idPattern: /^x-\d+$/, show: (v) => `${id} ${v}` }),
+    resume: defineResumeSyntax({ engine: id, command: id, idPattern: /^x-\d+$/, show: (v) => `${id} ${v}`, resumeArgs: (v) => [v] }),
   };
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { RunTracker, toolAction, unwrapErrorText } from "../../src/engines/tool-actions.ts";
+import { unwrapErrorText } from "../../src/engines/json.ts";
+import { RunTracker } from "../../src/engines/run-tracker.ts";
+import { toolAction } from "../../src/engines/tool-actions.ts";
 
 describe("tool → action mapping", () => {
   const cwd = "/work/proj";

@@ -66,6 +66,6 @@ export function fakeDefinition(script: string, o: FakeDefOptions = {}): EngineDe
     extraEnv: o.extraEnv ? () => ({ ...o.extraEnv }) : undefined,
     removeEnv: o.removeEnv ? () => [...(o.removeEnv ?? [])] : undefined,
     permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => false }),
-    resume: defineResumeSyntax({ engine: id, command: "fake\\s+--session", idPattern: /^fake-[0-9a-f]{8}$/, show: (v) => `fake --session ${v}` }),
+    resume: defineResumeSyntax({ engine: id, command: "fake\\s+--session", idPattern: /^fake-[0-9a-f]{8}$/, show: (v) => `fake --session ${v}`, resumeArgs: (v) => ["--session", v] }),
   };
 }
