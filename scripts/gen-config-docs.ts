@@ -3,7 +3,7 @@
 import { tomlLiteral } from "../src/config/edit.ts";
 import { CONFIGURABLE_ENGINE_IDS, ConfigSchema } from "../src/config/schema.ts";
 
-interface Node {
+export interface Node {
   type?: string;
   description?: string;
   default?: unknown;
@@ -24,7 +24,7 @@ interface Node {
 
 const isTableNode = (n: Node) => n.type === "object" && n.properties !== undefined;
 
-function typeOf(n: Node): string {
+export function typeOf(n: Node): string {
   if (n.anyOf) return n.anyOf.map((a) => JSON.stringify(a.const)).join(" | ");
   if (n.const !== undefined) return JSON.stringify(n.const);
   if (n.secretHeaders) return "table of strings (credential-like values secret)";
@@ -38,7 +38,7 @@ function typeOf(n: Node): string {
   return n.type ?? "any";
 }
 
-function defaultOf(n: Node, required: boolean): string {
+export function defaultOf(n: Node, required: boolean): string {
   if (n.default !== undefined) {
     return `\`${tomlLiteral(n.default)}\``;
   }

@@ -8,6 +8,8 @@ import type { EngineDefinition } from "../../src/engines/types.ts";
 import { messageText } from "../../src/emulator/message-text.ts";
 import { renderResumeLine } from "../../src/telegram/render.ts";
 import { UntetherError } from "../../src/errors.ts";
+import { ENGINE_IDS } from "../../src/config/schema.ts";
+import { RESUME_SYNTAX } from "../../src/engines/resume-syntax.ts";
 
 const registry = createEngineRegistry({}, [createMockEngine()]);
 const engine = (id: string) => registry.get(id) as EngineDefinition;
@@ -67,4 +69,42 @@ describe("resume syntax", () => {
     expect(engine("claude").resume.parse(`myclaude --resume ${IDS.claude}`)).toBeUndefined();
     expect(engine("claude").resume.parse(`/usr/bin/claude --resume ${IDS.claude}`)).toBeUndefined();
   });
+});
+
+/** Whether `part` occurs in `argv` as consecutive arguments. */
+function containsRun(argv: string[], part: string[]): boolean {
+  return argv.some((_, i) => part.every((p, j) => argv[i + j] === p));
+}
+
+describe("resume syntax owns the resume arguments", () => {
+  test("one syntax per engine id, and it is the one the engine uses", () => {
+    expect(Object.keys(RESUME_SYNTAX).sort()).toEqual([...ENGINE_IDS].sort());
+    for (const id of ENGINE_IDS) expect(engine(id).resume).toBe(RESUME_SYNTAX[id]);
+  });
+
+  for (const [id, value] of Object.entries(IDS)) {
+    test(`${id}: format → parse → args gives the arguments the engine's command line resumes with`, () => {
+      const syntax = engine(id).resume;
+      const token = { engine: id, value };
+      const parsed = syntax.parse(`↩️ ${syntax.format(token)}`);
+      expect(parsed).toEqual(token);
+      const args = syntax.args(parsed);
+      expect(args).toContain(value);
+      expect(args).toEqual(syntax.args(token));
+      const argv = engine(id).buildArgs({ prompt: "hi", cwd: "/tmp", resume: token });
+      expect(containsRun(argv, args)).toBe(true);
+      // A new run resumes nothing.
+      expect(syntax.args(undefined)).toEqual([]);
+      const fresh = engine(id).buildArgs({ prompt: "hi", cwd: "/tmp" });
+      expect(fresh).not.toContain(value);
+    });
+
+    test(`${id}: /continue uses the continue arguments exactly when the engine supports it`, () => {
+      const def = engine(id);
+      const cont = { engine: id, value: "", isContinue: true };
+      const args = def.resume.args(cont);
+      expect(args.length > 0).toBe(def.supportsContinue);
+      expect(containsRun(def.buildArgs({ prompt: "hi", cwd: "/tmp", resume: cont }), args)).toBe(true);
+    });
+  }
 });
