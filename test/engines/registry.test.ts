@@ -3,7 +3,9 @@ import { createEngineRegistry, type EngineOptionsMap, engineProblems, findResume
 import type { EngineDefinition } from "../../src/engines/types.ts";
 import { defineResumeSyntax } from "../../src/engines/resume-syntax.ts";
 import { definePermissions } from "../../src/engines/permissions.ts";
+import { buildConfig, parseConfigText } from "../../src/config/load.ts";
 import { UntetherError } from "../../src/errors.ts";
+import { MINIMAL_TOML } from "../config/helpers.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 
 function fakeEngine(id: string): EngineDefinition {
@@ -57,5 +59,37 @@ describe("engine registry", () => {
     expect(findResumeToken("`amp threads continue T-2775dc92-90ed-4f85-8b73-8f9766029e83`", reg)).toEqual({ engine: "amp", value: "T-2775dc92-90ed-4f85-8b73-8f9766029e83" });
     expect(findResumeToken("`pi --session 01a20e10-d45d`", reg)).toBeUndefined();
     expect(findResumeToken("no token here", reg)).toBeUndefined();
+  });
+});
+
+describe("engine options come from the loaded config", () => {
+  test("codex model, gemini/opencode/amp extra_args reach the command lines; no engine is left out", () => {
+    const { config } = buildConfig(
+      parseConfigText(`${MINIMAL_TOML}
+[engines.codex]
+model = "gpt-5"
+[engines.gemini]
+extra_args = ["--sandbox"]
+[opencode]
+extra_args = ["--agent", "build"]
+[engines.amp]
+extra_args = ["--no-notifications"]
+`),
+      { baseDir: "/srv/cfg" },
+    );
+    expect(engineProblems(config.engines)).toEqual([]);
+    const reg = createEngineRegistry(config.engines);
+    const argv = (id: string) => reg.get(id)?.buildArgs({ prompt: "hi", cwd: "/tmp" }) ?? [];
+    expect(argv("codex").join(" ")).toContain("--model gpt-5");
+    expect(argv("gemini")).toContain("--sandbox");
+    expect(argv("opencode").join(" ")).toContain("--agent build");
+    expect(argv("amp")).toContain("--no-notifications");
+  });
+
+  test("a managed flag in any engine's extra_args is a config error naming the key", () => {
+    for (const [id, flag] of [["gemini", "--yolo"], ["opencode", "--format=default"], ["pi", "--mode"], ["amp", "-x"]]) {
+      expect(() => buildConfig(parseConfigText(`${MINIMAL_TOML}\n[engines.${id}]\nextra_args = ["${flag}"]\n`), { baseDir: "/srv/cfg" }))
+        .toThrow(new RegExp(`engines\\.${id}\\.extra_args.*managed by Untether`));
+    }
   });
 });
