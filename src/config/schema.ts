@@ -21,24 +21,6 @@ export type ConfigurableEngineId = (typeof CONFIGURABLE_ENGINE_IDS)[number];
 
 export const DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org";
 
-// Right-anchored globs (matched at any depth); the first five are the ones DESIGN.md requires.
-export const DEFAULT_DENY_GLOBS = [
-  ".git/**",
-  ".env",
-  ".envrc",
-  "**/*.pem",
-  "**/.ssh/**",
-  "**/.env",
-  "**/.env.*",
-  "**/.envrc",
-  "**/*.key",
-  "**/id_rsa",
-  "**/id_ed25519",
-  "**/.netrc",
-  "**/.npmrc",
-  "**/.pypirc",
-] as const;
-
 // ---- small builders -------------------------------------------------------------------------
 
 type Lits<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
@@ -116,8 +98,9 @@ export const FilesSchema = table(
     }),
     allowed_user_ids: ints("Users allowed to transfer files; empty = private chats and group admins."),
     deny_globs: Type.Array(Type.String({ minLength: 1 }), {
-      default: [...DEFAULT_DENY_GLOBS],
-      description: "Paths never read or written, matched at any depth (the defaults are always kept in mind).",
+      default: [],
+      description:
+        "Extra paths never read or written, matched at any depth. Added to the built-in list (docs/files.md), which always applies: this key adds and never replaces.",
     }),
     allow_hard_links: bool(
       false,
