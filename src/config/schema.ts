@@ -1,6 +1,10 @@
 // The one schema of untether.toml: keys, types, defaults, ranges and a line of meaning for each
 // (docs/config.md is generated from these descriptions). Every table forbids unknown keys. Secret
 // values decode to `Secret` so nothing downstream can print them by accident.
+//
+// Facts about a key live on its node as markers (read through src/config/markers.ts, never listed
+// elsewhere): `secret` (masked by `config list/get`, kept out of error messages, decoded to Secret)
+// and `reload` (whether `watch_config` applies a change at once).
 import {
   type StaticDecode,
   type Static,
@@ -20,6 +24,31 @@ export const CONFIGURABLE_ENGINE_IDS = ["codex", "claude", "pi", "gemini", "open
 export type ConfigurableEngineId = (typeof CONFIGURABLE_ENGINE_IDS)[number];
 
 export const DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org";
+
+// ---- markers --------------------------------------------------------------------------------
+
+/**
+ * How a changed key takes effect while the bot runs with `watch_config = true`: "hot" at once,
+ * "restart" (every key not marked, and what a table's marker is inherited as) at the next start.
+ */
+export type ReloadMode = "hot" | "restart";
+
+/**
+ * `true`: the value is a secret. `"header-names"`: a map of headers whose entries are secret when
+ * their name looks like a credential (SECRET_HEADER_RE) — the rule depends on the name, not the key.
+ */
+export type SecretMarker = true | "header-names";
+
+/** The marker keywords a schema node may carry (kept in JSON Schema output; validators ignore them). */
+export interface SchemaMarkers {
+  secret?: SecretMarker;
+  reload?: ReloadMode;
+}
+
+/** Marks a node (and, for a table, everything in it) as applied at once on reload. */
+export function hot<T extends TSchema>(schema: T): T & { reload: "hot" } {
+  return Object.assign(schema, { reload: "hot" as const });
+}
 
 // ---- small builders -------------------------------------------------------------------------
 
@@ -56,18 +85,18 @@ function strictObject<P extends TProperties>(props: P, description: string): TOb
   return Type.Object(props, { additionalProperties: false, description });
 }
 
-/** A secret string in the file; a `Secret` once loaded. */
-const secret = (description: string) =>
-  Type.Transform(Type.String({ minLength: 1, pattern: "\\S", description, secret: true }))
+/** A secret string in the file (marker `secret: true`); a `Secret` once loaded. */
+export const secret = (description: string) =>
+  Type.Transform(Type.String({ minLength: 1, pattern: "\\S", description, secret: true satisfies SecretMarker }))
     .Decode((v) => new Secret(v.trim()))
     .Encode((s) => s.reveal());
 
 // Header names that carry credentials: their values are wrapped in Secret on load.
 export const SECRET_HEADER_RE = /authorization|token|secret|api[-_]?key|cookie|signature|password/i;
 
-/** Header map: every value a string; credential-like ones decode to Secret. */
+/** Header map (marker `secret: "header-names"`): every value a string; credential-like ones decode to Secret. */
 const headers = (description: string) =>
-  Type.Transform(Type.Record(Type.String(), Type.String(), { description, secretHeaders: true }))
+  Type.Transform(Type.Record(Type.String(), Type.String(), { description, secret: "header-names" satisfies SecretMarker }))
     .Decode((h) => {
       const out: Record<string, string | Secret> = {};
       for (const [k, v] of Object.entries(h)) out[k] = SECRET_HEADER_RE.test(k) ? new Secret(v) : v;
@@ -83,7 +112,7 @@ const engineId = (description: string) => oneOf(ENGINE_IDS, { description });
 
 // ---- [transports.telegram] ------------------------------------------------------------------
 
-export const FilesSchema = table(
+export const FilesSchema = hot(table(
   {
     enabled: bool(false, "Enables /file get|put, auto-put of sent documents and the outbox."),
     auto_put: bool(true, "Save documents sent to the bot into uploads_dir without a /file command."),
@@ -121,7 +150,7 @@ export const FilesSchema = table(
     }),
   },
   "File transfer between the chat and the project.",
-);
+));
 
 export const TopicsSchema = table(
   {
@@ -142,40 +171,45 @@ export const TelegramSchema = strictObject(
       default: DEFAULT_TELEGRAM_API_BASE_URL,
       description: "Bot API base URL (http or https), e.g. a local Bot API server or the demo emulator.",
     }),
-    allowed_user_ids: ints("Telegram user ids allowed to use the bot. Empty refuses to start unless allow_any_user."),
-    allow_any_user: bool(false, "Open the bot to anyone who finds it. For demos only."),
-    message_overflow: oneOf(["trim", "split"], {
-      default: "split",
-      description: "Answers longer than Telegram's limit: split into several messages or trim.",
-    }),
-    voice_transcription: bool(false, "Transcribe voice notes and run them as prompts."),
-    voice_max_bytes: int(10485760, "Largest voice note transcribed, in bytes.", 1),
-    voice_transcription_model: Type.String({
-      default: "gpt-4o-mini-transcribe",
-      minLength: 1,
-      description: "Transcription model name.",
-    }),
-    voice_transcription_base_url: opt(
-      Type.String({ description: "OpenAI-compatible endpoint (http or https); default OpenAI." }),
+    allowed_user_ids: hot(ints("Telegram user ids allowed to use the bot. Empty refuses to start unless allow_any_user.")),
+    allow_any_user: hot(bool(false, "Open the bot to anyone who finds it. For demos only.")),
+    message_overflow: hot(
+      oneOf(["trim", "split"], {
+        default: "split",
+        description: "Answers longer than Telegram's limit: split into several messages or trim.",
+      }),
     ),
-    voice_transcription_api_key: opt(secret("API key for the transcription endpoint (secret).")),
-    voice_transcription_language: opt(
-      Type.Transform(
-        Type.String({ pattern: "^[A-Za-z]{2,3}$", description: "ISO-639-1 language hint such as 'en'." }),
-      )
-        .Decode((v) => v.toLowerCase())
-        .Encode((v) => v),
+    voice_transcription: hot(bool(false, "Transcribe voice notes and run them as prompts.")),
+    voice_max_bytes: hot(int(10485760, "Largest voice note transcribed, in bytes.", 1)),
+    voice_transcription_model: hot(
+      Type.String({
+        default: "gpt-4o-mini-transcribe",
+        minLength: 1,
+        description: "Transcription model name.",
+      }),
     ),
-    voice_show_transcription: bool(true, "Echo the transcribed text before running it."),
-    voice_transcription_url_allowlist: strings(
-      [],
-      "CIDRs or IPs the transcription endpoint may resolve to even if private (e.g. a local Whisper).",
+    voice_transcription_base_url: hot(
+      opt(Type.String({ description: "OpenAI-compatible endpoint (http or https); default OpenAI." })),
+    ),
+    voice_transcription_api_key: hot(opt(secret("API key for the transcription endpoint (secret)."))),
+    voice_transcription_language: hot(
+      opt(
+        Type.Transform(
+          Type.String({ pattern: "^[A-Za-z]{2,3}$", description: "ISO-639-1 language hint such as 'en'." }),
+        )
+          .Decode((v) => v.toLowerCase())
+          .Encode((v) => v),
+      ),
+    ),
+    voice_show_transcription: hot(bool(true, "Echo the transcribed text before running it.")),
+    voice_transcription_url_allowlist: hot(
+      strings([], "CIDRs or IPs the transcription endpoint may resolve to even if private (e.g. a local Whisper)."),
     ),
     session_mode: oneOf(["stateless", "chat"], {
       default: "stateless",
       description: "stateless: reply to continue a run; chat: one ongoing session per chat.",
     }),
-    show_resume_line: bool(true, "Show the engine's resume command under answers."),
+    show_resume_line: hot(bool(true, "Show the engine's resume command under answers.")),
     approval_timeout_s: int(300, "Seconds an engine's permission request (Approve/Deny) waits before it is denied.", 10, 86400),
     forward_coalesce_s: num(1.0, "Seconds to wait for more forwarded messages before running.", 0),
     media_group_debounce_s: num(1.0, "Seconds to wait for the rest of an album.", 0),
@@ -203,18 +237,18 @@ export const ProjectSchema = table(
   "A project the bot can run agents in.",
 );
 
-export const SecuritySchema = table(
+export const SecuritySchema = hot(table(
   {
     env_audit: bool(true, "Check a running Claude's environment once per run and warn about leaked variables."),
     env_extra_allow: strings([], "Extra environment variable names passed to engines (e.g. VAULT_ADDR)."),
     env_extra_prefix_allow: strings([], "Extra name prefixes passed to engines (e.g. VAULT_). Credential-looking names under a prefix (*_TOKEN, *_SECRET, *_PASSWORD, *_KEY, URLs with a password) pass only when listed in env_extra_allow."),
   },
   "Engine environment policy.",
-);
+));
 
 // ---- per-run behaviour ----------------------------------------------------------------------
 
-export const ProgressSchema = table(
+export const ProgressSchema = hot(table(
   {
     verbosity: oneOf(["compact", "verbose"], { default: "compact", description: "Progress message detail." }),
     max_actions: int(5, "Actions shown in the progress message.", 0, 50),
@@ -228,25 +262,25 @@ export const ProgressSchema = table(
     heartbeat_interval: num(30, "Seconds between elapsed-time updates of long actions.", 5, 120),
   },
   "The live progress message.",
-);
+));
 
-export const FooterSchema = table(
+export const FooterSchema = hot(table(
   {
     show_api_cost: bool(true, "Show the run's API cost under the answer."),
     show_subscription_usage: bool(false, "Show subscription usage under the answer."),
   },
   "Footer of final answers.",
-);
+));
 
-export const PreambleSchema = table(
+export const PreambleSchema = hot(table(
   {
     enabled: bool(true, "Prepend the preamble to prompts."),
     text: opt(Type.String({ description: "Custom preamble; unset = the built-in text." })),
   },
   "Text prepended to every prompt.",
-);
+));
 
-export const CostBudgetSchema = table(
+export const CostBudgetSchema = hot(table(
   {
     enabled: bool(false, "Track run costs against the limits."),
     max_cost_per_run: opt(Type.Number({ minimum: 0, description: "USD limit per run." })),
@@ -255,7 +289,7 @@ export const CostBudgetSchema = table(
     auto_cancel: bool(false, "Cancel a run that exceeds max_cost_per_run."),
   },
   "Cost limits.",
-);
+));
 
 export const LoopSchema = table(
   {
