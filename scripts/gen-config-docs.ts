@@ -76,7 +76,7 @@ function section(title: string, node: Node, out: string[], heading = `[${title}]
     const recordValue = child.patternProperties ? (Object.values(child.patternProperties)[0] as Node) : undefined;
     if (recordValue && isTableNode(recordValue)) nested.push([`${key}.<alias>`, recordValue, [...path, key, "<alias>"]]);
     rows.push(
-      `| \`${key}\` | ${esc(typeOf(child))} | ${esc(defaultOf(child, required.has(key)))} | ${esc(rangeOf(child))} | ${reloadOf([...path, key])} | ${esc(child.description ?? "")} |`,
+      `| \`${key}\` | ${esc(typeOf(child))} | ${esc(defaultOf(child, required.has(key)))} | ${esc(rangeOf(child))} | ${reloadOf([...path, key])} | ${keyFacts([...path, key]).inert ? "*Inert.* " : ""}${esc(child.description ?? "")} |`,
     );
   }
   out.push(`## ${title === "top level" ? "Top level" : `\`${heading}\``}`, "");
@@ -106,6 +106,19 @@ function marked(node: Node, has: (n: Node) => boolean, path: string[] = []): str
   return out;
 }
 
+/** Inert keys (src/config/legacy.ts), a table mostly inert written as "`[table]` except `key`". */
+function inertKeys(node: Node, path: string[] = []): string[] {
+  const name = path.join(".");
+  if (path.length > 0 && node.inert === true) return [isTableNode(node) ? `\`[${name}]\`` : `\`${name}\``];
+  const children = Object.entries(node.properties ?? {});
+  const leaves = children.filter(([, c]) => !isTableNode(c));
+  const active = leaves.filter(([, c]) => c.inert !== true).map(([k]) => `\`${k}\``);
+  if (path.length > 0 && leaves.length > 2 && active.length * 2 < leaves.length) {
+    return [`\`[${name}]\` except ${list(active)}`, ...children.filter(([, c]) => isTableNode(c)).flatMap(([k, c]) => inertKeys(c, [...path, k]))];
+  }
+  return children.flatMap(([k, c]) => inertKeys(c, [...path, k]));
+}
+
 const list = (items: string[]) => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`);
 
 export function renderConfigDocs(): string {
@@ -113,6 +126,7 @@ export function renderConfigDocs(): string {
   const secrets = marked(root, (n) => n.secret === true);
   const headerMaps = marked(root, (n) => n.secret === "header-names");
   const live = marked(root, (n) => n.reload === "hot");
+  const inertList = inertKeys(root);
   const out: string[] = [
     "# Configuration reference (`untether.toml`)",
     "",
@@ -167,12 +181,10 @@ export function renderConfigDocs(): string {
     "running value until a restart. A file that fails to load is not applied: the running config stays, the",
     "log gets `config.reload.failed` and the main chat is told the reason once.",
     "",
-    "**Accepted but not used yet.** So that an existing file from the original Untether loads unchanged,",
-    "these keys are validated but have no effect in this version:",
-    "`[loop]`, `[auto_continue]`, `[watchdog]` except",
-    "`max_concurrent_engine_runs`, `progress.group_chat_rps`, `progress.heartbeat_interval`,",
-    "`footer.show_subscription_usage`, `transports.telegram.topics`, `forward_coalesce_s`,",
-    "`media_group_debounce_s` and `plugins.enabled`.",
+    "**Inert compatibility keys** (marked *Inert.* below; defined in src/config/legacy.ts). So that an",
+    "existing file from the original Untether loads unchanged, these keys are accepted and validated but",
+    "have no effect in this version:",
+    `${list(inertList)}.`,
     "",
   ];
   section("top level", ConfigSchema as unknown as Node, out);

@@ -19,6 +19,8 @@ export interface KeyFacts {
   secret: boolean;
   /** The innermost `reload` marker on the way down; "restart" when none. */
   reload: ReloadMode;
+  /** An inert compatibility key (src/config/legacy.ts), or inside an inert table. */
+  inert: boolean;
 }
 
 function child(node: Node, seg: string | number): Node | undefined {
@@ -43,15 +45,17 @@ export function keyFacts(path: KeyPath, root: TSchema = ConfigSchema): KeyFacts 
   }
   let reload: ReloadMode = node.reload ?? "restart";
   let secret = node.secret === true;
+  let inert = node.inert === true;
   for (const seg of segs) {
     const parent: Node = node;
     node = child(parent, seg);
-    if (node === undefined) return { known: false, secret: false, reload };
+    if (node === undefined) return { known: false, secret: false, reload, inert };
     reload = node.reload ?? reload;
+    inert = inert || node.inert === true;
     if (parent.secret === "header-names") secret = typeof seg === "string" && SECRET_HEADER_RE.test(seg);
     else secret = secret || node.secret === true;
   }
-  return { known: true, secret, reload };
+  return { known: true, secret, reload, inert };
 }
 
 /** True when the value at `path` is a secret (marker `secret` on its node or its header map). */
