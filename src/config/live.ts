@@ -8,6 +8,7 @@ import { logger } from "../log/logger.ts";
 import { Secret } from "../log/secret.ts";
 import { ConfigError } from "./errors.ts";
 import { loadConfig } from "./load.ts";
+import { isHotPath } from "./markers.ts";
 import { migrateConfig, type TomlDoc } from "./migrate.ts";
 import type { Config } from "./schema.ts";
 
@@ -17,28 +18,13 @@ export interface LiveConfig {
   onChange(fn: (next: Config, prev: Config) => void): () => void;
 }
 
-// Read through `current()` on every use. Everything else is wired once at startup.
-const HOT = [
-  "transports.telegram.allowed_user_ids",
-  "transports.telegram.allow_any_user",
-  "transports.telegram.files",
-  "transports.telegram.voice_",
-  "transports.telegram.show_resume_line",
-  "transports.telegram.message_overflow",
-  "progress",
-  "footer",
-  "preamble",
-  "security",
-  "cost_budget",
-];
-
-function under(path: string, prefix: string): boolean {
-  return prefix.endsWith("_") ? path.startsWith(prefix) : path === prefix || path.startsWith(`${prefix}.`);
-}
-
-/** True when a changed leaf key takes effect without a restart. */
+/**
+ * True when a changed leaf key takes effect without a restart: its schema node (or a table around
+ * it) is marked `reload: "hot"` (see markers.ts). Those keys are read through `current()` on every
+ * use; everything else is wired once at startup.
+ */
 export function isHotKey(path: string): boolean {
-  return HOT.some((p) => under(path, p));
+  return isHotPath(path);
 }
 
 function isPlain(v: unknown): v is Record<string, unknown> {

@@ -4,7 +4,8 @@ import { ConfigError } from "./errors.ts";
 
 export type TomlDoc = Record<string, unknown>;
 
-const LEGACY_TOP_LEVEL = ["bot_token", "chat_id", "allow_any_user"] as const;
+/** Top-level keys of old files that now live under [transports.telegram]. */
+export const LEGACY_TOP_LEVEL = ["bot_token", "chat_id", "allow_any_user"] as const;
 
 function asTable(v: unknown): TomlDoc | undefined {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as TomlDoc) : undefined;

@@ -1,18 +1,44 @@
 // The one schema of untether.toml: keys, types, defaults, ranges and a line of meaning for each
 // (docs/config.md is generated from these descriptions). Every table forbids unknown keys. Secret
 // values decode to `Secret` so nothing downstream can print them by accident.
+//
+// Facts about a key live on its node as markers (read through src/config/markers.ts, never listed
+// elsewhere): `secret` (masked by `config list/get`, kept out of error messages, decoded to Secret)
+// and `reload` (whether `watch_config` applies a change at once).
+import { type Static, type StaticDecode, type TObject, type TOptional, type TProperties, type TSchema, Type } from "@sinclair/typebox";
 import {
-  type StaticDecode,
-  type Static,
-  type TLiteral,
-  type TSchema,
-  type TUnion,
-  type TObject,
-  type TOptional,
-  type TProperties,
-  Type,
-} from "@sinclair/typebox";
-import { Secret } from "../log/secret.ts";
+  bool,
+  headers,
+  hot,
+  int,
+  ints,
+  num,
+  oneOf,
+  opt,
+  secret,
+  strictObject,
+  strings,
+  table,
+  text,
+} from "./schema-kit.ts";
+import {
+  AutoContinueSchema,
+  LegacyFooterProps,
+  LegacyProgressProps,
+  LegacyTelegramProps,
+  LegacyWatchdogProps,
+  LoopSchema,
+  PluginsSchema,
+} from "./legacy.ts";
+
+export {
+  hot,
+  type ReloadMode,
+  SECRET_HEADER_RE,
+  type SchemaMarkers,
+  secret,
+  type SecretMarker,
+} from "./schema-kit.ts";
 
 /**
  * The one list of engine ids. Built-in engines have a config table (`[engines.<id>]` or top-level
@@ -26,87 +52,11 @@ export type EngineId = (typeof ENGINE_IDS)[number];
 
 export const DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org";
 
-// Right-anchored globs (matched at any depth); the first five are the ones DESIGN.md requires.
-export const DEFAULT_DENY_GLOBS = [
-  ".git/**",
-  ".env",
-  ".envrc",
-  "**/*.pem",
-  "**/.ssh/**",
-  "**/.env",
-  "**/.env.*",
-  "**/.envrc",
-  "**/*.key",
-  "**/id_rsa",
-  "**/id_ed25519",
-  "**/.netrc",
-  "**/.npmrc",
-  "**/.pypirc",
-] as const;
-
-// ---- small builders -------------------------------------------------------------------------
-
-type Lits<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
-
-function oneOf<const T extends readonly [string, ...string[]]>(
-  values: T,
-  opts: { default?: T[number]; description: string },
-): TUnion<Lits<T>> {
-  return Type.Union(
-    values.map((v) => Type.Literal(v)),
-    opts,
-  ) as unknown as TUnion<Lits<T>>;
-}
-
-const bool = (value: boolean, description: string) => Type.Boolean({ default: value, description });
-const int = (value: number, description: string, min?: number, max?: number) =>
-  Type.Integer({ default: value, description, minimum: min, maximum: max });
-const num = (value: number, description: string, min?: number, max?: number) =>
-  Type.Number({ default: value, description, minimum: min, maximum: max });
-const text = (description: string) => Type.String({ minLength: 1, pattern: "\\S", description });
-const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
-const strings = (value: readonly string[], description: string) =>
-  Type.Array(Type.String(), { default: [...value], description });
-const ints = (description: string) => Type.Array(Type.Integer(), { default: [], description });
-
-/** A table that exists (with its defaults) even when absent from the file. */
-function table<P extends TProperties>(props: P, description: string): TObject<P> {
-  return Type.Object(props, { additionalProperties: false, default: {}, description });
-}
-
-/** A table that stays absent unless written. */
-function strictObject<P extends TProperties>(props: P, description: string): TObject<P> {
-  return Type.Object(props, { additionalProperties: false, description });
-}
-
-/** A secret string in the file; a `Secret` once loaded. */
-const secret = (description: string) =>
-  Type.Transform(Type.String({ minLength: 1, pattern: "\\S", description, secret: true }))
-    .Decode((v) => new Secret(v.trim()))
-    .Encode((s) => s.reveal());
-
-// Header names that carry credentials: their values are wrapped in Secret on load.
-export const SECRET_HEADER_RE = /authorization|token|secret|api[-_]?key|cookie|signature|password/i;
-
-/** Header map: every value a string; credential-like ones decode to Secret. */
-const headers = (description: string) =>
-  Type.Transform(Type.Record(Type.String(), Type.String(), { description, secretHeaders: true }))
-    .Decode((h) => {
-      const out: Record<string, string | Secret> = {};
-      for (const [k, v] of Object.entries(h)) out[k] = SECRET_HEADER_RE.test(k) ? new Secret(v) : v;
-      return out;
-    })
-    .Encode((h) => {
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(h)) out[k] = typeof v === "string" ? v : v.reveal();
-      return out;
-    });
-
 const engineId = (description: string) => oneOf(ENGINE_IDS, { description });
 
 // ---- [transports.telegram] ------------------------------------------------------------------
 
-export const FilesSchema = table(
+export const FilesSchema = hot(table(
   {
     enabled: bool(false, "Enables /file get|put, auto-put of sent documents and the outbox."),
     auto_put: bool(true, "Save documents sent to the bot into uploads_dir without a /file command."),
@@ -121,8 +71,9 @@ export const FilesSchema = table(
     }),
     allowed_user_ids: ints("Users allowed to transfer files; empty = private chats and group admins."),
     deny_globs: Type.Array(Type.String({ minLength: 1 }), {
-      default: [...DEFAULT_DENY_GLOBS],
-      description: "Paths never read or written, matched at any depth (the defaults are always kept in mind).",
+      default: [],
+      description:
+        "Extra paths never read or written, matched at any depth. Added to the built-in list (docs/files.md), which always applies: this key adds and never replaces.",
     }),
     allow_hard_links: bool(
       false,
@@ -143,18 +94,8 @@ export const FilesSchema = table(
     }),
   },
   "File transfer between the chat and the project.",
-);
+));
 
-export const TopicsSchema = table(
-  {
-    enabled: bool(false, "Use forum topics as separate threads."),
-    scope: oneOf(["auto", "main", "projects", "all"], {
-      default: "auto",
-      description: "Which chats use topics.",
-    }),
-  },
-  "Forum topics.",
-);
 
 export const TelegramSchema = strictObject(
   {
@@ -164,44 +105,47 @@ export const TelegramSchema = strictObject(
       default: DEFAULT_TELEGRAM_API_BASE_URL,
       description: "Bot API base URL (http or https), e.g. a local Bot API server or the demo emulator.",
     }),
-    allowed_user_ids: ints("Telegram user ids allowed to use the bot. Empty refuses to start unless allow_any_user."),
-    allow_any_user: bool(false, "Open the bot to anyone who finds it. For demos only."),
-    message_overflow: oneOf(["trim", "split"], {
-      default: "split",
-      description: "Answers longer than Telegram's limit: split into several messages or trim.",
-    }),
-    voice_transcription: bool(false, "Transcribe voice notes and run them as prompts."),
-    voice_max_bytes: int(10485760, "Largest voice note transcribed, in bytes.", 1),
-    voice_transcription_model: Type.String({
-      default: "gpt-4o-mini-transcribe",
-      minLength: 1,
-      description: "Transcription model name.",
-    }),
-    voice_transcription_base_url: opt(
-      Type.String({ description: "OpenAI-compatible endpoint (http or https); default OpenAI." }),
+    allowed_user_ids: hot(ints("Telegram user ids allowed to use the bot. Empty refuses to start unless allow_any_user.")),
+    allow_any_user: hot(bool(false, "Open the bot to anyone who finds it. For demos only.")),
+    message_overflow: hot(
+      oneOf(["trim", "split"], {
+        default: "split",
+        description: "Answers longer than Telegram's limit: split into several messages or trim.",
+      }),
     ),
-    voice_transcription_api_key: opt(secret("API key for the transcription endpoint (secret).")),
-    voice_transcription_language: opt(
-      Type.Transform(
-        Type.String({ pattern: "^[A-Za-z]{2,3}$", description: "ISO-639-1 language hint such as 'en'." }),
-      )
-        .Decode((v) => v.toLowerCase())
-        .Encode((v) => v),
+    voice_transcription: hot(bool(false, "Transcribe voice notes and run them as prompts.")),
+    voice_max_bytes: hot(int(10485760, "Largest voice note transcribed, in bytes.", 1)),
+    voice_transcription_model: hot(
+      Type.String({
+        default: "gpt-4o-mini-transcribe",
+        minLength: 1,
+        description: "Transcription model name.",
+      }),
     ),
-    voice_show_transcription: bool(true, "Echo the transcribed text before running it."),
-    voice_transcription_url_allowlist: strings(
-      [],
-      "CIDRs or IPs the transcription endpoint may resolve to even if private (e.g. a local Whisper).",
+    voice_transcription_base_url: hot(
+      opt(Type.String({ description: "OpenAI-compatible endpoint (http or https); default OpenAI." })),
+    ),
+    voice_transcription_api_key: hot(opt(secret("API key for the transcription endpoint (secret)."))),
+    voice_transcription_language: hot(
+      opt(
+        Type.Transform(
+          Type.String({ pattern: "^[A-Za-z]{2,3}$", description: "ISO-639-1 language hint such as 'en'." }),
+        )
+          .Decode((v) => v.toLowerCase())
+          .Encode((v) => v),
+      ),
+    ),
+    voice_show_transcription: hot(bool(true, "Echo the transcribed text before running it.")),
+    voice_transcription_url_allowlist: hot(
+      strings([], "CIDRs or IPs the transcription endpoint may resolve to even if private (e.g. a local Whisper)."),
     ),
     session_mode: oneOf(["stateless", "chat"], {
       default: "stateless",
       description: "stateless: reply to continue a run; chat: one ongoing session per chat.",
     }),
-    show_resume_line: bool(true, "Show the engine's resume command under answers."),
+    show_resume_line: hot(bool(true, "Show the engine's resume command under answers.")),
     approval_timeout_s: int(300, "Seconds an engine's permission request (Approve/Deny) waits before it is denied.", 10, 86400),
-    forward_coalesce_s: num(1.0, "Seconds to wait for more forwarded messages before running.", 0),
-    media_group_debounce_s: num(1.0, "Seconds to wait for the rest of an album.", 0),
-    topics: TopicsSchema,
+    ...LegacyTelegramProps,
     files: FilesSchema,
   },
   "The Telegram transport.",
@@ -225,50 +169,44 @@ export const ProjectSchema = table(
   "A project the bot can run agents in.",
 );
 
-export const SecuritySchema = table(
+export const SecuritySchema = hot(table(
   {
     env_audit: bool(true, "Check a running Claude's environment once per run and warn about leaked variables."),
     env_extra_allow: strings([], "Extra environment variable names passed to engines (e.g. VAULT_ADDR)."),
     env_extra_prefix_allow: strings([], "Extra name prefixes passed to engines (e.g. VAULT_). Credential-looking names under a prefix (*_TOKEN, *_SECRET, *_PASSWORD, *_KEY, URLs with a password) pass only when listed in env_extra_allow."),
   },
   "Engine environment policy.",
-);
+));
 
 // ---- per-run behaviour ----------------------------------------------------------------------
 
-export const ProgressSchema = table(
+export const ProgressSchema = hot(table(
   {
     verbosity: oneOf(["compact", "verbose"], { default: "compact", description: "Progress message detail." }),
     max_actions: int(5, "Actions shown in the progress message.", 0, 50),
     min_render_interval: num(2.0, "Seconds between progress edits.", 0, 30),
-    group_chat_rps: Type.Number({
-      default: 20 / 60,
-      exclusiveMinimum: 0,
-      maximum: 10,
-      description: "Edits per second allowed in group chats (> 0).",
-    }),
-    heartbeat_interval: num(30, "Seconds between elapsed-time updates of long actions.", 5, 120),
+    ...LegacyProgressProps,
   },
   "The live progress message.",
-);
+));
 
-export const FooterSchema = table(
+export const FooterSchema = hot(table(
   {
     show_api_cost: bool(true, "Show the run's API cost under the answer."),
-    show_subscription_usage: bool(false, "Show subscription usage under the answer."),
+    ...LegacyFooterProps,
   },
   "Footer of final answers.",
-);
+));
 
-export const PreambleSchema = table(
+export const PreambleSchema = hot(table(
   {
     enabled: bool(true, "Prepend the preamble to prompts."),
     text: opt(Type.String({ description: "Custom preamble; unset = the built-in text." })),
   },
   "Text prepended to every prompt.",
-);
+));
 
-export const CostBudgetSchema = table(
+export const CostBudgetSchema = hot(table(
   {
     enabled: bool(false, "Track run costs against the limits."),
     max_cost_per_run: opt(Type.Number({ minimum: 0, description: "USD limit per run." })),
@@ -277,64 +215,16 @@ export const CostBudgetSchema = table(
     auto_cancel: bool(false, "Cancel a run that exceeds max_cost_per_run."),
   },
   "Cost limits.",
-);
+));
 
-export const LoopSchema = table(
-  {
-    enabled: bool(false, "Follow Claude's ScheduleWakeup/CronCreate loops."),
-    inline_threshold_seconds: num(300, "Wakeups sooner than this run inline.", 0),
-    redundancy_check_interval: num(30, "Seconds between redundancy checks.", 1),
-    max_iterations: int(20, "Most loop iterations.", 1, 10000),
-    max_total_duration_hours: num(4, "Longest a loop may run, in hours.", 1, 168),
-    min_interval_seconds: num(60, "Shortest interval between iterations.", 60),
-    expiry_days: int(7, "Days after which a loop expires.", 1, 30),
-  },
-  "Agent-scheduled loops (Claude).",
-);
 
-export const AutoContinueSchema = table(
-  {
-    enabled: bool(true, "Resume a Claude run that exited early."),
-    max_retries: int(1, "Automatic continues per run.", 0, 3),
-    resend_empty_resume: bool(true, "Resend when a resume produced nothing."),
-    empty_resume_fresh: bool(true, "Start a fresh session when a resume stays empty."),
-    quarantine_on_forced_teardown: bool(true, "Do not resume sessions that were force-killed."),
-    serialize_session_owner: bool(true, "Wait for a session's previous process before resuming it."),
-    session_handoff_timeout_s: num(30, "Seconds to wait for that handoff.", 0, 300),
-    session_handoff_bg_timeout_s: num(600, "Extra wait while background work is still live.", 0, 1800),
-  },
-  "Automatic continuation (Claude).",
-);
 
+
+/** [watchdog]: only max_concurrent_engine_runs acts here; the rest is accepted for compatibility. */
 export const WatchdogSchema = table(
   {
-    liveness_timeout: num(600, "Seconds without output before a stall warning.", 60, 3600),
-    stall_auto_kill: bool(false, "Kill a stalled engine."),
-    stall_repeat_seconds: num(180, "Seconds between repeated stall warnings.", 30, 600),
-    reap_orphans: bool(true, "Kill processes an engine left behind."),
-    tool_timeout: num(600, "Seconds a tool may run before a warning.", 60, 7200),
-    mcp_tool_timeout: num(900, "Seconds an MCP tool may run before a warning.", 60, 7200),
-    subagent_timeout: num(900, "Seconds a subagent may run before a warning.", 60, 7200),
-    detect_stuck_after_tool_result: bool(false, "Detect engines silent after a tool result."),
-    stuck_after_tool_result_timeout: num(300, "Seconds of that silence before acting.", 60, 1800),
-    stuck_after_tool_result_recovery_enabled: bool(true, "Try to recover (stop MCP adapters, then cancel)."),
-    stuck_after_tool_result_recovery_delay: num(60, "Seconds between recovery steps.", 10, 600),
-    detect_catalog_staleness: bool(true, "Warn when MCP servers are not connected."),
-    notify_catalog_refresh: bool(false, "Ask Claude for MCP status after tool results (experimental)."),
-    catalog_refresh_min_interval_s: num(5, "Least seconds between such requests.", 0, 60),
-    prespawn_ram_warn_mb: int(2000, "Warn before starting an engine below this free RAM (0 = off).", 0, 65536),
-    prespawn_ram_block_mb: int(500, "Refuse to start an engine below this free RAM (0 = off).", 0, 65536),
-    prespawn_ram_per_run_reserve_mb: int(750, "Extra free RAM required per run already in flight.", 0, 65536),
     max_concurrent_engine_runs: int(0, "Most engine processes at once (0 = unlimited).", 0, 64),
-    claude_stream_idle_timeout_ms: int(300000, "Claude's stream idle timeout, in ms.", 30000, 1800000),
-    stream_idle_auto_retry: bool(false, "Resume once after a mid-answer stream stall."),
-    stream_idle_max_retries: int(1, "Retries after stream stalls.", 1, 3),
-    post_result_idle_enabled: bool(true, "Close an idle Claude process after its result."),
-    post_result_idle_timeout: num(600, "Seconds idle after a result before closing.", 30, 3600),
-    pre_result_silence_timeout: num(3600, "Seconds of silence before any result that end a run (0 = off).", 0, 86400),
-    post_result_limbo_grace: num(60, "Seconds before stopping a process held open only by leftovers.", 0, 600),
-    post_result_bg_max_hold: num(1800, "Longest hold for live background work after a result.", 0, 7200),
-    bash_grace_seconds: num(60, "No stall warning within this many seconds of a Bash call.", 5, 300),
+    ...LegacyWatchdogProps,
   },
   "Stall detection and resource guards.",
 );
@@ -558,10 +448,7 @@ export const ConfigSchema = Type.Object(
       default: {},
       description: "[projects.<alias>] tables.",
     }),
-    plugins: table(
-      { enabled: strings([], "Allowlist of plugin ids (none are shipped yet).") },
-      "Plugins.",
-    ),
+    plugins: PluginsSchema,
     security: SecuritySchema,
     triggers: TriggersSchema,
     engines: EnginesSchema,

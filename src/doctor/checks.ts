@@ -63,7 +63,7 @@ export async function runChecks(
       conflictProbeSeconds: opts.conflictProbeSeconds ?? DEFAULT_CONFLICT_PROBE_SECONDS,
     })),
   );
-  results.push(checkFileAccess(tg.files), ...checkDenyGlobs(tg.files));
+  results.push(checkFileAccess(tg.files), checkDenyGlobs(tg.files));
   results.push(...(await voiceChecks(tg, opts.env, opts.resolver)));
   const detect = opts.detectEngine ?? (await defaultDetectEngine());
   results.push(...(await engineChecks(config, opts.env, detect)));

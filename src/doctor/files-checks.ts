@@ -1,10 +1,8 @@
 // File transfer: who may use it, and whether the deny globs still protect what they must.
 import picomatch from "picomatch";
 import type { FilesConfig } from "../config/schema.ts";
+import { BUILTIN_DENY_GLOBS } from "../security/deny-globs.ts";
 import { type CheckResult, fail, ok, warn } from "./types.ts";
-
-/** The five defaults DESIGN.md requires; removing one exposes secrets to /file get. */
-export const CORE_DENY_GLOBS = [".git/**", ".env", ".envrc", "**/*.pem", "**/.ssh/**"] as const;
 
 export function checkFileAccess(files: FilesConfig): CheckResult {
   const id = "files.access";
@@ -30,27 +28,17 @@ function globProblem(glob: string): string | undefined {
   }
 }
 
-export function checkDenyGlobs(files: FilesConfig): CheckResult[] {
+/** The configured globs compile; the built-in list (security/deny-globs.ts) always applies on top. */
+export function checkDenyGlobs(files: FilesConfig): CheckResult {
   const globs = files.deny_globs;
   const bad = globs.map((g) => ({ g, why: globProblem(g) })).filter((x) => x.why !== undefined);
-  const compiles =
-    bad.length === 0
-      ? ok("files.deny_globs", "deny globs compile", `${globs.length} glob(s)`)
-      : fail(
-          "files.deny_globs",
-          "deny globs compile",
-          bad.map((x) => `${JSON.stringify(x.g)}: ${x.why}`).join("; "),
-          "transports.telegram.files.deny_globs",
-        );
-  const missing = CORE_DENY_GLOBS.filter((g) => !globs.includes(g));
-  const defaults =
-    missing.length === 0
-      ? ok("files.deny_defaults", "default deny globs", "all 5 core defaults present")
-      : warn(
-          "files.deny_defaults",
-          "default deny globs",
-          `removed from deny_globs: ${missing.join(", ")}${files.enabled ? "" : " (file transfer is disabled)"}`,
-          `add ${missing.map((g) => JSON.stringify(g)).join(", ")} back to transports.telegram.files.deny_globs`,
-        );
-  return [compiles, defaults];
+  if (bad.length === 0) {
+    return ok("files.deny_globs", "deny globs compile", `${BUILTIN_DENY_GLOBS.length} built-in + ${globs.length} configured`);
+  }
+  return fail(
+    "files.deny_globs",
+    "deny globs compile",
+    bad.map((x) => `${JSON.stringify(x.g)}: ${x.why}`).join("; "),
+    "transports.telegram.files.deny_globs",
+  );
 }

@@ -17,6 +17,7 @@ import { constants, existsSync } from "node:fs";
 import { link, lstat, mkdir, open, readlink, realpath, rename, unlink, type FileHandle } from "node:fs/promises";
 import picomatch from "picomatch";
 import { UntetherError } from "../errors.ts";
+import { BUILTIN_DENY_GLOBS } from "./deny-globs.ts";
 
 export class PathGuardError extends UntetherError {
   /** The deny glob that matched, for `path.denied`. */
@@ -28,7 +29,6 @@ export class PathGuardError extends UntetherError {
   }
 }
 
-export const DEFAULT_DENY_GLOBS: readonly string[] = [".git/**", ".env", ".envrc", "**/*.pem", "**/.ssh/**"];
 export const MAX_PATH_BYTES = 4096;
 export const MAX_PATH_COMPONENTS = 64;
 export const MAX_NAME_BYTES = 255;
@@ -153,7 +153,7 @@ export interface GuardHooks {
 }
 
 export interface GuardOptions {
-  /** Default DEFAULT_DENY_GLOBS; pass [] for none (a `.git` component is still refused). */
+  /** Default BUILTIN_DENY_GLOBS (callers pass effectiveDenyGlobs(...)); [] for none (a `.git` component is still refused). */
   denyGlobs?: readonly string[];
   /** Create missing parent directories (writes only). */
   mkdirs?: boolean;
@@ -296,7 +296,7 @@ async function openParent(
   create: boolean,
 ): Promise<{ walk: Walk; dir: DirRef; name: string }> {
   const relPath = normalizeRelativePath(relInput);
-  const globs = opts.denyGlobs ?? DEFAULT_DENY_GLOBS;
+  const globs = opts.denyGlobs ?? BUILTIN_DENY_GLOBS;
   const rule = denyReason(relPath, globs);
   if (rule !== undefined) throw new PathGuardError("path.denied", `path denied by rule: ${rule}`, { rule });
   let realRoot: string;

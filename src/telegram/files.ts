@@ -6,8 +6,8 @@ import type { ChatRef, Transport } from "../core/transport.ts";
 import type { FilesConfig } from "../config/schema.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
+import { effectiveDenyGlobs } from "../security/deny-globs.ts";
 import {
-  DEFAULT_DENY_GLOBS,
   denyReason,
   normalizeRelativePath,
   PathGuardError,
@@ -68,11 +68,6 @@ export function formatSize(bytes: number): string {
   if (unit === 0) return `${bytes} b`;
   const shown = value < 10 ? (Math.floor(value * 10) / 10).toFixed(1).replace(/\.0$/, "") : String(Math.floor(value));
   return `${shown} ${units[unit]}`;
-}
-
-/** The rules in force: the config's list, plus the baseline of DESIGN.md, which cannot be dropped. */
-export function effectiveDenyGlobs(config: FilesConfig): string[] {
-  return [...new Set([...DEFAULT_DENY_GLOBS, ...config.deny_globs])];
 }
 
 /** Reads a response body up to `maxBytes`, cancelling the stream past it (helper for FileApi.download). */
@@ -210,7 +205,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
   async function put(m: IncomingMessage, cwd: string, cfg: FilesConfig, pathArg: string | undefined, force: boolean): Promise<{ relPath: string; bytes: number }> {
     const doc = m.document;
     if (!doc) throw refuse("files.usage", USAGE_PUT);
-    const globs = effectiveDenyGlobs(cfg);
+    const globs = effectiveDenyGlobs(cfg.deny_globs);
     const limit = limits().fromTelegram;
     const tooLarge = (): Refusal => refuse("files.too_large", `file is too large to upload (limit ${formatSize(limit)}).`);
     if (doc.file_size !== undefined && doc.file_size > limit) throw tooLarge();
@@ -273,7 +268,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
   }
 
   async function get(m: IncomingMessage, cwd: string, cfg: FilesConfig, pathArg: string): Promise<void> {
-    const globs = effectiveDenyGlobs(cfg);
+    const globs = effectiveDenyGlobs(cfg.deny_globs);
     const limit = limits().toTelegram;
     const tooLarge = refuse("files.too_large", `file is too large to send (limit ${formatSize(limit)}).`);
     let fileName: string;

@@ -6,7 +6,8 @@ import type { FilesConfig } from "../config/schema.ts";
 import type { ChatRef, Transport } from "../core/transport.ts";
 import { logger } from "../log/logger.ts";
 import { denyReason, normalizeRelativePath, openInsideRoot, PathGuardError, statInsideRoot } from "../security/path-guard.ts";
-import { effectiveDenyGlobs, formatSize, transferLimits } from "./files.ts";
+import { effectiveDenyGlobs } from "../security/deny-globs.ts";
+import { formatSize, transferLimits } from "./files.ts";
 import { escapeHtml } from "./html.ts";
 import { readHandleCapped, TooLargeError, ZipLimitError, zipDirectoryInsideRoot } from "./zip.ts";
 
@@ -71,7 +72,7 @@ export async function deliverOutbox(
 ): Promise<OutboxResult> {
   const result: OutboxResult = { sent: [], skipped: [] };
   if (!config.enabled || !config.outbox_enabled) return result;
-  const globs = effectiveDenyGlobs(config);
+  const globs = effectiveDenyGlobs(config.deny_globs);
   const limit = transferLimits(opts.apiBaseIsTelegram ?? true).toTelegram;
   let outboxRel: string;
   try {

@@ -1,7 +1,8 @@
 // What an accepted webhook does: start an agent run, write a file inside its project, forward the
 // body, or post a message. Each action returns an outcome instead of throwing, so the notify flags
 // and the history record are handled in one place.
-import { DEFAULT_DENY_GLOBS, type Config, type WebhookConfig } from "../config/schema.ts";
+import type { Config, WebhookConfig } from "../config/schema.ts";
+import { effectiveDenyGlobs } from "../security/deny-globs.ts";
 import { logger } from "../log/logger.ts";
 import { Secret } from "../log/secret.ts";
 import { type FetchImpl, guardedFetch } from "../security/outbound.ts";
@@ -40,9 +41,9 @@ export const FORWARD_RETRY_DELAYS_MS: readonly number[] = [2_000, 4_000];
 
 const CONTROL_CHARS = /[\r\n\0]/;
 
-/** The deny globs every trigger file access honours: the built-in ones plus the configured ones. */
+/** The deny globs every trigger file access honours (see security/deny-globs.ts). */
 export function denyGlobsFor(config: Config): string[] {
-  return [...new Set([...DEFAULT_DENY_GLOBS, ...config.transports.telegram.files.deny_globs])];
+  return effectiveDenyGlobs(config.transports.telegram.files.deny_globs);
 }
 
 export function sleepMs(ms: number): Promise<void> {

@@ -211,11 +211,12 @@ engine = "gemini"
     expect(line((await doctor([], { portFree: async () => true })).out, "unattended runs")).toContain("cron nightly (codex)");
   });
 
-  test("a removed core deny glob is a warning naming it", async () => {
+  test("a short deny_globs is no warning: the built-in list applies on top and is counted", async () => {
     writeGreen(w, { telegramExtra: '[transports.telegram.files]\ndeny_globs = [".git/**", ".env", "**/*.pem", "**/.ssh/**"]' });
     const r = await doctor();
     expect(r.code).toBe(0);
-    expect(line(r.out, "default deny globs")).toStartWith("[warn] default deny globs: removed from deny_globs: .envrc");
+    expect(line(r.out, "deny globs compile")).toBe("[ok] deny globs compile: 14 built-in + 4 configured");
+    expect(r.out).not.toContain("default deny globs");
   });
 
   test("a secret-named variable engines would see is a warning with its name, never its value", async () => {

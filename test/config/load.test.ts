@@ -6,6 +6,7 @@ import { buildConfig, loadConfig, parseConfigText } from "../../src/config/load.
 import { checkConfigPermissions } from "../../src/config/permissions.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 import { Secret } from "../../src/log/secret.ts";
+import { BUILTIN_DENY_GLOBS, effectiveDenyGlobs } from "../../src/security/deny-globs.ts";
 import { FAKE_TOKEN, MINIMAL_TOML, type TempHome, captureLogs, tempHome, writeConfig } from "./helpers.ts";
 
 function errorOf(fn: () => unknown): ConfigError {
@@ -69,9 +70,16 @@ describe("loading files", () => {
     expect(config.engines.claude.allowed_tools).toEqual(["Bash", "Read", "Edit", "Write"]);
   });
 
-  test("the deny globs default includes the required patterns", () => {
-    const globs = build("").config.transports.telegram.files.deny_globs;
-    for (const g of [".git/**", ".env", ".envrc", "**/*.pem", "**/.ssh/**"]) expect(globs).toContain(g);
+  test("deny_globs defaults to none; the built-in list applies with or without it and is never replaced", () => {
+    const required = [".git/**", ".env", ".envrc", "**/*.pem", "**/.ssh/**", "**/id_rsa"];
+    const none = build("").config.transports.telegram.files.deny_globs;
+    expect(none).toEqual([]);
+    for (const g of required) expect(effectiveDenyGlobs(none)).toContain(g);
+    const own = build('[transports.telegram.files]\ndeny_globs = ["secrets/**"]\n').config.transports.telegram.files.deny_globs;
+    expect(effectiveDenyGlobs(own)).toEqual([...BUILTIN_DENY_GLOBS, "secrets/**"]);
+    // A file that still spells out the old defaults loads and changes nothing.
+    const old = build(`[transports.telegram.files]\ndeny_globs = ${JSON.stringify(BUILTIN_DENY_GLOBS)}\n`).config.transports.telegram.files.deny_globs;
+    expect(effectiveDenyGlobs(old)).toEqual([...BUILTIN_DENY_GLOBS]);
   });
 });
 

@@ -3,8 +3,8 @@ import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
+import { BUILTIN_DENY_GLOBS } from "../../src/security/deny-globs.ts";
 import {
-  DEFAULT_DENY_GLOBS,
   dedupName,
   denyReason,
   normalizeRelativePath,
@@ -203,14 +203,17 @@ describe("denyReason", () => {
     [".ssh/id_rsa", "**/.ssh/**"],
     ["x/.ssh/id_ed25519", "**/.ssh/**"],
     ["x/y/.SSH/config", "**/.ssh/**"],
+    [".env.example.md", "**/.env.*"],
+    ["deploy/id_rsa", "**/id_rsa"],
+    ["home/.netrc", "**/.netrc"],
   ];
   for (const [path, rule] of denied) {
-    test(`${path} denied by ${rule}`, () => expect(denyReason(path, DEFAULT_DENY_GLOBS)).toBe(rule));
+    test(`${path} denied by ${rule}`, () => expect(denyReason(path, BUILTIN_DENY_GLOBS)).toBe(rule));
   }
 
-  const allowed = ["README.md", "src/env.ts", ".env.example.md", "a/.envx", "pem", "key.pem.txt", "ssh/config", ".github/x", "a/.gitignore"];
+  const allowed = ["README.md", "src/env.ts", "env.example.md", "a/.envx", "pem", "key.pem.txt", "ssh/config", ".github/x", "a/.gitignore"];
   for (const path of allowed) {
-    test(`${path} allowed`, () => expect(denyReason(path, DEFAULT_DENY_GLOBS)).toBeUndefined());
+    test(`${path} allowed`, () => expect(denyReason(path, BUILTIN_DENY_GLOBS)).toBeUndefined());
   }
 
   test("a .git component is denied even when the globs are empty", () => {
@@ -229,7 +232,7 @@ describe("denyReason", () => {
     fc.assert(
       fc.property(dir, name, dir, (before, n, after) => {
         const path = [...before, n, ...after].join("/");
-        return denyReason(path, DEFAULT_DENY_GLOBS) !== undefined;
+        return denyReason(path, BUILTIN_DENY_GLOBS) !== undefined;
       }),
       { numRuns: 10_000 },
     );
@@ -376,7 +379,7 @@ describe("readFileInsideRoot", () => {
           return (
             !text.startsWith("SECRET") &&
             r.realPath.startsWith(`${root}/`) &&
-            denyReason(realRel, DEFAULT_DENY_GLOBS) === undefined &&
+            denyReason(realRel, BUILTIN_DENY_GLOBS) === undefined &&
             text === readFileSync(r.realPath, "utf8")
           );
         } catch (e) {

@@ -3,7 +3,7 @@
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { DEFAULT_DENY_GLOBS, type FilesConfig } from "../../src/config/schema.ts";
+import type { FilesConfig } from "../../src/config/schema.ts";
 import type { ChatRef, DocumentInput, MessageRef, SendOptions, Transport } from "../../src/core/transport.ts";
 import type { FileApi } from "../../src/telegram/files.ts";
 import { createFileHandler, type FileHandlerDeps } from "../../src/telegram/files.ts";
@@ -22,7 +22,7 @@ export function filesConfig(over: Partial<FilesConfig> = {}): FilesConfig {
     auto_put_mode: "upload",
     uploads_dir: "incoming",
     allowed_user_ids: [],
-    deny_globs: [...DEFAULT_DENY_GLOBS],
+    deny_globs: [],
     allow_hard_links: false,
     outbox_enabled: true,
     outbox_dir: ".untether-outbox",

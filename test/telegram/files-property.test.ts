@@ -5,7 +5,7 @@ import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { unzipSync } from "fflate";
-import { DEFAULT_DENY_GLOBS } from "../../src/config/schema.ts";
+import { BUILTIN_DENY_GLOBS } from "../../src/security/deny-globs.ts";
 import { denyReason } from "../../src/security/path-guard.ts";
 import { harness, type Harness, message, quietLogs, text } from "./files-fixtures.ts";
 
@@ -50,7 +50,7 @@ const pathArb = fc
 const realRoot = (): string => realpathSync(h.project.root);
 
 test("no generated path makes /file get send a file outside the root or matching a deny glob", async () => {
-  const globs = [...DEFAULT_DENY_GLOBS];
+  const globs = [...BUILTIN_DENY_GLOBS];
   let sentSomething = 0;
   await fc.assert(
     fc.asyncProperty(pathArb, async (path) => {
