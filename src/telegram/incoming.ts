@@ -2,6 +2,7 @@
 // does not fit (an edited message, a channel post, a sticker) is ignored, never half-handled.
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import type { TelegramUpdate } from "../botapi/types.ts";
 
 const User = Type.Object({ id: Type.Integer(), is_bot: Type.Optional(Type.Boolean()), username: Type.Optional(Type.String()), first_name: Type.Optional(Type.String()) });
 const Chat = Type.Object({ id: Type.Integer(), type: Type.String(), title: Type.Optional(Type.String()), is_forum: Type.Optional(Type.Boolean()) });
@@ -76,10 +77,13 @@ export interface IncomingCallback {
 
 export type Incoming = IncomingMessage | IncomingCallback;
 
-export function parseUpdate(update: Record<string, unknown>): Incoming | undefined {
+export function parseUpdate(update: TelegramUpdate): Incoming | undefined {
   const updateId = typeof update.update_id === "number" ? update.update_id : -1;
-  if (update.message !== undefined && Value.Check(Message, update.message)) {
-    const m = update.message;
+  // Checked as untrusted input: the types say what Telegram promises, the schema what we rely on.
+  const message: unknown = update.message;
+  const callback: unknown = update.callback_query;
+  if (message !== undefined && Value.Check(Message, message)) {
+    const m = message;
     const reply = m.reply_to_message;
     // In forum topics every message "replies" to the topic root; that is not a real reply.
     const realReply = reply && !(m.is_topic_message && reply.message_id === m.message_thread_id);
@@ -99,8 +103,8 @@ export function parseUpdate(update: Record<string, unknown>): Incoming | undefin
         : undefined,
     };
   }
-  if (update.callback_query !== undefined && Value.Check(CallbackQuery, update.callback_query)) {
-    const q = update.callback_query;
+  if (callback !== undefined && Value.Check(CallbackQuery, callback)) {
+    const q = callback;
     return {
       kind: "callback",
       updateId,
@@ -117,7 +121,7 @@ export function parseUpdate(update: Record<string, unknown>): Incoming | undefin
 }
 
 /** The origin fields the access gate needs, from any raw update (also ones we do not handle). */
-export function originOf(update: Record<string, unknown>): { chatId?: number; chatType?: string; userId?: number; isCallback: boolean } {
+export function originOf(update: TelegramUpdate): { chatId?: number; chatType?: string; userId?: number; isCallback: boolean } {
   const parsed = parseUpdate(update);
   if (parsed) return { chatId: parsed.chatId, chatType: parsed.chatType, userId: parsed.userId, isCallback: parsed.kind === "callback" };
   for (const v of Object.values(update)) {

@@ -161,22 +161,22 @@ describe("the compiled binary", () => {
 });
 
 describe("start-up stays light", () => {
-  test("--version and --help load neither gramio nor elysia", () => {
+  test("--version and --help load none of @gramio, elysia or croner", () => {
     const dir = mkdtempSync(join(tmpdir(), "untether-spy-"));
     const log = join(dir, "loaded.txt");
     const spy = join(dir, "spy.ts");
     writeFileSync(
       spy,
       `import { appendFileSync } from "node:fs";
-Bun.plugin({ name: "spy", setup(b) { b.onLoad({ filter: /node_modules\\/(gramio|elysia|@gramio)\\// }, (a) => { appendFileSync(${JSON.stringify(log)}, a.path + "\\n"); return undefined as never; }); } });\n`,
+Bun.plugin({ name: "spy", setup(b) { b.onLoad({ filter: /node_modules\\/(@gramio|elysia|croner)\\// }, (a) => { appendFileSync(${JSON.stringify(log)}, a.path + "\\n"); return undefined as never; }); } });\n`,
     );
     for (const args of [["--version"], ["--help"]]) {
       const p = Bun.spawnSync(["bun", "--preload", spy, join(ROOT, "src/main.ts"), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
       expect(p.exitCode).toBe(0);
     }
     expect(existsSync(log)).toBe(false);
-    // The spy works: `config path` does not need gramio either, but the bot's modules do.
-    Bun.spawnSync(["bun", "--preload", spy, "-e", `await import(${JSON.stringify(join(ROOT, "src/telegram/client.ts"))})`], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    // The spy works: the Bot API client loads @gramio/files.
+    Bun.spawnSync(["bun", "--preload", spy, "-e", `await import(${JSON.stringify(join(ROOT, "src/botapi/client.ts"))})`], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     expect(existsSync(log)).toBe(true);
   });
 });
