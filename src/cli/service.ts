@@ -177,7 +177,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
     },
     startRun: startTriggeredRun,
   };
-  const triggers = startTriggers(config, sink, { db });
+  const triggers = await startTriggers(config, sink, { db });
 
   const fileApi: FileApi = {
     getFile: (fileId) => client.call("getFile", { file_id: fileId }),
