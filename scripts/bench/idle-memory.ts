@@ -1,9 +1,13 @@
 // Idle memory: RSS of the bot long-polling the emulator after 30 s, against a compiled bare
 // Bun.serve server idle for the same 30 s, both started side by side with a minimal env (env -i
 // style). Run: bun scripts/bench/idle-memory.ts
+//
+// `--probe` answers "where does the memory go": one compiled Bun.serve per import below (built like
+// the binary), all idle side by side, RSS after PROBE_MS; each row is what that import alone adds.
 import { join } from "node:path";
 import { startEmulator } from "../../src/emulator/index.ts";
 import {
+  ROOT,
   type BenchResult,
   compileBaseline,
   ensureBinary,
@@ -109,4 +113,63 @@ export async function run(): Promise<BenchResult[]> {
   }
 }
 
-if (import.meta.main) await mainOf(run);
+const PROBE_MS = 10_000;
+
+/** What is probed: a package, one of our modules (its whole import graph), or several at once. */
+const PROBES: Array<{ label: string; imports: string[] }> = [
+  { label: "bare Bun.serve", imports: [] },
+  { label: "pino", imports: ["pino"] },
+  { label: "@sinclair/typebox (+ /value)", imports: ["@sinclair/typebox", "@sinclair/typebox/value"] },
+  { label: "smol-toml", imports: ["smol-toml"] },
+  { label: "bun:sqlite", imports: ["bun:sqlite"] },
+  { label: "croner", imports: ["croner"] },
+  { label: "@gramio/files", imports: ["@gramio/files"] },
+  { label: "elysia", imports: ["elysia"] },
+  { label: "src/log/logger.ts", imports: ["src/log/logger.ts"] },
+  { label: "src/botapi/client.ts", imports: ["src/botapi/client.ts"] },
+  { label: "src/config/load.ts", imports: ["src/config/load.ts"] },
+  { label: "src/state/db.ts", imports: ["src/state/db.ts"] },
+  { label: "src/telegram/bot.ts", imports: ["src/telegram/bot.ts"] },
+  { label: "src/cli/service.ts (every module of a running bot, nothing started)", imports: ["src/cli/service.ts"] },
+];
+
+function probeSource(imports: readonly string[]): string {
+  const specifier = (i: string) => (i.startsWith("src/") ? join(ROOT, i) : i.startsWith("bun:") ? i : Bun.resolveSync(i, ROOT));
+  const lines = imports.map((i, n) => `import * as m${n} from ${JSON.stringify(specifier(i))};`);
+  // Kept reachable so the bundler cannot drop the module.
+  lines.push(`(globalThis as Record<string, unknown>).__probe = [${imports.map((_, n) => `m${n}`).join(", ")}];`);
+  return `${lines.join("\n")}\n${SERVER_SOURCE}`;
+}
+
+export async function probe(list: ReadonlyArray<{ label: string; imports: string[] }> = PROBES): Promise<Array<{ label: string; rss: number }>> {
+  const dir = tempDir("probe");
+  const procs: Array<Bun.Subprocess<"ignore", "pipe", "ignore">> = [];
+  try {
+    const bins = await Promise.all(list.map((p, i) => compileBaseline(dir, `probe${i}`, probeSource(p.imports))));
+    const env = minimalEnv(dir);
+    for (const bin of bins) procs.push(Bun.spawn([bin], { cwd: dir, env, stdin: "ignore", stdout: "pipe", stderr: "ignore" }));
+    await Promise.all(procs.map((p) => waitFor(p, /listening \d+/, 30_000)));
+    await Bun.sleep(PROBE_MS - SAMPLES * 1000);
+    const samples: number[][] = procs.map(() => []);
+    for (let s = 0; s < SAMPLES; s++) {
+      await Bun.sleep(1000);
+      procs.forEach((p, i) => samples[i]?.push(rssKb(p.pid) / 1024));
+    }
+    return list.map((p, i) => ({ label: p.label, rss: median(samples[i] ?? []) }));
+  } finally {
+    for (const p of procs) p.kill("SIGKILL");
+    await Promise.all(procs.map((p) => p.exited));
+    removeDir(dir);
+  }
+}
+
+if (import.meta.main) {
+  if (process.argv.includes("--probe")) {
+    const rows = await probe();
+    const bare = rows[0]?.rss ?? 0;
+    process.stdout.write(`| import (compiled Bun.serve + it, ${PROBE_MS / 1000} s idle) | RSS | over bare |\n|---|---|---|\n`);
+    for (const r of rows) process.stdout.write(`| ${r.label} | ${r.rss.toFixed(1)} MiB | ${r === rows[0] ? "—" : `+${(r.rss - bare).toFixed(1)} MiB`} |\n`);
+  } else {
+    await mainOf(run);
+  }
+}

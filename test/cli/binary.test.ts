@@ -179,4 +179,43 @@ Bun.plugin({ name: "spy", setup(b) { b.onLoad({ filter: /node_modules\\/(@gramio
     Bun.spawnSync(["bun", "--preload", spy, "-e", `await import(${JSON.stringify(join(ROOT, "src/botapi/client.ts"))})`], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     expect(existsSync(log)).toBe(true);
   });
+
+  test("a bot without triggers loads neither elysia nor croner; enabling them loads both", () => {
+    const dir = mkdtempSync(join(tmpdir(), "untether-spy-"));
+    const log = join(dir, "loaded.txt");
+    const spy = join(dir, "spy.ts");
+    writeFileSync(
+      spy,
+      `import { appendFileSync } from "node:fs";
+Bun.plugin({ name: "spy", setup(b) { b.onLoad({ filter: /node_modules\\/(elysia|croner)\\// }, (a) => { appendFileSync(${JSON.stringify(log)}, a.path + "\\n"); return undefined as never; }); } });\n`,
+    );
+    // The same path as `untether run`: the config is loaded and validated, then the triggers start.
+    const script = (enabled: boolean) => `
+const { buildConfig, parseConfigText } = await import(${JSON.stringify(join(ROOT, "src/config/load.ts"))});
+const { startTriggers } = await import(${JSON.stringify(join(ROOT, "src/triggers/index.ts"))});
+const { StateDb } = await import(${JSON.stringify(join(ROOT, "src/state/db.ts"))});
+const toml = ${JSON.stringify(`default_engine = "claude"
+[transports.telegram]
+bot_token = "123456:ABCdefGhIJKlmnOPQrstUVwxyz0123456789"
+chat_id = 1
+allowed_user_ids = [1]
+[triggers]
+enabled = ENABLED
+`)}.replace("ENABLED", "${enabled}");
+const config = buildConfig(parseConfigText(toml), { accessPolicy: false }).config;
+config.triggers.server.port = 0;
+const t = await startTriggers(config, { defaultChatId: 1, projectPath: () => undefined, notify: async () => {}, startRun: async () => {} }, { db: StateDb.open(":memory:") });
+await t.stop();
+`;
+    const off = Bun.spawnSync(["bun", "--preload", spy, "-e", script(false)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    expect(off.stderr.toString()).toBe("");
+    expect(off.exitCode).toBe(0);
+    expect(existsSync(log)).toBe(false);
+    const on = Bun.spawnSync(["bun", "--preload", spy, "-e", script(true)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    // The spy stops a module it sees from loading, so this run ends there: only what it saw counts.
+    expect(on.exitCode).not.toBe(0);
+    const loaded = readFileSync(log, "utf8");
+    expect(loaded).toContain("node_modules/elysia/");
+    expect(loaded).toContain("node_modules/croner/");
+  });
 });
