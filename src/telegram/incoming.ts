@@ -120,17 +120,22 @@ export function parseUpdate(update: TelegramUpdate): Incoming | undefined {
   return undefined;
 }
 
+function isObject(v: unknown): v is object {
+  return typeof v === "object" && v !== null;
+}
+
 /** The origin fields the access gate needs, from any raw update (also ones we do not handle). */
 export function originOf(update: TelegramUpdate): { chatId?: number; chatType?: string; userId?: number; isCallback: boolean } {
   const parsed = parseUpdate(update);
   if (parsed) return { chatId: parsed.chatId, chatType: parsed.chatType, userId: parsed.userId, isCallback: parsed.kind === "callback" };
   for (const v of Object.values(update)) {
-    if (v && typeof v === "object" && "chat" in v) {
-      const o = v as { chat?: { id?: unknown; type?: unknown }; from?: { id?: unknown } };
+    if (isObject(v) && "chat" in v) {
+      const chat = isObject(v.chat) ? v.chat : {};
+      const from = "from" in v && isObject(v.from) ? v.from : {};
       return {
-        chatId: typeof o.chat?.id === "number" ? o.chat.id : undefined,
-        chatType: typeof o.chat?.type === "string" ? o.chat.type : undefined,
-        userId: typeof o.from?.id === "number" ? o.from.id : undefined,
+        chatId: "id" in chat && typeof chat.id === "number" ? chat.id : undefined,
+        chatType: "type" in chat && typeof chat.type === "string" ? chat.type : undefined,
+        userId: "id" in from && typeof from.id === "number" ? from.id : undefined,
         isCallback: false,
       };
     }
