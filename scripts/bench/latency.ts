@@ -72,7 +72,7 @@ export async function run(): Promise<BenchResult[]> {
   const b99 = p99(base);
   const v50 = median(fromSend);
   const v99 = p99(fromSend);
-  const limit = "gramio's update dispatch, access gate, directive parsing, job queue and config/engine env building (the line is logged just before Bun.spawn, so the fork+exec itself is not included); log time has 1 ms resolution";
+  const limit = "the poller's update handling, access gate, directive parsing, job queue and config/engine env building (the line is logged just before Bun.spawn, so the fork+exec itself is not included); log time has 1 ms resolution";
   return [
     {
       id: "latency-p50",

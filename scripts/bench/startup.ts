@@ -62,7 +62,7 @@ export async function run(): Promise<BenchResult[]> {
       };
     };
     return [
-      row("startup-version", "`untether --version` wall time", version, "≤ 3×", 3, "the embedded bundle mapped before main.ts runs; the build splits code so --version loads only the entry chunk (gramio, elysia and the bot are lazy chunks): ~25 → ~11 ms"),
+      row("startup-version", "`untether --version` wall time", version, "≤ 3×", 3, "the embedded bundle mapped before main.ts runs; the build splits code so --version loads only the entry chunk (the Bot API client, elysia and the bot are lazy chunks): ~25 → ~11 ms"),
       row("startup-config-get", "`untether config get transports.telegram.chat_id`", configGet, "", undefined, "the config path on top of --version: smol-toml parse + TypeBox validation of the whole schema (not broken down further)"),
       row("startup-doctor", "`untether doctor` against the emulator", doctor, "", undefined, "dominated by the single-poller check: a getUpdates held ~1 s by design (emulator shows getMe/getChat < 2 ms)"),
     ];

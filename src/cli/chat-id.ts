@@ -5,7 +5,8 @@ import { readConfigDocument } from "../config/load.ts";
 import { DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
 import { redactSecrets } from "../log/redact.ts";
 import { registerSecretValue } from "../log/secret.ts";
-import { TelegramApiError } from "../telegram/api.ts";
+import { TelegramApiError } from "../botapi/errors.ts";
+import type { TelegramUpdate } from "../botapi/types.ts";
 import { EXIT, type CliContext } from "./context.ts";
 
 export const CHAT_ID_USAGE = `usage: untether [--config PATH] chat-id [--token-stdin] [--timeout SECONDS]
@@ -86,14 +87,14 @@ export async function chatIdCommand(args: string[], ctx: CliContext): Promise<nu
     return EXIT.usage;
   }
   registerSecretValue(token);
-  const { createTelegramClient } = await import("../telegram/client.ts");
-  const { call } = createTelegramClient(token, base);
+  const { createBotApi } = await import("../botapi/client.ts");
+  const { call } = createBotApi({ token, baseUrl: base });
   let offset: number | undefined;
   try {
-    const me = (await call("getMe", {})) as { username?: string };
+    const me = await call("getMe");
     // Start after whatever is already waiting: we want the NEXT message.
-    const pending = (await call("getUpdates", { offset: -1, timeout: 0 })) as Array<{ update_id: number }>;
-    offset = pending.length ? (pending.at(-1) as { update_id: number }).update_id + 1 : undefined;
+    const last = (await call("getUpdates", { offset: -1, timeout: 0 })).at(-1);
+    offset = last ? last.update_id + 1 : undefined;
     ctx.out.write(`Send a message to @${me.username ?? "your bot"} now (in the chat you want to use)…\n`);
   } catch (e) {
     ctx.err.write(`error: ${describe(e)}\n`);
@@ -102,16 +103,16 @@ export async function chatIdCommand(args: string[], ctx: CliContext): Promise<nu
   const deadline = Date.now() + parsed.timeoutSec * 1000;
   while (Date.now() < deadline) {
     const wait = Math.max(1, Math.min(30, Math.ceil((deadline - Date.now()) / 1000)));
-    let updates: Array<Record<string, unknown> & { update_id: number }>;
+    let updates: TelegramUpdate[];
     try {
-      updates = (await call("getUpdates", { ...(offset === undefined ? {} : { offset }), timeout: wait, allowed_updates: ["message"] })) as typeof updates;
+      updates = await call("getUpdates", { ...(offset === undefined ? {} : { offset }), timeout: wait, allowed_updates: ["message"] });
     } catch (e) {
       ctx.err.write(`error: ${describe(e)}\n`);
       return EXIT.failure;
     }
     for (const u of updates) {
       offset = u.update_id + 1;
-      const m = u.message as { chat?: { id: number; type: string; title?: string }; from?: { id: number; username?: string }; message_thread_id?: number } | undefined;
+      const m = u.message;
       if (!m?.chat) continue;
       await call("getUpdates", { offset, timeout: 0 }).catch(() => undefined); // acknowledge it
       const title = m.chat.title ? ` "${m.chat.title}"` : "";

@@ -18,9 +18,9 @@ import { resolveCli } from "../engines/process.ts";
 import { createEngineRegistry, engineProblems, type EngineOptionsMap } from "../engines/registry.ts";
 import { logger } from "../log/logger.ts";
 import { StateDb } from "../state/db.ts";
-import { TelegramApiError } from "../telegram/api.ts";
+import { createBotApi } from "../botapi/client.ts";
+import { TelegramApiError } from "../botapi/errors.ts";
 import { accessPolicyOf, connectBot, markInterruptedRuns, startBot, type RunningBot } from "../telegram/bot.ts";
-import { createTelegramClient } from "../telegram/client.ts";
 import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
 import { OutboxTransport } from "../telegram/outbox.ts";
@@ -88,7 +88,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
       if (def.id === "pi") preparePiSessionDir(job.cwd, o.env);
     },
   });
-  const client = createTelegramClient(tg.bot_token.reveal(), tg.api_base_url);
+  const client = createBotApi({ token: tg.bot_token.reveal(), baseUrl: tg.api_base_url });
   const me = await connectBot(client.call);
 
   const db = StateDb.open(join(o.stateDir, "untether.db"));
@@ -177,10 +177,10 @@ export async function startService(o: ServeOptions): Promise<Service> {
     },
     startRun: startTriggeredRun,
   };
-  const triggers = startTriggers(config, sink, { db });
+  const triggers = await startTriggers(config, sink, { db });
 
   const fileApi: FileApi = {
-    getFile: async (fileId) => (await client.call("getFile", { file_id: fileId })) as { file_path?: string; file_size?: number },
+    getFile: (fileId) => client.call("getFile", { file_id: fileId }),
     download: async (filePath, maxBytes) => {
       try {
         return await client.download(filePath, maxBytes);
@@ -190,7 +190,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
       }
     },
     getChatMemberStatus: async (chatId, userId) =>
-      String(((await client.call("getChatMember", { chat_id: chatId, user_id: userId })) as { status?: string }).status ?? ""),
+      (await client.call("getChatMember", { chat_id: chatId, user_id: userId })).status,
   };
   // Removing a user removes their reach: their runs stop and their /at jobs go, on reload and at start.
   const tellRevoked = (runs: Map<number, number>, jobs: Map<number, number>) => {
@@ -220,7 +220,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
       toast: (id, text) => transport.answerCallback(id, text),
       isChatAdmin: async (chatId, userId) => {
         try {
-          const m = (await client.call("getChatMember", { chat_id: chatId, user_id: userId })) as { status?: string };
+          const m = await client.call("getChatMember", { chat_id: chatId, user_id: userId });
           return m.status === "creator" || m.status === "administrator";
         } catch {
           return false;

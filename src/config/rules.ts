@@ -1,6 +1,5 @@
 // Rules beyond the JSON Schema, run on a schema-valid document with defaults applied. Each failure
 // names the key (and the webhook/cron id) and says what would be accepted.
-import { Cron } from "croner";
 import ipaddr from "ipaddr.js";
 import { ConfigError } from "./errors.ts";
 import {
@@ -58,6 +57,8 @@ export function cronProblem(schedule: string, timezone?: string): string | undef
   if (fields.length !== 5) {
     return `expected 5 fields (minute hour day-of-month month day-of-week), got ${fields.length} in ${JSON.stringify(schedule)}`;
   }
+  // Loaded on the first cron checked: a config without crons never loads croner (idle memory).
+  const { Cron }: typeof import("croner") = require("croner");
   try {
     const job = new Cron(schedule.trim(), { paused: true, mode: "5-part", timezone });
     job.stop();

@@ -1,8 +1,10 @@
-// A minimal Bot API caller for doctor: raw fetch with a timeout, and results that separate "the API
-// said no" from "the network failed". The token goes into the request URL only: nothing returned
-// here quotes the URL, and API descriptions are scrubbed of the token all the same.
+// Doctor's view of a Bot API call: the shared client (src/botapi), its two errors folded into a
+// result that says "ok", "the API said no" or "the network failed". The token goes into the request
+// URL only: nothing returned here quotes the URL, and API descriptions are scrubbed of the token.
+import { createBotApi } from "../botapi/client.ts";
+import { TelegramApiError, TelegramNetworkError } from "../botapi/errors.ts";
+import type { BotArgs, BotMethod, BotResult } from "../botapi/types.ts";
 import { redactSecrets } from "../log/redact.ts";
-import { errorCode } from "../security/ssrf.ts";
 
 export type ApiResult<T> =
   | { kind: "ok"; result: T }
@@ -13,6 +15,7 @@ export interface ApiTarget {
   baseUrl: string;
   token: string;
   fetchImpl: typeof fetch;
+  /** Per request; a getUpdates probe gets its long-poll `timeout` on top. */
   timeoutMs: number;
 }
 
@@ -25,44 +28,14 @@ export function apiHost(baseUrl: string): string {
   }
 }
 
-interface Envelope {
-  ok?: boolean;
-  result?: unknown;
-  description?: unknown;
-}
-
-export async function callApi<T>(
-  target: ApiTarget,
-  method: string,
-  params: Record<string, unknown>,
-  extraTimeoutMs = 0,
-): Promise<ApiResult<T>> {
-  const host = apiHost(target.baseUrl);
-  const url = `${target.baseUrl.replace(/\/+$/, "")}/bot${target.token}/${method}`;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), target.timeoutMs + extraTimeoutMs);
+export async function callApi<M extends BotMethod>(target: ApiTarget, method: M, ...args: BotArgs<M>): Promise<ApiResult<BotResult<M>>> {
+  const api = createBotApi({ token: target.token, baseUrl: target.baseUrl, fetch: target.fetchImpl, timeoutMs: target.timeoutMs });
   try {
-    const res = await target.fetchImpl(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(params),
-      signal: controller.signal,
-      redirect: "manual",
-    });
-    const text = await res.text();
-    let body: Envelope | undefined;
-    try {
-      body = JSON.parse(text) as Envelope;
-    } catch {
-      body = undefined;
-    }
-    if (res.ok && body?.ok === true) return { kind: "ok", result: body.result as T };
-    const description = typeof body?.description === "string" ? body.description : `HTTP ${res.status} without a Bot API answer`;
-    return { kind: "api", status: res.status, description: redactSecrets(description, [target.token]).slice(0, 300) };
+    return { kind: "ok", result: await api.call(method, ...args) };
   } catch (e) {
-    const reason = controller.signal.aborted ? "timed out" : errorCode(e);
-    return { kind: "network", host, reason };
-  } finally {
-    clearTimeout(timer);
+    if (e instanceof TelegramApiError) {
+      return { kind: "api", status: e.errorCode, description: redactSecrets(e.description, [target.token]).slice(0, 300) };
+    }
+    return { kind: "network", host: apiHost(target.baseUrl), reason: e instanceof TelegramNetworkError ? e.reason : "network error" };
   }
 }

@@ -1,25 +1,9 @@
 // Live Bot API checks: the token (getMe), the chat (getChat), another poller on the same token
 // (getUpdates → 409) and, with topics on, forum chats where the bot may manage topics.
 import type { Config } from "../config/schema.ts";
+import type { TelegramUser } from "../botapi/types.ts";
 import { type ApiResult, type ApiTarget, callApi } from "./telegram-api.ts";
 import { type CheckResult, fail, ok, skip } from "./types.ts";
-
-interface BotUser {
-  id: number;
-  username?: string;
-}
-
-interface ChatInfo {
-  id: number;
-  type: string;
-  title?: string;
-  is_forum?: boolean;
-}
-
-interface ChatMember {
-  status: string;
-  can_manage_topics?: boolean;
-}
 
 export interface TelegramCheckOptions {
   fetchImpl: typeof fetch;
@@ -34,7 +18,7 @@ function networkFail(id: string, label: string, r: Extract<ApiResult<unknown>, {
   return fail(id, label, `cannot reach the Bot API at ${r.host} (${r.reason})`, NETWORK_FIX);
 }
 
-function checkToken(r: ApiResult<BotUser>): CheckResult {
+function checkToken(r: ApiResult<TelegramUser>): CheckResult {
   const id = "telegram.token";
   const label = "bot token";
   if (r.kind === "network") return networkFail(id, label, r);
@@ -50,7 +34,7 @@ function checkToken(r: ApiResult<BotUser>): CheckResult {
 async function checkChat(target: ApiTarget, chatId: number): Promise<CheckResult> {
   const id = "telegram.chat";
   const label = "chat_id";
-  const r = await callApi<ChatInfo>(target, "getChat", { chat_id: chatId });
+  const r = await callApi(target, "getChat", { chat_id: chatId });
   if (r.kind === "network") return networkFail(id, label, r);
   if (r.kind === "api") {
     return fail(
@@ -68,7 +52,7 @@ async function checkPolling(target: ApiTarget, probeSeconds: number): Promise<Ch
   const id = "telegram.polling";
   const label = "single poller";
   // No offset: updates are only confirmed by a later call with an offset, so this consumes nothing.
-  const r = await callApi<unknown[]>(target, "getUpdates", { timeout: probeSeconds, limit: 1 }, probeSeconds * 1000);
+  const r = await callApi(target, "getUpdates", { timeout: probeSeconds, limit: 1 });
   if (r.kind === "network") return networkFail(id, label, r);
   if (r.kind === "api") {
     if (r.status === 409 && /webhook/i.test(r.description)) {
@@ -102,13 +86,13 @@ async function checkTopics(target: ApiTarget, config: Config, botId: number): Pr
     return fail(id, label, "topics.scope = \"projects\" but no project has a chat_id", "projects.<alias>.chat_id");
   }
   for (const chatId of chats) {
-    const chat = await callApi<ChatInfo>(target, "getChat", { chat_id: chatId });
+    const chat = await callApi(target, "getChat", { chat_id: chatId });
     if (chat.kind === "network") return networkFail(id, label, chat);
     if (chat.kind === "api") return fail(id, label, `chat ${chatId} unreachable: ${chat.status} ${chat.description}`, "transports.telegram.chat_id");
     if (chat.result.is_forum !== true) {
       return fail(id, label, `chat ${chatId} is not a forum`, "turn on Topics in the group's settings, or untether config set transports.telegram.topics.enabled false");
     }
-    const member = await callApi<ChatMember>(target, "getChatMember", { chat_id: chatId, user_id: botId });
+    const member = await callApi(target, "getChatMember", { chat_id: chatId, user_id: botId });
     if (member.kind === "network") return networkFail(id, label, member);
     if (member.kind === "api") return fail(id, label, `cannot read the bot's rights in ${chatId}: ${member.description}`);
     const m = member.result;
@@ -124,7 +108,7 @@ async function checkTopics(target: ApiTarget, config: Config, botId: number): Pr
 export async function telegramChecks(config: Config, opts: TelegramCheckOptions): Promise<CheckResult[]> {
   const tg = config.transports.telegram;
   const target: ApiTarget = { baseUrl: tg.api_base_url, token: tg.bot_token.reveal(), fetchImpl: opts.fetchImpl, timeoutMs: opts.timeoutMs };
-  const me = await callApi<BotUser>(target, "getMe", {});
+  const me = await callApi(target, "getMe");
   const token = checkToken(me);
   if (me.kind !== "ok") {
     const why = me.kind === "network" ? "Bot API unreachable" : "token invalid";

@@ -8,7 +8,8 @@ import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { VERSION } from "../version.ts";
 import { decideAccess, DropLogger, type AccessPolicy } from "./access.ts";
-import { TelegramApiError, type ApiCall } from "./api.ts";
+import { TelegramApiError } from "../botapi/errors.ts";
+import type { BotApiCall } from "../botapi/types.ts";
 import type { ChatController } from "./controller.ts";
 import { originOf, parseUpdate } from "./incoming.ts";
 import type { OutboxTransport } from "./outbox.ts";
@@ -23,9 +24,9 @@ export interface BotIdentity {
 }
 
 /** getMe: who the bot is, or a start error that says what to fix. */
-export async function connectBot(call: ApiCall): Promise<BotIdentity> {
+export async function connectBot(call: BotApiCall): Promise<BotIdentity> {
   try {
-    const me = (await call("getMe", {})) as { username?: string; id: number };
+    const me = await call("getMe");
     return { id: me.id, username: me.username ?? String(me.id) };
   } catch (e) {
     if (e instanceof TelegramApiError && (e.errorCode === 401 || e.errorCode === 404)) {
@@ -48,7 +49,7 @@ export async function markInterruptedRuns(db: StateDb, transport: OutboxTranspor
 export interface BotDeps {
   /** Access is re-read on reload: a user removed from the allowlist is refused from the next update on. */
   config: LiveConfig;
-  call: ApiCall;
+  call: BotApiCall;
   db: StateDb;
   transport: OutboxTransport;
   controller: ChatController;

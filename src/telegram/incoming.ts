@@ -2,6 +2,7 @@
 // does not fit (an edited message, a channel post, a sticker) is ignored, never half-handled.
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import type { TelegramUpdate } from "../botapi/types.ts";
 
 const User = Type.Object({ id: Type.Integer(), is_bot: Type.Optional(Type.Boolean()), username: Type.Optional(Type.String()), first_name: Type.Optional(Type.String()) });
 const Chat = Type.Object({ id: Type.Integer(), type: Type.String(), title: Type.Optional(Type.String()), is_forum: Type.Optional(Type.Boolean()) });
@@ -76,10 +77,13 @@ export interface IncomingCallback {
 
 export type Incoming = IncomingMessage | IncomingCallback;
 
-export function parseUpdate(update: Record<string, unknown>): Incoming | undefined {
+export function parseUpdate(update: TelegramUpdate): Incoming | undefined {
   const updateId = typeof update.update_id === "number" ? update.update_id : -1;
-  if (update.message !== undefined && Value.Check(Message, update.message)) {
-    const m = update.message;
+  // Checked as untrusted input: the types say what Telegram promises, the schema what we rely on.
+  const message: unknown = update.message;
+  const callback: unknown = update.callback_query;
+  if (message !== undefined && Value.Check(Message, message)) {
+    const m = message;
     const reply = m.reply_to_message;
     // In forum topics every message "replies" to the topic root; that is not a real reply.
     const realReply = reply && !(m.is_topic_message && reply.message_id === m.message_thread_id);
@@ -99,8 +103,8 @@ export function parseUpdate(update: Record<string, unknown>): Incoming | undefin
         : undefined,
     };
   }
-  if (update.callback_query !== undefined && Value.Check(CallbackQuery, update.callback_query)) {
-    const q = update.callback_query;
+  if (callback !== undefined && Value.Check(CallbackQuery, callback)) {
+    const q = callback;
     return {
       kind: "callback",
       updateId,
@@ -116,17 +120,22 @@ export function parseUpdate(update: Record<string, unknown>): Incoming | undefin
   return undefined;
 }
 
+function isObject(v: unknown): v is object {
+  return typeof v === "object" && v !== null;
+}
+
 /** The origin fields the access gate needs, from any raw update (also ones we do not handle). */
-export function originOf(update: Record<string, unknown>): { chatId?: number; chatType?: string; userId?: number; isCallback: boolean } {
+export function originOf(update: TelegramUpdate): { chatId?: number; chatType?: string; userId?: number; isCallback: boolean } {
   const parsed = parseUpdate(update);
   if (parsed) return { chatId: parsed.chatId, chatType: parsed.chatType, userId: parsed.userId, isCallback: parsed.kind === "callback" };
   for (const v of Object.values(update)) {
-    if (v && typeof v === "object" && "chat" in v) {
-      const o = v as { chat?: { id?: unknown; type?: unknown }; from?: { id?: unknown } };
+    if (isObject(v) && "chat" in v) {
+      const chat = isObject(v.chat) ? v.chat : {};
+      const from = "from" in v && isObject(v.from) ? v.from : {};
       return {
-        chatId: typeof o.chat?.id === "number" ? o.chat.id : undefined,
-        chatType: typeof o.chat?.type === "string" ? o.chat.type : undefined,
-        userId: typeof o.from?.id === "number" ? o.from.id : undefined,
+        chatId: "id" in chat && typeof chat.id === "number" ? chat.id : undefined,
+        chatType: "type" in chat && typeof chat.type === "string" ? chat.type : undefined,
+        userId: "id" in from && typeof from.id === "number" ? from.id : undefined,
         isCallback: false,
       };
     }

@@ -16,20 +16,15 @@ import type {
 } from "../core/transport.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
-import {
-  type ApiCall,
-  TelegramApiError,
-  TelegramNetworkError,
-  isMessageGone,
-  isNotModified,
-} from "./api.ts";
+import { TelegramApiError, TelegramNetworkError, isMessageGone, isNotModified } from "../botapi/errors.ts";
+import type { BotApiCall, BotParams, BotRequest, BotResult } from "../botapi/types.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 
 /** Injected so throttling and backoff are tested without sleeping (core's Clock; sleep unused here). */
 export type OutboxClock = Pick<Clock, "now" | "setTimeout" | "clearTimeout">;
 
 export interface OutboxOptions {
-  call: ApiCall;
+  call: BotApiCall;
   clock?: OutboxClock;
   /** At most one edit per message per interval. Default 2000 ms. */
   editIntervalMs?: number | (() => number);
@@ -43,6 +38,10 @@ export interface OutboxOptions {
 
 type OpKind = "send" | "sendDocument" | "delete" | "edit" | "answerCallback" | "chatAction";
 
+/** The Bot API methods the outbox writes with. */
+type OutboxMethod = "sendMessage" | "sendDocument" | "editMessageText" | "deleteMessage" | "answerCallbackQuery" | "sendChatAction";
+type OutboxRequest = BotRequest<OutboxMethod>;
+
 /** Lower runs first when several ops of a chat are ready. */
 const PRIORITY: Record<OpKind, number> = {
   answerCallback: 0,
@@ -54,7 +53,8 @@ const PRIORITY: Record<OpKind, number> = {
 };
 
 interface Waiter {
-  resolve(value: unknown): void;
+  /** A send resolves with its message; every other write with undefined. */
+  resolve(value: MessageRef | undefined): void;
   reject(error: unknown): void;
 }
 
@@ -62,8 +62,8 @@ interface Op {
   readonly key: string;
   readonly kind: OpKind;
   readonly lane: Lane;
-  readonly method: string;
-  params: Record<string, unknown>;
+  /** Method and parameters; an edit's are replaced by a newer edit of the same message. */
+  req: OutboxRequest;
   /** Text + keyboard, for "unchanged is never sent". */
   signature?: string;
   /** `${chat}:${message}` of an edited/deleted message. */
@@ -103,7 +103,9 @@ class BoundedMap<K, V> extends Map<K, V> {
 
 const MESSAGE_MEMORY = 10_000;
 
-function markup(buttons: ButtonRows | undefined): { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> } | undefined {
+type InlineMarkup = NonNullable<BotParams<"editMessageText">["reply_markup"]>;
+
+function markup(buttons: ButtonRows | undefined): InlineMarkup | undefined {
   if (!buttons || buttons.length === 0) return undefined;
   return { inline_keyboard: buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) };
 }
@@ -112,8 +114,11 @@ function signatureOf(html: string, buttons: ButtonRows | undefined): string {
   return `${JSON.stringify(markup(buttons) ?? null)}\u0000${html}`;
 }
 
-function chatParams(chat: ChatRef, opts: SendOptions | undefined): Record<string, unknown> {
-  const p: Record<string, unknown> = { chat_id: chat.chatId };
+/** What a send and a document share: chat, topic, reply, silence, buttons. */
+type ChatParams = Pick<BotParams<"sendMessage">, "chat_id" | "message_thread_id" | "reply_parameters" | "disable_notification" | "reply_markup">;
+
+function chatParams(chat: ChatRef, opts: SendOptions | undefined): ChatParams {
+  const p: ChatParams = { chat_id: chat.chatId };
   if (chat.threadId !== undefined) p.message_thread_id = chat.threadId;
   if (opts?.replyTo !== undefined) p.reply_parameters = { message_id: opts.replyTo, allow_sending_without_reply: true };
   if (opts?.silent) p.disable_notification = true;
@@ -127,7 +132,7 @@ function isRetryable(e: unknown): boolean {
 }
 
 export class OutboxTransport implements Transport {
-  private readonly call: ApiCall;
+  private readonly call: BotApiCall;
   private readonly clock: OutboxClock;
   private readonly editIntervalMs: () => number;
   private readonly maxAttempts: number;
@@ -170,24 +175,24 @@ export class OutboxTransport implements Transport {
   }
 
   send(chat: ChatRef, html: string, opts?: SendOptions): Promise<MessageRef> {
-    const params = { ...chatParams(chat, opts), text: html, parse_mode: "HTML", link_preview_options: { is_disabled: true } };
-    return this.enqueue({ kind: "send", method: "sendMessage", chat, params, signature: signatureOf(html, opts?.buttons) }) as Promise<MessageRef>;
+    const params: BotParams<"sendMessage"> = { ...chatParams(chat, opts), text: html, parse_mode: "HTML", link_preview_options: { is_disabled: true } };
+    return this.enqueueSend({ kind: "send", req: { method: "sendMessage", params }, chat, signature: signatureOf(html, opts?.buttons) });
   }
 
   sendDocument(chat: ChatRef, doc: DocumentInput, opts?: SendOptions): Promise<MessageRef> {
-    const params: Record<string, unknown> = { ...chatParams(chat, opts), document: new File([doc.data], doc.fileName) };
+    const params: BotParams<"sendDocument"> = { ...chatParams(chat, opts), document: new File([doc.data], doc.fileName) };
     if (doc.caption !== undefined) {
       params.caption = doc.caption;
       params.parse_mode = "HTML";
     }
-    return this.enqueue({ kind: "sendDocument", method: "sendDocument", chat, params }) as Promise<MessageRef>;
+    return this.enqueueSend({ kind: "sendDocument", req: { method: "sendDocument", params }, chat });
   }
 
   /** Resolves once delivered, coalesced into a newer edit, unchanged, or given up (logged). */
   async edit(msg: MessageRef, html: string, buttons?: ButtonRows): Promise<void> {
     const msgKey = `${msg.chatId}:${msg.messageId}`;
     const signature = signatureOf(html, buttons);
-    const params: Record<string, unknown> = {
+    const params: BotParams<"editMessageText"> = {
       chat_id: msg.chatId,
       message_id: msg.messageId,
       text: html,
@@ -200,13 +205,13 @@ export class OutboxTransport implements Transport {
     const waiting = this.pending.get(key);
     if (waiting) {
       // Only the latest payload is ever sent.
-      waiting.params = params;
+      waiting.req = { method: "editMessageText", params };
       waiting.signature = signature;
       await new Promise((resolve, reject) => waiting.waiters.push({ resolve, reject }));
       return;
     }
     if (this.deleted.has(msgKey) || this.lastSignature.get(msgKey) === signature) return;
-    await this.enqueue({ kind: "edit", method: "editMessageText", key, msgKey, chat: msg, params, signature });
+    await this.enqueue({ kind: "edit", req: { method: "editMessageText", params }, key, msgKey, chat: msg, signature });
   }
 
   async delete(msg: MessageRef): Promise<void> {
@@ -216,24 +221,23 @@ export class OutboxTransport implements Transport {
     this.dropPending(`edit:${msgKey}`);
     await this.enqueue({
       kind: "delete",
-      method: "deleteMessage",
+      req: { method: "deleteMessage", params: { chat_id: msg.chatId, message_id: msg.messageId } },
       key: `delete:${msgKey}`,
       msgKey,
       chat: msg,
-      params: { chat_id: msg.chatId, message_id: msg.messageId },
     });
   }
 
   async answerCallback(callbackQueryId: string, text?: string, showAlert?: boolean): Promise<void> {
-    const params: Record<string, unknown> = { callback_query_id: callbackQueryId };
+    const params: BotParams<"answerCallbackQuery"> = { callback_query_id: callbackQueryId };
     if (text !== undefined) params.text = text;
     if (showAlert) params.show_alert = true;
-    await this.enqueue({ kind: "answerCallback", method: "answerCallbackQuery", key: `answerCallback:${callbackQueryId}`, lane: "callbacks", params });
+    await this.enqueue({ kind: "answerCallback", req: { method: "answerCallbackQuery", params }, key: `answerCallback:${callbackQueryId}`, lane: "callbacks" });
   }
 
   /** "typing…" and friends; a repeat while one is queued is coalesced. */
-  async chatAction(chat: ChatRef, action = "typing"): Promise<void> {
-    const params: Record<string, unknown> = { chat_id: chat.chatId, action };
+  async chatAction(chat: ChatRef, action: BotParams<"sendChatAction">["action"] = "typing"): Promise<void> {
+    const params: BotParams<"sendChatAction"> = { chat_id: chat.chatId, action };
     if (chat.threadId !== undefined) params.message_thread_id = chat.threadId;
     const key = `chatAction:${chat.chatId}:${chat.threadId ?? ""}:${action}`;
     const waiting = this.pending.get(key);
@@ -241,7 +245,7 @@ export class OutboxTransport implements Transport {
       await new Promise((resolve, reject) => waiting.waiters.push({ resolve, reject }));
       return;
     }
-    await this.enqueue({ kind: "chatAction", method: "sendChatAction", key, chat, params });
+    await this.enqueue({ kind: "chatAction", req: { method: "sendChatAction", params }, key, chat });
   }
 
   /** Resolves when everything queued so far has been delivered or given up. */
@@ -260,16 +264,22 @@ export class OutboxTransport implements Transport {
     return this.inFlight === 0 && this.queued === 0;
   }
 
+  /** A send settles with the new message's reference (see onSuccess). */
+  private async enqueueSend(spec: { kind: "send" | "sendDocument"; req: OutboxRequest; chat: ChatRef; signature?: string }): Promise<MessageRef> {
+    const ref = await this.enqueue(spec);
+    if (ref === undefined) throw new UntetherError("telegram.bad_response", `Telegram ${spec.req.method} returned no message`);
+    return ref;
+  }
+
   private enqueue(spec: {
     kind: OpKind;
-    method: string;
-    params: Record<string, unknown>;
+    req: OutboxRequest;
     key?: string;
     msgKey?: string;
     chat?: ChatRef;
     lane?: string;
     signature?: string;
-  }): Promise<unknown> {
+  }): Promise<MessageRef | undefined> {
     if (this.closed) return Promise.reject(new UntetherError("outbox.closed", "The outbox is closed"));
     const seq = ++this.seq;
     const laneId = spec.lane ?? String(spec.chat?.chatId ?? "");
@@ -286,8 +296,7 @@ export class OutboxTransport implements Transport {
         key,
         kind: spec.kind,
         lane: lane,
-        method: spec.method,
-        params: spec.params,
+        req: spec.req,
         seq,
         attempts: 0,
         notBefore: 0,
@@ -384,8 +393,8 @@ export class OutboxTransport implements Transport {
     op.attempts++;
     const startedAt = this.clock.now();
     if (op.msgKey !== undefined && op.kind === "edit") this.lastWriteAt.set(op.msgKey, startedAt);
-    this.counts.set(op.method, (this.counts.get(op.method) ?? 0) + 1);
-    this.call(op.method, op.params).then(
+    this.counts.set(op.req.method, (this.counts.get(op.req.method) ?? 0) + 1);
+    this.call(op.req.method, op.req.params).then(
       (result) => this.onSuccess(op, result, startedAt),
       (error: unknown) => this.onError(op, error),
     ).finally(() => {
@@ -396,12 +405,12 @@ export class OutboxTransport implements Transport {
     });
   }
 
-  private onSuccess(op: Op, result: unknown, startedAt: number): void {
+  private onSuccess(op: Op, result: BotResult<OutboxMethod>, startedAt: number): void {
     if (op.kind === "send" || op.kind === "sendDocument") {
       const ref = messageRefOf(result, op.chat);
       if (!ref) {
-        logger().warn({ method: op.method }, "outbox.bad_response");
-        settle(op, undefined, new UntetherError("telegram.bad_response", `Telegram ${op.method} returned no message`));
+        logger().warn({ method: op.req.method }, "outbox.bad_response");
+        settle(op, undefined, new UntetherError("telegram.bad_response", `Telegram ${op.req.method} returned no message`));
         return;
       }
       const msgKey = `${ref.chatId}:${ref.messageId}`;
@@ -420,24 +429,24 @@ export class OutboxTransport implements Transport {
     if (op.kind === "edit" && isNotModified(error)) return this.onSuccess(op, true, 0);
     if ((op.kind === "edit" || op.kind === "delete") && isMessageGone(error) && op.msgKey !== undefined) {
       this.deleted.set(op.msgKey, true);
-      logger().debug({ method: op.method }, "outbox.message_gone");
+      logger().debug({ method: op.req.method }, "outbox.message_gone");
       return settle(op, undefined);
     }
     const now = this.clock.now();
     if (error instanceof TelegramApiError && error.errorCode === 429) {
       const waitSec = error.retryAfter ?? this.defaultRetryAfterSec;
       op.lane.heldUntil = Math.max(op.lane.heldUntil, now + waitSec * 1000);
-      logger().warn({ method: op.method, retry_after: waitSec }, "outbox.rate_limited");
+      logger().warn({ method: op.req.method, retry_after: waitSec }, "outbox.rate_limited");
       return this.retry(op);
     }
     if (isRetryable(error) && op.attempts < this.maxAttempts) {
       op.notBefore = now + this.backoffMs * 2 ** (op.attempts - 1);
-      logger().debug({ method: op.method, attempt: op.attempts }, "outbox.retry");
+      logger().debug({ method: op.req.method, attempt: op.attempts }, "outbox.retry");
       return this.retry(op);
     }
     logger().warn(
       {
-        method: op.method,
+        method: op.req.method,
         error_code: error instanceof TelegramApiError ? error.errorCode : undefined,
         error: error instanceof UntetherError ? error.code : "unknown",
       },
@@ -466,7 +475,7 @@ export class OutboxTransport implements Transport {
   }
 }
 
-function settle(op: Op, value: unknown, error?: unknown): void {
+function settle(op: Op, value: MessageRef | undefined, error?: unknown): void {
   const waiters = op.waiters;
   op.waiters = [];
   for (const w of waiters) {
@@ -475,14 +484,13 @@ function settle(op: Op, value: unknown, error?: unknown): void {
   }
 }
 
-function messageRefOf(result: unknown, chat: ChatRef | undefined): MessageRef | undefined {
-  if (typeof result !== "object" || result === null) return undefined;
-  const r = result as { message_id?: unknown; chat?: { id?: unknown }; message_thread_id?: unknown };
-  if (typeof r.message_id !== "number") return undefined;
-  const chatId = typeof r.chat?.id === "number" ? r.chat.id : chat?.chatId;
+/** The sent message's reference; undefined when the answer (of a faulty proxy, say) has no message id. */
+function messageRefOf(result: BotResult<OutboxMethod>, chat: ChatRef | undefined): MessageRef | undefined {
+  if (typeof result !== "object" || typeof result.message_id !== "number") return undefined;
+  const chatId = typeof result.chat?.id === "number" ? result.chat.id : chat?.chatId;
   if (chatId === undefined) return undefined;
-  const ref: MessageRef = { chatId, messageId: r.message_id };
-  const threadId = chat?.threadId ?? (typeof r.message_thread_id === "number" ? r.message_thread_id : undefined);
+  const ref: MessageRef = { chatId, messageId: result.message_id };
+  const threadId = chat?.threadId ?? (typeof result.message_thread_id === "number" ? result.message_thread_id : undefined);
   if (threadId !== undefined) ref.threadId = threadId;
   return ref;
 }

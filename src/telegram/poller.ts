@@ -3,19 +3,17 @@
 // caller (which tells each chat how many were ignored) — they are never run.
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
-import { TelegramApiError, type ApiCall } from "./api.ts";
+import { TelegramApiError } from "../botapi/errors.ts";
+import type { BotApiCall, BotParams, TelegramUpdate } from "../botapi/types.ts";
 
-export interface TelegramUpdate {
-  update_id: number;
-  [key: string]: unknown;
-}
+export type { TelegramUpdate };
 
 export interface PollerOptions {
-  call: ApiCall;
+  call: BotApiCall;
   db: StateDb;
   /** Long-poll timeout in seconds. */
   timeoutSec?: number;
-  allowedUpdates?: string[];
+  allowedUpdates?: BotParams<"getUpdates">["allowed_updates"];
   onUpdate(update: TelegramUpdate): Promise<void>;
   /** Polling cannot go on (revoked token): the bot should stop with this error. */
   onFatal(error: TelegramApiError): void;
@@ -49,11 +47,11 @@ export class Poller {
     const dropped: TelegramUpdate[] = [];
     let failures = 0;
     for (;;) {
-      const params: Record<string, unknown> = { timeout: 0, limit: 100 };
+      const params: BotParams<"getUpdates"> = { timeout: 0, limit: 100 };
       if (this.#offset > 0) params.offset = this.#offset;
       let batch: TelegramUpdate[];
       try {
-        batch = (await this.#opts.call("getUpdates", params)) as TelegramUpdate[];
+        batch = await this.#opts.call("getUpdates", params);
       } catch (e) {
         const fatal = e instanceof TelegramApiError && (e.errorCode === 401 || e.errorCode === 404);
         if (fatal || ++failures >= maxAttempts) throw e;
@@ -64,7 +62,8 @@ export class Poller {
       }
       if (batch.length === 0) break;
       dropped.push(...batch);
-      this.#advance((batch.at(-1) as TelegramUpdate).update_id);
+      const last = batch.at(-1);
+      if (last) this.#advance(last.update_id);
     }
     return dropped;
   }
@@ -87,11 +86,11 @@ export class Poller {
     while (this.#running) {
       let batch: TelegramUpdate[];
       try {
-        batch = (await this.#opts.call("getUpdates", {
+        batch = await this.#opts.call("getUpdates", {
           offset: this.#offset,
           timeout: this.#opts.timeoutSec ?? 30,
           allowed_updates: this.#opts.allowedUpdates ?? ["message", "callback_query"],
-        })) as TelegramUpdate[];
+        });
         backoff = 1000;
       } catch (e) {
         if (!this.#running) return;

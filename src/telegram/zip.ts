@@ -2,7 +2,6 @@
 // read through path-guard's openInsideRoot (no final symlink, real path inside the root, deny globs
 // on the real path), so the check and the read use the same descriptor.
 import { opendir } from "node:fs/promises";
-import { Zip, ZipDeflate } from "fflate";
 import { UntetherError } from "../errors.ts";
 import { denyReason, openInsideRoot, PathGuardError, statInsideRoot } from "../security/path-guard.ts";
 import type { FileHandle } from "node:fs/promises";
@@ -94,6 +93,8 @@ export async function zipDirectoryInsideRoot(root: string, relDir: string, opts:
   const maxInput = opts.maxInputBytes ?? opts.maxBytes * 4;
   const maxMembers = opts.maxMembers ?? 10_000;
   const baseName = top.relPath.split("/").pop() ?? "archive";
+  // fflate is loaded on the first zip only: at import it costs an idle bot ~11 MiB (docs/benchmarks.md).
+  const { Zip, ZipDeflate } = await import("fflate");
 
   const chunks: Uint8Array[] = [];
   let outBytes = 0;

@@ -1,10 +1,11 @@
 // Starts everything trigger-shaped: the webhook server and the crons when `[triggers] enabled`, and
-// the /at scheduler always (it is a chat command, not a configured trigger).
+// the /at scheduler always (it is a chat command, not a configured trigger). The server (elysia) and
+// the crons (croner) are imported only when triggers are enabled: a bot without them never loads
+// either (idle memory, docs/benchmarks.md).
 import type { Config } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import { AtScheduler } from "./at.ts";
-import { type CronScheduler, createCronScheduler } from "./crons.ts";
-import { startTriggerServer } from "./server.ts";
+import type { CronScheduler } from "./crons.ts";
 import type { TriggerDeps, TriggerSink } from "./sink.ts";
 
 export type { TriggerSink, TriggerDeps, StartRunRequest } from "./sink.ts";
@@ -20,7 +21,7 @@ export interface RunningTriggers {
   isPaused(): boolean;
 }
 
-export function startTriggers(config: Config, sink: TriggerSink, deps: TriggerDeps): RunningTriggers {
+export async function startTriggers(config: Config, sink: TriggerSink, deps: TriggerDeps): Promise<RunningTriggers> {
   const at = new AtScheduler({
     db: deps.db,
     sink,
@@ -38,6 +39,7 @@ export function startTriggers(config: Config, sink: TriggerSink, deps: TriggerDe
       isPaused: () => paused,
     };
   }
+  const [{ startTriggerServer }, { createCronScheduler }] = await Promise.all([import("./server.ts"), import("./crons.ts")]);
   const server = startTriggerServer(config, sink, deps);
   const crons = createCronScheduler(config, sink, deps);
   crons.start();

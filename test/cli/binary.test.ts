@@ -161,22 +161,61 @@ describe("the compiled binary", () => {
 });
 
 describe("start-up stays light", () => {
-  test("--version and --help load neither gramio nor elysia", () => {
+  test("--version and --help load none of @gramio, elysia or croner", () => {
     const dir = mkdtempSync(join(tmpdir(), "untether-spy-"));
     const log = join(dir, "loaded.txt");
     const spy = join(dir, "spy.ts");
     writeFileSync(
       spy,
       `import { appendFileSync } from "node:fs";
-Bun.plugin({ name: "spy", setup(b) { b.onLoad({ filter: /node_modules\\/(gramio|elysia|@gramio)\\// }, (a) => { appendFileSync(${JSON.stringify(log)}, a.path + "\\n"); return undefined as never; }); } });\n`,
+Bun.plugin({ name: "spy", setup(b) { b.onLoad({ filter: /node_modules\\/(@gramio|elysia|croner)\\// }, (a) => { appendFileSync(${JSON.stringify(log)}, a.path + "\\n"); return undefined as never; }); } });\n`,
     );
     for (const args of [["--version"], ["--help"]]) {
       const p = Bun.spawnSync(["bun", "--preload", spy, join(ROOT, "src/main.ts"), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
       expect(p.exitCode).toBe(0);
     }
     expect(existsSync(log)).toBe(false);
-    // The spy works: `config path` does not need gramio either, but the bot's modules do.
-    Bun.spawnSync(["bun", "--preload", spy, "-e", `await import(${JSON.stringify(join(ROOT, "src/telegram/client.ts"))})`], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    // The spy works: the Bot API client loads @gramio/files.
+    Bun.spawnSync(["bun", "--preload", spy, "-e", `await import(${JSON.stringify(join(ROOT, "src/botapi/client.ts"))})`], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     expect(existsSync(log)).toBe(true);
+  });
+
+  test("a bot without triggers loads neither elysia nor croner; enabling them loads both", () => {
+    const dir = mkdtempSync(join(tmpdir(), "untether-spy-"));
+    const log = join(dir, "loaded.txt");
+    const spy = join(dir, "spy.ts");
+    writeFileSync(
+      spy,
+      `import { appendFileSync } from "node:fs";
+Bun.plugin({ name: "spy", setup(b) { b.onLoad({ filter: /node_modules\\/(elysia|croner)\\// }, (a) => { appendFileSync(${JSON.stringify(log)}, a.path + "\\n"); return undefined as never; }); } });\n`,
+    );
+    // The same path as `untether run`: the config is loaded and validated, then the triggers start.
+    const script = (enabled: boolean) => `
+const { buildConfig, parseConfigText } = await import(${JSON.stringify(join(ROOT, "src/config/load.ts"))});
+const { startTriggers } = await import(${JSON.stringify(join(ROOT, "src/triggers/index.ts"))});
+const { StateDb } = await import(${JSON.stringify(join(ROOT, "src/state/db.ts"))});
+const toml = ${JSON.stringify(`default_engine = "claude"
+[transports.telegram]
+bot_token = "123456:ABCdefGhIJKlmnOPQrstUVwxyz0123456789"
+chat_id = 1
+allowed_user_ids = [1]
+[triggers]
+enabled = ENABLED
+`)}.replace("ENABLED", "${enabled}");
+const config = buildConfig(parseConfigText(toml), { accessPolicy: false }).config;
+config.triggers.server.port = 0;
+const t = await startTriggers(config, { defaultChatId: 1, projectPath: () => undefined, notify: async () => {}, startRun: async () => {} }, { db: StateDb.open(":memory:") });
+await t.stop();
+`;
+    const off = Bun.spawnSync(["bun", "--preload", spy, "-e", script(false)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    expect(off.stderr.toString()).toBe("");
+    expect(off.exitCode).toBe(0);
+    expect(existsSync(log)).toBe(false);
+    const on = Bun.spawnSync(["bun", "--preload", spy, "-e", script(true)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    // The spy stops a module it sees from loading, so this run ends there: only what it saw counts.
+    expect(on.exitCode).not.toBe(0);
+    const loaded = readFileSync(log, "utf8");
+    expect(loaded).toContain("node_modules/elysia/");
+    expect(loaded).toContain("node_modules/croner/");
   });
 });

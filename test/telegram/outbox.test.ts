@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ProgressState } from "../../src/core/progress.ts";
 import type { MessageRef } from "../../src/core/transport.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
-import { type ApiCall, TelegramApiError, TelegramNetworkError } from "../../src/telegram/api.ts";
+import { TelegramApiError, TelegramNetworkError } from "../../src/botapi/errors.ts";
+import { fakeBotApi } from "../support/fake-bot-api.ts";
 import { type OutboxClock, OutboxTransport } from "../../src/telegram/outbox.ts";
 import { renderProgress } from "../../src/telegram/render.ts";
 
@@ -62,7 +63,7 @@ class FakeApi {
 
   constructor(private readonly clock: FakeClock) {}
 
-  readonly call: ApiCall = async (method, params) => {
+  readonly call = fakeBotApi(async (method, params) => {
     this.calls.push({ method, params, at: this.clock.now() });
     const failure = this.failures.shift();
     if (failure) throw failure;
@@ -70,7 +71,7 @@ class FakeApi {
       return { message_id: this.nextMessageId++, chat: { id: params.chat_id } };
     }
     return true;
-  };
+  });
 
   methods(): string[] {
     return this.calls.map((c) => c.method);

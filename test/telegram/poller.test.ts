@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { StateDb } from "../../src/state/db.ts";
-import { TelegramApiError, type ApiCall } from "../../src/telegram/api.ts";
+import { TelegramApiError } from "../../src/botapi/errors.ts";
+import { fakeBotApi } from "../support/fake-bot-api.ts";
 import { Poller, type TelegramUpdate } from "../../src/telegram/poller.ts";
 
 const noSleep = async () => {};
@@ -10,13 +11,13 @@ describe("poller", () => {
     const db = StateDb.open(":memory:");
     const failures = [new TelegramApiError("getUpdates", 502, "Bad Gateway"), new TelegramApiError("getUpdates", 429, "Too Many", 1), new TelegramApiError("getUpdates", 409, "Conflict")];
     let served = false;
-    const call: ApiCall = async () => {
+    const call = fakeBotApi(async () => {
       const f = failures.shift();
       if (f) throw f;
       if (served) return [];
       served = true;
       return [{ update_id: 10 }, { update_id: 11 }];
-    };
+    });
     const p = new Poller({ call, db, onUpdate: async () => {}, onFatal: () => {}, sleep: noSleep });
     const dropped = await p.drainBacklog();
     expect(dropped.map((u) => u.update_id)).toEqual([10, 11]);
@@ -26,10 +27,10 @@ describe("poller", () => {
   test("a rejected token at start is not retried", async () => {
     const db = StateDb.open(":memory:");
     let calls = 0;
-    const call: ApiCall = async () => {
+    const call = fakeBotApi(async () => {
       calls++;
       throw new TelegramApiError("getUpdates", 401, "Unauthorized");
-    };
+    });
     const p = new Poller({ call, db, onUpdate: async () => {}, onFatal: () => {}, sleep: noSleep });
     await expect(p.drainBacklog()).rejects.toThrow(TelegramApiError);
     expect(calls).toBe(1);
@@ -39,13 +40,13 @@ describe("poller", () => {
     const db = StateDb.open(":memory:");
     const handled: number[] = [];
     let batches = 0;
-    const call: ApiCall = async () => {
+    const call = fakeBotApi(async () => {
       batches++;
       if (batches === 1) return [{ update_id: 1 }];
       if (batches === 2) return [{ update_id: 2 }];
       await Bun.sleep(5);
       return [];
-    };
+    });
     const p = new Poller({
       call,
       db,

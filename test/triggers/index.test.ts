@@ -17,7 +17,7 @@ describe("startTriggers", () => {
   beforeEach(() => void captureLogs());
 
   test("disabled: no server, no crons, but /at still works", async () => {
-    const running = startTriggers(configOf(`[triggers]\nenabled = false\n${HOOK}`), recordingSink(), {
+    const running = await startTriggers(configOf(`[triggers]\nenabled = false\n${HOOK}`), recordingSink(), {
       db: memoryDb(),
       timers: manualTimers(),
     });
@@ -30,7 +30,7 @@ describe("startTriggers", () => {
   test("enabled: server on loopback, crons armed, master pause reaches the server", async () => {
     const config = configOf(`[triggers]\nenabled = true\n${HOOK}`);
     config.triggers.server.port = 0;
-    const running = startTriggers(config, recordingSink(), { db: memoryDb(), timers: manualTimers() });
+    const running = await startTriggers(config, recordingSink(), { db: memoryDb(), timers: manualTimers() });
     try {
       const base = `http://127.0.0.1:${running.server?.port}`;
       expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: "ok", webhooks: 1, paused: false });

@@ -1,16 +1,13 @@
-// The one shape of a Bot API call that outbox and poller depend on; bot.ts adapts gramio to it, the
-// tests pass fakes. "The API said no" (TelegramApiError) is kept apart from "the network failed"
-// (TelegramNetworkError), as grammY does. Messages carry the method and code, never a URL or payload.
+// The two ways a Bot API call fails: "the API said no" (TelegramApiError) and "the network failed"
+// (TelegramNetworkError: fetch failed, timed out, or the answer was not Telegram's JSON), as grammY
+// does. Messages carry the method and code, never a URL (it holds the token) or a payload.
 import { UntetherError } from "../errors.ts";
-
-/** Calls a Bot API method; resolves with `result`, rejects with one of the errors below. */
-export type ApiCall = (method: string, params: Record<string, unknown>) => Promise<unknown>;
 
 export class TelegramApiError extends UntetherError {
   readonly method: string;
   /** Telegram's error_code (HTTP-like: 400, 403, 429, 5xx). */
   readonly errorCode: number;
-  /** Telegram's description, e.g. "Bad Request: message is not modified". */
+  /** Telegram's description, e.g. "Bad Request: message is not modified" (the token scrubbed out). */
   readonly description: string;
   /** Seconds to wait, from parameters.retry_after on a 429. */
   readonly retryAfter?: number;
@@ -26,10 +23,13 @@ export class TelegramApiError extends UntetherError {
 
 export class TelegramNetworkError extends UntetherError {
   readonly method: string;
+  /** What failed, for a doctor line: "timed out", an errno such as ECONNREFUSED, "HTTP 502, not a Bot API answer". */
+  readonly reason: string;
 
-  constructor(method: string, options?: { cause?: unknown }) {
+  constructor(method: string, reason = "network error", options?: { cause?: unknown }) {
     super("telegram.network_error", `Telegram ${method} failed: network error`, options);
     this.method = method;
+    this.reason = reason;
   }
 }
 
