@@ -39,17 +39,62 @@ export function prettyLine(jsonLine: string): string {
   }
 }
 
-function stdoutSink(): LineSink {
-  return { write: (line) => void process.stdout.write(line) };
+/** Lines at this pino level or above are written at once (with everything buffered before them). */
+const URGENT_LEVEL = 40; // warn
+
+/** Most characters held before a write is forced within one event-loop turn. */
+const MAX_PENDING_CHARS = 64 * 1024;
+
+interface BufferedSink extends LineSink {
+  /** Queues `line`; written with the others at the end of this event-loop turn, or now if `urgent`. */
+  write(line: string, urgent?: boolean): void;
+  flush(): void;
 }
 
+/**
+ * Stdout, one write per event-loop turn: a burst of deliveries costs one write, not one per line.
+ * Warnings and worse are written at once, and whatever is queued is written when the process exits,
+ * so the lines that explain a failure never wait.
+ */
+function createStdoutSink(): BufferedSink {
+  let pending = "";
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === "") return;
+    const out = pending;
+    pending = "";
+    process.stdout.write(out);
+  };
+  process.on("exit", flush);
+  return {
+    write(line, urgent = false) {
+      pending += line;
+      if (urgent || pending.length >= MAX_PENDING_CHARS) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
+let stdoutSink: BufferedSink | undefined;
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const sink = opts.sink ?? stdoutSink();
+  const given = opts.sink;
+  const buffered = given === undefined ? (stdoutSink ??= createStdoutSink()) : undefined;
   const pretty = opts.pretty ?? (opts.sink === undefined && process.stdout.isTTY === true);
   const stream = {
+    // pino sets lastLevel on a stream that asks for metadata, before each write.
+    [Symbol.for("pino.metadata")]: true,
+    lastLevel: 0,
     write(line: string) {
       const safe = redactSecrets(line);
-      sink.write(pretty ? prettyLine(safe) : safe);
+      const text = pretty ? prettyLine(safe) : safe;
+      if (given !== undefined) given.write(text);
+      else buffered?.write(text, this.lastLevel >= URGENT_LEVEL);
     },
   };
   return pino(

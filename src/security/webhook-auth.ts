@@ -200,9 +200,17 @@ export interface ReplayGuardOptions {
  * be replayed.
  * Memory is bounded: past `maxEntries` the oldest ids are dropped (a replay of such an id would then
  * pass, which needs more than `maxEntries` authenticated deliveries inside one window).
+ * Forgetting walks a queue in arrival order, never the map itself: dropping a Map's first entry
+ * leaves a hole that every later walk from the front steps over again, which made each delivery
+ * cost a pass over thousands of holes once the guard was full.
  */
 export class ReplayGuard {
   readonly #seen = new Map<string, number>();
+  // Arrival order: ids and when they were recorded, read from #head. An entry whose id was recorded
+  // again since (or forgotten) is stale and is skipped.
+  #order: string[] = [];
+  #times: number[] = [];
+  #head = 0;
   readonly #now: () => number;
   readonly #windowMs: number;
   readonly #maxEntries: number;
@@ -216,16 +224,13 @@ export class ReplayGuard {
   /** Records `id`; true when it was already seen within the window (a duplicate delivery). */
   isDuplicate(id: string): boolean {
     const now = this.#now();
-    this.#prune(now);
+    this.#forget((at) => now - at >= this.#windowMs);
     const seenAt = this.#seen.get(id);
     if (seenAt !== undefined && Math.abs(now - seenAt) < this.#windowMs) return true;
-    this.#seen.delete(id);
     this.#seen.set(id, now);
-    while (this.#seen.size > this.#maxEntries) {
-      const oldest = this.#seen.keys().next();
-      if (oldest.done === true) break;
-      this.#seen.delete(oldest.value);
-    }
+    this.#order.push(id);
+    this.#times.push(now);
+    this.#forget(() => this.#seen.size > this.#maxEntries || this.#order.length - this.#head > 2 * this.#maxEntries);
     return false;
   }
 
@@ -233,11 +238,19 @@ export class ReplayGuard {
     return this.#seen.size;
   }
 
-  // Insertion order is arrival order, so expired ids sit at the front.
-  #prune(now: number): void {
-    for (const [id, seenAt] of this.#seen) {
-      if (now - seenAt < this.#windowMs) break;
-      this.#seen.delete(id);
+  // Drops entries from the front of the arrival queue while `more(at)` holds for the front one.
+  #forget(more: (at: number) => boolean): void {
+    while (this.#head < this.#order.length) {
+      const at = this.#times[this.#head] ?? 0;
+      if (!more(at)) break;
+      const id = this.#order[this.#head] ?? "";
+      if (this.#seen.get(id) === at) this.#seen.delete(id);
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#times = this.#times.slice(this.#head);
+      this.#head = 0;
     }
   }
 }

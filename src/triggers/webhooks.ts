@@ -40,6 +40,12 @@ export async function readBodyCapped(request: Request, max: number): Promise<Bod
     return { ok: false, reason: "too_large" };
   }
   try {
+    // A declared length within the cap (and no chunked framing beside it) is the whole body: HTTP
+    // framing ends it there, so the native reader is used; anything else is counted while it streams.
+    if (request.headers.has("content-length") && !request.headers.has("transfer-encoding")) {
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      return bytes.byteLength > max ? { ok: false, reason: "too_large" } : { ok: true, bytes };
+    }
     return { ok: true, bytes: await readCapped(request.body, max) };
   } catch (e) {
     // A client that went away or sent a malformed body: its problem, not a server error.
