@@ -1,10 +1,29 @@
 // The one logger: pino, JSON lines, redacted at the sink on the serialised line (errors carry URLs
 // like /bot<TOKEN>/sendMessage in fields nobody thinks of). No worker-thread transports: they break
 // inside the compiled binary.
+import { tracingChannel } from "node:diagnostics_channel";
 import pino from "pino";
 import { redactSecrets } from "./redact.ts";
 
 export type Logger = pino.Logger;
+
+// pino serialises each line through a tracing channel unless `hasSubscribers === false`; Bun's
+// TracingChannel has no such getter (Node's has), so every line paid for an empty trace. Supplied
+// here, with Node's meaning: any of the five channels has a subscriber.
+const tracingProto: object = Object.getPrototypeOf(tracingChannel("untether.log.probe"));
+if (!("hasSubscribers" in tracingProto)) {
+  Object.defineProperty(tracingProto, "hasSubscribers", {
+    get(this: Record<"start" | "end" | "asyncStart" | "asyncEnd" | "error", { hasSubscribers: boolean }>) {
+      return (
+        this.start.hasSubscribers ||
+        this.end.hasSubscribers ||
+        this.asyncStart.hasSubscribers ||
+        this.asyncEnd.hasSubscribers ||
+        this.error.hasSubscribers
+      );
+    },
+  });
+}
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
 
 const LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];

@@ -54,13 +54,38 @@ export interface RenderOptions {
   maxChars?: number;
 }
 
+/** A template split once: literal text, then a placeholder path, alternating (literals.length = paths.length + 1). */
+interface Compiled {
+  literals: string[];
+  paths: string[];
+}
+
+// Templates come from the config, so there are few; each delivery renders one without re-scanning it.
+const compiledTemplates = new Map<string, Compiled>();
+const MAX_COMPILED = 256;
+
+function compile(template: string): Compiled {
+  let compiled = compiledTemplates.get(template);
+  if (compiled !== undefined) return compiled;
+  compiled = { literals: [], paths: [] };
+  let last = 0;
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    compiled.literals.push(template.slice(last, match.index));
+    compiled.paths.push(match[1] ?? "");
+    last = match.index + match[0].length;
+  }
+  compiled.literals.push(template.slice(last));
+  if (compiledTemplates.size < MAX_COMPILED) compiledTemplates.set(template, compiled);
+  return compiled;
+}
+
 /** Renders `template` against `context`; never throws, never exceeds `maxChars`. */
 export function renderTemplate(template: string, context: unknown, opts: RenderOptions = {}): string {
   const max = opts.maxChars ?? MAX_RENDERED_CHARS;
+  const { literals, paths } = compile(template);
   const cache = new Map<string, string>();
   const parts: string[] = [];
   let length = 0;
-  let last = 0;
   const push = (piece: string): boolean => {
     const room = max - length;
     let cut = piece.length > room ? piece.slice(0, room) : piece;
@@ -70,17 +95,16 @@ export function renderTemplate(template: string, context: unknown, opts: RenderO
     length += cut.length;
     return cut.length === piece.length && length < max;
   };
-  for (const match of template.matchAll(PLACEHOLDER)) {
-    if (!push(template.slice(last, match.index))) return parts.join("");
-    const path = match[1] ?? "";
+  for (let i = 0; i < paths.length; i++) {
+    if (!push(literals[i] ?? "")) return parts.join("");
+    const path = paths[i] ?? "";
     let rendered = cache.get(path);
     if (rendered === undefined) {
       rendered = renderValue(lookupPath(context, path));
       cache.set(path, rendered);
     }
     if (!push(rendered)) return parts.join("");
-    last = match.index + match[0].length;
   }
-  push(template.slice(last));
+  push(literals[paths.length] ?? "");
   return parts.join("");
 }
