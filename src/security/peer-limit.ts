@@ -23,6 +23,9 @@ interface Bucket {
 
 export const DEFAULT_MAX_PEERS = 10_000;
 
+const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const DOTTED_QUAD = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
 /**
  * The key a peer's failures are counted under: an IPv4 address as is (also when it arrives
  * IPv4-mapped), an IPv6 address by its /64 (one host usually holds a whole /64, so per-address keys
@@ -30,6 +33,8 @@ export const DEFAULT_MAX_PEERS = 10_000;
  */
 export function peerKey(address: string | undefined | null): string {
   if (address === undefined || address === null) return "unknown";
+  // The common case, as the server reports it, without a parse.
+  if (DOTTED_QUAD.test(address)) return address;
   // Four-part decimal only: ipaddr would also read "1.2.3" as an address.
   if (!ipaddr.IPv4.isValidFourPartDecimal(address) && !ipaddr.IPv6.isValid(address)) return "unknown";
   const ip = ipaddr.process(address);
@@ -66,10 +71,13 @@ export class PeerFailureLimiter {
     return this.#buckets.size;
   }
 
-  /** Before reading anything: may this peer be heard? Spends nothing and stores nothing. */
-  check(key: string): PeerCheck {
-    if (this.#rate === 0) return { ok: true };
-    const bucket = this.#buckets.get(key);
+  /**
+   * Before reading anything: may this peer be heard? Spends nothing and stores nothing. `key` is
+   * called only when some peer has failed (so a quiet server never even looks at addresses).
+   */
+  check(key: string | (() => string)): PeerCheck {
+    if (this.#rate === 0 || this.#buckets.size === 0) return { ok: true };
+    const bucket = this.#buckets.get(typeof key === "string" ? key : key());
     if (bucket === undefined) return { ok: true };
     const tokens = this.#refilled(bucket, this.#now());
     if (tokens >= 1 - 1e-9) return { ok: true };

@@ -148,7 +148,7 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
         async ({ request, server: bun }) => {
           try {
             // app.handle() (no socket) has no address: all such requests share the "unknown" bucket.
-            return await handleWebhook(w, request, runtime, peerKey(bun?.requestIP(request)?.address));
+            return await handleWebhook(w, request, runtime, () => peerKey(bun?.requestIP(request)?.address));
           } catch (e) {
             logger().error({ webhook: w.id, err: errorName(e) }, "triggers.server.internal_error");
             return textResponse(500, "internal error");

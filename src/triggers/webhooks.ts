@@ -107,17 +107,22 @@ function isReplay(w: WebhookConfig, auth: { deliveryId?: string; replayKey?: str
 }
 
 /** Counts a failed request against its peer; says so once, when the peer's failures run out. */
-function peerFailed(w: WebhookConfig, peer: string, rt: WebhookRuntime): void {
-  if (rt.peers.fail(peer)) logger().warn({ webhook: w.id, peer }, "triggers.webhook.peer_limited");
+function peerFailed(w: WebhookConfig, peer: () => string, rt: WebhookRuntime): void {
+  if (rt.peers.fail(peer())) logger().warn({ webhook: w.id, peer: peer() }, "triggers.webhook.peer_limited");
 }
 
-/** `peer`: the key of the sender's address (peerKey); "unknown" when there is none. */
+/**
+ * `peerOf`: the key of the sender's address (peerKey), "unknown" when there is none; asked only when
+ * some peer has failed or this request fails.
+ */
 export async function handleWebhook(
   w: WebhookConfig,
   request: Request,
   rt: WebhookRuntime,
-  peer = "unknown",
+  peerOf: () => string = () => "unknown",
 ): Promise<Response> {
+  let key: string | undefined;
+  const peer = () => (key ??= peerOf());
   if (rt.isPaused()) {
     await request.body?.cancel().catch(() => undefined);
     return textResponse(503, "triggers paused", { "retry-after": String(PAUSED_RETRY_AFTER_SECONDS) });
