@@ -27,8 +27,10 @@ export interface WebhookRuntime {
 
 export const PAUSED_RETRY_AFTER_SECONDS = 60;
 
-export function textResponse(status: number, text: string, headers: Record<string, string> = {}): Response {
-  return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+const TEXT_PLAIN: Readonly<Record<string, string>> = Object.freeze({ "content-type": "text/plain; charset=utf-8" });
+
+export function textResponse(status: number, text: string, headers?: Record<string, string>): Response {
+  return new Response(text, { status, headers: headers === undefined ? TEXT_PLAIN : { ...TEXT_PLAIN, ...headers } });
 }
 
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" | "broken" };
