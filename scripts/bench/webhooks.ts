@@ -14,9 +14,9 @@ import { type BenchResult, mainOf, median, p99, removeDir, tempDir, within } fro
 const SECRET = "bench-webhook-secret-0123456789abcdef";
 const PATH = "/hooks/bench";
 const CONCURRENCY = 32;
-const WARMUP_REQUESTS = 1_000;
-const REQUESTS = 4_000;
-const ROUNDS = 3;
+const WARMUP_REQUESTS = 20_000;
+const REQUESTS = 8_000;
+const ROUNDS = 5;
 const MAX_BODY = 1_048_576;
 
 // Each delivery is distinct (Untether accepts a signed body once per replay window).
