@@ -10,8 +10,12 @@ const INDEX = /^(0|[1-9]\d*)$/;
 
 /** The value at a dotted path, or undefined when any step is missing or not allowed. */
 export function lookupPath(context: unknown, path: string): unknown {
+  return lookupSegments(context, path.split("."));
+}
+
+function lookupSegments(context: unknown, segments: readonly string[]): unknown {
   let current: unknown = context;
-  for (const segment of path.split(".")) {
+  for (const segment of segments) {
     if (segment === "" || FORBIDDEN_SEGMENTS.has(segment)) return undefined;
     if (Array.isArray(current)) {
       if (!INDEX.test(segment)) return undefined;
@@ -58,6 +62,8 @@ export interface RenderOptions {
 interface Compiled {
   literals: string[];
   paths: string[];
+  /** Each path split at its dots. */
+  segments: string[][];
 }
 
 // Templates come from the config, so there are few; each delivery renders one without re-scanning it.
@@ -67,11 +73,12 @@ const MAX_COMPILED = 256;
 function compile(template: string): Compiled {
   let compiled = compiledTemplates.get(template);
   if (compiled !== undefined) return compiled;
-  compiled = { literals: [], paths: [] };
+  compiled = { literals: [], paths: [], segments: [] };
   let last = 0;
   for (const match of template.matchAll(PLACEHOLDER)) {
     compiled.literals.push(template.slice(last, match.index));
     compiled.paths.push(match[1] ?? "");
+    compiled.segments.push((match[1] ?? "").split("."));
     last = match.index + match[0].length;
   }
   compiled.literals.push(template.slice(last));
@@ -82,7 +89,7 @@ function compile(template: string): Compiled {
 /** Renders `template` against `context`; never throws, never exceeds `maxChars`. */
 export function renderTemplate(template: string, context: unknown, opts: RenderOptions = {}): string {
   const max = opts.maxChars ?? MAX_RENDERED_CHARS;
-  const { literals, paths } = compile(template);
+  const { literals, paths, segments } = compile(template);
   const cache = new Map<string, string>();
   const parts: string[] = [];
   let length = 0;
@@ -100,7 +107,7 @@ export function renderTemplate(template: string, context: unknown, opts: RenderO
     const path = paths[i] ?? "";
     let rendered = cache.get(path);
     if (rendered === undefined) {
-      rendered = renderValue(lookupPath(context, path));
+      rendered = renderValue(lookupSegments(context, segments[i] ?? []));
       cache.set(path, rendered);
     }
     if (!push(rendered)) return parts.join("");
