@@ -348,6 +348,11 @@ export const ServerSchema = table(
     ),
     rate_limit: int(60, "Requests per minute, per webhook; all webhooks together get rate_limit × their number.", 1),
     max_body_bytes: int(1048576, "Largest request body.", 1024, 10485760),
+    peer_failures_per_minute: int(
+      30,
+      "Failed requests (bad signature or token, oversized or broken body) one peer address may cause per minute, in a burst of as many; past them its requests get 429 unread. IPv6 peers count per /64. Requests that authenticate never count. 0 turns this off (behind a reverse proxy every sender shares the proxy's address: limit per client there).",
+      0,
+    ),
   },
   "The webhook HTTP server.",
 );

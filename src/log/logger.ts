@@ -1,10 +1,29 @@
 // The one logger: pino, JSON lines, redacted at the sink on the serialised line (errors carry URLs
 // like /bot<TOKEN>/sendMessage in fields nobody thinks of). No worker-thread transports: they break
 // inside the compiled binary.
+import { tracingChannel } from "node:diagnostics_channel";
 import pino from "pino";
 import { redactSecrets } from "./redact.ts";
 
 export type Logger = pino.Logger;
+
+// pino serialises each line through a tracing channel unless `hasSubscribers === false`; Bun's
+// TracingChannel has no such getter (Node's has), so every line paid for an empty trace. Supplied
+// here, with Node's meaning: any of the five channels has a subscriber.
+const tracingProto: object = Object.getPrototypeOf(tracingChannel("untether.log.probe"));
+if (!("hasSubscribers" in tracingProto)) {
+  Object.defineProperty(tracingProto, "hasSubscribers", {
+    get(this: Record<"start" | "end" | "asyncStart" | "asyncEnd" | "error", { hasSubscribers: boolean }>) {
+      return (
+        this.start.hasSubscribers ||
+        this.end.hasSubscribers ||
+        this.asyncStart.hasSubscribers ||
+        this.asyncEnd.hasSubscribers ||
+        this.error.hasSubscribers
+      );
+    },
+  });
+}
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
 
 const LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
@@ -39,17 +58,62 @@ export function prettyLine(jsonLine: string): string {
   }
 }
 
-function stdoutSink(): LineSink {
-  return { write: (line) => void process.stdout.write(line) };
+/** Lines at this pino level or above are written at once (with everything buffered before them). */
+const URGENT_LEVEL = 40; // warn
+
+/** Most characters held before a write is forced within one event-loop turn. */
+const MAX_PENDING_CHARS = 64 * 1024;
+
+interface BufferedSink extends LineSink {
+  /** Queues `line`; written with the others at the end of this event-loop turn, or now if `urgent`. */
+  write(line: string, urgent?: boolean): void;
+  flush(): void;
 }
 
+/**
+ * Stdout, one write per event-loop turn: a burst of deliveries costs one write, not one per line.
+ * Warnings and worse are written at once, and whatever is queued is written when the process exits,
+ * so the lines that explain a failure never wait.
+ */
+function createStdoutSink(): BufferedSink {
+  let pending = "";
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === "") return;
+    const out = pending;
+    pending = "";
+    process.stdout.write(out);
+  };
+  process.on("exit", flush);
+  return {
+    write(line, urgent = false) {
+      pending += line;
+      if (urgent || pending.length >= MAX_PENDING_CHARS) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
+let stdoutSink: BufferedSink | undefined;
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const sink = opts.sink ?? stdoutSink();
+  const given = opts.sink;
+  const buffered = given === undefined ? (stdoutSink ??= createStdoutSink()) : undefined;
   const pretty = opts.pretty ?? (opts.sink === undefined && process.stdout.isTTY === true);
   const stream = {
+    // pino sets lastLevel on a stream that asks for metadata, before each write.
+    [Symbol.for("pino.metadata")]: true,
+    lastLevel: 0,
     write(line: string) {
       const safe = redactSecrets(line);
-      sink.write(pretty ? prettyLine(safe) : safe);
+      const text = pretty ? prettyLine(safe) : safe;
+      if (given !== undefined) given.write(text);
+      else buffered?.write(text, this.lastLevel >= URGENT_LEVEL);
     },
   };
   return pino(

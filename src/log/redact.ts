@@ -36,16 +36,32 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+// JSON-escaped forms of secret values, computed once per value (every log line checks them).
+const escapedForms = new Map<string, string>();
+
+function jsonEscaped(value: string): string {
+  let escaped = escapedForms.get(value);
+  if (escaped === undefined) {
+    escaped = JSON.stringify(value).slice(1, -1);
+    if (escapedForms.size < 10_000) escapedForms.set(value, escaped);
+  }
+  return escaped;
+}
+
+function redactValue(text: string, value: string): string {
+  if (value.length < 6) return text;
+  let out = text.includes(value) ? text.split(value).join(REDACTED) : text;
+  // A value may also appear JSON-escaped inside a serialised line.
+  const escaped = jsonEscaped(value);
+  if (escaped !== value && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
+  return out;
+}
+
 /** Replaces every known secret pattern and every registered secret value with [REDACTED]. */
 export function redactSecrets(text: string, extraValues: readonly string[] = []): string {
   let out = text;
-  for (const value of [...extraValues, ...secretValues()]) {
-    if (value.length < 6) continue;
-    if (out.includes(value)) out = out.split(value).join(REDACTED);
-    // A value may also appear JSON-escaped inside a serialised line.
-    const escaped = JSON.stringify(value).slice(1, -1);
-    if (escaped !== value && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
-  }
+  for (const value of extraValues) out = redactValue(out, value);
+  for (const value of secretValues()) out = redactValue(out, value);
   // Every log line passes here: one cheap scan decides whether the patterns need to run.
   if (!MAYBE_SECRET.test(out)) return out;
   for (const re of SECRET_PATTERNS) out = out.replace(re, (match: string, label: unknown) => (typeof label === "string" ? `${label}${REDACTED}` : REDACTED));

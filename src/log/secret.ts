@@ -13,7 +13,7 @@ export class Secret {
 
   constructor(value: string) {
     this.#value = value;
-    if (value.length >= 6) knownValues.add(value);
+    remember(value);
   }
 
   reveal(): string {
@@ -41,14 +41,24 @@ export class Secret {
   }
 }
 
+// Every log line reads the list: it is sorted once per new value, not once per line.
+let sortedValues: readonly string[] | undefined;
+
+function remember(value: string): void {
+  if (value.length < 6 || knownValues.has(value)) return;
+  knownValues.add(value);
+  sortedValues = undefined;
+}
+
 /** Values of every Secret constructed in this process (longest first, for greedy replacement). */
-export function secretValues(): string[] {
-  return [...knownValues].sort((a, b) => b.length - a.length);
+export function secretValues(): readonly string[] {
+  sortedValues ??= [...knownValues].sort((a, b) => b.length - a.length);
+  return sortedValues;
 }
 
 /** Registers an extra value to be redacted by value (e.g. a token passed on the command line). */
 export function registerSecretValue(value: string): void {
-  if (value.length >= 6) knownValues.add(value);
+  remember(value);
 }
 
 export function isSecret(v: unknown): v is Secret {

@@ -28,6 +28,15 @@ function checkRate(rate: number): number {
   return rate;
 }
 
+const PASS: { readonly ok: true } = Object.freeze({ ok: true });
+
+function answer(bucket: Bucket): TakeResult {
+  // The epsilon absorbs float rounding, so waiting exactly retryAfterSeconds always suffices.
+  if (bucket.tokens >= 1 - 1e-9) return PASS;
+  const perSecond = bucket.capacity / 60;
+  return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) };
+}
+
 export class TokenBucketLimiter {
   readonly #buckets = new Map<string, Bucket>();
   readonly #rate: number;
@@ -42,18 +51,15 @@ export class TokenBucketLimiter {
 
   /** Spends one token for `key`, or says how long until one is available. */
   take(key: string, ratePerMinute?: number): TakeResult {
-    const result = this.peek(key, ratePerMinute);
-    if (result.ok) this.#bucket(key, ratePerMinute).tokens -= 1;
+    const bucket = this.#bucket(key, ratePerMinute);
+    const result = answer(bucket);
+    if (result.ok) bucket.tokens -= 1;
     return result;
   }
 
   /** Like take() without spending: would a request for `key` pass now? */
   peek(key: string, ratePerMinute?: number): TakeResult {
-    const bucket = this.#bucket(key, ratePerMinute);
-    // The epsilon absorbs float rounding, so waiting exactly retryAfterSeconds always suffices.
-    if (bucket.tokens >= 1 - 1e-9) return { ok: true };
-    const perSecond = bucket.capacity / 60;
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) };
+    return answer(this.#bucket(key, ratePerMinute));
   }
 
   get size(): number {
@@ -138,6 +144,6 @@ export class WebhookRateLimiter {
     const global = this.#global.take(GLOBAL_RATE_KEY);
     if (!global.ok) return { ...global, scope: "global" };
     this.#perWebhook.take(webhookId, rate);
-    return { ok: true };
+    return PASS;
   }
 }

@@ -28,7 +28,6 @@ export const STANDARD_WEBHOOKS_TOLERANCE_MS = 5 * 60 * 1000;
 const MAX_HEADER_CHARS = 8192;
 const MAX_DELIVERY_ID_CHARS = 200;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-const HEX = /^[0-9a-fA-F]*$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const encoder = new TextEncoder();
@@ -57,8 +56,11 @@ function hmac(algorithm: "sha256" | "sha1", key: string | Uint8Array, data: Uint
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
 function decodeHex(text: string, expectedBytes: number): Uint8Array | undefined {
-  if (text.length !== expectedBytes * 2 || !HEX.test(text)) return undefined;
-  return Uint8Array.from(Buffer.from(text, "hex"));
+  if (text.length !== expectedBytes * 2) return undefined;
+  // Hex decoding stops at the first pair that is not hex, so a full-length result means every
+  // character was a hex digit.
+  const bytes = Buffer.from(text, "hex");
+  return bytes.byteLength === expectedBytes ? bytes : undefined;
 }
 
 export function decodeBase64Strict(text: string): Uint8Array | undefined {
@@ -200,9 +202,17 @@ export interface ReplayGuardOptions {
  * be replayed.
  * Memory is bounded: past `maxEntries` the oldest ids are dropped (a replay of such an id would then
  * pass, which needs more than `maxEntries` authenticated deliveries inside one window).
+ * Forgetting walks a queue in arrival order, never the map itself: dropping a Map's first entry
+ * leaves a hole that every later walk from the front steps over again, which made each delivery
+ * cost a pass over thousands of holes once the guard was full.
  */
 export class ReplayGuard {
   readonly #seen = new Map<string, number>();
+  // Arrival order: ids and when they were recorded, read from #head. An entry whose id was recorded
+  // again since (or forgotten) is stale and is skipped.
+  #order: string[] = [];
+  #times: number[] = [];
+  #head = 0;
   readonly #now: () => number;
   readonly #windowMs: number;
   readonly #maxEntries: number;
@@ -216,16 +226,13 @@ export class ReplayGuard {
   /** Records `id`; true when it was already seen within the window (a duplicate delivery). */
   isDuplicate(id: string): boolean {
     const now = this.#now();
-    this.#prune(now);
+    this.#forget((at) => now - at >= this.#windowMs);
     const seenAt = this.#seen.get(id);
     if (seenAt !== undefined && Math.abs(now - seenAt) < this.#windowMs) return true;
-    this.#seen.delete(id);
     this.#seen.set(id, now);
-    while (this.#seen.size > this.#maxEntries) {
-      const oldest = this.#seen.keys().next();
-      if (oldest.done === true) break;
-      this.#seen.delete(oldest.value);
-    }
+    this.#order.push(id);
+    this.#times.push(now);
+    this.#forget(() => this.#seen.size > this.#maxEntries || this.#order.length - this.#head > 2 * this.#maxEntries);
     return false;
   }
 
@@ -233,11 +240,19 @@ export class ReplayGuard {
     return this.#seen.size;
   }
 
-  // Insertion order is arrival order, so expired ids sit at the front.
-  #prune(now: number): void {
-    for (const [id, seenAt] of this.#seen) {
-      if (now - seenAt < this.#windowMs) break;
-      this.#seen.delete(id);
+  // Drops entries from the front of the arrival queue while `more(at)` holds for the front one.
+  #forget(more: (at: number) => boolean): void {
+    while (this.#head < this.#order.length) {
+      const at = this.#times[this.#head] ?? 0;
+      if (!more(at)) break;
+      const id = this.#order[this.#head] ?? "";
+      if (this.#seen.get(id) === at) this.#seen.delete(id);
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#times = this.#times.slice(this.#head);
+      this.#head = 0;
     }
   }
 }

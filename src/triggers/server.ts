@@ -6,6 +6,7 @@ import ipaddr from "ipaddr.js";
 import type { Config, WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import { allowedHostHeaders, checkRequestSource } from "../security/host-guard.ts";
+import { PeerFailureLimiter, peerKey } from "../security/peer-limit.ts";
 import { WebhookRateLimiter } from "../security/rate-limit.ts";
 import { ReplayGuard } from "../security/webhook-auth.ts";
 import { denyGlobsFor, errorName, sleepMs } from "./actions.ts";
@@ -22,6 +23,8 @@ export interface TriggerApp {
   idle(): Promise<void>;
   /** The port actually bound (the Host check names it). */
   setBoundPort(port: number): void;
+  /** Peer addresses whose failures are being counted (bounded; see PeerFailureLimiter). */
+  trackedPeers(): number;
 }
 
 export interface TriggerServer extends TriggerApp {
@@ -86,6 +89,11 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       globalPerMinute: globalRatePerMinute(server.rate_limit, webhooks.length),
       now,
     }),
+    peers: new PeerFailureLimiter({
+      failuresPerMinute: server.peer_failures_per_minute,
+      now,
+      ...(deps.maxPeers === undefined ? {} : { maxPeers: deps.maxPeers }),
+    }),
     replay: new ReplayGuard({ now }),
     isPaused: () => paused,
     now,
@@ -137,9 +145,10 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
     app
       .post(
         w.path,
-        async ({ request }) => {
+        async ({ request, server: bun }) => {
           try {
-            return await handleWebhook(w, request, runtime);
+            // app.handle() (no socket) has no address: all such requests share the "unknown" bucket.
+            return await handleWebhook(w, request, runtime, () => peerKey(bun?.requestIP(request)?.address));
           } catch (e) {
             logger().error({ webhook: w.id, err: errorName(e) }, "triggers.server.internal_error");
             return textResponse(500, "internal error");
@@ -156,6 +165,7 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       paused = b;
     },
     isPaused: () => paused,
+    trackedPeers: () => runtime.peers.size,
     setBoundPort: (port) => {
       allowedHosts = allowedHostHeaders(server.host, port, server.public_host);
     },

@@ -56,6 +56,8 @@ export interface TriggerDeps {
   /** Waits between http_forward retries. */
   sleep?: (ms: number) => Promise<void>;
   timers?: Timers;
+  /** Most peer addresses the webhook server counts failures for (default 10 000; tests shrink it). */
+  maxPeers?: number;
 }
 
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };

@@ -1,10 +1,12 @@
 // One webhook request, from raw bytes to a background dispatch. The order of checks is the
-// contract (behaviour §3.10, tightened): paused 503 → size 413 → auth 401 → rate 429 → JSON 400
+// contract (behaviour §3.10, tightened): paused 503 → peer 429 (a peer with too many failures, before
+// anything is read) → size 413 → auth 401 → rate 429 → JSON 400
 // (or multipart 400/413) → replay (delivery id or signature) 200 duplicate → event filter 200 filtered → [files written, 400 if
 // refused] → 202 accepted. Routing (404/405) is server.ts.
 import { declaredTooLarge, readCapped, StreamTooLargeError } from "../security/read-capped.ts";
 import type { WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
+import type { PeerFailureLimiter } from "../security/peer-limit.ts";
 import type { WebhookRateLimiter } from "../security/rate-limit.ts";
 import { type ReplayGuard, verifyWebhook } from "../security/webhook-auth.ts";
 import { type ActionContext, dispatchWebhook, errorName } from "./actions.ts";
@@ -13,6 +15,8 @@ import { isMultipart, prepareUpload, type PreparedUpload, saveUpload } from "./m
 export interface WebhookRuntime {
   maxBodyBytes: number;
   limiter: WebhookRateLimiter;
+  /** Failed requests per peer address: checked before the body is read, spent by failures only. */
+  peers: PeerFailureLimiter;
   replay: ReplayGuard;
   isPaused(): boolean;
   now(): number;
@@ -23,8 +27,10 @@ export interface WebhookRuntime {
 
 export const PAUSED_RETRY_AFTER_SECONDS = 60;
 
-export function textResponse(status: number, text: string, headers: Record<string, string> = {}): Response {
-  return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+const TEXT_PLAIN: Readonly<Record<string, string>> = Object.freeze({ "content-type": "text/plain; charset=utf-8" });
+
+export function textResponse(status: number, text: string, headers?: Record<string, string>): Response {
+  return new Response(text, { status, headers: headers === undefined ? TEXT_PLAIN : { ...TEXT_PLAIN, ...headers } });
 }
 
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" | "broken" };
@@ -40,6 +46,12 @@ export async function readBodyCapped(request: Request, max: number): Promise<Bod
     return { ok: false, reason: "too_large" };
   }
   try {
+    // A declared length within the cap (and no chunked framing beside it) is the whole body: HTTP
+    // framing ends it there, so the native reader is used; anything else is counted while it streams.
+    if (request.headers.has("content-length") && !request.headers.has("transfer-encoding")) {
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      return bytes.byteLength > max ? { ok: false, reason: "too_large" } : { ok: true, bytes };
+    }
     return { ok: true, bytes: await readCapped(request.body, max) };
   } catch (e) {
     // A client that went away or sent a malformed body: its problem, not a server error.
@@ -96,19 +108,47 @@ function isReplay(w: WebhookConfig, auth: { deliveryId?: string; replayKey?: str
   return byId || bySignature;
 }
 
-export async function handleWebhook(w: WebhookConfig, request: Request, rt: WebhookRuntime): Promise<Response> {
+/** Counts a failed request against its peer; says so once, when the peer's failures run out. */
+function peerFailed(w: WebhookConfig, peer: () => string, rt: WebhookRuntime): void {
+  if (rt.peers.fail(peer())) logger().warn({ webhook: w.id, peer: peer() }, "triggers.webhook.peer_limited");
+}
+
+/**
+ * `peerOf`: the key of the sender's address (peerKey), "unknown" when there is none; asked only when
+ * some peer has failed or this request fails.
+ */
+export async function handleWebhook(
+  w: WebhookConfig,
+  request: Request,
+  rt: WebhookRuntime,
+  peerOf: () => string = () => "unknown",
+): Promise<Response> {
+  let key: string | undefined;
+  const peer = () => (key ??= peerOf());
   if (rt.isPaused()) {
     await request.body?.cancel().catch(() => undefined);
     return textResponse(503, "triggers paused", { "retry-after": String(PAUSED_RETRY_AFTER_SECONDS) });
   }
+  // Before the body is read or any HMAC computed: refusing costs a map lookup, and is not logged per
+  // request (peerFailed logged the moment the peer ran out).
+  const gate = rt.peers.check(peer);
+  if (!gate.ok) {
+    await request.body?.cancel().catch(() => undefined);
+    return textResponse(429, "too many failed requests", { "retry-after": String(gate.retryAfterSeconds) });
+  }
   const body = await readBodyCapped(request, rt.maxBodyBytes);
-  if (!body.ok && body.reason === "broken") return textResponse(400, "bad request");
+  if (!body.ok && body.reason === "broken") {
+    peerFailed(w, peer, rt);
+    return textResponse(400, "bad request");
+  }
   if (!body.ok) {
+    peerFailed(w, peer, rt);
     logger().warn({ webhook: w.id, max: rt.maxBodyBytes }, "triggers.webhook.too_large");
     return textResponse(413, "payload too large");
   }
   const auth = verifyWebhook(w.auth, w.secret?.reveal(), body.bytes, request.headers, rt.now);
   if (!auth.ok) {
+    peerFailed(w, peer, rt);
     logger().warn({ webhook: w.id, reason: auth.reason }, "triggers.webhook.auth_failed");
     return textResponse(401, "unauthorized");
   }

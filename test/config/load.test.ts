@@ -65,7 +65,7 @@ describe("loading files", () => {
     expect(config.transports.telegram.files.uploads_dir).toBe("incoming");
     expect(config.progress.group_chat_rps).toBeCloseTo(1 / 3);
     expect(config.watchdog.claude_stream_idle_timeout_ms).toBe(300000);
-    expect(config.triggers.server).toEqual({ host: "127.0.0.1", port: 9876, rate_limit: 60, max_body_bytes: 1048576 });
+    expect(config.triggers.server).toEqual({ host: "127.0.0.1", port: 9876, rate_limit: 60, max_body_bytes: 1048576, peer_failures_per_minute: 30 });
     expect(config.engines.codex.extra_args).toEqual(["-c", "notify=[]"]);
     expect(config.engines.claude.allowed_tools).toEqual(["Bash", "Read", "Edit", "Write"]);
   });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Config } from "../../src/config/schema.ts";
 import { WEBHOOK_PAYLOAD_MARKER } from "../../src/security/untrusted.ts";
 import { createTriggerApp, isLoopbackHost, startTriggerServer, type TriggerApp } from "../../src/triggers/server.ts";
+import { readBodyCapped } from "../../src/triggers/webhooks.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
 import { clock, configOf, hmacHex, local, memoryDb, type RecordingSink, recordingSink } from "./helpers.ts";
 
@@ -215,6 +216,10 @@ describe("webhook pipeline", () => {
   });
 
   test("1 000 unauthenticated requests do not spend the real sender's rate limit", async () => {
+    // app.handle() has no peer address, so the peer guard (tested over HTTP in peer-limit.test.ts)
+    // would refuse the real sender too: off here, this is about the per-webhook bucket.
+    config = configOf(TOML.replace("max_body_bytes = 1024", "max_body_bytes = 1024\npeer_failures_per_minute = 0"));
+    trig = createTriggerApp(config, sink, { db: memoryDb(), now: t.now });
     for (let i = 0; i < 1000; i++) {
       const res = await send(
         new Request("http://localhost/hooks/github", {
@@ -509,5 +514,22 @@ describe("over real loopback HTTP", () => {
     const failed = logs.find((l) => l.msg === "triggers.server.bind_failed");
     expect(failed?.level).toBe("error");
     expect(String(failed?.hint)).toContain(`ss -tlnp | grep ${port}`);
+  });
+});
+
+describe("readBodyCapped", () => {
+  test("a declared length within the cap is read whole; a body longer than it declared is still refused", async () => {
+    const ok = await readBodyCapped(new Request("http://x/", { method: "POST", body: "abc", headers: { "content-length": "3" } }), 10);
+    expect(ok.ok && new TextDecoder().decode(ok.bytes)).toBe("abc");
+    // The header under the cap does not let a longer body through (a Request built in process can lie).
+    const lying = new Request("http://x/", { method: "POST", body: "x".repeat(5000), headers: { "content-length": "10" } });
+    expect(await readBodyCapped(lying, 1024)).toEqual({ ok: false, reason: "too_large" });
+    // With Transfer-Encoding beside it, the length is not trusted: the body is counted as it streams.
+    const framed = new Request("http://x/", {
+      method: "POST",
+      body: "y".repeat(5000),
+      headers: { "content-length": "10", "transfer-encoding": "chunked" },
+    });
+    expect(await readBodyCapped(framed, 1024)).toEqual({ ok: false, reason: "too_large" });
   });
 });
