@@ -6,6 +6,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import { buildConfig, parseConfigText } from "../../src/config/load.ts";
+import { effectiveDenyGlobs } from "../../src/security/deny-globs.ts";
 import { StateDb } from "../../src/state/db.ts";
 import { startTriggerServer } from "../../src/triggers/server.ts";
 import type { TriggerSink } from "../../src/triggers/sink.ts";
@@ -64,6 +65,7 @@ async function serveUntether(dir: string): Promise<number> {
     startRun: async () => undefined,
     notify: async () => undefined,
     projectPath: () => undefined,
+    denyGlobs: () => effectiveDenyGlobs(config.transports.telegram.files.deny_globs),
     defaultChatId: 1,
   };
   const server = startTriggerServer(config, sink, { db: StateDb.open(join(dir, "state.db")) });

@@ -17,6 +17,7 @@ import { preparePiSessionDir } from "../engines/pi.ts";
 import { resolveCli } from "../engines/process.ts";
 import { createEngineRegistry, engineProblems, type EngineOptionsMap } from "../engines/registry.ts";
 import { logger } from "../log/logger.ts";
+import { effectiveDenyGlobs } from "../security/deny-globs.ts";
 import { StateDb } from "../state/db.ts";
 import { createBotApi } from "../botapi/client.ts";
 import { TelegramApiError } from "../botapi/errors.ts";
@@ -172,6 +173,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
   const sink: TriggerSink = {
     defaultChatId: tg.chat_id,
     projectPath: (project) => (project ? live.current().projects[project.toLowerCase()]?.path : undefined),
+    denyGlobs: () => effectiveDenyGlobs(live.current().transports.telegram.files.deny_globs),
     notify: async (chatId, html) => {
       await transport.send({ chatId }, html);
     },

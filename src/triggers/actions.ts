@@ -1,8 +1,7 @@
 // What an accepted webhook does: start an agent run, write a file inside its project, forward the
 // body, or post a message. Each action returns an outcome instead of throwing, so the notify flags
 // and the history record are handled in one place.
-import type { Config, WebhookConfig } from "../config/schema.ts";
-import { effectiveDenyGlobs } from "../security/deny-globs.ts";
+import type { WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import { Secret } from "../log/secret.ts";
 import { type FetchImpl, guardedFetch } from "../security/outbound.ts";
@@ -22,7 +21,6 @@ export interface ActionContext {
   sink: TriggerSink;
   db: StateDb;
   now: () => number;
-  denyGlobs: readonly string[];
   resolver?: Resolver;
   fetchImpl?: FetchImpl;
   sleep: (ms: number) => Promise<void>;
@@ -41,10 +39,6 @@ export const FORWARD_RETRY_DELAYS_MS: readonly number[] = [2_000, 4_000];
 
 const CONTROL_CHARS = /[\r\n\0]/;
 
-/** The deny globs every trigger file access honours (see security/deny-globs.ts). */
-export function denyGlobsFor(config: Config): string[] {
-  return effectiveDenyGlobs(config.transports.telegram.files.deny_globs);
-}
 
 export function sleepMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,11 +87,11 @@ async function exists(root: string, relPath: string, denyGlobs: readonly string[
 async function fileWrite(w: WebhookConfig, payload: unknown, raw: Uint8Array, ctx: ActionContext): Promise<Outcome> {
   const root = ctx.sink.projectPath(w.project);
   if (root === undefined) return fail("file_write rejected: the webhook has no project to write into");
-  const opts = { denyGlobs: ctx.denyGlobs };
+  const opts = { denyGlobs: ctx.sink.denyGlobs() };
   try {
     let relPath = normalizeRelativePath(renderTemplate(w.file_path ?? "", payload));
     let force = true;
-    if (w.on_conflict !== "overwrite" && (await exists(root, relPath, ctx.denyGlobs))) {
+    if (w.on_conflict !== "overwrite" && (await exists(root, relPath, opts.denyGlobs))) {
       if (w.on_conflict === "error") return fail(`file_write rejected: ${relPath} already exists`);
       relPath = timestamped(relPath, ctx.now());
     }

@@ -4,7 +4,7 @@ import { Cron } from "croner";
 import type { Config, CronConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
-import { denyGlobsFor, errorName } from "./actions.ts";
+import { errorName } from "./actions.ts";
 import { fetchedPrompt, runFetch } from "./fetch.ts";
 import { escapeHtml, realTimers, type Timers, type TriggerDeps, type TriggerSink } from "./sink.ts";
 import { renderTemplate } from "./template.ts";
@@ -165,7 +165,6 @@ export interface CronDispatchContext {
   sink: TriggerSink;
   db: StateDb;
   now: () => number;
-  denyGlobs: readonly string[];
   deps: TriggerDeps;
 }
 
@@ -176,7 +175,7 @@ export async function dispatchCron(cron: CronConfig, ctx: CronDispatchContext): 
   if (cron.fetch !== undefined) {
     const result = await runFetch(cron.fetch, cron.id, {
       projectRoot: ctx.sink.projectPath(cron.project),
-      denyGlobs: ctx.denyGlobs,
+      denyGlobs: ctx.sink.denyGlobs(),
       now: ctx.now,
       ...(ctx.deps.resolver === undefined ? {} : { resolver: ctx.deps.resolver }),
       ...(ctx.deps.fetchImpl === undefined ? {} : { fetchImpl: ctx.deps.fetchImpl }),
@@ -206,7 +205,7 @@ export async function dispatchCron(cron: CronConfig, ctx: CronDispatchContext): 
 /** A scheduler over the config's crons, dispatching through the sink. */
 export function createCronScheduler(config: Config, sink: TriggerSink, deps: TriggerDeps): CronScheduler {
   const now = deps.now ?? Date.now;
-  const ctx: CronDispatchContext = { sink, db: deps.db, now, denyGlobs: denyGlobsFor(config), deps };
+  const ctx: CronDispatchContext = { sink, db: deps.db, now, deps };
   return new CronScheduler({
     crons: config.triggers.crons,
     db: deps.db,

@@ -77,7 +77,7 @@ export async function prepareUpload(
         : renderTemplate(w.file_destination, { ...fields, file: { filename } });
     try {
       const relPath = normalizeRelativePath(dest);
-      const denied = denyReason(relPath, ctx.denyGlobs);
+      const denied = denyReason(relPath, ctx.sink.denyGlobs());
       if (denied !== undefined) throw new PathGuardError("path.denied", `denied by ${denied}`, { rule: denied });
       files.push({ filename, relPath, data: new Uint8Array(await part.arrayBuffer()) });
     } catch (e) {
@@ -108,7 +108,7 @@ export async function saveUpload(
   const saved: SavedFile[] = [];
   for (const f of upload.files) {
     try {
-      const written = await writeFileAtomicInsideRoot(upload.root, f.relPath, f.data, { denyGlobs: ctx.denyGlobs });
+      const written = await writeFileAtomicInsideRoot(upload.root, f.relPath, f.data, { denyGlobs: ctx.sink.denyGlobs() });
       saved.push({ filename: f.filename, path: written.relPath, size: written.bytes });
     } catch (e) {
       if (!(e instanceof PathGuardError)) throw e;

@@ -9,7 +9,7 @@ import { allowedHostHeaders, checkRequestSource } from "../security/host-guard.t
 import { PeerFailureLimiter, peerKey } from "../security/peer-limit.ts";
 import { WebhookRateLimiter } from "../security/rate-limit.ts";
 import { ReplayGuard } from "../security/webhook-auth.ts";
-import { denyGlobsFor, errorName, sleepMs } from "./actions.ts";
+import { errorName, sleepMs } from "./actions.ts";
 import type { TriggerDeps, TriggerSink } from "./sink.ts";
 import { handleWebhook, textResponse } from "./webhooks.ts";
 
@@ -101,7 +101,6 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       sink,
       db: deps.db,
       now,
-      denyGlobs: denyGlobsFor(config),
       sleep: deps.sleep ?? sleepMs,
       ...(deps.resolver === undefined ? {} : { resolver: deps.resolver }),
       ...(deps.fetchImpl === undefined ? {} : { fetchImpl: deps.fetchImpl }),

@@ -27,6 +27,8 @@ export interface TriggerSink {
   notify(chatId: number, html: string): Promise<void>;
   /** Absolute path of a project (for file_write / file_read confinement); undefined if unknown. */
   projectPath(project: string | undefined): string | undefined;
+  /** The deny globs every trigger file access honours now: the built-in list and the live `deny_globs`. */
+  denyGlobs(): readonly string[];
   defaultChatId: number;
 }
 

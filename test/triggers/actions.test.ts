@@ -7,7 +7,7 @@ import type { WebhookConfig } from "../../src/config/schema.ts";
 import type { FetchImpl } from "../../src/security/outbound.ts";
 import type { Resolver } from "../../src/security/ssrf.ts";
 import { WEBHOOK_PAYLOAD_MARKER } from "../../src/security/untrusted.ts";
-import { type ActionContext, denyGlobsFor, dispatchWebhook, FORWARD_RETRY_DELAYS_MS } from "../../src/triggers/actions.ts";
+import { type ActionContext, dispatchWebhook, FORWARD_RETRY_DELAYS_MS } from "../../src/triggers/actions.ts";
 import { captureLogs } from "../config/helpers.ts";
 import { configOf, memoryDb, type RecordingSink, recordingSink, type TempDir, tempDir } from "./helpers.ts";
 
@@ -62,7 +62,6 @@ beforeEach(() => {
     sink,
     db: memoryDb(),
     now: () => Date.UTC(2026, 0, 1),
-    denyGlobs: denyGlobsFor(configOf("")),
     resolver,
     fetchImpl,
     sleep: async (ms) => void sleeps.push(ms),

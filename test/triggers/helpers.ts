@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildConfig, parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
+import { effectiveDenyGlobs } from "../../src/security/deny-globs.ts";
 import { StateDb } from "../../src/state/db.ts";
 import type { StartRunRequest, Timers, TriggerSink } from "../../src/triggers/sink.ts";
 
@@ -23,7 +24,8 @@ export interface RecordingSink extends TriggerSink {
   notices: Array<{ chatId: number; html: string }>;
 }
 
-export function recordingSink(projects: Record<string, string> = {}): RecordingSink {
+/** A sink that records runs and notices; `denyGlobs` plays the user's live `deny_globs`. */
+export function recordingSink(projects: Record<string, string> = {}, denyGlobs: string[] = []): RecordingSink {
   const runs: StartRunRequest[] = [];
   const notices: Array<{ chatId: number; html: string }> = [];
   return {
@@ -33,6 +35,7 @@ export function recordingSink(projects: Record<string, string> = {}): RecordingS
     startRun: async (req) => void runs.push(req),
     notify: async (chatId, html) => void notices.push({ chatId, html }),
     projectPath: (p) => (p === undefined ? undefined : projects[p]),
+    denyGlobs: () => effectiveDenyGlobs(denyGlobs),
   };
 }
 
