@@ -267,6 +267,9 @@ export async function startService(o: ServeOptions): Promise<Service> {
     engineNotes: notes,
     pollTimeoutSec: o.pollTimeoutSec,
   });
+  // The binary starts with JIT tier-up thresholds raised (scripts/compile-options.ts), so code that only
+  // runs while starting stays interpreted; from here on, hot paths compile as usual.
+  Bun.unsafe.setJITPolicy(1);
   notify = (html) => {
     transport.send({ chatId: tg.chat_id }, html).catch((e) => logger().warn({ error: (e as Error).message }, "config.reload_notice_failed"));
   };
