@@ -75,7 +75,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
   const watched: WatchedConfig | undefined =
     config.watch_config && o.configPath ? watchConfig(o.configPath, config, { env: o.env, onEvent }) : undefined;
   const live = watched ?? staticConfig(config);
-  const engineOptions = config.engines as EngineOptionsMap;
+  const engineOptions: EngineOptionsMap = config.engines;
   const engines = createEngineRegistry(engineOptions, [createMockEngine({ delayMs: o.mockDelayMs })]);
   const notes = engineProblems(engineOptions).map((p) => `${p.engine}: ${p.message}`);
   // A PATH lookup only (no `--version` spawns): the ready message must not wait on six CLIs.
