@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { logAccessPolicy } from "../config/access.ts";
 import { ConfigError } from "../config/errors.ts";
 import { buildConfig } from "../config/load.ts";
-import { ENGINE_IDS } from "../config/schema.ts";
+import { type Config, ENGINE_IDS } from "../config/schema.ts";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
 import { demoPages } from "../emulator/web/pages.ts";
 import { EXIT, type CliContext } from "./context.ts";
@@ -94,7 +94,7 @@ export async function demoCommand(args: string[], ctx: CliContext): Promise<numb
       contentType: "application/json",
       body: JSON.stringify({ chatId: chat.id, userId: you.id, bot: emu.bot.first_name, engine: parsed.engine }),
     };
-    let config: ReturnType<typeof buildConfig>;
+    let config: Config;
     try {
       config = buildConfig(
         {
