@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { logAccessPolicy } from "../config/access.ts";
 import { ConfigError } from "../config/errors.ts";
 import { buildConfig } from "../config/load.ts";
-import { ENGINE_IDS } from "../config/schema.ts";
+import { type Config, ENGINE_IDS } from "../config/schema.ts";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
 import { demoPages } from "../emulator/web/pages.ts";
 import { EXIT, type CliContext } from "./context.ts";
@@ -56,6 +56,7 @@ function parseArgs(args: string[]): DemoArgs | string {
 function seedProject(dir: string): void {
   mkdirSync(join(dir, "src"), { recursive: true });
   writeFileSync(join(dir, "README.md"), "# Demo project\n\nA small project for the Untether demo. Ask the agent about it.\n");
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the file written is TypeScript with a template literal.
   writeFileSync(join(dir, "src", "app.ts"), 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n');
   // Present so a user can see the deny rules at work: `/file get .env` is refused.
   writeFileSync(join(dir, ".env"), "DEMO_SECRET=this-file-is-never-sent\n");
@@ -93,7 +94,7 @@ export async function demoCommand(args: string[], ctx: CliContext): Promise<numb
       contentType: "application/json",
       body: JSON.stringify({ chatId: chat.id, userId: you.id, bot: emu.bot.first_name, engine: parsed.engine }),
     };
-    let config;
+    let config: Config;
     try {
       config = buildConfig(
         {

@@ -57,7 +57,7 @@ export async function doctorCommand(args: string[], ctx: CliContext, overrides: 
   const previous = logger();
   const level = ctx.env.UNTETHER_LOG_LEVEL ? parseLevel(ctx.env.UNTETHER_LOG_LEVEL) : "error";
   setLogger(createLogger({ level, pretty: false, sink: ctx.err }));
-  let checks;
+  let checks: Awaited<ReturnType<typeof runChecks>>;
   try {
     checks = await runChecks({ configPath: ctx.configPath, configPathSource: ctx.configPathSource }, opts);
   } finally {

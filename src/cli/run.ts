@@ -90,7 +90,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
   }
   logAccessPolicy(config);
   const stateDir = dirname(ctx.configPath);
-  let lock;
+  let lock: ReturnType<typeof acquireInstanceLock>;
   try {
     lock = acquireInstanceLock(`${ctx.configPath}.lock`);
   } catch (e) {

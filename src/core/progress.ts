@@ -69,14 +69,14 @@ export class ProgressState {
   /** Bumped on every change, so a caller can skip re-rendering an unchanged state. */
   revision = 0;
 
-  private readonly retain: number;
-  private readonly window = new Map<string, ActionView>();
+  readonly #retain: number;
+  readonly #window = new Map<string, ActionView>();
 
   constructor(opts: ProgressOptions) {
     this.engine = opts.engine;
     this.startedAtMs = opts.startedAtMs;
     this.trigger = opts.trigger;
-    this.retain = Math.max(1, opts.retain ?? DEFAULT_RETAIN);
+    this.#retain = Math.max(1, opts.retain ?? DEFAULT_RETAIN);
   }
 
   get isFinal(): boolean {
@@ -89,7 +89,7 @@ export class ProgressState {
 
   /** The retained actions, oldest first. */
   actions(): ActionView[] {
-    return [...this.window.values()];
+    return [...this.#window.values()];
   }
 
   /** The newest `n` actions, oldest first (O(retain), never O(events)). */
@@ -110,7 +110,7 @@ export class ProgressState {
         this.meta = { ...event.meta };
         return;
       case "action":
-        this.applyAction(event.action, event.phase, event.ok, nowMs);
+        this.#applyAction(event.action, event.phase, event.ok, nowMs);
         return;
       case "completed":
         this.label = event.ok ? "done" : "error";
@@ -125,22 +125,22 @@ export class ProgressState {
 
   /** The user cancelled the run (/cancel or the button). */
   cancel(nowMs: number): void {
-    this.finish("cancelled", nowMs);
+    this.#finish("cancelled", nowMs);
   }
 
   /** The run died without a `completed` (process killed, bot shut down). */
   interrupt(nowMs: number): void {
-    this.finish("interrupted", nowMs);
+    this.#finish("interrupted", nowMs);
   }
 
-  private finish(label: ProgressLabel, nowMs: number): void {
+  #finish(label: ProgressLabel, nowMs: number): void {
     if (this.isFinal) return;
     this.revision++;
     this.label = label;
     this.endedAtMs = nowMs;
   }
 
-  private applyAction(
+  #applyAction(
     action: Action,
     phase: "started" | "updated" | "completed",
     ok: boolean | undefined,
@@ -150,7 +150,7 @@ export class ProgressState {
     this.label = "working";
     const exit = exitCodeOf(action.detail);
     const status = statusOf(phase, ok, exit);
-    const known = this.window.get(action.id);
+    const known = this.#window.get(action.id);
     if (known) {
       known.kind = action.kind;
       known.title = action.title || known.title;
@@ -169,10 +169,10 @@ export class ProgressState {
       startedAtMs: nowMs,
     };
     if (exit !== undefined) view.exitCode = exit;
-    this.window.set(action.id, view);
-    if (this.window.size > this.retain) {
-      const oldest = this.window.keys().next();
-      if (!oldest.done) this.window.delete(oldest.value);
+    this.#window.set(action.id, view);
+    if (this.#window.size > this.#retain) {
+      const oldest = this.#window.keys().next();
+      if (!oldest.done) this.#window.delete(oldest.value);
     }
   }
 }

@@ -37,35 +37,35 @@ function matches(call: ApiCall, f: CallFilter): boolean {
 }
 
 export class CallLog {
-  private readonly entries: ApiCall[] = [];
-  private nextSeq = 1;
+  readonly #entries: ApiCall[] = [];
+  #nextSeq = 1;
 
   /** Reserves the sequence number of a request when it arrives. */
   begin(): number {
-    return this.nextSeq++;
+    return this.#nextSeq++;
   }
 
   /** Records a finished call (entries stay ordered by arrival even when long polls finish late). */
   record(call: ApiCall): void {
-    let i = this.entries.length;
-    while (i > 0 && (this.entries[i - 1]?.seq ?? 0) > call.seq) i--;
-    this.entries.splice(i, 0, call);
+    let i = this.#entries.length;
+    while (i > 0 && (this.#entries[i - 1]?.seq ?? 0) > call.seq) i--;
+    this.#entries.splice(i, 0, call);
   }
 
   list(filter: CallFilter = {}): ApiCall[] {
-    return this.entries.filter((c) => matches(c, filter)).map((c) => structuredClone(c));
+    return this.#entries.filter((c) => matches(c, filter)).map((c) => structuredClone(c));
   }
 
   count(filter: CallFilter = {}): number {
-    return this.entries.filter((c) => matches(c, filter)).length;
+    return this.#entries.filter((c) => matches(c, filter)).length;
   }
 
   /** The highest seq recorded so far; pass it as `afterSeq` to look only at later calls. */
   lastSeq(): number {
-    return this.entries.reduce((max, c) => Math.max(max, c.seq), 0);
+    return this.#entries.reduce((max, c) => Math.max(max, c.seq), 0);
   }
 
   clear(): void {
-    this.entries.length = 0;
+    this.#entries.length = 0;
   }
 }

@@ -5,24 +5,24 @@ import { EmulatorError } from "./api-error.ts";
 type Listener = () => void;
 
 export class ChangeFeed {
-  private current = 0;
-  private readonly listeners = new Set<Listener>();
-  private closed = false;
+  #current = 0;
+  readonly #listeners = new Set<Listener>();
+  #closed = false;
 
   get version(): number {
-    return this.current;
+    return this.#current;
   }
 
   bump(): number {
-    this.current++;
-    for (const listener of [...this.listeners]) listener();
-    return this.current;
+    this.#current++;
+    for (const listener of [...this.#listeners]) listener();
+    return this.#current;
   }
 
   /** Wakes every waiter (they resolve with what they have) and refuses new waits. */
   close(): void {
-    this.closed = true;
-    for (const listener of [...this.listeners]) listener();
+    this.#closed = true;
+    for (const listener of [...this.#listeners]) listener();
   }
 
   /**
@@ -47,7 +47,7 @@ export class ChangeFeed {
       };
       const listener = (): void => {
         if (attempt()) return;
-        if (this.closed) {
+        if (this.#closed) {
           finish();
           reject(new EmulatorError("emulator.stopped", `emulator stopped while waiting for ${what}`));
         }
@@ -58,9 +58,9 @@ export class ChangeFeed {
       }, timeoutMs);
       const finish = (): void => {
         clearTimeout(timer);
-        this.listeners.delete(listener);
+        this.#listeners.delete(listener);
       };
-      this.listeners.add(listener);
+      this.#listeners.add(listener);
       listener();
     });
   }
@@ -70,16 +70,16 @@ export class ChangeFeed {
     return new Promise<number>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        this.listeners.delete(listener);
+        this.#listeners.delete(listener);
         signal?.removeEventListener("abort", done);
-        resolve(this.current);
+        resolve(this.#current);
       };
       const listener = (): void => {
-        if (this.closed || changed()) done();
+        if (this.#closed || changed()) done();
       };
       const timer = setTimeout(done, timeoutMs);
       signal?.addEventListener("abort", done);
-      this.listeners.add(listener);
+      this.#listeners.add(listener);
       listener();
     });
   }

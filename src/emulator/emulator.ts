@@ -83,7 +83,7 @@ export class Emulator {
   readonly faultRules: Faults;
   /** Access control of the pages and control API (set when started with `accessKey`). */
   readonly pageAccess: PageAccess | undefined;
-  private server: Server<undefined> | undefined;
+  #server: Server<undefined> | undefined;
 
   constructor(opts: EmulatorOptions = {}) {
     this.token = opts.token ?? makeToken();
@@ -96,11 +96,11 @@ export class Emulator {
 
   /** @internal used by startEmulator */
   attach(server: Server<undefined>): void {
-    this.server = server;
+    this.#server = server;
   }
 
   get port(): number {
-    return this.server?.port ?? 0;
+    return this.#server?.port ?? 0;
   }
 
   /** "http://127.0.0.1:PORT"; the bot calls `${apiBaseUrl}/bot<token>/<method>`. */
@@ -267,8 +267,8 @@ export class Emulator {
     this.store.updates.close();
     this.changes.close();
     // Graceful: in-flight answers (the polls just ended) are still written before sockets close.
-    await this.server?.stop();
-    this.server = undefined;
+    await this.#server?.stop();
+    this.#server = undefined;
   }
 }
 

@@ -56,10 +56,14 @@ export function seededRandom(seed: number): () => number {
 const KINDS = new Set<FaultKind>(["rate_limit", "server_error", "bad_gateway", "delay", "drop", "conflict", "unauthorized"]);
 
 export class Faults {
-  private rules: Rule[] = [];
-  private nextId = 1;
+  #rules: Rule[] = [];
+  #nextId = 1;
 
-  constructor(private readonly defaultSeed: number) {}
+  readonly #defaultSeed: number;
+
+  constructor(defaultSeed: number) {
+    this.#defaultSeed = defaultSeed;
+  }
 
   add(spec: FaultSpec): number {
     if (!KINDS.has(spec.kind)) throw new EmulatorError("emulator.bad_fault", `unknown fault kind "${String(spec.kind)}"`);
@@ -69,33 +73,33 @@ export class Faults {
     const method = spec.method ?? "*";
     const list = Array.isArray(method) ? method : [method];
     const rule: Rule = {
-      id: this.nextId++,
+      id: this.#nextId++,
       spec: { ...spec },
       methods: list.includes("*") ? "*" : new Set(list.map((m) => m.toLowerCase())),
       remaining: spec.times ?? (spec.probability === undefined ? 1 : Number.POSITIVE_INFINITY),
     };
-    if (spec.probability !== undefined) rule.random = seededRandom(spec.seed ?? this.defaultSeed);
-    this.rules.push(rule);
+    if (spec.probability !== undefined) rule.random = seededRandom(spec.seed ?? this.#defaultSeed);
+    this.#rules.push(rule);
     return rule.id;
   }
 
   remove(id: number): void {
-    this.rules = this.rules.filter((r) => r.id !== id);
+    this.#rules = this.#rules.filter((r) => r.id !== id);
   }
 
   clear(): void {
-    this.rules = [];
+    this.#rules = [];
   }
 
   active(): Array<FaultSpec & { id: number; remaining: number }> {
-    return this.rules.map((r) => ({ ...r.spec, id: r.id, remaining: r.remaining }));
+    return this.#rules.map((r) => ({ ...r.spec, id: r.id, remaining: r.remaining }));
   }
 
   /** Consumes the rules this call triggers: delays add up, the first terminal fault wins. */
   decide(method: string): FaultDecision {
     const decision: FaultDecision = { delayMs: 0 };
     const lower = method.toLowerCase();
-    for (const rule of this.rules) {
+    for (const rule of this.#rules) {
       if (decision.terminal && rule.spec.kind !== "delay") continue;
       if (rule.methods !== "*" && !rule.methods.has(lower)) continue;
       if (rule.remaining <= 0) continue;
@@ -107,7 +111,7 @@ export class Faults {
         decision.terminal = { kind: rule.spec.kind, retryAfter: rule.spec.retryAfter ?? 1, afterEffect };
       }
     }
-    this.rules = this.rules.filter((r) => r.remaining > 0);
+    this.#rules = this.#rules.filter((r) => r.remaining > 0);
     return decision;
   }
 }

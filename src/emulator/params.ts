@@ -3,7 +3,11 @@
 import { badRequest } from "./api-error.ts";
 
 export class Params {
-  private constructor(private readonly values: Map<string, unknown>) {}
+  readonly #values: Map<string, unknown>;
+
+  private constructor(values: Map<string, unknown>) {
+    this.#values = values;
+  }
 
   static of(record: Record<string, unknown>): Params {
     return new Params(new Map(Object.entries(record)));
@@ -34,12 +38,12 @@ export class Params {
   }
 
   has(name: string): boolean {
-    const v = this.values.get(name);
+    const v = this.#values.get(name);
     return v !== undefined && v !== null;
   }
 
   string(name: string): string | undefined {
-    const v = this.values.get(name);
+    const v = this.#values.get(name);
     if (typeof v === "string") return v;
     if (typeof v === "number" || typeof v === "boolean") return String(v);
     return undefined;
@@ -47,19 +51,19 @@ export class Params {
 
   /** An integer, also from its decimal string form; undefined when absent or not an integer. */
   int(name: string): number | undefined {
-    const v = this.values.get(name);
+    const v = this.#values.get(name);
     const n = typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
     return Number.isSafeInteger(n) ? n : undefined;
   }
 
   bool(name: string): boolean {
-    const v = this.values.get(name);
+    const v = this.#values.get(name);
     return v === true || v === "true" || v === "1" || v === 1;
   }
 
   /** A nested object: as sent in JSON bodies, or JSON text in forms and query strings. */
   json(name: string): unknown {
-    const v = this.values.get(name);
+    const v = this.#values.get(name);
     if (typeof v !== "string") return v ?? undefined;
     try {
       return JSON.parse(v);
@@ -70,10 +74,10 @@ export class Params {
 
   /** An uploaded file: the part itself, or the part an "attach://name" value points at. */
   file(name: string): File | undefined {
-    const v = this.values.get(name);
+    const v = this.#values.get(name);
     if (v instanceof File) return v;
     if (typeof v === "string" && v.startsWith("attach://")) {
-      const part = this.values.get(v.slice("attach://".length));
+      const part = this.#values.get(v.slice("attach://".length));
       return part instanceof File ? part : undefined;
     }
     return undefined;
@@ -82,7 +86,7 @@ export class Params {
   /** JSON-safe copy for the call log: files become {file_name, size, mime_type}. */
   toRecord(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of this.values) {
+    for (const [k, v] of this.#values) {
       out[k] = v instanceof File ? { file_name: v.name, size: v.size, mime_type: v.type } : v;
     }
     return out;

@@ -126,85 +126,85 @@ export class Store {
   readonly callbacks = new Map<string, CallbackRecord>();
   /** setMyCommands by scope+language key. */
   readonly commands = new Map<string, TgBotCommand[]>();
-  private readonly users = new Map<number, TgUser>();
-  private readonly chatStates = new Map<number, ChatState>();
-  private readonly changes: ChangeFeed;
-  private readonly clock: () => number;
-  private nextUserId = FIRST_USER_ID;
-  private nextGroupId = FIRST_GROUP_ID;
-  private nextSupergroupId = FIRST_SUPERGROUP_ID;
-  private nextCallbackId = 1;
+  readonly #users = new Map<number, TgUser>();
+  readonly #chatStates = new Map<number, ChatState>();
+  readonly #changes: ChangeFeed;
+  readonly #clock: () => number;
+  #nextUserId = FIRST_USER_ID;
+  #nextGroupId = FIRST_GROUP_ID;
+  #nextSupergroupId = FIRST_SUPERGROUP_ID;
+  #nextCallbackId = 1;
 
   constructor(opts: StoreOptions) {
     this.bot = opts.bot;
-    this.changes = opts.changes;
-    this.clock = opts.now;
+    this.#changes = opts.changes;
+    this.#clock = opts.now;
     this.files = new FileStore(opts.bot.id);
-    this.updates = new UpdateQueue(() => this.changes.bump());
-    this.users.set(opts.bot.id, botAsUser(opts.bot));
+    this.updates = new UpdateQueue(() => this.#changes.bump());
+    this.#users.set(opts.bot.id, botAsUser(opts.bot));
   }
 
   now(): number {
-    return this.clock();
+    return this.#clock();
   }
 
   /** Unix seconds, as Telegram dates are. */
   unixNow(): number {
-    return Math.floor(this.clock() / 1000);
+    return Math.floor(this.#clock() / 1000);
   }
 
   addUser(input: NewUser = {}): TgUser {
-    const id = input.id ?? this.nextUserId++;
-    if (this.users.has(id)) throw new EmulatorError("emulator.duplicate_user", `user ${id} already exists`);
+    const id = input.id ?? this.#nextUserId++;
+    if (this.#users.has(id)) throw new EmulatorError("emulator.duplicate_user", `user ${id} already exists`);
     const user: TgUser = { id, is_bot: false, first_name: input.firstName ?? `User ${id}` };
     if (input.lastName) user.last_name = input.lastName;
     if (input.username) user.username = input.username;
     if (input.languageCode) user.language_code = input.languageCode;
-    this.users.set(id, user);
-    this.changes.bump();
+    this.#users.set(id, user);
+    this.#changes.bump();
     return user;
   }
 
   user(id: number): TgUser | undefined {
-    return this.users.get(id);
+    return this.#users.get(id);
   }
 
   requireUser(id: number): TgUser {
-    const user = this.users.get(id);
+    const user = this.#users.get(id);
     if (!user) throw new EmulatorError("emulator.no_such_user", `no user ${id}`, 404);
     return user;
   }
 
   allUsers(): TgUser[] {
-    return [...this.users.values()];
+    return [...this.#users.values()];
   }
 
   addChat(input: NewChat): TgChat {
-    const state = input.type === "private" ? this.privateState(input.userId) : this.groupState(input);
-    if (this.chatStates.has(state.chat.id)) throw new EmulatorError("emulator.duplicate_chat", `chat ${state.chat.id} already exists`);
-    this.chatStates.set(state.chat.id, state);
+    const state = input.type === "private" ? this.#privateState(input.userId) : this.#groupState(input);
+    if (this.#chatStates.has(state.chat.id)) throw new EmulatorError("emulator.duplicate_chat", `chat ${state.chat.id} already exists`);
+    this.#chatStates.set(state.chat.id, state);
     this.touch(state);
     return state.chat;
   }
 
   chat(id: number): ChatState | undefined {
-    return this.chatStates.get(id);
+    return this.#chatStates.get(id);
   }
 
   requireChat(id: number): ChatState {
-    const state = this.chatStates.get(id);
+    const state = this.#chatStates.get(id);
     if (!state) throw new EmulatorError("emulator.no_such_chat", `no chat ${id}`, 404);
     return state;
   }
 
   chatByUsername(username: string): ChatState | undefined {
     const name = username.replace(/^@/, "").toLowerCase();
-    for (const state of this.chatStates.values()) if (state.chat.username?.toLowerCase() === name) return state;
+    for (const state of this.#chatStates.values()) if (state.chat.username?.toLowerCase() === name) return state;
     return undefined;
   }
 
   allChats(): TgChat[] {
-    return [...this.chatStates.values()].map((s) => s.chat);
+    return [...this.#chatStates.values()].map((s) => s.chat);
   }
 
   setMember(chatId: number, userId: number, status: MemberStatus): void {
@@ -242,19 +242,19 @@ export class Store {
   }
 
   addCallback(build: (id: string) => TgCallbackQuery): TgCallbackQuery {
-    const query = build(String(4_000_000_000_000_000 + this.nextCallbackId++));
+    const query = build(String(4_000_000_000_000_000 + this.#nextCallbackId++));
     this.callbacks.set(query.id, { query });
-    this.changes.bump();
+    this.#changes.bump();
     return query;
   }
 
   /** Records a chat-visible change: bumps the global version and stamps the chat with it. */
   touch(state: ChatState): void {
-    state.version = this.changes.bump();
+    state.version = this.#changes.bump();
   }
 
   bump(): void {
-    this.changes.bump();
+    this.#changes.bump();
   }
 
   history(chatId: number, threadId?: number): HistoryEntry[] {
@@ -267,7 +267,7 @@ export class Store {
     return out;
   }
 
-  private privateState(userId: number): ChatState {
+  #privateState(userId: number): ChatState {
     const user = this.requireUser(userId);
     const chat: TgChat = { id: user.id, type: "private", first_name: user.first_name };
     if (user.last_name) chat.last_name = user.last_name;
@@ -279,10 +279,10 @@ export class Store {
     return newState(chat, members);
   }
 
-  private groupState(input: Exclude<NewChat, { type: "private" }>): ChatState {
+  #groupState(input: Exclude<NewChat, { type: "private" }>): ChatState {
     const type: ChatType = input.type;
     if (input.isForum && type !== "supergroup") throw new EmulatorError("emulator.bad_chat", "only a supergroup can be a forum");
-    const id = input.id ?? (type === "group" ? this.nextGroupId-- : this.nextSupergroupId--);
+    const id = input.id ?? (type === "group" ? this.#nextGroupId-- : this.#nextSupergroupId--);
     const chat: TgChat = { id, type, title: input.title ?? `Chat ${id}` };
     if (input.username) chat.username = input.username;
     if (input.isForum) chat.is_forum = true;

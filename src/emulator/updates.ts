@@ -27,96 +27,95 @@ interface Poll {
 type UpdateBody = Omit<TgUpdate, "update_id">;
 
 export class UpdateQueue {
-  private pending: TgUpdate[] = [];
-  private nextId: number;
-  private allowed = new Set<string>(ALL_TYPES);
-  private poll: Poll | undefined;
+  #pending: TgUpdate[] = [];
+  #nextId: number;
+  #allowed = new Set<string>(ALL_TYPES);
+  #poll: Poll | undefined;
+  readonly #onPollChange: () => void;
 
   /** `onPollChange` runs when a long poll starts or ends (so waiters can watch `polling`). */
-  constructor(
-    private readonly onPollChange: () => void = () => {},
-    firstUpdateId = 1,
-  ) {
-    this.nextId = firstUpdateId;
+  constructor(onPollChange: () => void = () => {}, firstUpdateId = 1) {
+    this.#onPollChange = onPollChange;
+    this.#nextId = firstUpdateId;
   }
 
   /** Queues an update unless allowed_updates excludes its type; returns it (with its id) when queued. */
   push(type: UpdateType, body: UpdateBody): TgUpdate | undefined {
-    if (!this.allowed.has(type)) return undefined;
-    const update: TgUpdate = { update_id: this.nextId++, ...body };
-    this.pending.push(update);
-    this.wake();
+    if (!this.#allowed.has(type)) return undefined;
+    const update: TgUpdate = { update_id: this.#nextId++, ...body };
+    this.#pending.push(update);
+    this.#wake();
     return update;
   }
 
   /** True while a getUpdates request is being held. */
   get polling(): boolean {
-    return this.poll !== undefined;
+    return this.#poll !== undefined;
   }
 
   get pendingCount(): number {
-    return this.pending.length;
+    return this.#pending.length;
   }
 
   /** Unconfirmed updates, oldest first (what the next getUpdates without offset would see). */
   peek(): readonly TgUpdate[] {
-    return this.pending;
+    return this.#pending;
   }
 
   dropPending(): void {
-    this.pending = [];
+    this.#pending = [];
   }
 
   get(opts: GetUpdatesOptions): Promise<TgUpdate[]> {
     if (opts.allowedUpdates !== undefined) {
-      this.allowed = new Set(opts.allowedUpdates.length > 0 ? opts.allowedUpdates : ALL_TYPES);
+      this.#allowed = new Set(opts.allowedUpdates.length > 0 ? opts.allowedUpdates : ALL_TYPES);
     }
-    this.confirm(opts.offset ?? 0);
-    this.endPoll(new ApiError(409, CONFLICT_DESCRIPTION));
+    this.#confirm(opts.offset ?? 0);
+    this.#endPoll(new ApiError(409, CONFLICT_DESCRIPTION));
     const limit = Math.min(100, Math.max(1, opts.limit ?? 100));
     const timeout = Math.max(0, opts.timeout ?? 0);
-    if (this.pending.length > 0 || timeout === 0) return Promise.resolve(this.pending.slice(0, limit));
+    if (this.#pending.length > 0 || timeout === 0) return Promise.resolve(this.#pending.slice(0, limit));
     return new Promise<TgUpdate[]>((resolve, reject) => {
       const poll: Poll = {
         limit,
         resolve,
         reject,
-        timer: setTimeout(() => this.finish(poll, []), timeout * 1000),
+        timer: setTimeout(() => this.#finish(poll, []), timeout * 1000),
       };
-      this.poll = poll;
-      this.onPollChange();
-      opts.signal?.addEventListener("abort", () => this.finish(poll, []), { once: true });
+      this.#poll = poll;
+      this.#onPollChange();
+      opts.signal?.addEventListener("abort", () => this.#finish(poll, []), { once: true });
     });
   }
 
   /** Answers a held poll with nothing (used on stop). */
   close(): void {
-    if (this.poll) this.finish(this.poll, []);
+    if (this.#poll) this.#finish(this.#poll, []);
   }
 
-  private confirm(offset: number): void {
-    if (offset > 0) this.pending = this.pending.filter((u) => u.update_id >= offset);
-    else if (offset < 0) this.pending = this.pending.slice(offset);
+  #confirm(offset: number): void {
+    if (offset > 0) this.#pending = this.#pending.filter((u) => u.update_id >= offset);
+    else if (offset < 0) this.#pending = this.#pending.slice(offset);
   }
 
-  private wake(): void {
-    if (this.poll) this.finish(this.poll, this.pending.slice(0, this.poll.limit));
+  #wake(): void {
+    if (this.#poll) this.#finish(this.#poll, this.#pending.slice(0, this.#poll.limit));
   }
 
-  private endPoll(err: ApiError): void {
-    const poll = this.poll;
+  #endPoll(err: ApiError): void {
+    const poll = this.#poll;
     if (!poll) return;
     clearTimeout(poll.timer);
-    this.poll = undefined;
+    this.#poll = undefined;
     poll.reject(err);
-    this.onPollChange();
+    this.#onPollChange();
   }
 
-  private finish(poll: Poll, updates: TgUpdate[]): void {
-    if (this.poll !== poll) return;
+  #finish(poll: Poll, updates: TgUpdate[]): void {
+    if (this.#poll !== poll) return;
     clearTimeout(poll.timer);
-    this.poll = undefined;
+    this.#poll = undefined;
     poll.resolve(updates);
-    this.onPollChange();
+    this.#onPollChange();
   }
 }

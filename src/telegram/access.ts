@@ -53,20 +53,23 @@ export class DropLogger {
   #count = 0;
   #suppressed = 0;
 
-  constructor(
-    private readonly perMinute = 20,
-    private readonly now: () => number = Date.now,
-  ) {}
+  readonly #perMinute: number;
+  readonly #now: () => number;
+
+  constructor(perMinute = 20, now: () => number = Date.now) {
+    this.#perMinute = perMinute;
+    this.#now = now;
+  }
 
   log(reason: string, origin: UpdateOrigin): void {
-    const t = this.now();
+    const t = this.#now();
     if (t - this.#windowStart >= 60_000) {
       if (this.#suppressed > 0) logger().debug({ suppressed: this.#suppressed }, "access.dropped_suppressed");
       this.#windowStart = t;
       this.#count = 0;
       this.#suppressed = 0;
     }
-    if (this.#count >= this.perMinute) {
+    if (this.#count >= this.#perMinute) {
       this.#suppressed++;
       return;
     }

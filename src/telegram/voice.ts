@@ -170,7 +170,7 @@ export function createVoiceHandler(d: VoiceDeps): VoiceHandler {
         type: voice.mime_type ?? "audio/ogg",
         data: audio,
       });
-      let res;
+      let res: Awaited<ReturnType<typeof guardedFetch>>;
       try {
         res = await guardedFetch(
           url,

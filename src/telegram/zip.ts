@@ -114,7 +114,7 @@ export async function zipDirectoryInsideRoot(root: string, relDir: string, opts:
   };
 
   const addFile = async (rel: string, member: string): Promise<void> => {
-    let opened;
+    let opened: Awaited<ReturnType<typeof openInsideRoot>>;
     try {
       opened = await openInsideRoot(root, rel, "read", { denyGlobs: opts.denyGlobs, allowHardLinks: opts.allowHardLinks === true });
     } catch (e) {

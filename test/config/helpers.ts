@@ -32,8 +32,12 @@ export function cliContext(env: Record<string, string | undefined>, flag?: strin
       configPath: resolved.path,
       configPathSource: resolved.source,
       env,
-      out: { write: (t) => void (out += t) },
-      err: { write: (t) => void (err += t) },
+      out: { write: (t) => {
+        out += t;
+      } },
+      err: { write: (t) => {
+        err += t;
+      } },
       isTty: false,
     },
     out: () => out,

@@ -57,7 +57,9 @@ async function request(text: string, extra: Parameters<RunDispatch["dispatch"]>[
 describe("engine precedence: directive → replied run → chat → project → default", () => {
   const cases: Array<[string, () => void, string, string]> = [
     ["config default", () => {}, "fix it", "claude"],
-    ["project default_engine applies when the chat's project has one", () => void (settings.defaultProject = "web"), "fix it", "codex"],
+    ["project default_engine applies when the chat's project has one", () => {
+        settings.defaultProject = "web";
+      }, "fix it", "codex"],
     ["project default_engine applies when the message names the project", () => {}, "/web fix it", "codex"],
     ["the chat's /agent beats the project's", () => db.setKv("agent:7", "pi"), "/web fix it", "pi"],
     ["a directive beats everything", () => db.setKv("agent:7", "pi"), "/gemini /web fix it", "gemini"],

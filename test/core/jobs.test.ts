@@ -35,18 +35,18 @@ describe("job queue", () => {
     const gates = [deferred(), deferred(), deferred()];
     let concurrent = 0;
     let peak = 0;
-    gates.forEach((g, i) =>
+    for (const [i, g] of gates.entries()) {
       q.enqueue([`T${i}`], async () => {
         concurrent++;
         peak = Math.max(peak, concurrent);
         await g.promise;
         concurrent--;
-      }),
-    );
+      });
+    }
     await Bun.sleep(0);
     expect(q.running).toBe(2);
     expect(q.queued).toBe(1);
-    gates.forEach((g) => g.resolve());
+    for (const g of gates) g.resolve();
     await q.idle();
     expect(peak).toBe(2);
   });

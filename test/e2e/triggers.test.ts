@@ -146,7 +146,9 @@ async function rawStatus(request: string): Promise<number> {
     hostname: "127.0.0.1",
     port: Number(port),
     socket: {
-      data: (_s, chunk) => void (text += chunk.toString()),
+      data: (_s, chunk) => {
+        text += chunk.toString();
+      },
       close: () => done.resolve(),
       error: () => done.resolve(),
     },

@@ -4,7 +4,9 @@ import { RateLimitError, TokenBucketLimiter, WebhookRateLimiter } from "../../sr
 
 function clock(start = 0) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return { now: () => t, advance: (ms: number) => {
+        t += ms;
+      } };
 }
 
 describe("TokenBucketLimiter", () => {

@@ -101,12 +101,16 @@ function readEntries(path: string): Entry[] {
 
 /** stdin as a queue of lines; every line is also recorded. */
 class StdinLines {
-  private readonly queue: string[] = [];
-  private waiter: ((line: string | undefined) => void) | undefined;
-  private ended = false;
+  readonly #queue: string[] = [];
+  #waiter: ((line: string | undefined) => void) | undefined;
+  #ended = false;
   readonly seen: string[] = [];
 
-  constructor(private readonly onLine: () => void) {}
+  readonly #onLine: () => void;
+
+  constructor(onLine: () => void) {
+    this.#onLine = onLine;
+  }
 
   async pump(): Promise<void> {
     const decoder = new TextDecoder();
@@ -115,34 +119,34 @@ class StdinLines {
       buf += decoder.decode(chunk, { stream: true });
       let nl = buf.indexOf("\n");
       while (nl >= 0) {
-        this.push(buf.slice(0, nl));
+        this.#push(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
         nl = buf.indexOf("\n");
       }
     }
-    if (buf !== "") this.push(buf);
-    this.ended = true;
-    this.waiter?.(undefined);
-    this.waiter = undefined;
+    if (buf !== "") this.#push(buf);
+    this.#ended = true;
+    this.#waiter?.(undefined);
+    this.#waiter = undefined;
   }
 
-  private push(line: string): void {
+  #push(line: string): void {
     this.seen.push(line);
-    this.onLine();
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
+    this.#onLine();
+    if (this.#waiter) {
+      const w = this.#waiter;
+      this.#waiter = undefined;
       w(line);
     } else {
-      this.queue.push(line);
+      this.#queue.push(line);
     }
   }
 
   next(): Promise<string | undefined> {
-    const line = this.queue.shift();
-    if (line !== undefined || this.ended) return Promise.resolve(line);
+    const line = this.#queue.shift();
+    if (line !== undefined || this.#ended) return Promise.resolve(line);
     return new Promise((resolve) => {
-      this.waiter = resolve;
+      this.#waiter = resolve;
     });
   }
 }

@@ -50,11 +50,11 @@ export class FakeTransport implements Transport {
   texts: SentText[] = [];
   docs: SentDoc[] = [];
   failDocuments = false;
-  private next = 1;
+  #next = 1;
 
   async send(chat: ChatRef, html: string, opts?: SendOptions): Promise<MessageRef> {
     this.texts.push({ chat, html, opts });
-    return { ...chat, messageId: this.next++ };
+    return { ...chat, messageId: this.#next++ };
   }
 
   async edit(): Promise<void> {}
@@ -65,7 +65,7 @@ export class FakeTransport implements Transport {
     if (this.failDocuments) throw new Error("sendDocument failed: 400 Bad Request");
     // Copy: the caller may reuse its buffer.
     this.docs.push({ chat, doc: { ...doc, data: doc.data.slice() }, opts });
-    return { ...chat, messageId: this.next++ };
+    return { ...chat, messageId: this.#next++ };
   }
 
   get lastText(): string {

@@ -204,9 +204,9 @@ describe("renderProgress", () => {
         fc.boolean(),
         (actions, ctx, verbose) => {
           const s = new ProgressState({ engine: "<e&>", startedAtMs: 0 });
-          actions.forEach(([kind, title, ok], i) =>
-            s.apply({ type: "action", engine: "e", action: { id: `${i}`, kind, title, detail: { output: title, changes: [{ path: title }] } }, phase: "completed", ok }, 0),
-          );
+          for (const [i, [kind, title, ok]] of actions.entries()) {
+            s.apply({ type: "action", engine: "e", action: { id: `${i}`, kind, title, detail: { output: title, changes: [{ path: title }] } }, phase: "completed", ok }, 0);
+          }
           const html = renderProgress(s, { maxActions: 40, verbose, now: 0, resumeLine: "e --resume x", footerContext: ctx });
           expect(telegramTextLength(html)).toBeLessThanOrEqual(4096);
           expect(html.endsWith("↩️ <code>e --resume x</code>")).toBe(true);
@@ -294,7 +294,7 @@ describe("splitForTelegram", () => {
     fc.assert(
       fc.property(md, limit, (text, lim) => {
         const parts = splitForTelegram(text, { header: "HEADER", footer: "FOOTER", limit: lim });
-        parts.forEach((p, i) => expect(p.endsWith("FOOTER")).toBe(i === parts.length - 1));
+        for (const [i, p] of parts.entries()) expect(p.endsWith("FOOTER")).toBe(i === parts.length - 1);
         const whole = visibleText(markdownToTelegramHtml(text));
         expect(squash(bodies(parts).join(""))).toBe(squash(whole));
       }),

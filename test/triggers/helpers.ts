@@ -47,7 +47,11 @@ export interface Clock {
 
 export function clock(start: number): Clock {
   let t = start;
-  return { now: () => t, set: (ms) => void (t = ms), advance: (ms) => void (t += ms) };
+  return { now: () => t, set: (ms) => {
+        t = ms;
+      }, advance: (ms) => {
+        t += ms;
+      } };
 }
 
 /** Timers that never fire on their own: tests call tick() after moving the clock. */
