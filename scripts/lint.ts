@@ -1,9 +1,15 @@
 // `bun run lint`: Biome (format, imports, lint rules in biome.jsonc) and the house rules Biome has no
 // rule for. `bun run lint --write` applies Biome's safe fixes and formatting first.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 
 const write = process.argv.includes("--write");
-const biome = Bun.spawnSync(["bunx", "biome", "check", ...(write ? ["--write"] : []), "."], {
+// The pinned devDependency, never `bunx biome`: that name on the registry is another package.
+const BIOME = "node_modules/.bin/biome";
+if (!existsSync(BIOME)) {
+  process.stderr.write(`${BIOME} is missing: run \`bun install\` (it is a devDependency).\n`);
+  process.exit(1);
+}
+const biome = Bun.spawnSync([BIOME, "check", ...(write ? ["--write"] : []), "."], {
   stdout: "inherit",
   stderr: "inherit",
   env: process.env,

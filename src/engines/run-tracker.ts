@@ -11,45 +11,47 @@ const MAX_OPEN_ACTIONS = 1000;
 
 export class RunTracker {
   readonly engine: string;
-  private startedToken: ResumeToken | undefined;
-  private done = false;
-  private readonly open = new Map<string, Action>();
+  #startedToken: ResumeToken | undefined;
+  #done = false;
+  readonly #open = new Map<string, Action>();
 
   /** `expected` = the session being resumed: the stream must report the same one (or a longer id it prefixes). */
-  private readonly expected: string | undefined;
+  readonly #expected: string | undefined;
 
   /** `trackOpen = false` for parsers that never call `opened()` (codex): a Map write per action saved. */
-  constructor(engine: string, resume?: ResumeToken, private readonly trackOpen = true) {
+
+  readonly #trackOpen;  constructor(engine: string, resume?: ResumeToken, trackOpen = true) {
+    this.#trackOpen = trackOpen;
     this.engine = engine;
     const v = resume?.isContinue ? "" : (resume?.value ?? "");
     // A file-path token (pi before promotion) cannot be compared with the id in the stream.
-    this.expected = v === "" || v.includes("/") ? undefined : v;
+    this.#expected = v === "" || v.includes("/") ? undefined : v;
   }
 
   get resume(): ResumeToken | undefined {
-    return this.startedToken;
+    return this.#startedToken;
   }
 
   get isStarted(): boolean {
-    return this.startedToken !== undefined;
+    return this.#startedToken !== undefined;
   }
 
   get isDone(): boolean {
-    return this.done;
+    return this.#done;
   }
 
   start(value: string, meta?: StartedEvent["meta"], title?: string): EngineEvent[] {
-    if (this.startedToken !== undefined || this.done || value === "") return [];
-    this.startedToken = { engine: this.engine, value };
-    const ev: StartedEvent = { type: "started", engine: this.engine, resume: this.startedToken };
+    if (this.#startedToken !== undefined || this.#done || value === "") return [];
+    this.#startedToken = { engine: this.engine, value };
+    const ev: StartedEvent = { type: "started", engine: this.engine, resume: this.#startedToken };
     if (title !== undefined) ev.title = title;
     if (meta !== undefined) {
       const clean = Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== undefined));
       if (Object.keys(clean).length > 0) ev.meta = clean;
     }
-    if (this.expected !== undefined && !value.startsWith(this.expected)) {
+    if (this.#expected !== undefined && !value.startsWith(this.#expected)) {
       // Continuing in a different session would silently lose the conversation the user asked for.
-      const error = `asked to resume session ${this.expected} but ${this.engine} reported session ${value}`;
+      const error = `asked to resume session ${this.#expected} but ${this.engine} reported session ${value}`;
       return [ev, ...this.complete({ ok: false, answer: "", error })];
     }
     return [ev];
@@ -57,15 +59,15 @@ export class RunTracker {
 
   /** Action events are only valid between started and completed. */
   action(action: Action, phase: ActionEvent["phase"], ok?: boolean): EngineEvent[] {
-    if (!this.isStarted || this.done) return [];
-    if (!this.trackOpen) {
+    if (!this.isStarted || this.#done) return [];
+    if (!this.#trackOpen) {
       // nothing to remember
-    } else if (phase === "completed") this.open.delete(action.id);
+    } else if (phase === "completed") this.#open.delete(action.id);
     else {
-      this.open.set(action.id, action);
+      this.#open.set(action.id, action);
       // Actions whose completion never comes must not pile up over a long run (with their inputs).
       // Cleared wholesale: evicting the oldest one by one walks the map's tombstones on every call.
-      if (this.open.size > MAX_OPEN_ACTIONS) this.open.clear();
+      if (this.#open.size > MAX_OPEN_ACTIONS) this.#open.clear();
     }
     const ev: ActionEvent = { type: "action", engine: this.engine, action, phase };
     if (ok !== undefined) ev.ok = ok;
@@ -74,14 +76,14 @@ export class RunTracker {
 
   /** The action started under `id`, if still open. */
   opened(id: string): Action | undefined {
-    return this.open.get(id);
+    return this.#open.get(id);
   }
 
   complete(fields: { ok: boolean; answer: string; error?: string; usage?: Usage }): EngineEvent[] {
-    if (this.done || !this.isStarted) return [];
-    this.done = true;
+    if (this.#done || !this.isStarted) return [];
+    this.#done = true;
     const ev: CompletedEvent = { type: "completed", engine: this.engine, ok: fields.ok, answer: fields.answer };
-    if (this.startedToken !== undefined) ev.resume = this.startedToken;
+    if (this.#startedToken !== undefined) ev.resume = this.#startedToken;
     if (fields.error !== undefined) ev.error = fields.error;
     if (fields.usage !== undefined) ev.usage = fields.usage;
     return [ev];

@@ -86,14 +86,17 @@ interface Lane {
 
 /** Per-message memory is bounded: old messages fall out first. */
 class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly cap: number) {
+  readonly #cap: number;
+
+  constructor(cap: number) {
     super();
+    this.#cap = cap;
   }
 
   override set(key: K, value: V): this {
     super.delete(key);
     super.set(key, value);
-    if (this.size > this.cap) {
+    if (this.size > this.#cap) {
       const oldest = this.keys().next();
       if (!oldest.done) super.delete(oldest.value);
     }
@@ -132,51 +135,51 @@ function isRetryable(e: unknown): boolean {
 }
 
 export class OutboxTransport implements Transport {
-  private readonly call: BotApiCall;
-  private readonly clock: OutboxClock;
-  private readonly editIntervalMs: () => number;
-  private readonly maxAttempts: number;
-  private readonly backoffMs: number;
-  private readonly defaultRetryAfterSec: number;
+  readonly #call: BotApiCall;
+  readonly #clock: OutboxClock;
+  readonly #editIntervalMs: () => number;
+  readonly #maxAttempts: number;
+  readonly #backoffMs: number;
+  readonly #defaultRetryAfterSec: number;
 
-  private readonly lanes = new Map<string, Lane>();
+  readonly #lanes = new Map<string, Lane>();
   /** Pending (queued, not in flight) ops by key: where a newer edit finds the one it replaces. */
-  private readonly pending = new Map<string, Op>();
-  private readonly lastWriteAt = new BoundedMap<string, number>(MESSAGE_MEMORY);
-  private readonly lastSignature = new BoundedMap<string, string>(MESSAGE_MEMORY);
-  private readonly deleted = new BoundedMap<string, true>(MESSAGE_MEMORY);
-  private readonly counts = new Map<string, number>();
-  private idleWaiters: Array<() => void> = [];
-  private inFlight = 0;
-  private queued = 0;
-  private seq = 0;
-  private closed = false;
+  readonly #pending = new Map<string, Op>();
+  readonly #lastWriteAt = new BoundedMap<string, number>(MESSAGE_MEMORY);
+  readonly #lastSignature = new BoundedMap<string, string>(MESSAGE_MEMORY);
+  readonly #deleted = new BoundedMap<string, true>(MESSAGE_MEMORY);
+  readonly #counts = new Map<string, number>();
+  #idleWaiters: Array<() => void> = [];
+  #inFlight = 0;
+  #queued = 0;
+  #seq = 0;
+  #closed = false;
 
   constructor(opts: OutboxOptions) {
-    this.call = opts.call;
-    this.clock = opts.clock ?? systemClock;
+    this.#call = opts.call;
+    this.#clock = opts.clock ?? systemClock;
     // A function so a reloaded [progress] min_render_interval applies to the next edit.
     const interval = opts.editIntervalMs ?? 2000;
-    this.editIntervalMs = typeof interval === "number" ? () => interval : interval;
-    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
-    this.backoffMs = opts.backoffMs ?? 1000;
-    this.defaultRetryAfterSec = opts.defaultRetryAfterSec ?? 5;
+    this.#editIntervalMs = typeof interval === "number" ? () => interval : interval;
+    this.#maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
+    this.#backoffMs = opts.backoffMs ?? 1000;
+    this.#defaultRetryAfterSec = opts.defaultRetryAfterSec ?? 5;
   }
 
   /** API calls made per method (retries included). */
   callCounts(): Record<string, number> {
-    return Object.fromEntries(this.counts);
+    return Object.fromEntries(this.#counts);
   }
 
   totalCalls(): number {
     let n = 0;
-    for (const v of this.counts.values()) n += v;
+    for (const v of this.#counts.values()) n += v;
     return n;
   }
 
   send(chat: ChatRef, html: string, opts?: SendOptions): Promise<MessageRef> {
     const params: BotParams<"sendMessage"> = { ...chatParams(chat, opts), text: html, parse_mode: "HTML", link_preview_options: { is_disabled: true } };
-    return this.enqueueSend({ kind: "send", req: { method: "sendMessage", params }, chat, signature: signatureOf(html, opts?.buttons) });
+    return this.#enqueueSend({ kind: "send", req: { method: "sendMessage", params }, chat, signature: signatureOf(html, opts?.buttons) });
   }
 
   sendDocument(chat: ChatRef, doc: DocumentInput, opts?: SendOptions): Promise<MessageRef> {
@@ -185,7 +188,7 @@ export class OutboxTransport implements Transport {
       params.caption = doc.caption;
       params.parse_mode = "HTML";
     }
-    return this.enqueueSend({ kind: "sendDocument", req: { method: "sendDocument", params }, chat });
+    return this.#enqueueSend({ kind: "sendDocument", req: { method: "sendDocument", params }, chat });
   }
 
   /** Resolves once delivered, coalesced into a newer edit, unchanged, or given up (logged). */
@@ -202,7 +205,7 @@ export class OutboxTransport implements Transport {
     const kb = markup(buttons);
     if (kb) params.reply_markup = kb;
     const key = `edit:${msgKey}`;
-    const waiting = this.pending.get(key);
+    const waiting = this.#pending.get(key);
     if (waiting) {
       // Only the latest payload is ever sent.
       waiting.req = { method: "editMessageText", params };
@@ -210,16 +213,16 @@ export class OutboxTransport implements Transport {
       await new Promise((resolve, reject) => waiting.waiters.push({ resolve, reject }));
       return;
     }
-    if (this.deleted.has(msgKey) || this.lastSignature.get(msgKey) === signature) return;
-    await this.enqueue({ kind: "edit", req: { method: "editMessageText", params }, key, msgKey, chat: msg, signature });
+    if (this.#deleted.has(msgKey) || this.#lastSignature.get(msgKey) === signature) return;
+    await this.#enqueue({ kind: "edit", req: { method: "editMessageText", params }, key, msgKey, chat: msg, signature });
   }
 
   async delete(msg: MessageRef): Promise<void> {
     const msgKey = `${msg.chatId}:${msg.messageId}`;
-    if (this.deleted.has(msgKey)) return;
-    this.deleted.set(msgKey, true);
-    this.dropPending(`edit:${msgKey}`);
-    await this.enqueue({
+    if (this.#deleted.has(msgKey)) return;
+    this.#deleted.set(msgKey, true);
+    this.#dropPending(`edit:${msgKey}`);
+    await this.#enqueue({
       kind: "delete",
       req: { method: "deleteMessage", params: { chat_id: msg.chatId, message_id: msg.messageId } },
       key: `delete:${msgKey}`,
@@ -232,7 +235,7 @@ export class OutboxTransport implements Transport {
     const params: BotParams<"answerCallbackQuery"> = { callback_query_id: callbackQueryId };
     if (text !== undefined) params.text = text;
     if (showAlert) params.show_alert = true;
-    await this.enqueue({ kind: "answerCallback", req: { method: "answerCallbackQuery", params }, key: `answerCallback:${callbackQueryId}`, lane: "callbacks" });
+    await this.#enqueue({ kind: "answerCallback", req: { method: "answerCallbackQuery", params }, key: `answerCallback:${callbackQueryId}`, lane: "callbacks" });
   }
 
   /** "typing…" and friends; a repeat while one is queued is coalesced. */
@@ -240,38 +243,38 @@ export class OutboxTransport implements Transport {
     const params: BotParams<"sendChatAction"> = { chat_id: chat.chatId, action };
     if (chat.threadId !== undefined) params.message_thread_id = chat.threadId;
     const key = `chatAction:${chat.chatId}:${chat.threadId ?? ""}:${action}`;
-    const waiting = this.pending.get(key);
+    const waiting = this.#pending.get(key);
     if (waiting) {
       await new Promise((resolve, reject) => waiting.waiters.push({ resolve, reject }));
       return;
     }
-    await this.enqueue({ kind: "chatAction", req: { method: "sendChatAction", params }, key, chat });
+    await this.#enqueue({ kind: "chatAction", req: { method: "sendChatAction", params }, key, chat });
   }
 
   /** Resolves when everything queued so far has been delivered or given up. */
   flush(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** Refuses new writes, then waits for the queued ones. */
   close(): Promise<void> {
-    this.closed = true;
+    this.#closed = true;
     return this.flush();
   }
 
-  private isIdle(): boolean {
-    return this.inFlight === 0 && this.queued === 0;
+  #isIdle(): boolean {
+    return this.#inFlight === 0 && this.#queued === 0;
   }
 
   /** A send settles with the new message's reference (see onSuccess). */
-  private async enqueueSend(spec: { kind: "send" | "sendDocument"; req: OutboxRequest; chat: ChatRef; signature?: string }): Promise<MessageRef> {
-    const ref = await this.enqueue(spec);
+  async #enqueueSend(spec: { kind: "send" | "sendDocument"; req: OutboxRequest; chat: ChatRef; signature?: string }): Promise<MessageRef> {
+    const ref = await this.#enqueue(spec);
     if (ref === undefined) throw new UntetherError("telegram.bad_response", `Telegram ${spec.req.method} returned no message`);
     return ref;
   }
 
-  private enqueue(spec: {
+  #enqueue(spec: {
     kind: OpKind;
     req: OutboxRequest;
     key?: string;
@@ -280,16 +283,16 @@ export class OutboxTransport implements Transport {
     lane?: string;
     signature?: string;
   }): Promise<MessageRef | undefined> {
-    if (this.closed) return Promise.reject(new UntetherError("outbox.closed", "The outbox is closed"));
-    const seq = ++this.seq;
+    if (this.#closed) return Promise.reject(new UntetherError("outbox.closed", "The outbox is closed"));
+    const seq = ++this.#seq;
     const laneId = spec.lane ?? String(spec.chat?.chatId ?? "");
-    let lane = this.lanes.get(laneId);
+    let lane = this.#lanes.get(laneId);
     if (!lane) {
       lane = { id: laneId, queue: [], busy: false, heldUntil: 0 };
-      this.lanes.set(laneId, lane);
+      this.#lanes.set(laneId, lane);
     }
     const key = spec.key ?? `${spec.kind}:${laneId}:#${seq}`;
-    const existing = this.pending.get(key);
+    const existing = this.#pending.get(key);
     if (existing) return new Promise((resolve, reject) => existing.waiters.push({ resolve, reject }));
     return new Promise((resolve, reject) => {
       const op: Op = {
@@ -305,49 +308,49 @@ export class OutboxTransport implements Transport {
         ...(spec.msgKey !== undefined && { msgKey: spec.msgKey }),
         ...(spec.chat !== undefined && { chat: spec.chat }),
       };
-      this.queue(op);
-      this.pump(lane);
+      this.#queue(op);
+      this.#pump(lane);
     });
   }
 
-  private queue(op: Op): void {
+  #queue(op: Op): void {
     op.lane.queue.push(op);
-    this.pending.set(op.key, op);
-    this.queued++;
+    this.#pending.set(op.key, op);
+    this.#queued++;
   }
 
-  private unqueue(op: Op): void {
+  #unqueue(op: Op): void {
     const q = op.lane.queue;
     const at = q.indexOf(op);
     if (at >= 0) q.splice(at, 1);
-    if (this.pending.get(op.key) === op) this.pending.delete(op.key);
-    this.queued--;
+    if (this.#pending.get(op.key) === op) this.#pending.delete(op.key);
+    this.#queued--;
   }
 
-  private dropPending(key: string): void {
-    const op = this.pending.get(key);
+  #dropPending(key: string): void {
+    const op = this.#pending.get(key);
     if (!op) return;
-    this.unqueue(op);
+    this.#unqueue(op);
     settle(op, undefined);
-    this.checkIdle();
+    this.#checkIdle();
   }
 
-  private readyAt(op: Op): number {
+  #readyAt(op: Op): number {
     let at = Math.max(op.lane.heldUntil, op.notBefore);
     if (op.kind === "edit" && op.msgKey !== undefined) {
-      const last = this.lastWriteAt.get(op.msgKey);
-      if (last !== undefined) at = Math.max(at, last + this.editIntervalMs());
+      const last = this.#lastWriteAt.get(op.msgKey);
+      if (last !== undefined) at = Math.max(at, last + this.#editIntervalMs());
     }
     return at;
   }
 
-  private pump(lane: Lane): void {
+  #pump(lane: Lane): void {
     while (!lane.busy) {
-      const now = this.clock.now();
+      const now = this.#clock.now();
       let best: Op | undefined;
       let nextAt = Number.POSITIVE_INFINITY;
       for (const op of lane.queue) {
-        const at = this.readyAt(op);
+        const at = this.#readyAt(op);
         if (at > now) {
           nextAt = Math.min(nextAt, at);
         } else if (!best || PRIORITY[op.kind] < PRIORITY[best.kind]) {
@@ -355,57 +358,57 @@ export class OutboxTransport implements Transport {
         }
       }
       if (!best) {
-        this.schedule(lane, nextAt);
+        this.#schedule(lane, nextAt);
         return;
       }
-      this.unqueue(best);
-      if (!this.skip(best)) {
-        this.dispatch(best);
+      this.#unqueue(best);
+      if (!this.#skip(best)) {
+        this.#dispatch(best);
         return;
       }
       settle(best, undefined);
-      this.checkIdle();
+      this.#checkIdle();
     }
   }
 
   /** An edit that can no longer matter: its message is gone, or it would change nothing. */
-  private skip(op: Op): boolean {
+  #skip(op: Op): boolean {
     if (op.kind !== "edit" || op.msgKey === undefined) return false;
-    return this.deleted.has(op.msgKey) || this.lastSignature.get(op.msgKey) === op.signature;
+    return this.#deleted.has(op.msgKey) || this.#lastSignature.get(op.msgKey) === op.signature;
   }
 
-  private schedule(lane: Lane, at: number): void {
+  #schedule(lane: Lane, at: number): void {
     if (!Number.isFinite(at)) return;
     if (lane.timer !== undefined && lane.timerAt !== undefined && lane.timerAt <= at) return;
-    if (lane.timer !== undefined) this.clock.clearTimeout(lane.timer);
+    if (lane.timer !== undefined) this.#clock.clearTimeout(lane.timer);
     lane.timerAt = at;
-    lane.timer = this.clock.setTimeout(() => {
+    lane.timer = this.#clock.setTimeout(() => {
       lane.timer = undefined;
       lane.timerAt = undefined;
-      this.pump(lane);
-    }, Math.max(0, at - this.clock.now()));
+      this.#pump(lane);
+    }, Math.max(0, at - this.#clock.now()));
   }
 
-  private dispatch(op: Op): void {
+  #dispatch(op: Op): void {
     const lane = op.lane;
     lane.busy = true;
-    this.inFlight++;
+    this.#inFlight++;
     op.attempts++;
-    const startedAt = this.clock.now();
-    if (op.msgKey !== undefined && op.kind === "edit") this.lastWriteAt.set(op.msgKey, startedAt);
-    this.counts.set(op.req.method, (this.counts.get(op.req.method) ?? 0) + 1);
-    this.call(op.req.method, op.req.params).then(
-      (result) => this.onSuccess(op, result, startedAt),
-      (error: unknown) => this.onError(op, error),
+    const startedAt = this.#clock.now();
+    if (op.msgKey !== undefined && op.kind === "edit") this.#lastWriteAt.set(op.msgKey, startedAt);
+    this.#counts.set(op.req.method, (this.#counts.get(op.req.method) ?? 0) + 1);
+    this.#call(op.req.method, op.req.params).then(
+      (result) => this.#onSuccess(op, result, startedAt),
+      (error: unknown) => this.#onError(op, error),
     ).finally(() => {
       lane.busy = false;
-      this.inFlight--;
-      this.pump(lane);
-      this.checkIdle();
+      this.#inFlight--;
+      this.#pump(lane);
+      this.#checkIdle();
     });
   }
 
-  private onSuccess(op: Op, result: BotResult<OutboxMethod>, startedAt: number): void {
+  #onSuccess(op: Op, result: BotResult<OutboxMethod>, startedAt: number): void {
     if (op.kind === "send" || op.kind === "sendDocument") {
       const ref = messageRefOf(result, op.chat);
       if (!ref) {
@@ -414,35 +417,35 @@ export class OutboxTransport implements Transport {
         return;
       }
       const msgKey = `${ref.chatId}:${ref.messageId}`;
-      this.lastWriteAt.set(msgKey, startedAt);
-      if (op.signature !== undefined) this.lastSignature.set(msgKey, op.signature);
+      this.#lastWriteAt.set(msgKey, startedAt);
+      if (op.signature !== undefined) this.#lastSignature.set(msgKey, op.signature);
       settle(op, ref);
       return;
     }
     if (op.kind === "edit" && op.msgKey !== undefined && op.signature !== undefined) {
-      this.lastSignature.set(op.msgKey, op.signature);
+      this.#lastSignature.set(op.msgKey, op.signature);
     }
     settle(op, undefined);
   }
 
-  private onError(op: Op, error: unknown): void {
-    if (op.kind === "edit" && isNotModified(error)) return this.onSuccess(op, true, 0);
+  #onError(op: Op, error: unknown): void {
+    if (op.kind === "edit" && isNotModified(error)) return this.#onSuccess(op, true, 0);
     if ((op.kind === "edit" || op.kind === "delete") && isMessageGone(error) && op.msgKey !== undefined) {
-      this.deleted.set(op.msgKey, true);
+      this.#deleted.set(op.msgKey, true);
       logger().debug({ method: op.req.method }, "outbox.message_gone");
       return settle(op, undefined);
     }
-    const now = this.clock.now();
+    const now = this.#clock.now();
     if (error instanceof TelegramApiError && error.errorCode === 429) {
-      const waitSec = error.retryAfter ?? this.defaultRetryAfterSec;
+      const waitSec = error.retryAfter ?? this.#defaultRetryAfterSec;
       op.lane.heldUntil = Math.max(op.lane.heldUntil, now + waitSec * 1000);
       logger().warn({ method: op.req.method, retry_after: waitSec }, "outbox.rate_limited");
-      return this.retry(op);
+      return this.#retry(op);
     }
-    if (isRetryable(error) && op.attempts < this.maxAttempts) {
-      op.notBefore = now + this.backoffMs * 2 ** (op.attempts - 1);
+    if (isRetryable(error) && op.attempts < this.#maxAttempts) {
+      op.notBefore = now + this.#backoffMs * 2 ** (op.attempts - 1);
       logger().debug({ method: op.req.method, attempt: op.attempts }, "outbox.retry");
-      return this.retry(op);
+      return this.#retry(op);
     }
     logger().warn(
       {
@@ -457,20 +460,20 @@ export class OutboxTransport implements Transport {
   }
 
   /** Re-queues an op, unless a newer edit of the same message has taken its place meanwhile. */
-  private retry(op: Op): void {
-    const newer = this.pending.get(op.key);
+  #retry(op: Op): void {
+    const newer = this.#pending.get(op.key);
     if (newer) {
       newer.waiters.push(...op.waiters);
       return;
     }
-    if (op.msgKey !== undefined && op.kind === "edit" && this.deleted.has(op.msgKey)) return settle(op, undefined);
-    this.queue(op);
+    if (op.msgKey !== undefined && op.kind === "edit" && this.#deleted.has(op.msgKey)) return settle(op, undefined);
+    this.#queue(op);
   }
 
-  private checkIdle(): void {
-    if (!this.isIdle() || this.idleWaiters.length === 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
+  #checkIdle(): void {
+    if (!this.#isIdle() || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
     for (const w of waiters) w();
   }
 }

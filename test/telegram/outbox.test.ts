@@ -12,21 +12,21 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 
 class FakeClock implements OutboxClock {
   t = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private nextId = 1;
+  #timers = new Map<number, { at: number; fn: () => void }>();
+  #nextId = 1;
 
   now(): number {
     return this.t;
   }
 
   setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.t + ms, fn });
+    const id = this.#nextId++;
+    this.#timers.set(id, { at: this.t + ms, fn });
     return id;
   }
 
   clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
+    this.#timers.delete(handle as number);
   }
 
   /** Moves time forward to `target`, firing due timers in order and letting callbacks settle. */
@@ -34,9 +34,9 @@ class FakeClock implements OutboxClock {
     for (;;) {
       await settle();
       let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= target && (!next || entry[1].at < next[1].at)) next = entry;
+      for (const entry of this.#timers) if (entry[1].at <= target && (!next || entry[1].at < next[1].at)) next = entry;
       if (!next) break;
-      this.timers.delete(next[0]);
+      this.#timers.delete(next[0]);
       this.t = Math.max(this.t, next[1].at);
       next[1].fn();
     }
@@ -59,16 +59,19 @@ class FakeApi {
   readonly calls: Call[] = [];
   /** Errors thrown by the next calls, in order (undefined = succeed). */
   readonly failures: Array<Error | undefined> = [];
-  private nextMessageId = 100;
+  #nextMessageId = 100;
 
-  constructor(private readonly clock: FakeClock) {}
+  readonly #clock:FakeClock;
+  constructor(clock: FakeClock) {
+    this.#clock = clock;
+  }
 
   readonly call = fakeBotApi(async (method, params) => {
-    this.calls.push({ method, params, at: this.clock.now() });
+    this.calls.push({ method, params, at: this.#clock.now() });
     const failure = this.failures.shift();
     if (failure) throw failure;
     if (method === "sendMessage" || method === "sendDocument") {
-      return { message_id: this.nextMessageId++, chat: { id: params.chat_id } };
+      return { message_id: this.#nextMessageId++, chat: { id: params.chat_id } };
     }
     return true;
   });
