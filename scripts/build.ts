@@ -6,7 +6,9 @@ import { compileOptions } from "./compile-options.ts";
 
 const outfile = process.argv[2] ?? "dist/untether";
 
-const result = await Bun.build(compileOptions("src/main.ts", outfile, { UNTETHER_VERSION: JSON.stringify(pkg.version) }));
+const result = await Bun.build(
+  compileOptions("src/main.ts", outfile, { UNTETHER_VERSION: JSON.stringify(pkg.version) }),
+);
 
 if (!result.success) {
   for (const log of result.logs) process.stderr.write(`${log}\n`);

@@ -14,7 +14,10 @@ const MARKER = ".untether-complete";
 
 /** The cache folder for the current lockfile. */
 export function conformanceCacheDir(): string {
-  const hash = createHash("sha256").update(readFileSync(join(CLIS_DIR, "package-lock.json"))).digest("hex").slice(0, 16);
+  const hash = createHash("sha256")
+    .update(readFileSync(join(CLIS_DIR, "package-lock.json")))
+    .digest("hex")
+    .slice(0, 16);
   const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
   return join(base, "untether", "conformance", hash);
 }
@@ -38,7 +41,7 @@ export function ensureConformanceClis(log: (s: string) => void = (s) => process.
   cpSync(join(CLIS_DIR, "package-lock.json"), join(tmp, "package-lock.json"));
   log(`conformance: installing the pinned agent CLIs into ${dir} (npm, about 1 GB, once per lockfile)`);
   const started = Date.now();
-    // `npm install` from the lockfile, not `npm ci`: npm 11 leaves the other platforms' optional
+  // `npm install` from the lockfile, not `npm ci`: npm 11 leaves the other platforms' optional
   // packages of opencode-ai out of the lockfile and then `npm ci` refuses it as out of sync. With the
   // lockfile present and every version pinned, install resolves exactly what the lockfile says.
   // Install scripts run: claude-code's and opencode-ai's link their platform binary into bin/.

@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { setupEngine, type ConformanceEngine, CONFORMANCE_ENGINES } from "../test/support/conformance/engine-setup.ts";
+import { CONFORMANCE_ENGINES, type ConformanceEngine, setupEngine } from "../test/support/conformance/engine-setup.ts";
 import { startFakeModels } from "../test/support/fake-models/index.ts";
 import { ensureConformanceClis } from "./conformance-install.ts";
 
@@ -32,25 +32,65 @@ interface Scenario {
 const SCENARIOS: Record<ConformanceEngine, Scenario[]> = {
   claude: [
     { name: "say-hi", args: () => ["-p", "say hi", "--output-format", "stream-json", "--verbose"], keep: true },
-    { name: "resume", args: (i) => ["-p", REMEMBER, "--output-format", "stream-json", "--verbose", "--resume", i.session ?? ""] },
-    { name: "say-hi-partial", args: () => ["-p", "say hi", "--output-format", "stream-json", "--verbose", "--include-partial-messages"] },
+    {
+      name: "resume",
+      args: (i) => ["-p", REMEMBER, "--output-format", "stream-json", "--verbose", "--resume", i.session ?? ""],
+    },
+    {
+      name: "say-hi-partial",
+      args: () => ["-p", "say hi", "--output-format", "stream-json", "--verbose", "--include-partial-messages"],
+    },
     { name: "api-error", args: () => ["-p", "FAKE_API_ERROR", "--output-format", "stream-json", "--verbose"] },
   ],
   codex: [
     { name: "say-hi", args: () => ["exec", "--json", "--skip-git-repo-check", "say hi"], keep: true },
     { name: "resume", args: (i) => ["exec", "resume", "--json", "--skip-git-repo-check", i.session ?? "", REMEMBER] },
-    { name: "say-hi-unknown-model", args: () => ["exec", "--json", "--skip-git-repo-check", "-m", "gpt-fake", "say hi"] },
-    { name: "tool-shell-workspace-write", args: () => ["exec", "--json", "--skip-git-repo-check", "-s", "workspace-write", BASH] },
+    {
+      name: "say-hi-unknown-model",
+      args: () => ["exec", "--json", "--skip-git-repo-check", "-m", "gpt-fake", "say hi"],
+    },
+    {
+      name: "tool-shell-workspace-write",
+      args: () => ["exec", "--json", "--skip-git-repo-check", "-s", "workspace-write", BASH],
+    },
     { name: "tool-shell-read-only", args: () => ["exec", "--json", "--skip-git-repo-check", BASH] },
     { name: "api-error", args: () => ["exec", "--json", "--skip-git-repo-check", "FAKE_API_ERROR"] },
-    { name: "error-missing-key", args: () => ["exec", "--json", "--skip-git-repo-check", "say hi"], env: { FAKE_OPENAI_API_KEY: undefined } },
+    {
+      name: "error-missing-key",
+      args: () => ["exec", "--json", "--skip-git-repo-check", "say hi"],
+      env: { FAKE_OPENAI_API_KEY: undefined },
+    },
   ],
   pi: [
-    { name: "say-hi", args: () => ["--provider", "fake", "--model", "fake-model", "--mode", "json", "-p", "say hi"], keep: true },
-    { name: "resume", args: (i) => ["--provider", "fake", "--model", "fake-model", "--mode", "json", "--session", i.session ?? "", "-p", REMEMBER] },
-    { name: "continue", args: () => ["--provider", "fake", "--model", "fake-model", "--mode", "json", "-c", "-p", AGAIN] },
+    {
+      name: "say-hi",
+      args: () => ["--provider", "fake", "--model", "fake-model", "--mode", "json", "-p", "say hi"],
+      keep: true,
+    },
+    {
+      name: "resume",
+      args: (i) => [
+        "--provider",
+        "fake",
+        "--model",
+        "fake-model",
+        "--mode",
+        "json",
+        "--session",
+        i.session ?? "",
+        "-p",
+        REMEMBER,
+      ],
+    },
+    {
+      name: "continue",
+      args: () => ["--provider", "fake", "--model", "fake-model", "--mode", "json", "-c", "-p", AGAIN],
+    },
     { name: "tool-bash", args: () => ["--provider", "fake", "--model", "fake-model", "--mode", "json", "-p", BASH] },
-    { name: "api-error", args: () => ["--provider", "fake", "--model", "fake-model", "--mode", "json", "-p", "FAKE_API_ERROR"] },
+    {
+      name: "api-error",
+      args: () => ["--provider", "fake", "--model", "fake-model", "--mode", "json", "-p", "FAKE_API_ERROR"],
+    },
   ],
   gemini: [
     { name: "say-hi", args: () => ["-p", "say hi", "--output-format", "stream-json"], keep: true },
@@ -65,7 +105,11 @@ const SCENARIOS: Record<ConformanceEngine, Scenario[]> = {
     { name: "resume", args: (i) => ["run", "--format", "json", "--session", i.session ?? "", REMEMBER] },
     { name: "continue", args: () => ["run", "--format", "json", "-c", AGAIN] },
     { name: "tool-bash", args: () => ["run", "--format", "json", BASH] },
-    { name: "tool-bash-ask", args: () => ["run", "--format", "json", BASH], env: { OPENCODE_PERMISSION: '{"bash":"ask"}' } },
+    {
+      name: "tool-bash-ask",
+      args: () => ["run", "--format", "json", BASH],
+      env: { OPENCODE_PERMISSION: '{"bash":"ask"}' },
+    },
     { name: "api-error", args: () => ["run", "--format", "json", "FAKE_API_ERROR"] },
   ],
 };
@@ -100,7 +144,13 @@ async function record(engine: ConformanceEngine, bin: string): Promise<void> {
       const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: tmpdir() };
       for (const [k, v] of Object.entries({ ...setup.env, ...s.env })) if (v !== undefined) env[k] = v;
       rmSync(join(work, "out.txt"), { force: true });
-      const p = Bun.spawn([join(bin, engine), ...s.args(ids)], { cwd: work, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawn([join(bin, engine), ...s.args(ids)], {
+        cwd: work,
+        env,
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const [out] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
       const code = await p.exited;
       if (s.keep) {
@@ -110,7 +160,9 @@ async function record(engine: ConformanceEngine, bin: string): Promise<void> {
       const text = out.replaceAll(acc, "{{ACC}}");
       mkdirSync(join(FIXTURES, engine), { recursive: true });
       writeFileSync(join(FIXTURES, engine, `${s.name}.stdout.jsonl`), text);
-      process.stdout.write(`${engine}/${s.name}.stdout.jsonl: ${text.split("\n").filter(Boolean).length} lines, exit ${code}\n`);
+      process.stdout.write(
+        `${engine}/${s.name}.stdout.jsonl: ${text.split("\n").filter(Boolean).length} lines, exit ${code}\n`,
+      );
     }
   } finally {
     await models.stop();

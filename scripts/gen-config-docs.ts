@@ -3,7 +3,7 @@
 import { tomlLiteral } from "../src/config/edit.ts";
 import type { KeyPath } from "../src/config/keys.ts";
 import { keyFacts } from "../src/config/markers.ts";
-import { CONFIGURABLE_ENGINE_IDS, ConfigSchema, SECRET_HEADER_RE, type SchemaMarkers } from "../src/config/schema.ts";
+import { CONFIGURABLE_ENGINE_IDS, ConfigSchema, type SchemaMarkers, SECRET_HEADER_RE } from "../src/config/schema.ts";
 
 export interface Node extends SchemaMarkers {
   type?: string;
@@ -72,9 +72,11 @@ function section(title: string, node: Node, out: string[], heading = `[${title}]
       nested.push([key, child, [...path, key]]);
       continue;
     }
-    if (child.type === "array" && child.items && isTableNode(child.items)) nested.push([`[${key}]`, child.items, [...path, key, 0]]);
+    if (child.type === "array" && child.items && isTableNode(child.items))
+      nested.push([`[${key}]`, child.items, [...path, key, 0]]);
     const recordValue = child.patternProperties ? (Object.values(child.patternProperties)[0] as Node) : undefined;
-    if (recordValue && isTableNode(recordValue)) nested.push([`${key}.<alias>`, recordValue, [...path, key, "<alias>"]]);
+    if (recordValue && isTableNode(recordValue))
+      nested.push([`${key}.<alias>`, recordValue, [...path, key, "<alias>"]]);
     rows.push(
       `| \`${key}\` | ${esc(typeOf(child))} | ${esc(defaultOf(child, required.has(key)))} | ${esc(rangeOf(child))} | ${reloadOf([...path, key])} | ${keyFacts([...path, key]).inert ? "*Inert.* " : ""}${esc(child.description ?? "")} |`,
     );
@@ -101,7 +103,12 @@ function marked(node: Node, has: (n: Node) => boolean, path: string[] = []): str
     const inner = child.type === "array" && child.items && isTableNode(child.items) ? child.items : child;
     const name = inner === child ? key : `${key}[]`;
     const recordValue = child.patternProperties ? (Object.values(child.patternProperties)[0] as Node) : undefined;
-    out.push(...marked(recordValue && isTableNode(recordValue) ? recordValue : inner, has, [...path, recordValue && isTableNode(recordValue) ? `${key}.<alias>` : name]));
+    out.push(
+      ...marked(recordValue && isTableNode(recordValue) ? recordValue : inner, has, [
+        ...path,
+        recordValue && isTableNode(recordValue) ? `${key}.<alias>` : name,
+      ]),
+    );
   }
   return out;
 }
@@ -114,12 +121,16 @@ function inertKeys(node: Node, path: string[] = []): string[] {
   const leaves = children.filter(([, c]) => !isTableNode(c));
   const active = leaves.filter(([, c]) => c.inert !== true).map(([k]) => `\`${k}\``);
   if (path.length > 0 && leaves.length > 2 && active.length * 2 < leaves.length) {
-    return [`\`[${name}]\` except ${list(active)}`, ...children.filter(([, c]) => isTableNode(c)).flatMap(([k, c]) => inertKeys(c, [...path, k]))];
+    return [
+      `\`[${name}]\` except ${list(active)}`,
+      ...children.filter(([, c]) => isTableNode(c)).flatMap(([k, c]) => inertKeys(c, [...path, k])),
+    ];
   }
   return children.flatMap(([k, c]) => inertKeys(c, [...path, k]));
 }
 
-const list = (items: string[]) => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`);
+const list = (items: string[]) =>
+  items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 
 export function renderConfigDocs(): string {
   const root = ConfigSchema as unknown as Node;
@@ -149,7 +160,7 @@ export function renderConfigDocs(): string {
     "",
     "Checked at load besides types and ranges: cron `schedule` (5 fields, via croner) and IANA time zones;",
     "unique webhook ids and paths, webhook `path` matching `^/[a-zA-Z0-9/_.-]+$` and not `/health`;",
-    "`secret` required unless `auth = \"none\"`, and `auth = \"none\"` refused on a non-loopback",
+    '`secret` required unless `auth = "none"`, and `auth = "none"` refused on a non-loopback',
     "`triggers.server.host` unless `allow_unauthenticated_webhooks = true`; per action, `prompt_template`",
     "(agent_run), `file_path` (file_write), `forward_url` (http_forward) or `message_template` (notify_only);",
     "a cron needs `prompt` or `prompt_template`; `[security]` env names match `^[A-Z_][A-Z0-9_]*$`;",
@@ -177,7 +188,7 @@ export function renderConfigDocs(): string {
     "**live** in the *reload* column below (a table's marker covers every key in it):",
     `${list(live)}`,
     "(`allowed_user_ids` and `allow_any_user` from the next update on).",
-    "Any other changed key is named once in the main chat (\"restart to apply\") and keeps its",
+    'Any other changed key is named once in the main chat ("restart to apply") and keeps its',
     "running value until a restart. A file that fails to load is not applied: the running config stays, the",
     "log gets `config.reload.failed` and the main chat is told the reason once.",
     "",
@@ -197,4 +208,3 @@ if (import.meta.main) {
   await Bun.write(DOCS_PATH, renderConfigDocs());
   process.stdout.write(`wrote ${DOCS_PATH}\n`);
 }
-

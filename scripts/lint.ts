@@ -29,11 +29,14 @@ for (const file of files.filter(Boolean)) {
     continue; // listed but deleted in the work tree
   }
   text.split("\n").forEach((line, i) => {
-    if (tsPrivate.test(line)) problems.push(`${file}:${i + 1}: use a #private member instead of \`${line.trim().split(/\s/)[0]}\``);
+    if (tsPrivate.test(line))
+      problems.push(`${file}:${i + 1}: use a #private member instead of \`${line.trim().split(/\s/)[0]}\``);
   });
 }
 for (const p of problems) process.stderr.write(`${p}\n`);
 
 const ok = biome.exitCode === 0 && problems.length === 0;
-process.stdout.write(ok ? "lint: clean\n" : `lint: FAILED (biome exit ${biome.exitCode}, ${problems.length} house-rule problem(s))\n`);
+process.stdout.write(
+  ok ? "lint: clean\n" : `lint: FAILED (biome exit ${biome.exitCode}, ${problems.length} house-rule problem(s))\n`,
+);
 process.exit(ok ? 0 : 1);

@@ -22,8 +22,10 @@ function fail(message: string): never {
 
 const skipConformance = process.env.UNTETHER_SKIP_CONFORMANCE === "1";
 const inCi = ["true", "1"].includes((process.env.CI ?? "").toLowerCase());
-if (skipConformance && inCi) fail("UNTETHER_SKIP_CONFORMANCE=1 is for a quick local loop: CI always runs the conformance suite.");
-if (skipConformance) process.stderr.write("UNTETHER_SKIP_CONFORMANCE=1: skipping test/conformance/ (the real-engine suite)\n");
+if (skipConformance && inCi)
+  fail("UNTETHER_SKIP_CONFORMANCE=1 is for a quick local loop: CI always runs the conformance suite.");
+if (skipConformance)
+  process.stderr.write("UNTETHER_SKIP_CONFORMANCE=1: skipping test/conformance/ (the real-engine suite)\n");
 else {
   try {
     ensureConformanceClis();
@@ -33,11 +35,14 @@ else {
 }
 
 const extra = [...(skipConformance ? ["--path-ignore-patterns=test/conformance/**"] : []), ...process.argv.slice(2)];
-const run = Bun.spawnSync(["bun", "test", "--timeout=60000", "--reporter=junit", `--reporter-outfile=${junitPath}`, ...extra], {
-  stdout: "inherit",
-  stderr: "inherit",
-  env: process.env,
-});
+const run = Bun.spawnSync(
+  ["bun", "test", "--timeout=60000", "--reporter=junit", `--reporter-outfile=${junitPath}`, ...extra],
+  {
+    stdout: "inherit",
+    stderr: "inherit",
+    env: process.env,
+  },
+);
 
 function attr(xml: string, name: string): number {
   const m = new RegExp(`<testsuites[^>]*\\s${name}="(\\d+)"`).exec(xml);

@@ -1,6 +1,6 @@
 // Entry: argv → one CLI command. Everything heavy (the Bot API client, elysia, config parsing) is imported lazily
 // behind the command that needs it, so `--version` and `--help` start in a few milliseconds.
-import { EXIT, type CliContext } from "./cli/context.ts";
+import { type CliContext, EXIT } from "./cli/context.ts";
 import { MAIN_USAGE } from "./cli/usage.ts";
 import { VERSION } from "./version.ts";
 

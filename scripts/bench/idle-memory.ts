@@ -8,13 +8,13 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulator } from "../../src/emulator/index.ts";
 import {
-  ROOT,
   type BenchResult,
   compileBaseline,
   ensureBinary,
   mainOf,
   median,
   minimalEnv,
+  ROOT,
   removeDir,
   rssKb,
   tempDir,
@@ -73,13 +73,14 @@ export async function run(): Promise<BenchResult[]> {
     const bot = spawn([bin, "--config", config, "run"]);
     const bare = spawn([server]);
     await Promise.all([waitFor(bot, /bot\.started/, 15_000), waitFor(bare, /listening \d+/, 15_000)]);
-    if (!emu.isPolling()) await within(
-      (async () => {
-        while (!emu.isPolling()) await Bun.sleep(50);
-      })(),
-      5_000,
-      "the bot's first long poll",
-    );
+    if (!emu.isPolling())
+      await within(
+        (async () => {
+          while (!emu.isPolling()) await Bun.sleep(50);
+        })(),
+        5_000,
+        "the bot's first long poll",
+      );
     await Bun.sleep(IDLE_MS - SAMPLES * 1000);
     const botRss: number[] = [];
     const bareRss: number[] = [];
@@ -102,7 +103,8 @@ export async function run(): Promise<BenchResult[]> {
         ratio,
         target: "≤ 1.5×",
         met: ratio <= 1.5,
-        limit: "start-up code kept interpreted (the binary starts with raised JIT tier-up thresholds and sets the normal policy once the bot is up): −4 MiB; the rest is Bun's runtime for what the bot does at idle: a Bun.serve that only imports node:fs/crypto, logs to stdout, watches a file, long-polls with fetch and writes SQLite idles at ~40 MiB (1.46×) before any library; pino, typebox, smol-toml, ipaddr.js, picomatch +5.6 MiB, the bot's own modules +5 MiB, start-up work and JIT the rest (`--probe`, docs/benchmarks.md). gramio's Bot (+23 MiB with @gramio/contexts) is gone",
+        limit:
+          "start-up code kept interpreted (the binary starts with raised JIT tier-up thresholds and sets the normal policy once the bot is up): −4 MiB; the rest is Bun's runtime for what the bot does at idle: a Bun.serve that only imports node:fs/crypto, logs to stdout, watches a file, long-polls with fetch and writes SQLite idles at ~40 MiB (1.46×) before any library; pino, typebox, smol-toml, ipaddr.js, picomatch +5.6 MiB, the bot's own modules +5 MiB, start-up work and JIT the rest (`--probe`, docs/benchmarks.md). gramio's Bot (+23 MiB with @gramio/contexts) is gone",
       },
     ];
   } finally {
@@ -146,10 +148,45 @@ const PROBES: Probe[] = [
   { label: "bare Bun.serve", imports: [] },
   { label: "+ node:fs, fs/promises, path, os, crypto", imports: BUILTINS },
   { label: "+ log lines on stdout and a config file watch", imports: BUILTINS, code: LOG_AND_WATCH },
-  { label: "+ a fetch long poll (the Bot API client's getUpdates)", imports: BUILTINS, code: `${LOG_AND_WATCH}\n${LONG_POLL}` },
-  { label: "+ bun:sqlite, a WAL database written", imports: [...BUILTINS, "bun:sqlite"], code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}` },
-  { label: "+ pino, @sinclair/typebox (+ /value), smol-toml, ipaddr.js, picomatch", imports: [...BUILTINS, "bun:sqlite", "pino", "@sinclair/typebox", "@sinclair/typebox/value", "smol-toml", "ipaddr.js", "picomatch"], code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}` },
-  { label: "+ src/cli/service.ts: every module of a running bot, loaded, nothing started", imports: [...BUILTINS, "bun:sqlite", "pino", "@sinclair/typebox", "@sinclair/typebox/value", "smol-toml", "ipaddr.js", "picomatch", "src/cli/service.ts"], code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}` },
+  {
+    label: "+ a fetch long poll (the Bot API client's getUpdates)",
+    imports: BUILTINS,
+    code: `${LOG_AND_WATCH}\n${LONG_POLL}`,
+  },
+  {
+    label: "+ bun:sqlite, a WAL database written",
+    imports: [...BUILTINS, "bun:sqlite"],
+    code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}`,
+  },
+  {
+    label: "+ pino, @sinclair/typebox (+ /value), smol-toml, ipaddr.js, picomatch",
+    imports: [
+      ...BUILTINS,
+      "bun:sqlite",
+      "pino",
+      "@sinclair/typebox",
+      "@sinclair/typebox/value",
+      "smol-toml",
+      "ipaddr.js",
+      "picomatch",
+    ],
+    code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}`,
+  },
+  {
+    label: "+ src/cli/service.ts: every module of a running bot, loaded, nothing started",
+    imports: [
+      ...BUILTINS,
+      "bun:sqlite",
+      "pino",
+      "@sinclair/typebox",
+      "@sinclair/typebox/value",
+      "smol-toml",
+      "ipaddr.js",
+      "picomatch",
+      "src/cli/service.ts",
+    ],
+    code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}`,
+  },
   { label: "alone: pino", imports: ["pino"] },
   { label: "alone: @sinclair/typebox (+ /value)", imports: ["@sinclair/typebox", "@sinclair/typebox/value"] },
   { label: "alone: src/botapi/client.ts (with @gramio/files)", imports: ["src/botapi/client.ts"] },
@@ -159,7 +196,8 @@ const PROBES: Probe[] = [
 ];
 
 function probeSource(p: Probe): string {
-  const specifier = (i: string) => (i.startsWith("src/") ? join(ROOT, i) : i.startsWith("bun:") || i.startsWith("node:") ? i : Bun.resolveSync(i, ROOT));
+  const specifier = (i: string) =>
+    i.startsWith("src/") ? join(ROOT, i) : i.startsWith("bun:") || i.startsWith("node:") ? i : Bun.resolveSync(i, ROOT);
   const name = (i: string, n: number) => (i === "bun:sqlite" ? "mS" : `m${n}`);
   const lines = p.imports.map((i, n) => `import * as ${name(i, n)} from ${JSON.stringify(specifier(i))};`);
   // Kept reachable so the bundler cannot drop the module.
@@ -180,14 +218,16 @@ export async function probe(list: readonly Probe[] = PROBES): Promise<Array<{ la
     bins.forEach((bin, i) => {
       const home = join(dir, `home${i}`);
       mkdirSync(home);
-      procs.push(Bun.spawn([bin], { cwd: home, env: minimalEnv(home), stdin: "ignore", stdout: "pipe", stderr: "ignore" }));
+      procs.push(
+        Bun.spawn([bin], { cwd: home, env: minimalEnv(home), stdin: "ignore", stdout: "pipe", stderr: "ignore" }),
+      );
     });
     await Promise.all(procs.map((p) => waitFor(p, /listening \d+/, 30_000)));
     await Bun.sleep(PROBE_MS - SAMPLES * 1000);
     const samples: number[][] = procs.map(() => []);
     for (let s = 0; s < SAMPLES; s++) {
       await Bun.sleep(1000);
-      procs.forEach((p, i) => samples[i]?.push(rssKb(p.pid) / 1024));
+      for (const [i, p] of procs.entries()) samples[i]?.push(rssKb(p.pid) / 1024);
     }
     return list.map((p, i) => ({ label: p.label, rss: median(samples[i] ?? []) }));
   } finally {
@@ -201,8 +241,13 @@ if (import.meta.main) {
   if (process.argv.includes("--probe")) {
     const rows = await probe();
     const bare = rows[0]?.rss ?? 0;
-    process.stdout.write(`| import (compiled Bun.serve + it, ${PROBE_MS / 1000} s idle) | RSS | over bare |\n|---|---|---|\n`);
-    for (const r of rows) process.stdout.write(`| ${r.label} | ${r.rss.toFixed(1)} MiB | ${r === rows[0] ? "—" : `+${(r.rss - bare).toFixed(1)} MiB`} |\n`);
+    process.stdout.write(
+      `| import (compiled Bun.serve + it, ${PROBE_MS / 1000} s idle) | RSS | over bare |\n|---|---|---|\n`,
+    );
+    for (const r of rows)
+      process.stdout.write(
+        `| ${r.label} | ${r.rss.toFixed(1)} MiB | ${r === rows[0] ? "—" : `+${(r.rss - bare).toFixed(1)} MiB`} |\n`,
+      );
   } else {
     await mainOf(run);
   }

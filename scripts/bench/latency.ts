@@ -29,7 +29,12 @@ function spawnTimes(output: string): number[] {
 
 async function bareSpawn(): Promise<number> {
   const t0 = performance.now();
-  const p = Bun.spawn(["true"], { env: { PATH: "/usr/bin:/bin" }, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  const p = Bun.spawn(["true"], {
+    env: { PATH: "/usr/bin:/bin" },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   await p.exited;
   return performance.now() - t0;
 }
@@ -49,7 +54,11 @@ export async function run(): Promise<BenchResult[]> {
       const seen = spawnTimes(bot.output()).length;
       const t0 = Date.now();
       const m = s.emu.sendUserMessage({ chatId: s.dm, from: s.alice, text: `latency probe ${i}` });
-      await s.emu.waitForBotMessage(s.dm, (x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text ?? ""), 20_000);
+      await s.emu.waitForBotMessage(
+        s.dm,
+        (x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text ?? ""),
+        20_000,
+      );
       const times = spawnTimes(bot.output());
       const spawnedAt = times[seen];
       if (spawnedAt === undefined) throw new Error(`no engine.spawn line for run ${i}`);
@@ -72,14 +81,15 @@ export async function run(): Promise<BenchResult[]> {
   const b99 = p99(base);
   const v50 = median(fromSend);
   const v99 = p99(fromSend);
-  const limit = "the poller's update handling, access gate, directive parsing, job queue and config/engine env building (the line is logged just before Bun.spawn, so the fork+exec itself is not included); log time has 1 ms resolution";
+  const limit =
+    "the poller's update handling, access gate, directive parsing, job queue and config/engine env building (the line is logged just before Bun.spawn, so the fork+exec itself is not included); log time has 1 ms resolution";
   return [
     {
       id: "latency-p50",
       what: `sendUserMessage → engine.spawn, p50 of ${fromSend.length} runs (from the long poll's answer: p50 ${median(fromPoll).toFixed(1)} ms)`,
       unit: "ms",
       value: v50,
-      baselineLabel: "bare Bun.spawn([\"true\"]) p50",
+      baselineLabel: 'bare Bun.spawn(["true"]) p50',
       baseline: b50,
       ratio: v50 / b50,
       target: "≤ 15 ms",
@@ -91,7 +101,7 @@ export async function run(): Promise<BenchResult[]> {
       what: `sendUserMessage → engine.spawn, p99 of ${fromSend.length} runs (from the long poll's answer: p99 ${p99(fromPoll).toFixed(1)} ms)`,
       unit: "ms",
       value: v99,
-      baselineLabel: "bare Bun.spawn([\"true\"]) p99",
+      baselineLabel: 'bare Bun.spawn(["true"]) p99',
       baseline: b99,
       ratio: v99 / b99,
       target: "",

@@ -1,10 +1,11 @@
 // Shared helpers for the benchmarks in scripts/bench/: statistics, timed spawns, RSS from /proc,
 // compiled baselines built with the same Bun.build flags as scripts/build.ts, the results table and
 // the docs/benchmarks.md writer. Benchmarks are not tests: they print figures, they assert nothing.
-import { compileOptions } from "../compile-options.ts";
+
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { compileOptions } from "../compile-options.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const BINARY = join(ROOT, "dist/untether");
@@ -109,10 +110,19 @@ export function machineLines(): string[] {
   const cpuinfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown";
   let mem = "unknown";
-  const free = Bun.spawnSync(["free", "-h"], { env: { PATH: "/usr/bin:/bin", LC_ALL: "C" }, stdout: "pipe", stderr: "ignore" });
-  const memLine = free.stdout.toString().split("\n").find((l) => l.startsWith("Mem:"));
-  if (memLine) mem = memLine.trim().split(/\s+/).slice(1, 3).join(" total, ") + " used";
-  const nproc = Bun.spawnSync(["nproc"], { env: { PATH: "/usr/bin:/bin" }, stdout: "pipe", stderr: "ignore" }).stdout.toString().trim();
+  const free = Bun.spawnSync(["free", "-h"], {
+    env: { PATH: "/usr/bin:/bin", LC_ALL: "C" },
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  const memLine = free.stdout
+    .toString()
+    .split("\n")
+    .find((l) => l.startsWith("Mem:"));
+  if (memLine) mem = `${memLine.trim().split(/\s+/).slice(1, 3).join(" total, ")} used`;
+  const nproc = Bun.spawnSync(["nproc"], { env: { PATH: "/usr/bin:/bin" }, stdout: "pipe", stderr: "ignore" })
+    .stdout.toString()
+    .trim();
   return [
     `- measured: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
     `- \`nproc\`: ${nproc || String(cpus().length)}`,
@@ -220,7 +230,10 @@ export function minimalEnv(home: string, extra: Record<string, string> = {}): Re
 }
 
 /** Wall time (ms) of one spawn until exit; output discarded. Throws on a non-zero exit unless allowed. */
-export async function timeSpawn(argv: string[], opts: { env: Record<string, string>; cwd?: string; okCodes?: number[] }): Promise<number> {
+export async function timeSpawn(
+  argv: string[],
+  opts: { env: Record<string, string>; cwd?: string; okCodes?: number[] },
+): Promise<number> {
   const t0 = performance.now();
   const p = Bun.spawn(argv, { env: opts.env, cwd: opts.cwd, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
   const code = await p.exited;
@@ -249,7 +262,12 @@ export function removeDir(dir: string): void {
 export async function ensureBinary(): Promise<string> {
   if (existsSync(BINARY)) return BINARY;
   process.stdout.write("dist/untether missing: bun run build …\n");
-  const p = Bun.spawn([process.execPath, "run", "build"], { cwd: ROOT, stdout: "inherit", stderr: "inherit", env: process.env });
+  const p = Bun.spawn([process.execPath, "run", "build"], {
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+    env: process.env,
+  });
   if ((await p.exited) !== 0 || !existsSync(BINARY)) throw new Error("bun run build failed");
   return BINARY;
 }

@@ -29,7 +29,11 @@ function fixtureLines(engine: string): string[][] {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".stdout.jsonl"))
     .sort()
-    .map((f) => readFileSync(join(dir, f), "utf8").split("\n").filter((l) => l.trim() !== ""));
+    .map((f) =>
+      readFileSync(join(dir, f), "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== ""),
+    );
 }
 
 function typeOf(line: string): string {
@@ -44,7 +48,13 @@ function typeOf(line: string): string {
  * One long run: the first start line, then every fixture's middle lines over and over (tool ids
  * made unique per repetition, as in a real long run), then one final line.
  */
-function longRun(engine: EngineDefinition, files: string[][], isStart: (t: string) => boolean, isEnd: (t: string) => boolean, skip: (t: string) => boolean): LongRun {
+function longRun(
+  engine: EngineDefinition,
+  files: string[][],
+  isStart: (t: string) => boolean,
+  isEnd: (t: string) => boolean,
+  skip: (t: string) => boolean,
+): LongRun {
   const all = files.flat();
   const start = all.find((l) => isStart(typeOf(l)));
   const end = all.find((l) => isEnd(typeOf(l)) && !/error/i.test(typeOf(l)));
@@ -143,7 +153,8 @@ export async function run(): Promise<BenchResult[]> {
       ratio,
       target: "≥ 0.5×",
       met: ratio >= 0.5,
-      limit: "the engine parsers (content blocks and items → actions, one object per event) and ProgressState.apply; JSON.parse itself is ~60 % of the time. Fixed on the way: a growing map of never-completed actions (now bounded; codex does not keep one), a trim() copy of every line",
+      limit:
+        "the engine parsers (content blocks and items → actions, one object per event) and ProgressState.apply; JSON.parse itself is ~60 % of the time. Fixed on the way: a growing map of never-completed actions (now bounded; codex does not keep one), a trim() copy of every line",
     },
   ];
 }

@@ -1,9 +1,10 @@
 // `bun run bench [-- --write] [-- --only=startup,pipeline]`: every benchmark in turn, one table at
 // the end; with --write, docs/benchmarks.md is rewritten. A benchmark that throws is reported and
 // the others still run (the exit code is then 1).
-import { type BenchResult, ensureBinary, printResults, writeDocs } from "./lib.ts";
+
 import { run as idleMemory } from "./idle-memory.ts";
 import { run as latency } from "./latency.ts";
+import { type BenchResult, ensureBinary, printResults, writeDocs } from "./lib.ts";
 import { run as pipeline } from "./pipeline.ts";
 import { run as startup } from "./startup.ts";
 import { run as telegramBudget } from "./telegram-budget.ts";
@@ -18,7 +19,10 @@ const BENCHES: Array<[string, () => Promise<BenchResult[]>]> = [
   ["webhooks", webhooks],
 ];
 
-const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 const results: BenchResult[] = [];
 const failed: string[] = [];
 await ensureBinary();

@@ -17,7 +17,12 @@ import {
 
 const WARMUP = 5;
 
-async function sample(argv: string[], env: Record<string, string>, runs: number, okCodes: number[] = [0]): Promise<number[]> {
+async function sample(
+  argv: string[],
+  env: Record<string, string>,
+  runs: number,
+  okCodes: number[] = [0],
+): Promise<number[]> {
   for (let i = 0; i < WARMUP; i++) await timeSpawn(argv, { env, okCodes });
   const out: number[] = [];
   for (let i = 0; i < runs; i++) out.push(await timeSpawn(argv, { env, okCodes }));
@@ -45,7 +50,14 @@ export async function run(): Promise<BenchResult[]> {
     const helloB = await sample([hello], env, 30);
     const base = median([...helloA, ...helloB]);
 
-    const row = (id: string, what: string, xs: number[], target: string, maxRatio: number | undefined, limit: string): BenchResult => {
+    const row = (
+      id: string,
+      what: string,
+      xs: number[],
+      target: string,
+      maxRatio: number | undefined,
+      limit: string,
+    ): BenchResult => {
       const value = median(xs);
       const ratio = value / base;
       return {
@@ -62,9 +74,30 @@ export async function run(): Promise<BenchResult[]> {
       };
     };
     return [
-      row("startup-version", "`untether --version` wall time", version, "≤ 3×", 3, "the embedded bundle mapped before main.ts runs; the build splits code so --version loads only the entry chunk (the Bot API client, elysia and the bot are lazy chunks): ~25 → ~11 ms"),
-      row("startup-config-get", "`untether config get transports.telegram.chat_id`", configGet, "", undefined, "the config path on top of --version: smol-toml parse + TypeBox validation of the whole schema (not broken down further)"),
-      row("startup-doctor", "`untether doctor` against the emulator", doctor, "", undefined, "dominated by the single-poller check: a getUpdates held ~1 s by design (emulator shows getMe/getChat < 2 ms)"),
+      row(
+        "startup-version",
+        "`untether --version` wall time",
+        version,
+        "≤ 3×",
+        3,
+        "the embedded bundle mapped before main.ts runs; the build splits code so --version loads only the entry chunk (the Bot API client, elysia and the bot are lazy chunks): ~25 → ~11 ms",
+      ),
+      row(
+        "startup-config-get",
+        "`untether config get transports.telegram.chat_id`",
+        configGet,
+        "",
+        undefined,
+        "the config path on top of --version: smol-toml parse + TypeBox validation of the whole schema (not broken down further)",
+      ),
+      row(
+        "startup-doctor",
+        "`untether doctor` against the emulator",
+        doctor,
+        "",
+        undefined,
+        "dominated by the single-poller check: a getUpdates held ~1 s by design (emulator shows getMe/getChat < 2 ms)",
+      ),
     ];
   } finally {
     await emu.stop();

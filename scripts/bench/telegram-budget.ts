@@ -88,13 +88,17 @@ async function oneRun(s: BotSetup, events: number): Promise<{ calls: number; byM
   const { emu, dm, alice } = s;
   const before = emu.lastCallSeq();
   const m = emu.sendUserMessage({ chatId: dm, from: alice, text: `mock:flood ${events} ${SPAN_MS}` });
-  const isFinal = (x: { reply_to_message_id?: number; text?: string }) => x.reply_to_message_id === m.message_id && /^done/.test(x.text ?? "");
+  const isFinal = (x: { reply_to_message_id?: number; text?: string }) =>
+    x.reply_to_message_id === m.message_id && /^done/.test(x.text ?? "");
   const final = await emu.waitForBotMessage(dm, isFinal, 40_000);
   // The progress message is deleted once the answer is out: the run's last call.
-  const progress = emu.history(dm).find((x) => x.by === "bot" && x.reply_to_message_id === m.message_id && x.message_id !== final.message_id);
+  const progress = emu
+    .history(dm)
+    .find((x) => x.by === "bot" && x.reply_to_message_id === m.message_id && x.message_id !== final.message_id);
   await within(
     (async () => {
-      while (progress && !emu.history(dm).find((x) => x.message_id === progress.message_id)?.deleted) await Bun.sleep(20);
+      while (progress && !emu.history(dm).find((x) => x.message_id === progress.message_id)?.deleted)
+        await Bun.sleep(20);
       await Bun.sleep(300); // anything straggling after the delete
     })(),
     10_000,
@@ -139,7 +143,8 @@ export async function run(): Promise<BenchResult[]> {
         ratio,
         target: "≈ flat (≤ 1.5×)",
         met: ratio <= 1.5,
-        limit: "the outbox throttle: at most one edit per min_render_interval (2 s default), so calls follow run duration, not event count",
+        limit:
+          "the outbox throttle: at most one edit per min_render_interval (2 s default), so calls follow run duration, not event count",
       };
     });
   } finally {

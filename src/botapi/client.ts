@@ -41,7 +41,10 @@ function reasonOf(e: unknown): string {
 function apiErrorOf(method: string, status: number, body: Record<string, unknown>, token: string): TelegramApiError {
   const code = typeof body.error_code === "number" ? body.error_code : status;
   const description = typeof body.description === "string" ? redactSecrets(body.description, [token]) : "";
-  const retryAfter = isRecord(body.parameters) && typeof body.parameters.retry_after === "number" ? body.parameters.retry_after : undefined;
+  const retryAfter =
+    isRecord(body.parameters) && typeof body.parameters.retry_after === "number"
+      ? body.parameters.retry_after
+      : undefined;
   return new TelegramApiError(method, code, description, retryAfter);
 }
 
@@ -51,14 +54,19 @@ export function createBotApi(opts: BotApiOptions): BotApi {
   const fetchImpl = opts.fetch ?? fetch;
   const timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
 
-  async function body(method: BotMethod, params: BotParams<BotMethod> | undefined): Promise<{ body: string | FormData; headers?: Record<string, string> }> {
-    if (params !== undefined && isMediaUpload(method, params)) return { body: await convertJsonToFormData(method, { ...params }) };
+  async function body(
+    method: BotMethod,
+    params: BotParams<BotMethod> | undefined,
+  ): Promise<{ body: string | FormData; headers?: Record<string, string> }> {
+    if (params !== undefined && isMediaUpload(method, params))
+      return { body: await convertJsonToFormData(method, { ...params }) };
     return { body: JSON.stringify(params ?? {}), headers: { "content-type": "application/json" } };
   }
 
   function call<M extends BotMethod>(method: M, ...args: BotArgs<M>): Promise<BotResult<M>>;
   async function call(method: BotMethod, params?: BotParams<BotMethod>): Promise<unknown> {
-    const longPoll = method === "getUpdates" && isRecord(params) && typeof params.timeout === "number" ? params.timeout * 1000 : 0;
+    const longPoll =
+      method === "getUpdates" && isRecord(params) && typeof params.timeout === "number" ? params.timeout * 1000 : 0;
     const init = await body(method, params);
     let res: Response;
     try {
@@ -79,7 +87,8 @@ export function createBotApi(opts: BotApiOptions): BotApi {
       const reason = reasonOf(e) === "timed out" ? "timed out" : `HTTP ${res.status}, not a Bot API answer`;
       throw new TelegramNetworkError(method, reason);
     }
-    if (!isRecord(answer) || typeof answer.ok !== "boolean") throw new TelegramNetworkError(method, `HTTP ${res.status}, not a Bot API answer`);
+    if (!isRecord(answer) || typeof answer.ok !== "boolean")
+      throw new TelegramNetworkError(method, `HTTP ${res.status}, not a Bot API answer`);
     if (answer.ok) return answer.result;
     throw apiErrorOf(method, res.status, answer, token);
   }
@@ -88,7 +97,10 @@ export function createBotApi(opts: BotApiOptions): BotApi {
     const path = filePath.split("/").map(encodeURIComponent).join("/");
     let res: Response;
     try {
-      res = await fetchImpl(`${base}/file/bot${token}/${path}`, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
+      res = await fetchImpl(`${base}/file/bot${token}/${path}`, {
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: "manual",
+      });
     } catch (e) {
       throw new TelegramNetworkError("downloadFile", reasonOf(e));
     }

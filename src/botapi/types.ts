@@ -9,11 +9,12 @@ export type BotParams<M extends BotMethod> = NonNullable<APIMethodParams<M>>;
 export type BotResult<M extends BotMethod> = APIMethodReturn<M>;
 
 /** The parameters argument: absent for methods that take none, optional where all are optional. */
-export type BotArgs<M extends BotMethod> = APIMethodParams<M> extends undefined
-  ? []
-  : undefined extends APIMethodParams<M>
-    ? [params?: BotParams<M>]
-    : [params: BotParams<M>];
+export type BotArgs<M extends BotMethod> =
+  APIMethodParams<M> extends undefined
+    ? []
+    : undefined extends APIMethodParams<M>
+      ? [params?: BotParams<M>]
+      : [params: BotParams<M>];
 
 /** Calls a Bot API method; resolves with its `result`, rejects with TelegramApiError or TelegramNetworkError. */
 export type BotApiCall = <M extends BotMethod>(method: M, ...args: BotArgs<M>) => Promise<BotResult<M>>;

@@ -1,13 +1,14 @@
 // `untether chat-id`: waits for the next message to the bot and prints its chat id, chat type and
 // the sender's user id — what `chat_id` and `allowed_user_ids` need.
+
+import { TelegramApiError } from "../botapi/errors.ts";
+import type { TelegramUpdate } from "../botapi/types.ts";
 import { ConfigError } from "../config/errors.ts";
 import { readConfigDocument } from "../config/load.ts";
 import { DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
 import { redactSecrets } from "../log/redact.ts";
 import { registerSecretValue } from "../log/secret.ts";
-import { TelegramApiError } from "../botapi/errors.ts";
-import type { TelegramUpdate } from "../botapi/types.ts";
-import { EXIT, type CliContext } from "./context.ts";
+import { type CliContext, EXIT } from "./context.ts";
 
 export const CHAT_ID_USAGE = `usage: untether [--config PATH] chat-id [--token-stdin] [--timeout SECONDS]
 
@@ -83,7 +84,9 @@ export async function chatIdCommand(args: string[], ctx: CliContext): Promise<nu
     }
   }
   if (!token) {
-    ctx.err.write("error: no bot token: set transports.telegram.bot_token (untether config set transports.telegram.bot_token <token>) or pipe it with --token-stdin\n");
+    ctx.err.write(
+      "error: no bot token: set transports.telegram.bot_token (untether config set transports.telegram.bot_token <token>) or pipe it with --token-stdin\n",
+    );
     return EXIT.usage;
   }
   registerSecretValue(token);
@@ -105,7 +108,11 @@ export async function chatIdCommand(args: string[], ctx: CliContext): Promise<nu
     const wait = Math.max(1, Math.min(30, Math.ceil((deadline - Date.now()) / 1000)));
     let updates: TelegramUpdate[];
     try {
-      updates = await call("getUpdates", { ...(offset === undefined ? {} : { offset }), timeout: wait, allowed_updates: ["message"] });
+      updates = await call("getUpdates", {
+        ...(offset === undefined ? {} : { offset }),
+        timeout: wait,
+        allowed_updates: ["message"],
+      });
     } catch (e) {
       ctx.err.write(`error: ${describe(e)}\n`);
       return EXIT.failure;
@@ -132,10 +139,13 @@ export async function chatIdCommand(args: string[], ctx: CliContext): Promise<nu
 
 function describe(e: unknown): string {
   if (e instanceof TelegramApiError) {
-    if (e.errorCode === 401 || e.errorCode === 404) return "Telegram rejected the bot token; check transports.telegram.bot_token";
+    if (e.errorCode === 401 || e.errorCode === 404)
+      return "Telegram rejected the bot token; check transports.telegram.bot_token";
     if (e.errorCode === 409) return "another program is polling this bot (is untether running?); stop it first";
     // Telegram's text (or a proxy's, via api_base_url) may quote the request: redacted, one line, capped.
-    const text = redactSecrets(e.description).replace(/[\u0000-\u001f\u007f]+/g, " ").slice(0, 300);
+    const text = redactSecrets(e.description)
+      .replace(/[\u0000-\u001f\u007f]+/g, " ")
+      .slice(0, 300);
     return `Telegram answered ${e.errorCode}: ${text}`;
   }
   return "cannot reach the Telegram Bot API; check the network and transports.telegram.api_base_url";

@@ -13,8 +13,8 @@ import {
 import { ConfigError } from "../config/errors.ts";
 import { parseKeyPath } from "../config/keys.ts";
 import { readConfigDocument } from "../config/load.ts";
-import { type TomlDoc, migrateConfig } from "../config/migrate.ts";
-import { MASK, containsSecret, isSecretPath, maskSecrets } from "../config/secret-keys.ts";
+import { migrateConfig, type TomlDoc } from "../config/migrate.ts";
+import { containsSecret, isSecretPath, MASK, maskSecrets } from "../config/secret-keys.ts";
 import { validateDocument } from "../config/validate.ts";
 import { type CliContext, EXIT } from "./context.ts";
 

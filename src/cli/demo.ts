@@ -8,9 +8,9 @@ import { logAccessPolicy } from "../config/access.ts";
 import { ConfigError } from "../config/errors.ts";
 import { buildConfig } from "../config/load.ts";
 import { type Config, ENGINE_IDS } from "../config/schema.ts";
-import { startEmulator, type Emulator } from "../emulator/index.ts";
+import { type Emulator, startEmulator } from "../emulator/index.ts";
 import { demoPages } from "../emulator/web/pages.ts";
-import { EXIT, type CliContext } from "./context.ts";
+import { type CliContext, EXIT } from "./context.ts";
 import { serve, signalPromise } from "./run.ts";
 
 export const DEMO_USAGE = `usage: untether demo [--port N] [--engine ENGINE] [--open]
@@ -55,9 +55,15 @@ function parseArgs(args: string[]): DemoArgs | string {
 
 function seedProject(dir: string): void {
   mkdirSync(join(dir, "src"), { recursive: true });
-  writeFileSync(join(dir, "README.md"), "# Demo project\n\nA small project for the Untether demo. Ask the agent about it.\n");
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the file written is TypeScript with a template literal.
-  writeFileSync(join(dir, "src", "app.ts"), 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n');
+  writeFileSync(
+    join(dir, "README.md"),
+    "# Demo project\n\nA small project for the Untether demo. Ask the agent about it.\n",
+  );
+  writeFileSync(
+    join(dir, "src", "app.ts"),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the file written is TypeScript with a template literal.
+    "export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n",
+  );
   // Present so a user can see the deny rules at work: `/file get .env` is refused.
   writeFileSync(join(dir, ".env"), "DEMO_SECRET=this-file-is-never-sent\n");
 }
@@ -83,9 +89,17 @@ export async function demoCommand(args: string[], ctx: CliContext): Promise<numb
     // The page can run a real agent (--engine claude…): only the person who started the demo gets in.
     const accessKey = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url");
     try {
-      emu = await startEmulator({ botUsername: "untether_demo_bot", botName: "Untether", port: parsed.port, pages, accessKey });
+      emu = await startEmulator({
+        botUsername: "untether_demo_bot",
+        botName: "Untether",
+        port: parsed.port,
+        pages,
+        accessKey,
+      });
     } catch (e) {
-      ctx.err.write(`error: cannot listen on 127.0.0.1:${parsed.port} (${(e as Error).message}); pick another with --port\n`);
+      ctx.err.write(
+        `error: cannot listen on 127.0.0.1:${parsed.port} (${(e as Error).message}); pick another with --port\n`,
+      );
       return EXIT.failure;
     }
     const you = emu.addUser({ firstName: "You", username: "you" });
@@ -130,8 +144,8 @@ export async function demoCommand(args: string[], ctx: CliContext): Promise<numb
           `  Untether demo is running: ${url}`,
           "",
           `  engine: ${parsed.engine}   project: ${project}`,
-          "  try: \"hello\" · \"mock:ask rm -rf build\" (Approve/Deny) · \"mock:slow\" then Cancel",
-          "       \"/file get README.md\" · \"/file get .env\" (refused) · \"mock:outbox report.txt\"",
+          '  try: "hello" · "mock:ask rm -rf build" (Approve/Deny) · "mock:slow" then Cancel',
+          '       "/file get README.md" · "/file get .env" (refused) · "mock:outbox report.txt"',
           "",
           "  Ctrl-C stops everything.",
           "",
@@ -144,10 +158,24 @@ export async function demoCommand(args: string[], ctx: CliContext): Promise<numb
         const openUrl = `http://127.0.0.1:${emu.port}/?once=${emu.pageAccess.issueNonce()}`;
         const opener = process.platform === "darwin" ? "open" : "xdg-open";
         const bin = Bun.which(opener, { PATH: ctx.env.PATH ?? "/usr/bin:/bin" });
-        if (bin) Bun.spawn([bin, openUrl], { env: { PATH: ctx.env.PATH ?? "/usr/bin:/bin", DISPLAY: ctx.env.DISPLAY ?? "", HOME: ctx.env.HOME ?? "" }, stdout: "ignore", stderr: "ignore" });
+        if (bin)
+          Bun.spawn([bin, openUrl], {
+            env: { PATH: ctx.env.PATH ?? "/usr/bin:/bin", DISPLAY: ctx.env.DISPLAY ?? "", HOME: ctx.env.HOME ?? "" },
+            stdout: "ignore",
+            stderr: "ignore",
+          });
       }
     };
-    return await serve({ config, stateDir, env: ctx.env, stopSignal: signalPromise(), graceMs: 3000, pollTimeoutSec: 10, onReady: ready, mockDelayMs: 400 });
+    return await serve({
+      config,
+      stateDir,
+      env: ctx.env,
+      stopSignal: signalPromise(),
+      graceMs: 3000,
+      pollTimeoutSec: 10,
+      onReady: ready,
+      mockDelayMs: 400,
+    });
   } finally {
     await emu?.stop();
     rmSync(work, { recursive: true, force: true });

@@ -37,7 +37,11 @@ update is consumed.
 exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 usage error
 `;
 
-export async function doctorCommand(args: string[], ctx: CliContext, overrides: Partial<DoctorOptions> = {}): Promise<number> {
+export async function doctorCommand(
+  args: string[],
+  ctx: CliContext,
+  overrides: Partial<DoctorOptions> = {},
+): Promise<number> {
   let json = false;
   for (const a of args) {
     if (a === "--help" || a === "-h") {
@@ -64,7 +68,9 @@ export async function doctorCommand(args: string[], ctx: CliContext, overrides: 
     setLogger(previous);
   }
   const fancy = ctx.isTty && (ctx.env.NO_COLOR ?? "") === "";
-  const text = json ? renderJson(checks, new Date(opts.now())) : renderHuman(checks, `untether doctor ${VERSION}`, { fancy });
+  const text = json
+    ? renderJson(checks, new Date(opts.now()))
+    : renderHuman(checks, `untether doctor ${VERSION}`, { fancy });
   // Checks never quote secrets; redacting the whole report again costs nothing and catches a slip.
   ctx.out.write(redactSecrets(text));
   return checks.some((c) => c.status === "error") ? EXIT.failure : EXIT.ok;

@@ -1,14 +1,14 @@
 // `untether run`: load the config (access policy enforced), take the instance lock, start the bot
 // (and triggers), and stop cleanly on SIGTERM/SIGINT.
 import { dirname } from "node:path";
-import { ConfigError } from "../config/errors.ts";
 import { logAccessPolicy } from "../config/access.ts";
+import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
 import { acquireInstanceLock } from "../state/lock.ts";
-import { EXIT, type CliContext } from "./context.ts";
+import { type CliContext, EXIT } from "./context.ts";
 import { RUN_USAGE } from "./usage.ts";
 
 /** How long running jobs may take to finish after SIGTERM before they are cancelled. */
@@ -52,7 +52,9 @@ export async function serve(o: ServeOptions): Promise<number> {
   logger().info({ reason }, "bot.stopping");
   await svc.stop(o.graceMs ?? SHUTDOWN_GRACE_MS);
   if (reason === "fatal") {
-    process.stderr.write("error: Telegram rejected the bot token while polling. Check transports.telegram.bot_token.\n");
+    process.stderr.write(
+      "error: Telegram rejected the bot token while polling. Check transports.telegram.bot_token.\n",
+    );
     return EXIT.failure;
   }
   logger().info({}, "bot.stopped");
@@ -98,7 +100,14 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     return EXIT.failure;
   }
   try {
-    return await serve({ config, configPath: ctx.configPath, stateDir, env: ctx.env, stopSignal: signalPromise(), graceMs });
+    return await serve({
+      config,
+      configPath: ctx.configPath,
+      stateDir,
+      env: ctx.env,
+      stopSignal: signalPromise(),
+      graceMs,
+    });
   } catch (e) {
     const msg = e instanceof UntetherError || e instanceof Error ? e.message : String(e);
     ctx.err.write(`error: ${msg}\n`);

@@ -3,10 +3,12 @@
 // file transfer, voice, the chat controller, triggers and schedulers — and wires them. Used by
 // `untether run` and `untether demo`.
 import { join } from "node:path";
-import { staticConfig, watchConfig, type ReloadEvent, type WatchedConfig } from "../config/live.ts";
-import { DEFAULT_TELEGRAM_API_BASE_URL, type Config } from "../config/schema.ts";
+import { createBotApi } from "../botapi/client.ts";
+import { TelegramApiError } from "../botapi/errors.ts";
+import { type ReloadEvent, staticConfig, type WatchedConfig, watchConfig } from "../config/live.ts";
+import { type Config, DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
 import { CostBudget } from "../core/cost-budget.ts";
-import { RunDispatch, type DispatchSettings } from "../core/dispatch.ts";
+import { type DispatchSettings, RunDispatch } from "../core/dispatch.ts";
 import { createEngineLauncher } from "../core/engine-launcher.ts";
 import { preambleFor } from "../core/preamble.ts";
 import { sourceLabel, type TriggerSource } from "../core/run-source.ts";
@@ -15,22 +17,20 @@ import { gitEnv } from "../core/worktrees.ts";
 import { createMockEngine } from "../engines/mock.ts";
 import { preparePiSessionDir } from "../engines/pi.ts";
 import { resolveCli } from "../engines/process.ts";
-import { createEngineRegistry, engineProblems, type EngineOptionsMap } from "../engines/registry.ts";
+import { createEngineRegistry, type EngineOptionsMap, engineProblems } from "../engines/registry.ts";
 import { logger } from "../log/logger.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
 import { StateDb } from "../state/db.ts";
-import { createBotApi } from "../botapi/client.ts";
-import { TelegramApiError } from "../botapi/errors.ts";
-import { accessPolicyOf, connectBot, markInterruptedRuns, startBot, type RunningBot } from "../telegram/bot.ts";
+import { accessPolicyOf, connectBot, markInterruptedRuns, type RunningBot, startBot } from "../telegram/bot.ts";
 import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
 import { OutboxTransport } from "../telegram/outbox.ts";
 import { deliverOutbox } from "../telegram/outbox-delivery.ts";
 import { createRunViewFactory } from "../telegram/presenter.ts";
+import { escapeHtml } from "../telegram/render.ts";
 import { createVoiceHandler } from "../telegram/voice.ts";
 import { TooLargeError } from "../telegram/zip.ts";
-import { escapeHtml } from "../telegram/render.ts";
-import { startTriggers, type RunningTriggers, type StartRunRequest, type TriggerSink } from "../triggers/index.ts";
+import { type RunningTriggers, type StartRunRequest, startTriggers, type TriggerSink } from "../triggers/index.ts";
 import type { ServeOptions } from "./run.ts";
 
 export interface Service {
@@ -45,7 +45,13 @@ export function dispatchSettings(c: Config, defaultCwd: string): DispatchSetting
   const projects = new Map(
     Object.entries(c.projects).map(([alias, p]) => [
       alias.toLowerCase(),
-      { path: p.path, defaultEngine: p.default_engine, chatId: p.chat_id, worktreesDir: p.worktrees_dir, worktreeBase: p.worktree_base },
+      {
+        path: p.path,
+        defaultEngine: p.default_engine,
+        chatId: p.chat_id,
+        worktreesDir: p.worktrees_dir,
+        worktreeBase: p.worktree_base,
+      },
     ]),
   );
   return {
@@ -83,7 +89,10 @@ export async function startService(o: ServeOptions): Promise<Service> {
   if (missing.length > 0) notes.push(`not installed: ${missing.join(", ")} (untether doctor shows how to install)`);
   const launcher = createEngineLauncher({
     sourceEnv: o.env,
-    extras: () => ({ exact: live.current().security.env_extra_allow, prefix: live.current().security.env_extra_prefix_allow }),
+    extras: () => ({
+      exact: live.current().security.env_extra_allow,
+      prefix: live.current().security.env_extra_prefix_allow,
+    }),
     envAudit: () => live.current().security.env_audit,
     prepare: (def, job) => {
       if (def.id === "pi") preparePiSessionDir(job.cwd, o.env);
@@ -151,7 +160,10 @@ export async function startService(o: ServeOptions): Promise<Service> {
     const label = sourceLabel(req.source);
     if (req.userId !== undefined && !isAllowedUser(req.userId)) {
       logger().warn({ source: label, user_id: req.userId }, "triggers.at.revoked");
-      await transport.send(chat, `🚫 <code>${escapeHtml(label)}</code> did not run: the user who scheduled it no longer has access.`);
+      await transport.send(
+        chat,
+        `🚫 <code>${escapeHtml(label)}</code> did not run: the user who scheduled it no longer has access.`,
+      );
       return;
     }
     const resolved = await dispatch.dispatch({
@@ -167,7 +179,9 @@ export async function startService(o: ServeOptions): Promise<Service> {
       await transport.send(chat, `⚠️ <code>${escapeHtml(label)}</code> did not start: ${escapeHtml(resolved.message)}`);
       return;
     }
-    const notice = await transport.send(chat, `${TRIGGER_ICON[req.source.kind]}: <code>${escapeHtml(label)}</code>`, { silent: true });
+    const notice = await transport.send(chat, `${TRIGGER_ICON[req.source.kind]}: <code>${escapeHtml(label)}</code>`, {
+      silent: true,
+    });
     await runs.submit({ ...resolved.request, replyTo: notice.messageId });
   };
   const sink: TriggerSink = {
@@ -197,7 +211,9 @@ export async function startService(o: ServeOptions): Promise<Service> {
   // Removing a user removes their reach: their runs stop and their /at jobs go, on reload and at start.
   const tellRevoked = (runs: Map<number, number>, jobs: Map<number, number>) => {
     for (const chatId of new Set([...runs.keys(), ...jobs.keys()])) {
-      const parts = [plural(runs.get(chatId) ?? 0, "run"), plural(jobs.get(chatId) ?? 0, "scheduled run")].filter(Boolean);
+      const parts = [plural(runs.get(chatId) ?? 0, "run"), plural(jobs.get(chatId) ?? 0, "scheduled run")].filter(
+        Boolean,
+      );
       transport
         .send({ chatId }, `🚫 Access was revoked: cancelled ${parts.join(" and ")} here.`)
         .catch((e) => logger().warn({ error: (e as Error).message }, "security.revoke_notice_failed"));
@@ -207,7 +223,8 @@ export async function startService(o: ServeOptions): Promise<Service> {
   live.onChange(() => {
     const cancelled = runs.revokeUsers(isAllowedUser);
     const dropped = triggers.at.revokeUsers(isAllowedUser);
-    if (cancelled.size > 0 || dropped.size > 0) logger().warn({ runs: cancelled.size, at_jobs: dropped.size }, "security.access_revoked");
+    if (cancelled.size > 0 || dropped.size > 0)
+      logger().warn({ runs: cancelled.size, at_jobs: dropped.size }, "security.access_revoked");
     tellRevoked(cancelled, dropped);
   });
   const controller = new ChatController({
@@ -237,7 +254,12 @@ export async function startService(o: ServeOptions): Promise<Service> {
       allowAnyUser: () => live.current().transports.telegram.allow_any_user === true,
       apiBaseIsTelegram,
     }),
-    voice: createVoiceHandler({ config: () => live.current().transports.telegram, transport, api: fileApi, env: o.env }),
+    voice: createVoiceHandler({
+      config: () => live.current().transports.telegram,
+      transport,
+      api: fileApi,
+      env: o.env,
+    }),
     cancelScheduled: (chatId) => triggers.at.cancelAll(chatId),
     extraCommand: async (name, args, m) => {
       if (name !== "at") return false;
@@ -248,10 +270,22 @@ export async function startService(o: ServeOptions): Promise<Service> {
         userId: m.userId,
         freeze: (prompt) => {
           const t = dispatch.target({ source: { kind: "at", id: "" }, origin: chatOriginOf(m), text: prompt });
-          return t.ok ? { ok: true, prompt: t.target.prompt, engine: t.target.engine, project: t.target.project, branch: t.target.branch } : t;
+          return t.ok
+            ? {
+                ok: true,
+                prompt: t.target.prompt,
+                engine: t.target.engine,
+                project: t.target.project,
+                branch: t.target.branch,
+              }
+            : t;
         },
       });
-      await transport.send(m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId }, reply.replyHtml, { replyTo: m.messageId });
+      await transport.send(
+        m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId },
+        reply.replyHtml,
+        { replyTo: m.messageId },
+      );
       return true;
     },
   });
@@ -271,7 +305,9 @@ export async function startService(o: ServeOptions): Promise<Service> {
   // runs while starting stays interpreted; from here on, hot paths compile as usual.
   Bun.unsafe.setJITPolicy(1);
   notify = (html) => {
-    transport.send({ chatId: tg.chat_id }, html).catch((e) => logger().warn({ error: (e as Error).message }, "config.reload_notice_failed"));
+    transport
+      .send({ chatId: tg.chat_id }, html)
+      .catch((e) => logger().warn({ error: (e as Error).message }, "config.reload_notice_failed"));
   };
   return {
     bot,

@@ -28,7 +28,10 @@ export function logAccessPolicy(config: AccessFields): void {
   const tg = config.transports.telegram;
   if (tg.allow_any_user === true) {
     logger().info(
-      { allowed_user_ids: tg.allowed_user_ids.length, fix: "set transports.telegram.allowed_user_ids and allow_any_user = false" },
+      {
+        allowed_user_ids: tg.allowed_user_ids.length,
+        fix: "set transports.telegram.allowed_user_ids and allow_any_user = false",
+      },
       "security.allow_any_user",
     );
   }

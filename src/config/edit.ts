@@ -3,7 +3,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
-import { TomlDate, parse, stringify } from "smol-toml";
+import { parse, stringify, TomlDate } from "smol-toml";
 import { ConfigError } from "./errors.ts";
 import type { TomlDoc } from "./migrate.ts";
 import { ConfigSchema } from "./schema.ts";
@@ -175,9 +175,13 @@ export function writeConfigAtomic(path: string, doc: TomlDoc): void {
       // already renamed or never created
     }
     const code = (e as NodeJS.ErrnoException).code ?? "error";
-    throw new ConfigError("config.write_failed", `cannot write ${path} (${code}); check the folder's owner and permissions`, {
-      cause: e,
-    });
+    throw new ConfigError(
+      "config.write_failed",
+      `cannot write ${path} (${code}); check the folder's owner and permissions`,
+      {
+        cause: e,
+      },
+    );
   }
   try {
     const dfd = openSync(dir, "r");

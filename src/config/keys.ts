@@ -9,7 +9,11 @@ const SEGMENT_RE = /^[A-Za-z0-9_-]+$/;
 /** Splits `a.b.c` into segments; every segment must be letters, digits, '_' or '-'. */
 export function parseKeyPath(key: string): string[] {
   const trimmed = key.trim();
-  if (trimmed === "") throw new ConfigError("config.key_path", "invalid key path: it is empty; use a dotted key such as transports.telegram.chat_id");
+  if (trimmed === "")
+    throw new ConfigError(
+      "config.key_path",
+      "invalid key path: it is empty; use a dotted key such as transports.telegram.chat_id",
+    );
   const segments = trimmed.split(".");
   for (const seg of segments) {
     if (seg === "") throw new ConfigError("config.key_path", `invalid key path '${trimmed}': empty segment`);

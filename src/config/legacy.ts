@@ -68,7 +68,9 @@ export const LegacyWatchdogProps = {
   stream_idle_max_retries: inert(int(1, "Retries after stream stalls.", 1, 3)),
   post_result_idle_enabled: inert(bool(true, "Close an idle Claude process after its result.")),
   post_result_idle_timeout: inert(num(600, "Seconds idle after a result before closing.", 30, 3600)),
-  pre_result_silence_timeout: inert(num(3600, "Seconds of silence before any result that end a run (0 = off).", 0, 86400)),
+  pre_result_silence_timeout: inert(
+    num(3600, "Seconds of silence before any result that end a run (0 = off).", 0, 86400),
+  ),
   post_result_limbo_grace: inert(num(60, "Seconds before stopping a process held open only by leftovers.", 0, 600)),
   post_result_bg_max_hold: inert(num(1800, "Longest hold for live background work after a result.", 0, 7200)),
   bash_grace_seconds: inert(num(60, "No stall warning within this many seconds of a Bash call.", 5, 300)),

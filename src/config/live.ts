@@ -2,8 +2,8 @@
 // keys take effect on reload; the rest keep their startup values until a restart, so what
 // `current()` returns is always what is actually in effect (never half of a restart-only change).
 import { type FSWatcher, readFileSync, statSync, watch } from "node:fs";
-import { parse } from "smol-toml";
 import { basename, dirname } from "node:path";
+import { parse } from "smol-toml";
 import { logger } from "../log/logger.ts";
 import { Secret } from "../log/secret.ts";
 import { ConfigError } from "./errors.ts";
@@ -103,12 +103,17 @@ export function revokedAccess(effective: Config, rawToml: string): Config | unde
     return undefined; // not TOML at all: who was removed cannot be told
   }
   const tg = (doc as { transports?: { telegram?: Record<string, unknown> } }).transports?.telegram ?? {};
-  const listed = Array.isArray(tg.allowed_user_ids) ? tg.allowed_user_ids.filter((v): v is number => typeof v === "number") : [];
+  const listed = Array.isArray(tg.allowed_user_ids)
+    ? tg.allowed_user_ids.filter((v): v is number => typeof v === "number")
+    : [];
   const cur = effective.transports.telegram;
   const allowed = cur.allowed_user_ids.filter((id) => listed.includes(id));
   const anyUser = cur.allow_any_user === true && tg.allow_any_user === true;
   if (allowed.length === cur.allowed_user_ids.length && anyUser === (cur.allow_any_user === true)) return undefined;
-  return { ...effective, transports: { ...effective.transports, telegram: { ...cur, allowed_user_ids: allowed, allow_any_user: anyUser } } };
+  return {
+    ...effective,
+    transports: { ...effective.transports, telegram: { ...cur, allowed_user_ids: allowed, allow_any_user: anyUser } },
+  };
 }
 
 /** A config that never changes (watch_config off, the demo). */
@@ -177,7 +182,10 @@ export function watchConfig(path: string, initial: Config, opts: WatchOptions = 
       if (revoked !== undefined) {
         const prev = effective;
         effective = revoked;
-        logger().warn({ path, allowed_users: revoked.transports.telegram.allowed_user_ids.length }, "config.reload.access_revoked");
+        logger().warn(
+          { path, allowed_users: revoked.transports.telegram.allowed_user_ids.length },
+          "config.reload.access_revoked",
+        );
         for (const fn of listeners) fn(effective, prev);
       }
       opts.onEvent?.({ kind: "failed", reason, isNew });

@@ -3,11 +3,11 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { Value } from "@sinclair/typebox/value";
-import { TomlError, parse } from "smol-toml";
+import { parse, TomlError } from "smol-toml";
 import { logger } from "../log/logger.ts";
 import { assertAccessPolicy } from "./access.ts";
 import { ConfigError } from "./errors.ts";
-import { type TomlDoc, migrateConfig } from "./migrate.ts";
+import { migrateConfig, type TomlDoc } from "./migrate.ts";
 import { displayPath, expandTilde } from "./paths.ts";
 import { checkConfigPermissions, configDirWarning } from "./permissions.ts";
 import { CONFIGURABLE_ENGINE_IDS, type Config, ConfigSchema } from "./schema.ts";
@@ -82,9 +82,13 @@ function moveEngineTables(doc: TomlDoc): TomlDoc {
     if (!(id in out)) continue;
     const engines = isTable(out.engines) ? out.engines : {};
     if (id in engines) {
-      throw new ConfigError("config.invalid", `${id}: both [${id}] and [engines.${id}] are set; keep only [engines.${id}]`, {
-        key: id,
-      });
+      throw new ConfigError(
+        "config.invalid",
+        `${id}: both [${id}] and [engines.${id}] are set; keep only [engines.${id}]`,
+        {
+          key: id,
+        },
+      );
     }
     engines[id] = out[id];
     delete out[id];
@@ -102,9 +106,10 @@ export function buildConfig(
   opts: { baseDir?: string; accessPolicy?: boolean; env?: Record<string, string | undefined> } = {},
 ): { config: Config; migrated: string[] } {
   const { doc: migratedDoc, changes } = migrateConfig(doc);
-  const tg = isTable(migratedDoc.transports) && isTable(migratedDoc.transports.telegram)
-    ? migratedDoc.transports.telegram
-    : undefined;
+  const tg =
+    isTable(migratedDoc.transports) && isTable(migratedDoc.transports.telegram)
+      ? migratedDoc.transports.telegram
+      : undefined;
   // A blank optional key is treated as unset rather than as an invalid key.
   if (tg && typeof tg.voice_transcription_api_key === "string" && tg.voice_transcription_api_key.trim() === "") {
     delete tg.voice_transcription_api_key;
@@ -127,14 +132,22 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadedConfig {
   const doc = readConfigDocument(path, env);
   if (opts.checkPermissions !== false) {
     const warning = checkConfigPermissions(path);
-    if (warning) logger().warn({ path: warning.path, mode: warning.mode, fix: warning.fix }, "config.insecure_permissions");
+    if (warning)
+      logger().warn({ path: warning.path, mode: warning.mode, fix: warning.fix }, "config.insecure_permissions");
     // The folder also holds the state database and the lock; its mode is reported, never changed.
     const dirWarning = configDirWarning(dirname(path));
-    if (dirWarning) logger().warn({ path: dirWarning.path, mode: dirWarning.mode, fix: dirWarning.fix }, "config.dir_insecure_permissions");
+    if (dirWarning)
+      logger().warn(
+        { path: dirWarning.path, mode: dirWarning.mode, fix: dirWarning.fix },
+        "config.dir_insecure_permissions",
+      );
   }
   const { config, migrated } = buildConfig(doc, { baseDir: dirname(path), accessPolicy: opts.accessPolicy, env });
   if (migrated.length > 0) {
-    logger().info({ path, moved: migrated, fix: "run any `untether config set` to save the new layout" }, "config.migrated");
+    logger().info(
+      { path, moved: migrated, fix: "run any `untether config set` to save the new layout" },
+      "config.migrated",
+    );
   }
   return { path, config, migrated };
 }

@@ -4,7 +4,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { KeyPath } from "./keys.ts";
 import { LEGACY_TOP_LEVEL } from "./migrate.ts";
-import { ConfigSchema, type ReloadMode, SECRET_HEADER_RE, type SchemaMarkers } from "./schema.ts";
+import { ConfigSchema, type ReloadMode, type SchemaMarkers, SECRET_HEADER_RE } from "./schema.ts";
 
 interface Node extends SchemaMarkers {
   properties?: Record<string, Node>;

@@ -2,6 +2,7 @@
 // names the key (and the webhook/cron id) and says what would be accepted.
 import ipaddr from "ipaddr.js";
 import { ConfigError } from "./errors.ts";
+import { formatKeyPath, type KeyPath, labelKey } from "./keys.ts";
 import {
   CLAUDE_PERMISSION_MODES,
   CONFIGURABLE_ENGINE_IDS,
@@ -10,7 +11,6 @@ import {
   ENGINE_MANAGED_FLAGS,
   managedFlagOf,
 } from "./schema.ts";
-import { type KeyPath, formatKeyPath, labelKey } from "./keys.ts";
 import { isSecretPath } from "./secret-keys.ts";
 
 export const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
@@ -18,11 +18,21 @@ export const WEBHOOK_PATH_RE = /^\/[a-zA-Z0-9/_.-]+$/;
 /** Shortest webhook secret accepted at load. */
 export const MIN_WEBHOOK_SECRET_CHARS = 16;
 /** `name`, `name:port`, `[v6]:port`: what a Host header carries. */
-export const PUBLIC_HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+export const PUBLIC_HOST_RE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 export const RESERVED_CHAT_COMMANDS = [
-  "cancel", "continue", "file", "new", "agent", "model", "reasoning", "trigger", "topic", "ctx", "config",
+  "cancel",
+  "continue",
+  "file",
+  "new",
+  "agent",
+  "model",
+  "reasoning",
+  "trigger",
+  "topic",
+  "ctx",
+  "config",
 ] as const;
-
 
 class Checker {
   constructor(private readonly doc: ConfigFile) {}
@@ -126,15 +136,24 @@ function checkTelegram(c: Checker, doc: ConfigFile): void {
   const key = tg.voice_transcription_api_key;
   if (key !== undefined) {
     if (hasControlChars(key)) {
-      c.fail([...base, "voice_transcription_api_key"], "contains control characters (embedded newline/tab?); paste the key again");
+      c.fail(
+        [...base, "voice_transcription_api_key"],
+        "contains control characters (embedded newline/tab?); paste the key again",
+      );
     }
     if (/[^\u0000-\u00ff]/.test(key)) {
-      c.fail([...base, "voice_transcription_api_key"], "has characters that cannot be sent in an HTTP Authorization header; paste the key again");
+      c.fail(
+        [...base, "voice_transcription_api_key"],
+        "has characters that cannot be sent in an HTTP Authorization header; paste the key again",
+      );
     }
   }
   tg.voice_transcription_url_allowlist.forEach((entry, i) => {
     if (!ipaddr.isValid(entry) && !isValidCidr(entry)) {
-      c.fail([...base, "voice_transcription_url_allowlist", i], `expected an IP or CIDR such as "10.0.0.5" or "192.168.0.0/16", got ${JSON.stringify(entry)}`);
+      c.fail(
+        [...base, "voice_transcription_url_allowlist", i],
+        `expected an IP or CIDR such as "10.0.0.5" or "192.168.0.0/16", got ${JSON.stringify(entry)}`,
+      );
     }
   });
   for (const k of ["uploads_dir", "outbox_dir"] as const) {
@@ -159,7 +178,7 @@ function checkSecurity(c: Checker, doc: ConfigFile): void {
       if (!ENV_NAME_RE.test(name)) {
         c.fail(
           ["security", k, i],
-          `invalid environment variable name ${JSON.stringify(name)}: must match [A-Z_][A-Z0-9_]* (upper-case letters, digits and underscores, not starting with a digit; no wildcards${k === "env_extra_prefix_allow" ? ", a prefix is written like \"VAULT_\"" : ""})`,
+          `invalid environment variable name ${JSON.stringify(name)}: must match [A-Z_][A-Z0-9_]* (upper-case letters, digits and underscores, not starting with a digit; no wildcards${k === "env_extra_prefix_allow" ? ', a prefix is written like "VAULT_"' : ""})`,
         );
       }
     });
@@ -178,11 +197,17 @@ function checkWatchdog(c: Checker, doc: ConfigFile): void {
 
 function checkEngines(c: Checker, doc: ConfigFile): void {
   for (const id of CONFIGURABLE_ENGINE_IDS) {
-    const tables: [KeyPath, { extra_args?: string[] } | undefined][] = [[["engines", id], doc.engines[id]], [[id], doc[id]]];
+    const tables: [KeyPath, { extra_args?: string[] } | undefined][] = [
+      [["engines", id], doc.engines[id]],
+      [[id], doc[id]],
+    ];
     for (const [path, table] of tables) {
       table?.extra_args?.forEach((arg, i) => {
         if (managedFlagOf(arg, ENGINE_MANAGED_FLAGS[id]) !== undefined) {
-          c.fail([...path, "extra_args", i], `flag ${JSON.stringify(arg)} is managed by Untether and cannot be set here`);
+          c.fail(
+            [...path, "extra_args", i],
+            `flag ${JSON.stringify(arg)} is managed by Untether and cannot be set here`,
+          );
         }
       });
     }
@@ -198,23 +223,37 @@ function checkProjects(c: Checker, doc: ConfigFile): void {
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(alias)) {
       c.fail(["projects", alias], "project aliases use 1-32 letters, digits, '_' or '-'");
     }
-    if ((ENGINE_IDS as readonly string[]).includes(lower) || (RESERVED_CHAT_COMMANDS as readonly string[]).includes(lower)) {
-      c.fail(["projects", alias], `alias ${JSON.stringify(alias)} is an engine id or a chat command; pick another name`);
+    if (
+      (ENGINE_IDS as readonly string[]).includes(lower) ||
+      (RESERVED_CHAT_COMMANDS as readonly string[]).includes(lower)
+    ) {
+      c.fail(
+        ["projects", alias],
+        `alias ${JSON.stringify(alias)} is an engine id or a chat command; pick another name`,
+      );
     }
     const dup = seenAlias.get(lower);
-    if (dup !== undefined) c.fail(["projects", alias], `duplicates project ${JSON.stringify(dup)} (aliases are case-insensitive)`);
+    if (dup !== undefined)
+      c.fail(["projects", alias], `duplicates project ${JSON.stringify(dup)} (aliases are case-insensitive)`);
     seenAlias.set(lower, alias);
     if (project.chat_id !== undefined) {
       if (project.chat_id === mainChat) {
-        c.fail(["projects", alias, "chat_id"], "is the same as transports.telegram.chat_id; bind a different chat to the project");
+        c.fail(
+          ["projects", alias, "chat_id"],
+          "is the same as transports.telegram.chat_id; bind a different chat to the project",
+        );
       }
       const other = seenChat.get(project.chat_id);
-      if (other !== undefined) c.fail(["projects", alias, "chat_id"], `is already bound to project ${JSON.stringify(other)}`);
+      if (other !== undefined)
+        c.fail(["projects", alias, "chat_id"], `is already bound to project ${JSON.stringify(other)}`);
       seenChat.set(project.chat_id, alias);
     }
   }
   if (doc.default_project !== undefined && !seenAlias.has(doc.default_project.toLowerCase())) {
-    c.fail(["default_project"], `no project named ${JSON.stringify(doc.default_project)}; add [projects.${doc.default_project}] first`);
+    c.fail(
+      ["default_project"],
+      `no project named ${JSON.stringify(doc.default_project)}; add [projects.${doc.default_project}] first`,
+    );
   }
 }
 
@@ -225,7 +264,10 @@ function projectExists(doc: ConfigFile, name: string): boolean {
 function checkTriggers(c: Checker, doc: ConfigFile): void {
   const t = doc.triggers;
   if (t.default_timezone !== undefined && !isValidTimeZone(t.default_timezone)) {
-    c.fail(["triggers", "default_timezone"], `unknown timezone ${JSON.stringify(t.default_timezone)}; use IANA names like "Australia/Melbourne"`);
+    c.fail(
+      ["triggers", "default_timezone"],
+      `unknown timezone ${JSON.stringify(t.default_timezone)}; use IANA names like "Australia/Melbourne"`,
+    );
   }
   const loopback = isLoopbackHost(t.server.host);
   const publicHost = t.server.public_host;
@@ -242,7 +284,10 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
     if (ids.has(w.id)) c.fail(at("id"), `webhook ids must be unique; ${JSON.stringify(w.id)} is used twice`);
     ids.add(w.id);
     if (!WEBHOOK_PATH_RE.test(w.path) || w.path === "/health") {
-      c.fail(at("path"), `must start with "/", use only letters, digits, / _ . - and not be /health, got ${JSON.stringify(w.path)}`);
+      c.fail(
+        at("path"),
+        `must start with "/", use only letters, digits, / _ . - and not be /health, got ${JSON.stringify(w.path)}`,
+      );
     }
     if (paths.has(w.path)) c.fail(at("path"), `webhook paths must be unique; ${JSON.stringify(w.path)} is used twice`);
     paths.add(w.path);
@@ -255,7 +300,10 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
       );
     }
     if (w.auth === "none" && !loopback && !t.allow_unauthenticated_webhooks) {
-      c.fail(at("auth"), `"none" is refused while triggers.server.host (${t.server.host}) is not a loopback address; set a secret, bind to 127.0.0.1, or set triggers.allow_unauthenticated_webhooks = true`);
+      c.fail(
+        at("auth"),
+        `"none" is refused while triggers.server.host (${t.server.host}) is not a loopback address; set a secret, bind to 127.0.0.1, or set triggers.allow_unauthenticated_webhooks = true`,
+      );
     }
     const needs: Record<typeof w.action, keyof typeof w> = {
       agent_run: "prompt_template",
@@ -282,16 +330,25 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
     if (cronIds.has(cron.id)) c.fail(at("id"), `cron ids must be unique; ${JSON.stringify(cron.id)} is used twice`);
     cronIds.add(cron.id);
     if (cron.timezone !== undefined && !isValidTimeZone(cron.timezone)) {
-      c.fail(at("timezone"), `unknown timezone ${JSON.stringify(cron.timezone)}; use IANA names like "Australia/Melbourne"`);
+      c.fail(
+        at("timezone"),
+        `unknown timezone ${JSON.stringify(cron.timezone)}; use IANA names like "Australia/Melbourne"`,
+      );
     }
     const problem = cronProblem(cron.schedule, cron.timezone ?? t.default_timezone);
     if (problem) c.fail(at("schedule"), problem);
     if (cron.prompt === undefined && cron.prompt_template === undefined) {
       c.fail(at("prompt"), "either prompt or prompt_template is required");
     }
-    if (cron.engine === "claude" && cron.permission_mode !== undefined &&
-      !(CLAUDE_PERMISSION_MODES as readonly string[]).includes(cron.permission_mode)) {
-      c.fail(at("permission_mode"), `unknown permission_mode ${JSON.stringify(cron.permission_mode)} for engine "claude"; allowed: ${CLAUDE_PERMISSION_MODES.join(", ")}`);
+    if (
+      cron.engine === "claude" &&
+      cron.permission_mode !== undefined &&
+      !(CLAUDE_PERMISSION_MODES as readonly string[]).includes(cron.permission_mode)
+    ) {
+      c.fail(
+        at("permission_mode"),
+        `unknown permission_mode ${JSON.stringify(cron.permission_mode)} for engine "claude"; allowed: ${CLAUDE_PERMISSION_MODES.join(", ")}`,
+      );
     }
     if (cron.project !== undefined && !projectExists(doc, cron.project)) {
       c.fail(at("project"), `no project named ${JSON.stringify(cron.project)}`);
@@ -302,7 +359,7 @@ function checkTriggers(c: Checker, doc: ConfigFile): void {
         if (f.url === undefined) c.fail(at("fetch", "url"), `is required when fetch.type = "${f.type}"`);
         if (!/^https?:\/\//i.test(f.url)) c.fail(at("fetch", "url"), "must be an http:// or https:// URL");
       } else {
-        if (f.file_path === undefined) c.fail(at("fetch", "file_path"), "is required when fetch.type = \"file_read\"");
+        if (f.file_path === undefined) c.fail(at("fetch", "file_path"), 'is required when fetch.type = "file_read"');
         if (f.file_path.split(/[\\/]/).includes("..")) c.fail(at("fetch", "file_path"), "must not contain '..'");
       }
       checkHeaders(c, f.headers, at("fetch", "headers"));
@@ -314,7 +371,10 @@ function checkHeaders(c: Checker, headers: Record<string, string> | undefined, a
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) c.fail([...at, name], "is not a valid HTTP header name");
     if (hasControlChars(value)) {
-      c.fail([...at, name], `${isSecretPath([...at, name]) ? "value" : JSON.stringify(value)} contains control characters (CR, LF or NUL)`);
+      c.fail(
+        [...at, name],
+        `${isSecretPath([...at, name]) ? "value" : JSON.stringify(value)} contains control characters (CR, LF or NUL)`,
+      );
     }
   }
 }

@@ -81,7 +81,9 @@ export const SECRET_HEADER_RE = /authorization|token|secret|api[-_]?key|cookie|s
 
 /** Header map (marker `secret: "header-names"`): every value a string; credential-like ones decode to Secret. */
 export const headers = (description: string) =>
-  Type.Transform(Type.Record(Type.String(), Type.String(), { description, secret: "header-names" satisfies SecretMarker }))
+  Type.Transform(
+    Type.Record(Type.String(), Type.String(), { description, secret: "header-names" satisfies SecretMarker }),
+  )
     .Decode((h) => {
       const out: Record<string, string | Secret> = {};
       for (const [k, v] of Object.entries(h)) out[k] = SECRET_HEADER_RE.test(k) ? new Secret(v) : v;

@@ -5,7 +5,24 @@
 // Facts about a key live on its node as markers (read through src/config/markers.ts, never listed
 // elsewhere): `secret` (masked by `config list/get`, kept out of error messages, decoded to Secret)
 // and `reload` (whether `watch_config` applies a change at once).
-import { type Static, type StaticDecode, type TObject, type TOptional, type TProperties, type TSchema, Type } from "@sinclair/typebox";
+import {
+  type Static,
+  type StaticDecode,
+  type TObject,
+  type TOptional,
+  type TProperties,
+  type TSchema,
+  Type,
+} from "@sinclair/typebox";
+import {
+  AutoContinueSchema,
+  LegacyFooterProps,
+  LegacyProgressProps,
+  LegacyTelegramProps,
+  LegacyWatchdogProps,
+  LoopSchema,
+  PluginsSchema,
+} from "./legacy.ts";
 import {
   bool,
   headers,
@@ -21,23 +38,14 @@ import {
   table,
   text,
 } from "./schema-kit.ts";
-import {
-  AutoContinueSchema,
-  LegacyFooterProps,
-  LegacyProgressProps,
-  LegacyTelegramProps,
-  LegacyWatchdogProps,
-  LoopSchema,
-  PluginsSchema,
-} from "./legacy.ts";
 
 export {
   hot,
   type ReloadMode,
-  SECRET_HEADER_RE,
   type SchemaMarkers,
-  secret,
+  SECRET_HEADER_RE,
   type SecretMarker,
+  secret,
 } from "./schema-kit.ts";
 
 /**
@@ -56,46 +64,47 @@ const engineId = (description: string) => oneOf(ENGINE_IDS, { description });
 
 // ---- [transports.telegram] ------------------------------------------------------------------
 
-export const FilesSchema = hot(table(
-  {
-    enabled: bool(false, "Enables /file get|put, auto-put of sent documents and the outbox."),
-    auto_put: bool(true, "Save documents sent to the bot into uploads_dir without a /file command."),
-    auto_put_mode: oneOf(["upload", "prompt"], {
-      default: "upload",
-      description: "upload: only save the file; prompt: save it and run the caption as a prompt.",
-    }),
-    uploads_dir: Type.String({
-      default: "incoming",
-      minLength: 1,
-      description: "Where uploads land, relative to the project root (absolute paths and '..' refused).",
-    }),
-    allowed_user_ids: ints("Users allowed to transfer files; empty = private chats and group admins."),
-    deny_globs: Type.Array(Type.String({ minLength: 1 }), {
-      default: [],
-      description:
-        "Extra paths never read or written, matched at any depth. Added to the built-in list (docs/files.md), which always applies: this key adds and never replaces.",
-    }),
-    allow_hard_links: bool(
-      false,
-      "Send regular files with more than one hard link (/file get, zips, the outbox). Off: a hard link to .env or to a file outside the project would pass every path check.",
-    ),
-    outbox_enabled: bool(true, "Send files the agent leaves in outbox_dir after each run."),
-    outbox_dir: Type.String({
-      default: ".untether-outbox",
-      minLength: 1,
-      description: "Outbox folder, relative to the run's root (absolute paths and '..' refused).",
-    }),
-    outbox_max_files: int(10, "Most files sent from the outbox per run.", 1, 50),
-    outbox_cleanup: bool(true, "Delete sent outbox files afterwards."),
-    outbox_notify_skipped: bool(true, "Tell the chat which outbox entries were skipped and why."),
-    outbox_deliver_directories: oneOf(["off", "zip"], {
-      default: "off",
-      description: "Directories in the outbox: skipped (off) or sent as a zip.",
-    }),
-  },
-  "File transfer between the chat and the project.",
-));
-
+export const FilesSchema = hot(
+  table(
+    {
+      enabled: bool(false, "Enables /file get|put, auto-put of sent documents and the outbox."),
+      auto_put: bool(true, "Save documents sent to the bot into uploads_dir without a /file command."),
+      auto_put_mode: oneOf(["upload", "prompt"], {
+        default: "upload",
+        description: "upload: only save the file; prompt: save it and run the caption as a prompt.",
+      }),
+      uploads_dir: Type.String({
+        default: "incoming",
+        minLength: 1,
+        description: "Where uploads land, relative to the project root (absolute paths and '..' refused).",
+      }),
+      allowed_user_ids: ints("Users allowed to transfer files; empty = private chats and group admins."),
+      deny_globs: Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description:
+          "Extra paths never read or written, matched at any depth. Added to the built-in list (docs/files.md), which always applies: this key adds and never replaces.",
+      }),
+      allow_hard_links: bool(
+        false,
+        "Send regular files with more than one hard link (/file get, zips, the outbox). Off: a hard link to .env or to a file outside the project would pass every path check.",
+      ),
+      outbox_enabled: bool(true, "Send files the agent leaves in outbox_dir after each run."),
+      outbox_dir: Type.String({
+        default: ".untether-outbox",
+        minLength: 1,
+        description: "Outbox folder, relative to the run's root (absolute paths and '..' refused).",
+      }),
+      outbox_max_files: int(10, "Most files sent from the outbox per run.", 1, 50),
+      outbox_cleanup: bool(true, "Delete sent outbox files afterwards."),
+      outbox_notify_skipped: bool(true, "Tell the chat which outbox entries were skipped and why."),
+      outbox_deliver_directories: oneOf(["off", "zip"], {
+        default: "off",
+        description: "Directories in the outbox: skipped (off) or sent as a zip.",
+      }),
+    },
+    "File transfer between the chat and the project.",
+  ),
+);
 
 export const TelegramSchema = strictObject(
   {
@@ -105,7 +114,9 @@ export const TelegramSchema = strictObject(
       default: DEFAULT_TELEGRAM_API_BASE_URL,
       description: "Bot API base URL (http or https), e.g. a local Bot API server or the demo emulator.",
     }),
-    allowed_user_ids: hot(ints("Telegram user ids allowed to use the bot. Empty refuses to start unless allow_any_user.")),
+    allowed_user_ids: hot(
+      ints("Telegram user ids allowed to use the bot. Empty refuses to start unless allow_any_user."),
+    ),
     allow_any_user: hot(bool(false, "Open the bot to anyone who finds it. For demos only.")),
     message_overflow: hot(
       oneOf(["trim", "split"], {
@@ -144,7 +155,12 @@ export const TelegramSchema = strictObject(
       description: "stateless: reply to continue a run; chat: one ongoing session per chat.",
     }),
     show_resume_line: hot(bool(true, "Show the engine's resume command under answers.")),
-    approval_timeout_s: int(300, "Seconds an engine's permission request (Approve/Deny) waits before it is denied.", 10, 86400),
+    approval_timeout_s: int(
+      300,
+      "Seconds an engine's permission request (Approve/Deny) waits before it is denied.",
+      10,
+      86400,
+    ),
     ...LegacyTelegramProps,
     files: FilesSchema,
   },
@@ -169,56 +185,66 @@ export const ProjectSchema = table(
   "A project the bot can run agents in.",
 );
 
-export const SecuritySchema = hot(table(
-  {
-    env_audit: bool(true, "Check a running Claude's environment once per run and warn about leaked variables."),
-    env_extra_allow: strings([], "Extra environment variable names passed to engines (e.g. VAULT_ADDR)."),
-    env_extra_prefix_allow: strings([], "Extra name prefixes passed to engines (e.g. VAULT_). Credential-looking names under a prefix (*_TOKEN, *_SECRET, *_PASSWORD, *_KEY, URLs with a password) pass only when listed in env_extra_allow."),
-  },
-  "Engine environment policy.",
-));
+export const SecuritySchema = hot(
+  table(
+    {
+      env_audit: bool(true, "Check a running Claude's environment once per run and warn about leaked variables."),
+      env_extra_allow: strings([], "Extra environment variable names passed to engines (e.g. VAULT_ADDR)."),
+      env_extra_prefix_allow: strings(
+        [],
+        "Extra name prefixes passed to engines (e.g. VAULT_). Credential-looking names under a prefix (*_TOKEN, *_SECRET, *_PASSWORD, *_KEY, URLs with a password) pass only when listed in env_extra_allow.",
+      ),
+    },
+    "Engine environment policy.",
+  ),
+);
 
 // ---- per-run behaviour ----------------------------------------------------------------------
 
-export const ProgressSchema = hot(table(
-  {
-    verbosity: oneOf(["compact", "verbose"], { default: "compact", description: "Progress message detail." }),
-    max_actions: int(5, "Actions shown in the progress message.", 0, 50),
-    min_render_interval: num(2.0, "Seconds between progress edits.", 0, 30),
-    ...LegacyProgressProps,
-  },
-  "The live progress message.",
-));
+export const ProgressSchema = hot(
+  table(
+    {
+      verbosity: oneOf(["compact", "verbose"], { default: "compact", description: "Progress message detail." }),
+      max_actions: int(5, "Actions shown in the progress message.", 0, 50),
+      min_render_interval: num(2.0, "Seconds between progress edits.", 0, 30),
+      ...LegacyProgressProps,
+    },
+    "The live progress message.",
+  ),
+);
 
-export const FooterSchema = hot(table(
-  {
-    show_api_cost: bool(true, "Show the run's API cost under the answer."),
-    ...LegacyFooterProps,
-  },
-  "Footer of final answers.",
-));
+export const FooterSchema = hot(
+  table(
+    {
+      show_api_cost: bool(true, "Show the run's API cost under the answer."),
+      ...LegacyFooterProps,
+    },
+    "Footer of final answers.",
+  ),
+);
 
-export const PreambleSchema = hot(table(
-  {
-    enabled: bool(true, "Prepend the preamble to prompts."),
-    text: opt(Type.String({ description: "Custom preamble; unset = the built-in text." })),
-  },
-  "Text prepended to every prompt.",
-));
+export const PreambleSchema = hot(
+  table(
+    {
+      enabled: bool(true, "Prepend the preamble to prompts."),
+      text: opt(Type.String({ description: "Custom preamble; unset = the built-in text." })),
+    },
+    "Text prepended to every prompt.",
+  ),
+);
 
-export const CostBudgetSchema = hot(table(
-  {
-    enabled: bool(false, "Track run costs against the limits."),
-    max_cost_per_run: opt(Type.Number({ minimum: 0, description: "USD limit per run." })),
-    max_cost_per_day: opt(Type.Number({ minimum: 0, description: "USD limit per day." })),
-    warn_at_pct: num(70, "Warn at this percentage of a limit.", 0, 100),
-    auto_cancel: bool(false, "Cancel a run that exceeds max_cost_per_run."),
-  },
-  "Cost limits.",
-));
-
-
-
+export const CostBudgetSchema = hot(
+  table(
+    {
+      enabled: bool(false, "Track run costs against the limits."),
+      max_cost_per_run: opt(Type.Number({ minimum: 0, description: "USD limit per run." })),
+      max_cost_per_day: opt(Type.Number({ minimum: 0, description: "USD limit per day." })),
+      warn_at_pct: num(70, "Warn at this percentage of a limit.", 0, 100),
+      auto_cancel: bool(false, "Cancel a run that exceeds max_cost_per_run."),
+    },
+    "Cost limits.",
+  ),
+);
 
 /** [watchdog]: only max_concurrent_engine_runs acts here; the rest is accepted for compatibility. */
 export const WatchdogSchema = table(
@@ -239,10 +265,27 @@ export const WatchdogSchema = table(
  * `extra_args` may not contain them, as `--flag`, `--flag=value` or the exact short flag.
  */
 export const ENGINE_MANAGED_FLAGS = {
-  codex: ["--ask-for-approval", "-a", "--skip-git-repo-check", "--json", "--output-schema", "--output-last-message", "--color", "-o"],
+  codex: [
+    "--ask-for-approval",
+    "-a",
+    "--skip-git-repo-check",
+    "--json",
+    "--output-schema",
+    "--output-last-message",
+    "--color",
+    "-o",
+  ],
   claude: [
-    "-p", "--print", "--output-format", "--input-format", "--resume", "-r", "--continue", "-c",
-    "--permission-mode", "--permission-prompt-tool",
+    "-p",
+    "--print",
+    "--output-format",
+    "--input-format",
+    "--resume",
+    "-r",
+    "--continue",
+    "-c",
+    "--permission-mode",
+    "--permission-prompt-tool",
     // Has its own config key, so that turning it on is visible in the config, not buried in a list.
     "--dangerously-skip-permissions",
   ],
@@ -278,7 +321,10 @@ export const EngineSchemas = {
     model: model(),
     allowed_tools: strings(["Bash", "Read", "Edit", "Write"], "Tools Claude may use without asking (--allowedTools)."),
     extra_args: extraArgs("claude"),
-    dangerously_skip_permissions: bool(false, "Skip every permission prompt (--dangerously-skip-permissions). Dangerous."),
+    dangerously_skip_permissions: bool(
+      false,
+      "Skip every permission prompt (--dangerously-skip-permissions). Dangerous.",
+    ),
     use_api_billing: bool(false, "Pass ANTHROPIC_API_KEY to Claude (otherwise removed)."),
     permission_mode: opt(
       oneOf(CLAUDE_PERMISSION_MODES, {
@@ -289,7 +335,10 @@ export const EngineSchemas = {
   pi: { model: model(), provider: opt(text("Pi provider (--provider).")), extra_args: extraArgs("pi") },
   gemini: {
     model: model(),
-    skip_trust: bool(true, "Skip Gemini's folder trust prompt (--skip-trust; headless runs otherwise exit in an untrusted folder)."),
+    skip_trust: bool(
+      true,
+      "Skip Gemini's folder trust prompt (--skip-trust; headless runs otherwise exit in an untrusted folder).",
+    ),
     extra_args: extraArgs("gemini"),
   },
   opencode: { model: model(), extra_args: extraArgs("opencode") },
@@ -382,7 +431,11 @@ export const WebhookSchema = strictObject(
       default: "overwrite",
       description: "file_write: what to do when the file exists.",
     }),
-    forward_url: opt(text("http_forward: target URL (http or https; may be a template, even wholly \"{{ url }}\": the rendered URL is checked, SSRF guard included).")),
+    forward_url: opt(
+      text(
+        'http_forward: target URL (http or https; may be a template, even wholly "{{ url }}": the rendered URL is checked, SSRF guard included).',
+      ),
+    ),
     forward_headers: opt(headers("http_forward: extra headers (credential-like values are secret).")),
     forward_method: oneOf(["POST", "PUT", "PATCH"], { default: "POST", description: "http_forward: method." }),
     message_template: opt(text("notify_only: message (template).")),
@@ -432,7 +485,7 @@ export const TriggersSchema = table(
   {
     enabled: bool(false, "Master switch for webhooks and crons (read at start)."),
     default_timezone: opt(text("IANA time zone for crons; default the system's.")),
-    allow_unauthenticated_webhooks: bool(false, "Allow auth = \"none\" webhooks on a non-loopback host."),
+    allow_unauthenticated_webhooks: bool(false, 'Allow auth = "none" webhooks on a non-loopback host.'),
     server: ServerSchema,
     webhooks: Type.Array(WebhookSchema, { default: [], description: "[[triggers.webhooks]] entries." }),
     crons: Type.Array(CronSchema, { default: [], description: "[[triggers.crons]] entries." }),

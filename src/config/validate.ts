@@ -4,10 +4,10 @@ import type { TSchema } from "@sinclair/typebox";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
 import { ConfigError } from "./errors.ts";
+import { formatKeyPath, type KeyPath, labelKey } from "./keys.ts";
 import type { TomlDoc } from "./migrate.ts";
-import { type ConfigFile, ConfigSchema } from "./schema.ts";
-import { type KeyPath, formatKeyPath, labelKey } from "./keys.ts";
 import { checkSemantics } from "./rules.ts";
+import { type ConfigFile, ConfigSchema } from "./schema.ts";
 import { isSecretPath } from "./secret-keys.ts";
 
 export interface ValidateOptions {
@@ -18,7 +18,12 @@ export interface ValidateOptions {
   partial?: boolean;
 }
 
-const STEP_BY_STEP_KEYS = new Set(["/transports", "/transports/telegram", "/transports/telegram/bot_token", "/transports/telegram/chat_id"]);
+const STEP_BY_STEP_KEYS = new Set([
+  "/transports",
+  "/transports/telegram",
+  "/transports/telegram/bot_token",
+  "/transports/telegram/chat_id",
+]);
 
 /** Validates a migrated document; returns it with defaults applied (secrets still plain strings). */
 export function validateDocument(doc: TomlDoc, opts: ValidateOptions = {}): ConfigFile {
@@ -29,7 +34,11 @@ export function validateDocument(doc: TomlDoc, opts: ValidateOptions = {}): Conf
   const afterDefaults = [...Value.Errors(ConfigSchema, withDefaults)];
   const seen = new Set(afterDefaults.map((e) => e.path));
   const asWritten = [...Value.Errors(ConfigSchema, doc)].filter(
-    (e) => e.type !== ValueErrorType.ObjectRequiredProperty && e.value !== undefined && !seen.has(e.path) && !seen.has(e.path.replace(/\/[^/]*$/, "")),
+    (e) =>
+      e.type !== ValueErrorType.ObjectRequiredProperty &&
+      e.value !== undefined &&
+      !seen.has(e.path) &&
+      !seen.has(e.path.replace(/\/[^/]*$/, "")),
   );
   const errors = [...afterDefaults, ...asWritten]
     // A missing key also yields a type error for `undefined`; the "missing" one says it better.
@@ -93,8 +102,10 @@ function literals(schema: TSchema): string[] | undefined {
 
 function range(schema: TSchema): string {
   const s = schema as { minimum?: number; maximum?: number; exclusiveMinimum?: number };
-  const low = s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : s.minimum !== undefined ? `${s.minimum}` : undefined;
-  if (s.exclusiveMinimum !== undefined && s.maximum !== undefined) return `must be > ${s.exclusiveMinimum} and ≤ ${s.maximum}`;
+  const low =
+    s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : s.minimum !== undefined ? `${s.minimum}` : undefined;
+  if (s.exclusiveMinimum !== undefined && s.maximum !== undefined)
+    return `must be > ${s.exclusiveMinimum} and ≤ ${s.maximum}`;
   if (low !== undefined && s.maximum !== undefined) return `must be between ${low} and ${s.maximum}`;
   if (s.exclusiveMinimum !== undefined) return `must be > ${s.exclusiveMinimum}`;
   if (s.minimum !== undefined) return `must be at least ${s.minimum}`;
@@ -130,9 +141,10 @@ function describeError(e: ValueError, path: KeyPath): string {
     case ValueErrorType.Number:
       return `expected a number${got(v, path)}`;
     case ValueErrorType.Boolean: {
-      const hint = typeof v === "string" && /^(true|false)$/i.test(v.trim())
-        ? `; write ${v.trim().toLowerCase()} in lower case, without quotes`
-        : "";
+      const hint =
+        typeof v === "string" && /^(true|false)$/i.test(v.trim())
+          ? `; write ${v.trim().toLowerCase()} in lower case, without quotes`
+          : "";
       return `expected true or false${got(v, path)}${hint}`;
     }
     case ValueErrorType.String:

@@ -2,7 +2,7 @@
 // progress message. Answered by an allowed user's press, or denied by a real timer when nobody answers.
 import { randomBytes } from "node:crypto";
 import type { PermissionDecision, PermissionRequest } from "../engines/types.ts";
-import { systemClock, type Clock } from "./clock.ts";
+import { type Clock, systemClock } from "./clock.ts";
 import type { ButtonRows } from "./transport.ts";
 
 export const APPROVAL_PREFIX = "ap";
@@ -39,10 +39,21 @@ function describeQuestion(req: PermissionRequest): { question?: string; options:
   if (req.toolName !== "AskUserQuestion") return { options: [] };
   const qs = req.input.questions;
   const first = Array.isArray(qs) ? (qs[0] as Record<string, unknown> | undefined) : undefined;
-  const question = typeof first?.question === "string" ? first.question : typeof req.input.question === "string" ? req.input.question : undefined;
+  const question =
+    typeof first?.question === "string"
+      ? first.question
+      : typeof req.input.question === "string"
+        ? req.input.question
+        : undefined;
   const rawOpts = Array.isArray(first?.options) ? (first.options as unknown[]) : [];
   const options = rawOpts
-    .map((o) => (typeof o === "string" ? o : typeof (o as { label?: unknown })?.label === "string" ? (o as { label: string }).label : ""))
+    .map((o) =>
+      typeof o === "string"
+        ? o
+        : typeof (o as { label?: unknown })?.label === "string"
+          ? (o as { label: string }).label
+          : "",
+    )
     .filter((o) => o.length > 0)
     .slice(0, 4);
   return { question, options };

@@ -22,7 +22,8 @@ export function formatUsd(usd: number): string {
   return `$${usd >= 1 ? usd.toFixed(2) : usd.toFixed(4)}`;
 }
 
-const RAISE_HINT = (key: string) => `To change it: <code>untether config set cost_budget.${key} &lt;usd&gt;</code>, then restart Untether.`;
+const RAISE_HINT = (key: string) =>
+  `To change it: <code>untether config set cost_budget.${key} &lt;usd&gt;</code>, then restart Untether.`;
 
 export class CostBudget {
   readonly #o: CostBudgetOptions;
@@ -52,7 +53,12 @@ export class CostBudget {
     const today = this.#today();
     const tripped = this.#tripped();
     // A raised max_cost_per_run (or auto_cancel switched off) lifts the pause at once.
-    if (c.auto_cancel && c.max_cost_per_run !== undefined && tripped?.day === today.key && tripped.cost > c.max_cost_per_run) {
+    if (
+      c.auto_cancel &&
+      c.max_cost_per_run !== undefined &&
+      tripped?.day === today.key &&
+      tripped.cost > c.max_cost_per_run
+    ) {
       return (
         `🛑 A run today cost ${formatUsd(tripped.cost)}, more than <code>cost_budget.max_cost_per_run</code> ` +
         `(${formatUsd(c.max_cost_per_run)}), and <code>cost_budget.auto_cancel</code> is on, so no new run starts until 00:00 UTC. ` +

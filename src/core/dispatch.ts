@@ -13,8 +13,8 @@ import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { RunContext, StateDb } from "../state/db.ts";
 import { DirectiveError, parseDirectives } from "./directives.ts";
+import { isUnattended, type RunSource, sourceLabel } from "./run-source.ts";
 import type { RunRequest } from "./runs.ts";
-import { isUnattended, sourceLabel, type RunSource } from "./run-source.ts";
 import type { ChatRef } from "./transport.ts";
 import { resolveWorktree, WorktreeError } from "./worktrees.ts";
 
@@ -163,7 +163,10 @@ export class RunDispatch {
     const pick = { ...directives, ...input.fixed };
     if (pick.project !== undefined) pick.project = pick.project.toLowerCase();
     if (pick.project !== undefined && !s.projects.has(pick.project)) {
-      return { ok: false, message: `unknown project '${pick.project}'; check the trigger's project and [projects] in the config` };
+      return {
+        ok: false,
+        message: `unknown project '${pick.project}'; check the trigger's project and [projects] in the config`,
+      };
     }
 
     // The run the user replied to: by message id first, then (older messages, pasted lines) by text.
@@ -173,22 +176,34 @@ export class RunDispatch {
       token = findResumeToken(prompt, this.d.engines);
       // Only the bot's own messages carry resume lines we act on: a stranger's message in a group
       // could name any session.
-      if (token === undefined && replied === undefined && input.replied?.fromBot) token = findResumeToken(input.replied.text, this.d.engines);
+      if (token === undefined && replied === undefined && input.replied?.fromBot)
+        token = findResumeToken(input.replied.text, this.d.engines);
     }
 
     // A reply stays where the replied run ran, unless the message names another project.
     if (pick.project === undefined && replied?.project !== undefined && !s.projects.has(replied.project)) {
-      return { ok: false, message: `the project '${replied.project}' of that run is no longer in the config; name a project to start a new run` };
+      return {
+        ok: false,
+        message: `the project '${replied.project}' of that run is no longer in the config; name a project to start a new run`,
+      };
     }
     const project = pick.project ?? (replied !== undefined ? replied.project : this.chatProject(input.origin));
     const sameProjectAsReplied = replied !== undefined && project === replied.project;
     const branch = pick.branch ?? (sameProjectAsReplied ? replied?.branch : undefined);
     const engine = pick.engine ?? token?.engine ?? replied?.engine ?? this.chatEngine(input.origin, project);
     if (!this.d.engines.has(engine)) {
-      return { ok: false, message: `the engine '${engine}' is not available; check default_engine and run \`untether doctor\`` };
+      return {
+        ok: false,
+        message: `the engine '${engine}' is not available; check default_engine and run \`untether doctor\``,
+      };
     }
 
-    const target: DispatchTarget = { engine, prompt, ...(project === undefined ? {} : { project }), ...(branch === undefined ? {} : { branch }) };
+    const target: DispatchTarget = {
+      engine,
+      prompt,
+      ...(project === undefined ? {} : { project }),
+      ...(branch === undefined ? {} : { branch }),
+    };
     if (input.continueNewest) target.resume = { engine, value: "", isContinue: true };
     else if (token !== undefined && token.engine === engine) target.resume = token;
     else if (replied !== undefined && replied.engine === engine && sameProjectAsReplied && branch === replied.branch) {
@@ -217,9 +232,17 @@ export class RunDispatch {
       cwd = target.replied?.cwd ?? s.defaultCwd;
     }
     const permissionMode = this.#permissionMode(input, target.engine);
-    const chat: ChatRef = input.origin.threadId === undefined ? { chatId: input.origin.chatId } : { chatId: input.origin.chatId, threadId: input.origin.threadId };
+    const chat: ChatRef =
+      input.origin.threadId === undefined
+        ? { chatId: input.origin.chatId }
+        : { chatId: input.origin.chatId, threadId: input.origin.threadId };
     // Chat mode continues the conversation by itself; a conversation in a project or worktree is its own.
-    const scoped = s.sessionMode === "chat" && !isUnattended(input.source) && !input.continueNewest && target.resume === undefined && target.follows === undefined;
+    const scoped =
+      s.sessionMode === "chat" &&
+      !isUnattended(input.source) &&
+      !input.continueNewest &&
+      target.resume === undefined &&
+      target.follows === undefined;
     const request: RunRequest = {
       chat,
       ...(input.replyTo === undefined ? {} : { replyTo: input.replyTo }),
@@ -244,19 +267,31 @@ export class RunDispatch {
     if (!isUnattended(input.source) || input.permissionMode === undefined) return input.permissionMode;
     const mode = unattendedMode(this.d.engines.get(engineId)?.permissions, input.permissionMode);
     if (mode !== input.permissionMode) {
-      logger().warn({ source: sourceLabel(input.source), engine: engineId, requested: input.permissionMode }, "run.permission_mode_refused");
+      logger().warn(
+        { source: sourceLabel(input.source), engine: engineId, requested: input.permissionMode },
+        "run.permission_mode_refused",
+      );
     }
     return mode;
   }
 
   /** The worktree of `branch` in a project (created on first use), or why not. */
-  async worktree(origin: ChatOrigin, project: string | undefined, branch: string): Promise<{ ok: true; cwd: string; project: string } | { ok: false; message: string }> {
+  async worktree(
+    origin: ChatOrigin,
+    project: string | undefined,
+    branch: string,
+  ): Promise<{ ok: true; cwd: string; project: string } | { ok: false; message: string }> {
     const s = this.d.settings();
     const name = project ?? this.chatProject(origin);
     const p = name === undefined ? undefined : s.projects.get(name);
-    if (name === undefined || p === undefined) return { ok: false, message: "@branch needs a project: start with /<project> or set default_project" };
+    if (name === undefined || p === undefined)
+      return { ok: false, message: "@branch needs a project: start with /<project> or set default_project" };
     try {
-      const cwd = await resolveWorktree(p.path, branch, { worktreesDir: p.worktreesDir ?? ".worktrees", worktreeBase: p.worktreeBase, env: this.d.gitEnv });
+      const cwd = await resolveWorktree(p.path, branch, {
+        worktreesDir: p.worktreesDir ?? ".worktrees",
+        worktreeBase: p.worktreeBase,
+        env: this.d.gitEnv,
+      });
       return { ok: true, cwd, project: name };
     } catch (e) {
       if (!(e instanceof WorktreeError)) throw e;

@@ -1,7 +1,8 @@
 // The run manager's EngineLauncher over engines/process.ts, with the environment policy of the
 // current config ([security] extras and env_audit are re-read for every run).
-import type { EngineDefinition, EngineJob } from "../engines/types.ts";
+
 import { runEngine } from "../engines/process.ts";
+import type { EngineDefinition, EngineJob } from "../engines/types.ts";
 import type { EnvExtras } from "../security/env-policy.ts";
 import type { EngineLauncher } from "./runs.ts";
 

@@ -43,7 +43,11 @@ function exitCodeOf(detail: Record<string, unknown>): number | undefined {
   return typeof v === "number" && Number.isInteger(v) ? v : undefined;
 }
 
-function statusOf(phase: "started" | "updated" | "completed", ok: boolean | undefined, exit: number | undefined): ActionStatus {
+function statusOf(
+  phase: "started" | "updated" | "completed",
+  ok: boolean | undefined,
+  exit: number | undefined,
+): ActionStatus {
   if (phase === "started") return "running";
   if (phase === "updated") return "updated";
   return ok === false || (exit !== undefined && exit !== 0) ? "failed" : "done";

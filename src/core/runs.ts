@@ -6,10 +6,10 @@ import type { EngineDefinition, EngineJob, PermissionDecision, PermissionRequest
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { ApprovalCenter, approvalButtons, type PendingApproval } from "./approvals.ts";
+import { type Clock, systemClock } from "./clock.ts";
 import { JobQueue, type QueuedJob } from "./jobs.ts";
-import { systemClock, type Clock } from "./clock.ts";
 import { composePrompt } from "./preamble.ts";
-import { sourceLabel, type RunSource } from "./run-source.ts";
+import { type RunSource, sourceLabel } from "./run-source.ts";
 import type { ButtonRows, ChatRef, MessageRef, Transport } from "./transport.ts";
 
 export type RunStatus = "queued" | "running" | "done" | "error" | "cancelled" | "interrupted";
@@ -237,7 +237,11 @@ export class RunManager {
    * A press on an approval button: answered only when the press came from the message the request
    * is shown on (the run's progress message in its chat). Undefined when stale, unknown or elsewhere.
    */
-  answerApproval(id: string, choice: string, pressedOn: { chatId: number; messageId: number }): PendingApproval | undefined {
+  answerApproval(
+    id: string,
+    choice: string,
+    pressedOn: { chatId: number; messageId: number },
+  ): PendingApproval | undefined {
     const pending = this.#approvals.get(id);
     const run = pending === undefined ? undefined : this.#runs.get(pending.runId);
     if (pending === undefined || run === undefined) return undefined;
@@ -252,7 +256,8 @@ export class RunManager {
   revokeUsers(isAllowed: (userId: number) => boolean): Map<number, number> {
     const byChat = new Map<number, number>();
     for (const run of [...this.#runs.values()]) {
-      if (run.req.userId === undefined || isAllowed(run.req.userId) || this.#cancel(run, "cancelled") === "none") continue;
+      if (run.req.userId === undefined || isAllowed(run.req.userId) || this.#cancel(run, "cancelled") === "none")
+        continue;
       byChat.set(run.req.chat.chatId, (byChat.get(run.req.chat.chatId) ?? 0) + 1);
     }
     return byChat;
@@ -310,7 +315,8 @@ export class RunManager {
       run.launched = this.#o.launcher.launch(engine, job, {
         onEvent: (e) => {
           if (e.type === "completed") completed = e;
-          if (e.type === "started" && e.resume.value && !e.resume.isContinue) this.#sessionKnown(run, e.resume.engine, e.resume.value);
+          if (e.type === "started" && e.resume.value && !e.resume.isContinue)
+            this.#sessionKnown(run, e.resume.engine, e.resume.value);
           run.view.apply(e);
           this.#scheduleRender(run.id, false);
         },
@@ -319,7 +325,13 @@ export class RunManager {
       await run.launched.done;
     } catch (e) {
       logger().error({ run_id: run.id, error: (e as Error).message }, "run.launch_failed");
-      completed = { type: "completed", engine: engine.id, ok: false, answer: "", error: `could not start ${engine.displayName}: ${(e as Error).message}` };
+      completed = {
+        type: "completed",
+        engine: engine.id,
+        ok: false,
+        answer: "",
+        error: `could not start ${engine.displayName}: ${(e as Error).message}`,
+      };
       run.view.apply(completed);
     }
     this.#approvals.cancelRun(run.id);
@@ -402,7 +414,11 @@ export class RunManager {
       run.renderTimer = undefined;
       if (run.status !== "running" && run.status !== "queued") return;
       const pending = this.#approvals.pendingFor(runId);
-      void this.#o.transport.edit(run.progress, run.view.progressHtml(this.#clock.now(), pending), this.#buttons(runId));
+      void this.#o.transport.edit(
+        run.progress,
+        run.view.progressHtml(this.#clock.now(), pending),
+        this.#buttons(runId),
+      );
     };
     if (immediate) {
       if (run.renderTimer !== undefined) this.#clock.clearTimeout(run.renderTimer);

@@ -55,7 +55,10 @@ export function validateBranch(raw: string): string {
   const name = raw.trim();
   const problem = branchProblem(name);
   if (problem !== undefined) {
-    throw new WorktreeError("worktree.bad_branch", `invalid branch name: it ${problem}. Use letters, digits, '-', '_', '.' and '/', e.g. @feature-x.`);
+    throw new WorktreeError(
+      "worktree.bad_branch",
+      `invalid branch name: it ${problem}. Use letters, digits, '-', '_', '.' and '/', e.g. @feature-x.`,
+    );
   }
   return name;
 }
@@ -82,13 +85,21 @@ async function git(args: string[], cwd: string, env: Record<string, string>): Pr
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout: stdout.trim(), stderr: stderr.trim() };
 }
 
 async function gitOrThrow(what: string, args: string[], cwd: string, env: Record<string, string>): Promise<string> {
   const r = await git(args, cwd, env);
-  if (r.code !== 0) throw new WorktreeError("worktree.git_failed", `${what} failed: ${sanitizeForUser(r.stderr || `git exited with ${r.code}`, 400)}`);
+  if (r.code !== 0)
+    throw new WorktreeError(
+      "worktree.git_failed",
+      `${what} failed: ${sanitizeForUser(r.stderr || `git exited with ${r.code}`, 400)}`,
+    );
   return r.stdout;
 }
 
@@ -113,7 +124,10 @@ function realExisting(p: string): { real: string; rest: string } {
 }
 
 /** Worktrees git knows for the repository: absolute path → branch ref (or undefined when detached). */
-async function listWorktrees(projectPath: string, env: Record<string, string>): Promise<Map<string, string | undefined>> {
+async function listWorktrees(
+  projectPath: string,
+  env: Record<string, string>,
+): Promise<Map<string, string | undefined>> {
   const out = await gitOrThrow("git worktree list", ["worktree", "list", "--porcelain"], projectPath, env);
   const map = new Map<string, string | undefined>();
   let current: string | undefined;
@@ -135,7 +149,8 @@ async function defaultBase(projectPath: string, env: Record<string, string>): Pr
   if (originHead.code === 0 && originHead.stdout !== "") return originHead.stdout;
   for (const name of ["main", "master"]) if (await refExists(`refs/heads/${name}`, projectPath, env)) return name;
   const head = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], projectPath, env);
-  if (head.code === 0 && head.stdout !== "" && (await refExists(`refs/heads/${head.stdout}`, projectPath, env))) return head.stdout;
+  if (head.code === 0 && head.stdout !== "" && (await refExists(`refs/heads/${head.stdout}`, projectPath, env)))
+    return head.stdout;
   return undefined;
 }
 
@@ -168,23 +183,33 @@ async function resolveLocked(project: string, branch: string, opts: WorktreeOpti
 
   const root = resolve(project, opts.worktreesDir);
   const target = resolve(root, branch);
-  if (!isUnder(root, target)) throw new WorktreeError("worktree.escape", "that branch would leave the project's worktrees directory.");
+  if (!isUnder(root, target))
+    throw new WorktreeError("worktree.escape", "that branch would leave the project's worktrees directory.");
   // Symlinks inside the root must not lead the worktree elsewhere.
   const realRoot = existsSync(root) ? realpathSync(root) : root;
   const { real, rest } = realExisting(target);
   const realTarget = resolve(real, rest);
   if (existsSync(root) && !isUnder(realRoot, realTarget)) {
-    throw new WorktreeError("worktree.escape", "that branch's worktree path leads outside the project's worktrees directory (a symlink?).");
+    throw new WorktreeError(
+      "worktree.escape",
+      "that branch's worktree path leads outside the project's worktrees directory (a symlink?).",
+    );
   }
 
   if (existsSync(target)) {
     const worktrees = await listWorktrees(project, env);
     const real = realpathSync(target);
     if (!statSync(target).isDirectory() || !worktrees.has(real)) {
-      throw new WorktreeError("worktree.not_a_worktree", `${rel(project, target)} exists but is not a git worktree of this project; move it away or pick another branch.`);
+      throw new WorktreeError(
+        "worktree.not_a_worktree",
+        `${rel(project, target)} exists but is not a git worktree of this project; move it away or pick another branch.`,
+      );
     }
     if (worktrees.get(real) !== `refs/heads/${branch}`) {
-      throw new WorktreeError("worktree.not_a_worktree", `the worktree ${rel(project, target)} is not on branch ${branch}; check the branch out there or remove the worktree.`);
+      throw new WorktreeError(
+        "worktree.not_a_worktree",
+        `the worktree ${rel(project, target)} is not on branch ${branch}; check the branch out there or remove the worktree.`,
+      );
     }
     return target;
   }
@@ -192,16 +217,35 @@ async function resolveLocked(project: string, branch: string, opts: WorktreeOpti
   if (await refExists(`refs/heads/${branch}`, project, env)) {
     await gitOrThrow("git worktree add", ["worktree", "add", "--", target, branch], project, env);
   } else if (await refExists(`refs/remotes/origin/${branch}`, project, env)) {
-    await gitOrThrow("git worktree add", ["worktree", "add", "-b", branch, "--", target, `origin/${branch}`], project, env);
+    await gitOrThrow(
+      "git worktree add",
+      ["worktree", "add", "-b", branch, "--", target, `origin/${branch}`],
+      project,
+      env,
+    );
   } else {
     const base = opts.worktreeBase !== undefined ? opts.worktreeBase.trim() : await defaultBase(project, env);
     if (base === undefined) {
-      throw new WorktreeError("worktree.no_base", "cannot tell which branch a new worktree should start from; set worktree_base for this project (e.g. \"main\").");
+      throw new WorktreeError(
+        "worktree.no_base",
+        'cannot tell which branch a new worktree should start from; set worktree_base for this project (e.g. "main").',
+      );
     }
-    if (branchProblem(base) !== undefined || (await git(["rev-parse", "--verify", "--quiet", `${base}^{commit}`], project, env)).code !== 0) {
-      throw new WorktreeError("worktree.no_base", `the base branch ${base} does not exist; check worktree_base for this project.`);
+    if (
+      branchProblem(base) !== undefined ||
+      (await git(["rev-parse", "--verify", "--quiet", `${base}^{commit}`], project, env)).code !== 0
+    ) {
+      throw new WorktreeError(
+        "worktree.no_base",
+        `the base branch ${base} does not exist; check worktree_base for this project.`,
+      );
     }
-    await gitOrThrow("git worktree add", ["worktree", "add", "--no-track", "-b", branch, "--", target, base], project, env);
+    await gitOrThrow(
+      "git worktree add",
+      ["worktree", "add", "--no-track", "-b", branch, "--", target, base],
+      project,
+      env,
+    );
   }
   return target;
 }

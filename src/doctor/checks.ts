@@ -17,8 +17,8 @@ import { securityChecks } from "./security-checks.ts";
 import { checkStateDir } from "./state-checks.ts";
 import { telegramChecks } from "./telegram-checks.ts";
 import { triggerChecks } from "./trigger-checks.ts";
-import { checkUnattendedShell } from "./unattended-checks.ts";
 import { type CheckResult, type DoctorOptions, skip } from "./types.ts";
+import { checkUnattendedShell } from "./unattended-checks.ts";
 import { voiceChecks } from "./voice-checks.ts";
 
 export type { CheckResult, CheckStatus, DoctorOptions } from "./types.ts";

@@ -1,9 +1,9 @@
 // The config file: where it was found, whether it loads, and who else can read or replace it.
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
-import type { ConfigPathSource } from "../config/paths.ts";
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
+import type { ConfigPathSource } from "../config/paths.ts";
 import { displayPath } from "../config/paths.ts";
 import { checkConfigPermissions, shellQuote } from "../config/permissions.ts";
 import type { Config } from "../config/schema.ts";
@@ -46,7 +46,12 @@ export function checkConfigFilePermissions(path: string): CheckResult {
   const label = "config file permissions";
   const problem = checkConfigPermissions(path);
   if (problem) {
-    return fail("config.file_permissions", label, `mode ${problem.mode}: other users can access the bot token`, `chmod 600 ${shellQuote(path)}`);
+    return fail(
+      "config.file_permissions",
+      label,
+      `mode ${problem.mode}: other users can access the bot token`,
+      `chmod 600 ${shellQuote(path)}`,
+    );
   }
   const mode = modeOf(path);
   return mode === undefined

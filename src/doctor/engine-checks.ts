@@ -29,11 +29,17 @@ function checkOne(id: ConfigurableEngineId, info: EngineInfo, role: "default" | 
   if (info.installed) {
     // The version probe failed: the CLI may still work, so this is a warning with a way to see why.
     const cli = about(id).cli;
-    return warn(checkId, label, `${describe(info)}, but the version check failed: ${info.error}`, `run \`${cli} --version\` to see why, or reinstall: ${installCommand(id)}`);
+    return warn(
+      checkId,
+      label,
+      `${describe(info)}, but the version check failed: ${info.error}`,
+      `run \`${cli} --version\` to see why, or reinstall: ${installCommand(id)}`,
+    );
   }
   const missing = `\`${about(id).cli}\` not found on PATH`;
   if (role === "default") return fail(checkId, label, `${missing}; the default engine cannot run`, installCommand(id));
-  if (role === "referenced") return warn(checkId, label, `${missing}, but a project or trigger uses it`, installCommand(id));
+  if (role === "referenced")
+    return warn(checkId, label, `${missing}, but a project or trigger uses it`, installCommand(id));
   return ok(checkId, label, "not installed");
 }
 

@@ -33,7 +33,11 @@ export function checkDenyGlobs(files: FilesConfig): CheckResult {
   const globs = files.deny_globs;
   const bad = globs.map((g) => ({ g, why: globProblem(g) })).filter((x) => x.why !== undefined);
   if (bad.length === 0) {
-    return ok("files.deny_globs", "deny globs compile", `${BUILTIN_DENY_GLOBS.length} built-in + ${globs.length} configured`);
+    return ok(
+      "files.deny_globs",
+      "deny globs compile",
+      `${BUILTIN_DENY_GLOBS.length} built-in + ${globs.length} configured`,
+    );
   }
   return fail(
     "files.deny_globs",

@@ -1,7 +1,8 @@
 // The engine environment: the [security] extensions are valid, and no secret-looking variable of
 // THIS environment would reach an engine through a prefix or an extension. Names only, never values.
-import { UntetherError } from "../errors.ts";
+
 import type { SecurityConfig } from "../config/schema.ts";
+import { UntetherError } from "../errors.ts";
 import { type EnvExtras, isAllowed, isBuiltInExact, parseEnvExtras } from "../security/env-policy.ts";
 import { type CheckResult, fail, ok, warn } from "./types.ts";
 
@@ -24,7 +25,12 @@ function checkExtras(sec: SecurityConfig): { extras?: EnvExtras; result: CheckRe
   if (short.length > 0) {
     return {
       extras,
-      result: warn(id, label, `${summary}; very short prefix(es) ${short.join(", ")} pass many variables`, "security.env_extra_prefix_allow"),
+      result: warn(
+        id,
+        label,
+        `${summary}; very short prefix(es) ${short.join(", ")} pass many variables`,
+        "security.env_extra_prefix_allow",
+      ),
     };
   }
   return { extras, result: ok(id, label, summary) };

@@ -35,7 +35,8 @@ export function checkStateDir(dir: string): CheckResult {
   let mode: number;
   try {
     const st = statSync(dir);
-    if (!st.isDirectory()) return fail(ID, LABEL, `${dir} exists but is not a folder`, `mv ${shellQuote(dir)} ${shellQuote(`${dir}.bak`)}`);
+    if (!st.isDirectory())
+      return fail(ID, LABEL, `${dir} exists but is not a folder`, `mv ${shellQuote(dir)} ${shellQuote(`${dir}.bak`)}`);
     mode = st.mode & 0o777;
   } catch {
     const parent = nearestExisting(dir);

@@ -28,14 +28,31 @@ export function apiHost(baseUrl: string): string {
   }
 }
 
-export async function callApi<M extends BotMethod>(target: ApiTarget, method: M, ...args: BotArgs<M>): Promise<ApiResult<BotResult<M>>> {
-  const api = createBotApi({ token: target.token, baseUrl: target.baseUrl, fetch: target.fetchImpl, timeoutMs: target.timeoutMs });
+export async function callApi<M extends BotMethod>(
+  target: ApiTarget,
+  method: M,
+  ...args: BotArgs<M>
+): Promise<ApiResult<BotResult<M>>> {
+  const api = createBotApi({
+    token: target.token,
+    baseUrl: target.baseUrl,
+    fetch: target.fetchImpl,
+    timeoutMs: target.timeoutMs,
+  });
   try {
     return { kind: "ok", result: await api.call(method, ...args) };
   } catch (e) {
     if (e instanceof TelegramApiError) {
-      return { kind: "api", status: e.errorCode, description: redactSecrets(e.description, [target.token]).slice(0, 300) };
+      return {
+        kind: "api",
+        status: e.errorCode,
+        description: redactSecrets(e.description, [target.token]).slice(0, 300),
+      };
     }
-    return { kind: "network", host: apiHost(target.baseUrl), reason: e instanceof TelegramNetworkError ? e.reason : "network error" };
+    return {
+      kind: "network",
+      host: apiHost(target.baseUrl),
+      reason: e instanceof TelegramNetworkError ? e.reason : "network error",
+    };
   }
 }

@@ -1,7 +1,8 @@
 // Live Bot API checks: the token (getMe), the chat (getChat), another poller on the same token
 // (getUpdates → 409) and, with topics on, forum chats where the bot may manage topics.
-import type { Config } from "../config/schema.ts";
+
 import type { TelegramUser } from "../botapi/types.ts";
+import type { Config } from "../config/schema.ts";
 import { type ApiResult, type ApiTarget, callApi } from "./telegram-api.ts";
 import { type CheckResult, fail, ok, skip } from "./types.ts";
 
@@ -56,14 +57,25 @@ async function checkPolling(target: ApiTarget, probeSeconds: number): Promise<Ch
   if (r.kind === "network") return networkFail(id, label, r);
   if (r.kind === "api") {
     if (r.status === 409 && /webhook/i.test(r.description)) {
-      return fail(id, label, "a webhook is set for this token, so long polling is refused (409)", "remove the webhook: stop the service that set it, then run the Bot API method deleteWebhook");
+      return fail(
+        id,
+        label,
+        "a webhook is set for this token, so long polling is refused (409)",
+        "remove the webhook: stop the service that set it, then run the Bot API method deleteWebhook",
+      );
     }
     if (r.status === 409) {
-      return fail(id, label, "another process is polling this bot token (409 Conflict)", "stop the other untether/bot using this token");
+      return fail(
+        id,
+        label,
+        "another process is polling this bot token (409 Conflict)",
+        "stop the other untether/bot using this token",
+      );
     }
     return fail(id, label, `getUpdates failed: ${r.status} ${r.description}`, NETWORK_FIX);
   }
-  const pending = Array.isArray(r.result) && r.result.length > 0 ? "; updates are waiting, so the probe returned early" : "";
+  const pending =
+    Array.isArray(r.result) && r.result.length > 0 ? "; updates are waiting, so the probe returned early" : "";
   return ok(id, label, `no other process is polling this token${pending}`);
 }
 
@@ -83,31 +95,60 @@ async function checkTopics(target: ApiTarget, config: Config, botId: number): Pr
   const label = "forum topics";
   const chats = topicChats(config);
   if (chats.length === 0) {
-    return fail(id, label, "topics.scope = \"projects\" but no project has a chat_id", "projects.<alias>.chat_id");
+    return fail(id, label, 'topics.scope = "projects" but no project has a chat_id', "projects.<alias>.chat_id");
   }
   for (const chatId of chats) {
     const chat = await callApi(target, "getChat", { chat_id: chatId });
     if (chat.kind === "network") return networkFail(id, label, chat);
-    if (chat.kind === "api") return fail(id, label, `chat ${chatId} unreachable: ${chat.status} ${chat.description}`, "transports.telegram.chat_id");
+    if (chat.kind === "api")
+      return fail(
+        id,
+        label,
+        `chat ${chatId} unreachable: ${chat.status} ${chat.description}`,
+        "transports.telegram.chat_id",
+      );
     if (chat.result.is_forum !== true) {
-      return fail(id, label, `chat ${chatId} is not a forum`, "turn on Topics in the group's settings, or untether config set transports.telegram.topics.enabled false");
+      return fail(
+        id,
+        label,
+        `chat ${chatId} is not a forum`,
+        "turn on Topics in the group's settings, or untether config set transports.telegram.topics.enabled false",
+      );
     }
     const member = await callApi(target, "getChatMember", { chat_id: chatId, user_id: botId });
     if (member.kind === "network") return networkFail(id, label, member);
-    if (member.kind === "api") return fail(id, label, `cannot read the bot's rights in ${chatId}: ${member.description}`);
+    if (member.kind === "api")
+      return fail(id, label, `cannot read the bot's rights in ${chatId}: ${member.description}`);
     const m = member.result;
     const canManage = m.status === "creator" || (m.status === "administrator" && m.can_manage_topics !== false);
     if (!canManage) {
-      const why = m.status === "administrator" ? "is an admin without the Manage topics right" : `is not an admin (status ${m.status})`;
-      return fail(id, label, `in chat ${chatId} the bot ${why}`, "promote the bot to admin with the Manage topics right");
+      const why =
+        m.status === "administrator"
+          ? "is an admin without the Manage topics right"
+          : `is not an admin (status ${m.status})`;
+      return fail(
+        id,
+        label,
+        `in chat ${chatId} the bot ${why}`,
+        "promote the bot to admin with the Manage topics right",
+      );
     }
   }
-  return ok(id, label, `scope ${config.transports.telegram.topics.scope}: ${chats.length} forum chat(s), bot may manage topics`);
+  return ok(
+    id,
+    label,
+    `scope ${config.transports.telegram.topics.scope}: ${chats.length} forum chat(s), bot may manage topics`,
+  );
 }
 
 export async function telegramChecks(config: Config, opts: TelegramCheckOptions): Promise<CheckResult[]> {
   const tg = config.transports.telegram;
-  const target: ApiTarget = { baseUrl: tg.api_base_url, token: tg.bot_token.reveal(), fetchImpl: opts.fetchImpl, timeoutMs: opts.timeoutMs };
+  const target: ApiTarget = {
+    baseUrl: tg.api_base_url,
+    token: tg.bot_token.reveal(),
+    fetchImpl: opts.fetchImpl,
+    timeoutMs: opts.timeoutMs,
+  };
   const me = await callApi(target, "getMe");
   const token = checkToken(me);
   if (me.kind !== "ok") {
@@ -117,6 +158,10 @@ export async function telegramChecks(config: Config, opts: TelegramCheckOptions)
     return [token, ...rest];
   }
   const results = [token, await checkChat(target, tg.chat_id), await checkPolling(target, opts.conflictProbeSeconds)];
-  results.push(tg.topics.enabled ? await checkTopics(target, config, me.result.id) : ok("telegram.topics", "forum topics", "disabled"));
+  results.push(
+    tg.topics.enabled
+      ? await checkTopics(target, config, me.result.id)
+      : ok("telegram.topics", "forum topics", "disabled"),
+  );
   return results;
 }

@@ -29,9 +29,19 @@ function checkBind(t: TriggersConfig): CheckResult {
   if (isLoopbackHost(host)) return ok(id, label, `${host}:${port} (loopback only)`);
   const open = t.webhooks.filter((w) => w.auth === "none").map((w) => w.id);
   if (open.length > 0 && !t.allow_unauthenticated_webhooks) {
-    return fail(id, label, `${host}:${port} is reachable from the network and webhook(s) ${open.join(", ")} have auth = "none"`, "untether config set triggers.server.host 127.0.0.1");
+    return fail(
+      id,
+      label,
+      `${host}:${port} is reachable from the network and webhook(s) ${open.join(", ")} have auth = "none"`,
+      "untether config set triggers.server.host 127.0.0.1",
+    );
   }
-  return warn(id, label, `${host}:${port} is reachable from the network; prefer 127.0.0.1 behind a TLS reverse proxy`, "untether config set triggers.server.host 127.0.0.1");
+  return warn(
+    id,
+    label,
+    `${host}:${port} is reachable from the network; prefer 127.0.0.1 behind a TLS reverse proxy`,
+    "untether config set triggers.server.host 127.0.0.1",
+  );
 }
 
 function checkSecrets(t: TriggersConfig): CheckResult {
@@ -39,21 +49,39 @@ function checkSecrets(t: TriggersConfig): CheckResult {
   const label = "webhook secrets";
   const noSecret = t.webhooks.filter((w) => w.auth !== "none" && w.secret === undefined).map((w) => w.id);
   if (noSecret.length > 0) {
-    return fail(id, label, `webhook(s) without a secret: ${noSecret.join(", ")}`, `triggers.webhooks (id = "${noSecret[0]}").secret`);
+    return fail(
+      id,
+      label,
+      `webhook(s) without a secret: ${noSecret.join(", ")}`,
+      `triggers.webhooks (id = "${noSecret[0]}").secret`,
+    );
   }
   const open = t.webhooks.filter((w) => w.auth === "none").map((w) => w.id);
   if (open.length > 0) {
-    return warn(id, label, `webhook(s) accepting unauthenticated requests: ${open.join(", ")}`, `triggers.webhooks (id = "${open[0]}").auth`);
+    return warn(
+      id,
+      label,
+      `webhook(s) accepting unauthenticated requests: ${open.join(", ")}`,
+      `triggers.webhooks (id = "${open[0]}").auth`,
+    );
   }
   return ok(id, label, `${t.webhooks.length} webhook(s), all authenticated`);
 }
 
-async function checkPort(t: TriggersConfig, portFree: (host: string, port: number) => Promise<boolean>): Promise<CheckResult> {
+async function checkPort(
+  t: TriggersConfig,
+  portFree: (host: string, port: number) => Promise<boolean>,
+): Promise<CheckResult> {
   const id = "triggers.port";
   const label = "webhook port";
   const { host, port } = t.server;
   if (await portFree(host, port)) return ok(id, label, `${host}:${port} is free`);
-  return fail(id, label, `cannot bind ${host}:${port}: in use (another program, or untether already running) or not permitted`, "triggers.server.port");
+  return fail(
+    id,
+    label,
+    `cannot bind ${host}:${port}: in use (another program, or untether already running) or not permitted`,
+    "triggers.server.port",
+  );
 }
 
 function checkCrons(t: TriggersConfig): CheckResult {

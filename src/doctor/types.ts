@@ -60,4 +60,10 @@ export const warn = (id: string, label: string, detail: string, fix?: string): C
 export const fail = (id: string, label: string, detail: string, fix?: string): CheckResult =>
   fix === undefined ? { id, label, status: "error", detail } : { id, label, status: "error", detail, fix };
 /** A check that could not run; a warning so it never reads as a pass, never an extra error. */
-export const skip = (id: string, label: string, why: string): CheckResult => ({ id, label, status: "warn", detail: `skipped (${why})`, skipped: true });
+export const skip = (id: string, label: string, why: string): CheckResult => ({
+  id,
+  label,
+  status: "warn",
+  detail: `skipped (${why})`,
+  skipped: true,
+});

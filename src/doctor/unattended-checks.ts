@@ -12,21 +12,26 @@ export function checkUnattendedShell(config: Config): CheckResult {
   const t = config.triggers;
   const engines = createEngineRegistry(config.engines);
   const engineOf = (engine: string | undefined, project: string | undefined) =>
-    engine ?? (project === undefined ? undefined : config.projects[project.toLowerCase()]?.default_engine) ?? config.default_engine;
+    engine ??
+    (project === undefined ? undefined : config.projects[project.toLowerCase()]?.default_engine) ??
+    config.default_engine;
   const runs = [
-    ...t.webhooks.filter((w) => w.action === "agent_run").map((w) => ({ what: `webhook ${w.id}`, engine: engineOf(w.engine, w.project), mode: undefined })),
+    ...t.webhooks
+      .filter((w) => w.action === "agent_run")
+      .map((w) => ({ what: `webhook ${w.id}`, engine: engineOf(w.engine, w.project), mode: undefined })),
     ...t.crons.map((c) => ({ what: `cron ${c.id}`, engine: engineOf(c.engine, c.project), mode: c.permission_mode })),
   ];
   const risky = runs.filter((r) => {
     const def = engines.get(r.engine);
-    return def !== undefined && def.permissions.shellWithoutApproval(unattendedMode(def.permissions, r.mode));
+    return def?.permissions.shellWithoutApproval(unattendedMode(def.permissions, r.mode));
   });
-  if (risky.length === 0) return ok(id, label, `${runs.length} triggered run(s); none can run shell commands without approval`);
+  if (risky.length === 0)
+    return ok(id, label, `${runs.length} triggered run(s); none can run shell commands without approval`);
   const list = risky.map((r) => `${r.what} (${r.engine})`).join(", ");
   return warn(
     id,
     label,
     `${list} can run shell commands without anybody approving them`,
-    "give those triggers an engine that asks (e.g. claude without Bash in engines.claude.allowed_tools, codex with permission_mode = \"safe\" on the cron), or accept the risk",
+    'give those triggers an engine that asks (e.g. claude without Bash in engines.claude.allowed_tools, codex with permission_mode = "safe" on the cron), or accept the risk',
   );
 }

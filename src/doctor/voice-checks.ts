@@ -1,7 +1,7 @@
 // Voice transcription: an API key must be available, and a custom endpoint must pass the SSRF guard
 // (or its allowlist), because audio from the chat is sent there.
 import type { TelegramConfig } from "../config/schema.ts";
-import { type Resolver, SsrfError, checkUrlWithDns, parseAllowlist } from "../security/ssrf.ts";
+import { checkUrlWithDns, parseAllowlist, type Resolver, SsrfError } from "../security/ssrf.ts";
 import { type CheckResult, fail, ok } from "./types.ts";
 
 const ALLOWLIST_KEY = "transports.telegram.voice_transcription_url_allowlist";
@@ -30,7 +30,10 @@ async function checkEndpoint(tg: TelegramConfig, resolver: Resolver | undefined)
     return ok(id, label, `${target.hostHeader} → ${target.address}`);
   } catch (e) {
     if (!(e instanceof SsrfError)) throw e;
-    const fix = e.code === "ssrf.invalid_allowlist" ? ALLOWLIST_KEY : `transports.telegram.voice_transcription_base_url, or add its address to ${ALLOWLIST_KEY}`;
+    const fix =
+      e.code === "ssrf.invalid_allowlist"
+        ? ALLOWLIST_KEY
+        : `transports.telegram.voice_transcription_base_url, or add its address to ${ALLOWLIST_KEY}`;
     return fail(id, label, e.message, fix);
   }
 }

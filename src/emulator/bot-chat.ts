@@ -8,9 +8,15 @@ import type { TgMessage, TgMessageEntity } from "./types.ts";
 export function targetChat(p: Params, store: Store): ChatState {
   const state = lookupChat(p, store);
   const status = store.memberStatus(state, store.bot.id);
-  if (state.chat.type === "private" && status === "kicked") throw new ApiError(403, "Forbidden: bot was blocked by the user");
+  if (state.chat.type === "private" && status === "kicked")
+    throw new ApiError(403, "Forbidden: bot was blocked by the user");
   if (state.chat.type !== "private" && (status === "left" || status === "kicked")) {
-    throw new ApiError(403, status === "kicked" ? `Forbidden: bot was kicked from the ${state.chat.type} chat` : `Forbidden: bot is not a member of the ${state.chat.type} chat`);
+    throw new ApiError(
+      403,
+      status === "kicked"
+        ? `Forbidden: bot was kicked from the ${state.chat.type} chat`
+        : `Forbidden: bot is not a member of the ${state.chat.type} chat`,
+    );
   }
   return state;
 }
@@ -54,7 +60,14 @@ export function entitiesParam(p: Params, name: string): TgMessageEntity[] | unde
   const raw = p.json(name);
   if (raw === undefined) return undefined;
   if (!Array.isArray(raw)) throw badRequest(`can't parse ${name} JSON object`);
-  return raw.filter((e): e is TgMessageEntity => typeof e === "object" && e !== null && typeof e.type === "string" && typeof e.offset === "number" && typeof e.length === "number");
+  return raw.filter(
+    (e): e is TgMessageEntity =>
+      typeof e === "object" &&
+      e !== null &&
+      typeof e.type === "string" &&
+      typeof e.offset === "number" &&
+      typeof e.length === "number",
+  );
 }
 
 export function messageIdParam(p: Params): number {

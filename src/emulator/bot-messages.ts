@@ -38,7 +38,8 @@ export async function sendDocument(p: Params, store: Store): Promise<TgMessage> 
   const stored = store.appendMessage(
     state,
     true,
-    (id, date) => composeMessage(state, botAsUser(store.bot), id, date, { threadId, replyTo, caption, document, markup }),
+    (id, date) =>
+      composeMessage(state, botAsUser(store.bot), id, date, { threadId, replyTo, caption, document, markup }),
     caption,
   );
   return stored.message;
@@ -68,7 +69,8 @@ function editable(p: Params, store: Store, missing: string): { state: ChatState;
   return { state, stored };
 }
 
-const sameMarkup = (a?: TgInlineKeyboardMarkup, b?: TgInlineKeyboardMarkup): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const sameMarkup = (a?: TgInlineKeyboardMarkup, b?: TgInlineKeyboardMarkup): boolean =>
+  JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 export function editMessageText(p: Params, store: Store): TgMessage {
   const { state, stored } = editable(p, store, "message to edit not found");

@@ -46,7 +46,8 @@ function getUpdates(p: Params, { store, signal }: MethodContext): Promise<TgUpda
 
 function answerCallbackQuery(p: Params, { store }: MethodContext): true {
   const record = store.callbacks.get(p.string("callback_query_id") ?? "");
-  if (!record || record.answer) throw badRequest("query is too old and response timeout expired or query ID is invalid");
+  if (!record || record.answer)
+    throw badRequest("query is too old and response timeout expired or query ID is invalid");
   record.answer = { showAlert: p.bool("show_alert"), at: store.now() };
   const text = p.string("text");
   const url = p.string("url");
@@ -71,7 +72,8 @@ function sendChatAction(p: Params, { store }: MethodContext): true {
 
 function commandsKey(p: Params): string {
   const scope = p.json("scope");
-  const type = typeof scope === "object" && scope !== null && "type" in scope ? JSON.stringify(scope) : '{"type":"default"}';
+  const type =
+    typeof scope === "object" && scope !== null && "type" in scope ? JSON.stringify(scope) : '{"type":"default"}';
   return `${type}|${p.string("language_code") ?? ""}`;
 }
 
@@ -81,7 +83,8 @@ function setMyCommands(p: Params, { store }: MethodContext): true {
   if (raw.length > 100) throw badRequest("BOT_COMMANDS_TOO_MUCH");
   const commands: TgBotCommand[] = raw.map((c: unknown) => {
     const cmd = c as Partial<TgBotCommand> | null;
-    if (typeof cmd?.command !== "string" || !/^[a-z0-9_]{1,32}$/.test(cmd.command)) throw badRequest("BOT_COMMAND_INVALID");
+    if (typeof cmd?.command !== "string" || !/^[a-z0-9_]{1,32}$/.test(cmd.command))
+      throw badRequest("BOT_COMMAND_INVALID");
     if (typeof cmd.description !== "string" || cmd.description.length < 1 || cmd.description.length > 256) {
       throw badRequest("BOT_COMMAND_DESCRIPTION_INVALID");
     }
@@ -121,7 +124,13 @@ function getChatMember(p: Params, { store }: MethodContext): TgChatMember {
   const status = store.memberStatus(state, userId);
   const member: TgChatMember = { status, user: { ...user } };
   if (status === "creator") member.is_anonymous = false;
-  if (status === "administrator") Object.assign(member, { can_be_edited: false, is_anonymous: false, can_manage_chat: true, can_delete_messages: true });
+  if (status === "administrator")
+    Object.assign(member, {
+      can_be_edited: false,
+      is_anonymous: false,
+      can_manage_chat: true,
+      can_delete_messages: true,
+    });
   return member;
 }
 
@@ -145,7 +154,11 @@ const TABLE: Record<string, MethodHandler> = {
   getMyCommands,
   deleteMyCommands,
   deleteWebhook,
-  getWebhookInfo: (_p, { store }) => ({ url: "", has_custom_certificate: false, pending_update_count: store.updates.pendingCount }),
+  getWebhookInfo: (_p, { store }) => ({
+    url: "",
+    has_custom_certificate: false,
+    pending_update_count: store.updates.pendingCount,
+  }),
   getChat,
   getChatMember,
   getFile,

@@ -1,6 +1,6 @@
 // Builds Message objects the way Telegram shapes them, for bot and user messages alike.
 import type { ParsedText } from "./html.ts";
-import { replySnapshot, type ChatState } from "./store.ts";
+import { type ChatState, replySnapshot } from "./store.ts";
 import type { TgDocument, TgInlineKeyboardMarkup, TgMessage, TgUser } from "./types.ts";
 
 export interface MessageParts {
@@ -12,7 +12,13 @@ export interface MessageParts {
   markup?: TgInlineKeyboardMarkup;
 }
 
-export function composeMessage(state: ChatState, from: TgUser, id: number, date: number, parts: MessageParts): TgMessage {
+export function composeMessage(
+  state: ChatState,
+  from: TgUser,
+  id: number,
+  date: number,
+  parts: MessageParts,
+): TgMessage {
   const message: TgMessage = { message_id: id, from: { ...from }, chat: { ...state.chat }, date };
   if (parts.threadId !== undefined) {
     message.message_thread_id = parts.threadId;

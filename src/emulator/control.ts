@@ -9,11 +9,23 @@ import { EmulatorError } from "./api-error.ts";
 import type { Emulator } from "./emulator.ts";
 import type { FaultKind } from "./faults.ts";
 
-const Status = Type.Union([Type.Literal("creator"), Type.Literal("administrator"), Type.Literal("member"), Type.Literal("left"), Type.Literal("kicked")]);
+const Status = Type.Union([
+  Type.Literal("creator"),
+  Type.Literal("administrator"),
+  Type.Literal("member"),
+  Type.Literal("left"),
+  Type.Literal("kicked"),
+]);
 const Id = Type.Integer();
 
 const UserBody = Type.Object(
-  { id: Type.Optional(Id), firstName: Type.Optional(Type.String()), lastName: Type.Optional(Type.String()), username: Type.Optional(Type.String()), languageCode: Type.Optional(Type.String()) },
+  {
+    id: Type.Optional(Id),
+    firstName: Type.Optional(Type.String()),
+    lastName: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+    languageCode: Type.Optional(Type.String()),
+  },
   { additionalProperties: false },
 );
 const ChatBody = Type.Union([
@@ -32,7 +44,10 @@ const ChatBody = Type.Union([
   ),
 ]);
 const MemberBody = Type.Object({ userId: Id, status: Status }, { additionalProperties: false });
-const TopicBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), from: Type.Optional(Id) }, { additionalProperties: false });
+const TopicBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 128 }), from: Type.Optional(Id) },
+  { additionalProperties: false },
+);
 const MessageBody = Type.Object(
   {
     from: Id,
@@ -41,13 +56,27 @@ const MessageBody = Type.Object(
     threadId: Type.Optional(Id),
     caption: Type.Optional(Type.String()),
     document: Type.Optional(
-      Type.Object({ fileName: Type.String({ minLength: 1 }), dataBase64: Type.String(), mimeType: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      Type.Object(
+        { fileName: Type.String({ minLength: 1 }), dataBase64: Type.String(), mimeType: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },
 );
-const PressBody = Type.Object({ from: Id, data: Type.Optional(Type.String()), text: Type.Optional(Type.String()) }, { additionalProperties: false });
-const FaultKinds: FaultKind[] = ["rate_limit", "server_error", "bad_gateway", "delay", "drop", "conflict", "unauthorized"];
+const PressBody = Type.Object(
+  { from: Id, data: Type.Optional(Type.String()), text: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+const FaultKinds: FaultKind[] = [
+  "rate_limit",
+  "server_error",
+  "bad_gateway",
+  "delay",
+  "drop",
+  "conflict",
+  "unauthorized",
+];
 const FaultBody = Type.Object(
   {
     kind: Type.Union(FaultKinds.map((k) => Type.Literal(k))),
@@ -75,7 +104,8 @@ function fail(err: EmulatorError): Response {
 const isLoopback = (ip: string | undefined): boolean => ip === "127.0.0.1" || ip === "::1" || ip === "::ffff:127.0.0.1";
 
 function guard(req: Request, server: Server<undefined>): void {
-  if (!isLoopback(server.requestIP(req)?.address)) throw new EmulatorError("emulator.forbidden", "the control API answers loopback clients only", 403);
+  if (!isLoopback(server.requestIP(req)?.address))
+    throw new EmulatorError("emulator.forbidden", "the control API answers loopback clients only", 403);
   const host = (req.headers.get("host") ?? "").toLowerCase();
   const port = String(server.port);
   if (![`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host)) {
@@ -95,13 +125,17 @@ async function body<T extends TSchema>(req: Request, schema: T): Promise<Static<
   }
   if (!Value.Check(schema, value)) {
     const first = Value.Errors(schema, value).First();
-    throw new EmulatorError("emulator.bad_request", first ? `${first.path || "body"}: ${first.message}` : "invalid body");
+    throw new EmulatorError(
+      "emulator.bad_request",
+      first ? `${first.path || "body"}: ${first.message}` : "invalid body",
+    );
   }
   return value;
 }
 
 function intOf(s: string | undefined, what: string): number {
-  if (s === undefined || !/^-?\d+$/.test(s)) throw new EmulatorError("emulator.bad_request", `${what} must be an integer`);
+  if (s === undefined || !/^-?\d+$/.test(s))
+    throw new EmulatorError("emulator.bad_request", `${what} must be an integer`);
   return Number(s);
 }
 
@@ -112,14 +146,20 @@ function optionalInt(url: URL, name: string): number | undefined {
 
 function chatView(emu: Emulator, chatId: number, threadId?: number): Record<string, unknown> {
   const state = emu.store.requireChat(chatId);
-  return { version: emu.version, chat: state.chat, lastAction: state.lastAction ?? null, messages: emu.history(chatId, threadId) };
+  return {
+    version: emu.version,
+    chat: state.chat,
+    lastAction: state.lastAction ?? null,
+    messages: emu.history(chatId, threadId),
+  };
 }
 
 async function route(emu: Emulator, server: Server<undefined>, req: Request, url: URL): Promise<Response> {
   const parts = url.pathname.split("/").slice(2).filter(Boolean);
   const [head, a, b, c, d] = parts;
   const m = req.method;
-  if (head === "state" && m === "GET") return ok({ version: emu.version, bot: emu.bot, users: emu.store.allUsers(), chats: emu.store.allChats() });
+  if (head === "state" && m === "GET")
+    return ok({ version: emu.version, bot: emu.bot, users: emu.store.allUsers(), chats: emu.store.allChats() });
   if (head === "users" && !a && m === "POST") return ok(emu.addUser(await body(req, UserBody)), 201);
   if (head === "chats" && !a && m === "POST") return ok(emu.addChat(await body(req, ChatBody)), 201);
   if (head === "chats" && a) {
@@ -135,12 +175,32 @@ async function route(emu: Emulator, server: Server<undefined>, req: Request, url
     }
     if (b === "messages" && !c && m === "POST") {
       const x = await body(req, MessageBody);
-      const document = x.document ? { fileName: x.document.fileName, data: new Uint8Array(Buffer.from(x.document.dataBase64, "base64")), mimeType: x.document.mimeType } : undefined;
-      return ok(emu.sendUserMessage({ chatId, from: x.from, text: x.text, replyTo: x.replyTo, threadId: x.threadId, caption: x.caption, document }), 201);
+      const document = x.document
+        ? {
+            fileName: x.document.fileName,
+            data: new Uint8Array(Buffer.from(x.document.dataBase64, "base64")),
+            mimeType: x.document.mimeType,
+          }
+        : undefined;
+      return ok(
+        emu.sendUserMessage({
+          chatId,
+          from: x.from,
+          text: x.text,
+          replyTo: x.replyTo,
+          threadId: x.threadId,
+          caption: x.caption,
+          document,
+        }),
+        201,
+      );
     }
     if (b === "messages" && c && d === "press" && m === "POST") {
       const x = await body(req, PressBody);
-      return ok(emu.pressButton({ chatId, messageId: intOf(c, "message id"), from: x.from, data: x.data, text: x.text }), 201);
+      return ok(
+        emu.pressButton({ chatId, messageId: intOf(c, "message id"), from: x.from, data: x.data, text: x.text }),
+        201,
+      );
     }
     if (b === "history" && m === "GET") return ok(chatView(emu, chatId, optionalInt(url, "thread")));
     if (b === "wait" && m === "GET") {
@@ -160,7 +220,13 @@ async function route(emu: Emulator, server: Server<undefined>, req: Request, url
   }
   if (head === "calls" && !a && m === "GET") {
     const okParam = url.searchParams.get("ok");
-    return ok(emu.calls({ method: url.searchParams.get("method") ?? undefined, afterSeq: optionalInt(url, "afterSeq"), ok: okParam === null ? undefined : okParam === "true" }));
+    return ok(
+      emu.calls({
+        method: url.searchParams.get("method") ?? undefined,
+        afterSeq: optionalInt(url, "afterSeq"),
+        ok: okParam === null ? undefined : okParam === "true",
+      }),
+    );
   }
   if (head === "calls" && !a && m === "DELETE") {
     emu.clearCalls();
@@ -177,12 +243,22 @@ async function route(emu: Emulator, server: Server<undefined>, req: Request, url
     const bytes = emu.fileBytes(decodeURIComponent(a));
     const doc = emu.store.files.document(decodeURIComponent(a));
     if (!bytes || !doc) throw new EmulatorError("emulator.no_such_file", `no file ${a}`, 404);
-    return new Response(bytes, { headers: { "content-type": doc.mime_type, "content-disposition": `attachment; filename="${doc.file_name.replace(/["\\\r\n]/g, "_")}"` } });
+    return new Response(bytes, {
+      headers: {
+        "content-type": doc.mime_type,
+        "content-disposition": `attachment; filename="${doc.file_name.replace(/["\\\r\n]/g, "_")}"`,
+      },
+    });
   }
   throw new EmulatorError("emulator.not_found", `no control route ${m} ${url.pathname}`, 404);
 }
 
-export async function handleControl(emu: Emulator, server: Server<undefined>, req: Request, url: URL): Promise<Response> {
+export async function handleControl(
+  emu: Emulator,
+  server: Server<undefined>,
+  req: Request,
+  url: URL,
+): Promise<Response> {
   try {
     guard(req, server);
     return await route(emu, server, req, url);

@@ -10,14 +10,22 @@
 //   await emu.stop();
 import { randomBytes } from "node:crypto";
 import type { Server } from "bun";
-import { type ApiCall, CallLog, type CallFilter } from "./calls.ts";
+import { type ApiCall, type CallFilter, CallLog } from "./calls.ts";
 import { ChangeFeed } from "./changes.ts";
 import { type FaultSpec, Faults } from "./faults.ts";
 import { PageAccess } from "./page-access.ts";
 import { listen } from "./server.ts";
 import { type CallbackAnswer, type ChatAction, type HistoryEntry, type NewChat, type NewUser, Store } from "./store.ts";
 import type { MemberStatus, TgBotUser, TgCallbackQuery, TgChat, TgMessage, TgUpdate, TgUser } from "./types.ts";
-import { addTopic, type PressInput, postUserMessage, postUserVoice, pressButton, type UserMessageInput, type UserVoiceInput } from "./user-side.ts";
+import {
+  addTopic,
+  type PressInput,
+  postUserMessage,
+  postUserVoice,
+  pressButton,
+  type UserMessageInput,
+  type UserVoiceInput,
+} from "./user-side.ts";
 
 export interface StaticPage {
   body: string;
@@ -233,7 +241,12 @@ export class Emulator {
   }
 
   /** The first visible bot message (after message id `afterId`, default 0) matching `predicate`. */
-  waitForBotMessage(chatId: number, predicate: (m: HistoryEntry) => boolean = () => true, timeoutMs = DEFAULT_WAIT_MS, afterId = 0): Promise<HistoryEntry> {
+  waitForBotMessage(
+    chatId: number,
+    predicate: (m: HistoryEntry) => boolean = () => true,
+    timeoutMs = DEFAULT_WAIT_MS,
+    afterId = 0,
+  ): Promise<HistoryEntry> {
     return this.waitFor(
       () => this.botMessages(chatId).find((m) => m.message_id > afterId && predicate(m)),
       timeoutMs,

@@ -53,7 +53,15 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const KINDS = new Set<FaultKind>(["rate_limit", "server_error", "bad_gateway", "delay", "drop", "conflict", "unauthorized"]);
+const KINDS = new Set<FaultKind>([
+  "rate_limit",
+  "server_error",
+  "bad_gateway",
+  "delay",
+  "drop",
+  "conflict",
+  "unauthorized",
+]);
 
 export class Faults {
   #rules: Rule[] = [];
@@ -66,7 +74,8 @@ export class Faults {
   }
 
   add(spec: FaultSpec): number {
-    if (!KINDS.has(spec.kind)) throw new EmulatorError("emulator.bad_fault", `unknown fault kind "${String(spec.kind)}"`);
+    if (!KINDS.has(spec.kind))
+      throw new EmulatorError("emulator.bad_fault", `unknown fault kind "${String(spec.kind)}"`);
     if (spec.probability !== undefined && !(spec.probability >= 0 && spec.probability <= 1)) {
       throw new EmulatorError("emulator.bad_fault", "probability must be between 0 and 1");
     }
@@ -107,7 +116,8 @@ export class Faults {
       rule.remaining--;
       if (rule.spec.kind === "delay") decision.delayMs += rule.spec.delayMs ?? 1000;
       else {
-        const afterEffect = rule.spec.afterEffect === true && ["server_error", "bad_gateway", "drop"].includes(rule.spec.kind);
+        const afterEffect =
+          rule.spec.afterEffect === true && ["server_error", "bad_gateway", "drop"].includes(rule.spec.kind);
         decision.terminal = { kind: rule.spec.kind, retryAfter: rule.spec.retryAfter ?? 1, afterEffect };
       }
     }

@@ -52,7 +52,12 @@ export class FileStore {
   file(fileId: string): TgFile | undefined {
     const f = this.#byId.get(fileId);
     if (!f) return undefined;
-    return { file_id: f.doc.file_id, file_unique_id: f.doc.file_unique_id, file_size: f.doc.file_size, file_path: f.path };
+    return {
+      file_id: f.doc.file_id,
+      file_unique_id: f.doc.file_unique_id,
+      file_size: f.doc.file_size,
+      file_path: f.path,
+    };
   }
 
   bytesById(fileId: string): Uint8Array | undefined {

@@ -56,7 +56,8 @@ function decodeEntity(src: string, i: number): { char: string; next: number } | 
     const named = NAMED[body.toLowerCase()];
     return named === undefined ? null : { char: named, next };
   }
-  const code = body[1] === "x" || body[1] === "X" ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10);
+  const code =
+    body[1] === "x" || body[1] === "X" ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10);
   if (!Number.isFinite(code) || code <= 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return null;
   return { char: String.fromCodePoint(code), next };
 }
@@ -82,7 +83,8 @@ function readStartTag(src: string, i: number): { tag: string; attrs: Map<string,
   let j = i + 1;
   while (j < src.length && !isSpace(src[j]) && src[j] !== ">") j++;
   const tag = src.slice(i + 1, j).toLowerCase();
-  if (!(tag in ENTITY_OF_TAG)) throw parseError(`Unsupported start tag "${tag}" at byte offset ${byteOffset(src, begin)}`);
+  if (!(tag in ENTITY_OF_TAG))
+    throw parseError(`Unsupported start tag "${tag}" at byte offset ${byteOffset(src, begin)}`);
   const attrs = new Map<string, string>();
   for (;;) {
     while (isSpace(src[j])) j++;
@@ -114,7 +116,14 @@ function readStartTag(src: string, i: number): { tag: string; attrs: Map<string,
   }
 }
 
-function openTag(src: string, begin: number, tag: string, attrs: Map<string, string>, start: number, parent?: OpenTag): OpenTag {
+function openTag(
+  src: string,
+  begin: number,
+  tag: string,
+  attrs: Map<string, string>,
+  start: number,
+  parent?: OpenTag,
+): OpenTag {
   if (tag === "span" && attrs.get("class") !== "tg-spoiler") {
     throw parseError(`Tag "span" must have class "tg-spoiler" at byte offset ${byteOffset(src, begin)}`);
   }
@@ -175,11 +184,16 @@ export function parseHtml(src: string): ParsedText {
     }
     const close = src.indexOf(">", i);
     if (close < 0) throw parseError(`Unclosed end tag at byte offset ${byteOffset(src, begin)}`);
-    const name = src.slice(i + 2, close).trim().toLowerCase();
+    const name = src
+      .slice(i + 2, close)
+      .trim()
+      .toLowerCase();
     const top = stack.at(-1);
     if (!top) throw parseError(`Unexpected end tag at byte offset ${byteOffset(src, begin)}`);
     if (name !== top.tag) {
-      throw parseError(`Unmatched end tag at byte offset ${byteOffset(src, begin)}, expected "</${top.tag}>", found "</${name}>"`);
+      throw parseError(
+        `Unmatched end tag at byte offset ${byteOffset(src, begin)}, expected "</${top.tag}>", found "</${name}>"`,
+      );
     }
     stack.pop();
     const e = entityOf(top, text.length);

@@ -10,7 +10,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function button(raw: unknown): TgInlineKeyboardButton {
-  if (!isRecord(raw) || typeof raw.text !== "string") throw badRequest("can't parse inline keyboard button: Text must be a String");
+  if (!isRecord(raw) || typeof raw.text !== "string")
+    throw badRequest("can't parse inline keyboard button: Text must be a String");
   if (raw.text.trim() === "") throw badRequest("text buttons are unallowed in the inline keyboard");
   if (typeof raw.callback_data === "string") {
     const bytes = Buffer.byteLength(raw.callback_data, "utf8");
@@ -30,9 +31,10 @@ export function inlineKeyboard(raw: unknown): TgInlineKeyboardMarkup | undefined
   if (!isRecord(raw)) throw badRequest("can't parse reply keyboard markup JSON object");
   if (!("inline_keyboard" in raw)) return undefined;
   const rows = raw.inline_keyboard;
-  if (!Array.isArray(rows)) throw badRequest("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array");
+  if (!Array.isArray(rows)) throw badRequest('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array');
   const keyboard = rows.map((row) => {
-    if (!Array.isArray(row)) throw badRequest("can't parse inline keyboard button: InlineKeyboardButton must be an Object");
+    if (!Array.isArray(row))
+      throw badRequest("can't parse inline keyboard button: InlineKeyboardButton must be an Object");
     return row.map(button);
   });
   const nonEmpty = keyboard.filter((row) => row.length > 0);

@@ -1,7 +1,7 @@
 // Turns a bot's text or caption parameter into what Telegram stores: entities parsed, surrounding
 // whitespace trimmed (Telegram does), then emptiness and length checked with Telegram's error texts.
 import { badRequest } from "./api-error.ts";
-import { parseHtml, type ParsedText } from "./html.ts";
+import { type ParsedText, parseHtml } from "./html.ts";
 import type { TgMessageEntity } from "./types.ts";
 
 export const MAX_TEXT = 4096;
@@ -41,7 +41,11 @@ export function messageText(raw: string | undefined, parseMode?: string, entitie
 }
 
 /** A caption may be absent or empty; it is limited to 1024 characters. */
-export function captionText(raw: string | undefined, parseMode?: string, entities?: TgMessageEntity[]): StoredText | undefined {
+export function captionText(
+  raw: string | undefined,
+  parseMode?: string,
+  entities?: TgMessageEntity[],
+): StoredText | undefined {
   if (raw === undefined) return undefined;
   const parsed = parse(raw, parseMode, entities);
   if (parsed.text.length === 0) return undefined;

@@ -65,12 +65,21 @@ export class PageAccess {
 
   decide(req: Request, url: URL, port: number): PageDecision {
     if (url.pathname === "/" && req.method === "GET" && (url.searchParams.has("key") || url.searchParams.has("once"))) {
-      const ok = same(url.searchParams.get("key") ?? undefined, this.#key) || this.#takeNonce(url.searchParams.get("once"));
+      const ok =
+        same(url.searchParams.get("key") ?? undefined, this.#key) || this.#takeNonce(url.searchParams.get("once"));
       if (!ok) return { kind: "deny", response: denied() };
       const cookie = `${PageAccess.cookieName(port)}=${this.#session}; HttpOnly; SameSite=Strict; Path=/`;
       return {
         kind: "enter",
-        response: new Response(null, { status: 303, headers: { location: "/", "set-cookie": cookie, "cache-control": "no-store", "referrer-policy": "no-referrer" } }),
+        response: new Response(null, {
+          status: 303,
+          headers: {
+            location: "/",
+            "set-cookie": cookie,
+            "cache-control": "no-store",
+            "referrer-policy": "no-referrer",
+          },
+        }),
       };
     }
     return this.#hasSession(req, port) ? { kind: "allow" } : { kind: "deny", response: denied() };

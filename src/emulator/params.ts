@@ -32,7 +32,8 @@ export class Params {
     } catch {
       throw badRequest("can't parse JSON encoded request body");
     }
-    if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("request body must be a JSON object");
+    if (typeof body !== "object" || body === null || Array.isArray(body))
+      throw badRequest("request body must be a JSON object");
     for (const [k, v] of Object.entries(body)) values.set(k, v);
     return new Params(values);
   }
@@ -52,7 +53,8 @@ export class Params {
   /** An integer, also from its decimal string form; undefined when absent or not an integer. */
   int(name: string): number | undefined {
     const v = this.#values.get(name);
-    const n = typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
+    const n =
+      typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
     return Number.isSafeInteger(n) ? n : undefined;
   }
 

@@ -5,8 +5,7 @@ import { logger } from "../log/logger.ts";
 import { ApiError, notFound, unauthorized } from "./api-error.ts";
 import { findMethod } from "./bot-methods.ts";
 import { handleControl } from "./control.ts";
-import type { StaticPage } from "./emulator.ts";
-import type { Emulator } from "./emulator.ts";
+import type { Emulator, StaticPage } from "./emulator.ts";
 import type { FaultDecision } from "./faults.ts";
 import type { PageAccess } from "./page-access.ts";
 import { Params } from "./params.ts";
@@ -44,26 +43,54 @@ function faultResponse(t: Terminal): { response: Response; status: number; descr
       return { response: errorResponse(err), status: 429, description: err.description };
     }
     case "server_error":
-      return { response: errorResponse(new ApiError(500, "Internal Server Error")), status: 500, description: "Internal Server Error" };
+      return {
+        response: errorResponse(new ApiError(500, "Internal Server Error")),
+        status: 500,
+        description: "Internal Server Error",
+      };
     case "bad_gateway":
-      return { response: new Response(BAD_GATEWAY_HTML, { status: 502, headers: { "content-type": "text/html" } }), status: 502, description: "Bad Gateway" };
+      return {
+        response: new Response(BAD_GATEWAY_HTML, { status: 502, headers: { "content-type": "text/html" } }),
+        status: 502,
+        description: "Bad Gateway",
+      };
     case "drop":
       return { response: droppedConnection(), status: 0 };
     case "conflict":
-      return { response: errorResponse(new ApiError(409, CONFLICT_DESCRIPTION)), status: 409, description: CONFLICT_DESCRIPTION };
+      return {
+        response: errorResponse(new ApiError(409, CONFLICT_DESCRIPTION)),
+        status: 409,
+        description: CONFLICT_DESCRIPTION,
+      };
     case "unauthorized":
       return { response: errorResponse(unauthorized()), status: 401, description: "Unauthorized" };
   }
 }
 
-async function botApi(emu: Emulator, server: Server<undefined>, req: Request, token: string, methodName: string): Promise<Response> {
+async function botApi(
+  emu: Emulator,
+  server: Server<undefined>,
+  req: Request,
+  token: string,
+  methodName: string,
+): Promise<Response> {
   const seq = emu.callLog.begin();
   const at = emu.store.now();
   const started = performance.now();
   let method = methodName;
   let params = Params.of({});
   const record = (status: number, description?: string, fault?: string): void => {
-    emu.callLog.record({ seq, method, params: params.toRecord(), at, durationMs: performance.now() - started, status, ok: status === 200, ...(description !== undefined ? { description } : {}), ...(fault ? { fault } : {}) });
+    emu.callLog.record({
+      seq,
+      method,
+      params: params.toRecord(),
+      at,
+      durationMs: performance.now() - started,
+      status,
+      ok: status === 200,
+      ...(description !== undefined ? { description } : {}),
+      ...(fault ? { fault } : {}),
+    });
     emu.changes.bump();
   };
   let paramsError: unknown;
@@ -115,7 +142,16 @@ function fileDownload(emu: Emulator, token: string, path: string): Response {
   const at = emu.store.now();
   const decision = emu.faultRules.decide("file");
   const answer = (response: Response, status: number, fault?: string): Response => {
-    emu.callLog.record({ seq, method: "file", params: { file_path: path }, at, durationMs: 0, status, ok: status === 200, ...(fault ? { fault } : {}) });
+    emu.callLog.record({
+      seq,
+      method: "file",
+      params: { file_path: path },
+      at,
+      durationMs: 0,
+      status,
+      ok: status === 200,
+      ...(fault ? { fault } : {}),
+    });
     emu.changes.bump();
     return response;
   };
@@ -132,7 +168,12 @@ function fileDownload(emu: Emulator, token: string, path: string): Response {
 const BOT_ROUTE = /^\/bot([^/]+)\/([^/]*)$/;
 const FILE_ROUTE = /^\/file\/bot([^/]+)\/(.+)$/;
 
-export function listen(emu: Emulator, port: number, pages: Record<string, StaticPage> = {}, access?: PageAccess): Server<undefined> {
+export function listen(
+  emu: Emulator,
+  port: number,
+  pages: Record<string, StaticPage> = {},
+  access?: PageAccess,
+): Server<undefined> {
   const server: Server<undefined> = Bun.serve({
     hostname: "127.0.0.1",
     port,
@@ -152,7 +193,8 @@ export function listen(emu: Emulator, port: number, pages: Record<string, Static
             "content-type": page.contentType,
             "cache-control": "no-store",
             // The page talks only to this server; no inline scripts, no third parties.
-            "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+            "content-security-policy":
+              "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
             "x-content-type-options": "nosniff",
           },
         });

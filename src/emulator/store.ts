@@ -11,11 +11,11 @@ import type {
   TgBotUser,
   TgCallbackQuery,
   TgChat,
+  TgDocument,
   TgInlineKeyboardMarkup,
   TgMessage,
   TgMessageEntity,
   TgUser,
-  TgDocument,
 } from "./types.ts";
 import { UpdateQueue } from "./updates.ts";
 
@@ -181,7 +181,8 @@ export class Store {
 
   addChat(input: NewChat): TgChat {
     const state = input.type === "private" ? this.#privateState(input.userId) : this.#groupState(input);
-    if (this.#chatStates.has(state.chat.id)) throw new EmulatorError("emulator.duplicate_chat", `chat ${state.chat.id} already exists`);
+    if (this.#chatStates.has(state.chat.id))
+      throw new EmulatorError("emulator.duplicate_chat", `chat ${state.chat.id} already exists`);
     this.#chatStates.set(state.chat.id, state);
     this.touch(state);
     return state.chat;
@@ -222,7 +223,12 @@ export class Store {
   }
 
   /** Stores a new message with the chat's next id; `build` gets that id and the current date. */
-  appendMessage(state: ChatState, fromBot: boolean, build: (id: number, date: number) => TgMessage, source?: { raw: string; parseMode?: "HTML" }): StoredMessage {
+  appendMessage(
+    state: ChatState,
+    fromBot: boolean,
+    build: (id: number, date: number) => TgMessage,
+    source?: { raw: string; parseMode?: "HTML" },
+  ): StoredMessage {
     const id = state.nextMessageId++;
     const stored: StoredMessage = { message: build(id, this.unixNow()), fromBot, deleted: false, edits: 0 };
     if (source) {
@@ -281,7 +287,8 @@ export class Store {
 
   #groupState(input: Exclude<NewChat, { type: "private" }>): ChatState {
     const type: ChatType = input.type;
-    if (input.isForum && type !== "supergroup") throw new EmulatorError("emulator.bad_chat", "only a supergroup can be a forum");
+    if (input.isForum && type !== "supergroup")
+      throw new EmulatorError("emulator.bad_chat", "only a supergroup can be a forum");
     const id = input.id ?? (type === "group" ? this.#nextGroupId-- : this.#nextSupergroupId--);
     const chat: TgChat = { id, type, title: input.title ?? `Chat ${id}` };
     if (input.username) chat.username = input.username;
@@ -330,7 +337,8 @@ function historyEntry(stored: StoredMessage): HistoryEntry {
   if (entities && entities.length > 0) entry.entities = entities;
   if (m.document) entry.document = m.document;
   if (m.reply_markup) entry.reply_markup = m.reply_markup;
-  if (m.reply_to_message && !m.reply_to_message.forum_topic_created) entry.reply_to_message_id = m.reply_to_message.message_id;
+  if (m.reply_to_message && !m.reply_to_message.forum_topic_created)
+    entry.reply_to_message_id = m.reply_to_message.message_id;
   if (m.forum_topic_created) entry.forum_topic_created = { name: m.forum_topic_created.name };
   return structuredClone(entry);
 }

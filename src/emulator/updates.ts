@@ -4,7 +4,8 @@
 import { ApiError } from "./api-error.ts";
 import type { TgUpdate, UpdateType } from "./types.ts";
 
-export const CONFLICT_DESCRIPTION = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+export const CONFLICT_DESCRIPTION =
+  "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
 const ALL_TYPES: readonly UpdateType[] = ["message", "edited_message", "callback_query"];
 
 export interface GetUpdatesOptions {

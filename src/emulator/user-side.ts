@@ -50,11 +50,17 @@ const TOPIC_ICON_COLOR = 7322096;
 function sender(store: Store, state: ChatState, userId: number): TgUser {
   const user = store.requireUser(userId);
   if (state.chat.type === "private") {
-    if (userId !== state.chat.id) throw new EmulatorError("emulator.not_member", `user ${userId} is not the user of private chat ${state.chat.id}`, 403);
+    if (userId !== state.chat.id)
+      throw new EmulatorError(
+        "emulator.not_member",
+        `user ${userId} is not the user of private chat ${state.chat.id}`,
+        403,
+      );
     return user;
   }
   const status = store.memberStatus(state, userId);
-  if (status === "left" || status === "kicked") throw new EmulatorError("emulator.not_member", `user ${userId} is not a member of chat ${state.chat.id}`, 403);
+  if (status === "left" || status === "kicked")
+    throw new EmulatorError("emulator.not_member", `user ${userId} is not a member of chat ${state.chat.id}`, 403);
   return user;
 }
 
@@ -92,19 +98,27 @@ export function postUserMessage(store: Store, input: UserMessageInput, privacyMo
     throw new EmulatorError("emulator.no_such_topic", `chat ${state.chat.id} has no topic ${input.threadId}`, 404);
   }
   const text = input.text !== undefined && input.text.trim() !== "" ? plain(input.text, MAX_TEXT, "text") : undefined;
-  const caption = input.caption !== undefined && input.caption.trim() !== "" ? plain(input.caption, MAX_CAPTION, "caption") : undefined;
+  const caption =
+    input.caption !== undefined && input.caption.trim() !== ""
+      ? plain(input.caption, MAX_CAPTION, "caption")
+      : undefined;
   if (!text && !input.document) throw new EmulatorError("emulator.empty_message", "a message needs text or a document");
-  if (text && input.document) throw new EmulatorError("emulator.bad_message", "a document message carries a caption, not text");
+  if (text && input.document)
+    throw new EmulatorError("emulator.bad_message", "a document message carries a caption, not text");
   let replyTo: TgMessage | undefined;
   if (input.replyTo !== undefined) {
     replyTo = store.liveMessage(state, input.replyTo)?.message;
-    if (!replyTo) throw new EmulatorError("emulator.no_such_message", `chat ${state.chat.id} has no message ${input.replyTo}`, 404);
+    if (!replyTo)
+      throw new EmulatorError("emulator.no_such_message", `chat ${state.chat.id} has no message ${input.replyTo}`, 404);
   }
-  const document = input.document ? store.files.put(input.document.data, input.document.fileName, input.document.mimeType) : undefined;
+  const document = input.document
+    ? store.files.put(input.document.data, input.document.fileName, input.document.mimeType)
+    : undefined;
   const stored = store.appendMessage(state, false, (id, date) =>
     composeMessage(state, from, id, date, { threadId: input.threadId, replyTo, text, caption, document }),
   );
-  if (botSees(store, state, stored.message, privacyMode)) store.updates.push("message", { message: structuredClone(stored.message) });
+  if (botSees(store, state, stored.message, privacyMode))
+    store.updates.push("message", { message: structuredClone(stored.message) });
   return structuredClone(stored.message);
 }
 
@@ -116,9 +130,19 @@ export function postUserVoice(store: Store, input: UserVoiceInput, privacyMode =
     throw new EmulatorError("emulator.no_such_topic", `chat ${state.chat.id} has no topic ${input.threadId}`, 404);
   }
   const file = store.files.put(input.data, "voice.oga", input.mimeType ?? "audio/ogg");
-  const voice: TgVoice = { file_id: file.file_id, file_unique_id: file.file_unique_id, duration: input.durationSec, mime_type: file.mime_type, file_size: file.file_size };
-  const stored = store.appendMessage(state, false, (id, date) => ({ ...composeMessage(state, from, id, date, { threadId: input.threadId }), voice }));
-  if (botSees(store, state, stored.message, privacyMode)) store.updates.push("message", { message: structuredClone(stored.message) });
+  const voice: TgVoice = {
+    file_id: file.file_id,
+    file_unique_id: file.file_unique_id,
+    duration: input.durationSec,
+    mime_type: file.mime_type,
+    file_size: file.file_size,
+  };
+  const stored = store.appendMessage(state, false, (id, date) => ({
+    ...composeMessage(state, from, id, date, { threadId: input.threadId }),
+    voice,
+  }));
+  if (botSees(store, state, stored.message, privacyMode))
+    store.updates.push("message", { message: structuredClone(stored.message) });
   return structuredClone(stored.message);
 }
 
@@ -126,12 +150,21 @@ export function pressButton(store: Store, input: PressInput): TgCallbackQuery {
   const state = store.requireChat(input.chatId);
   const from = sender(store, state, input.from);
   const stored = store.liveMessage(state, input.messageId);
-  if (!stored) throw new EmulatorError("emulator.no_such_message", `chat ${state.chat.id} has no message ${input.messageId}`, 404);
+  if (!stored)
+    throw new EmulatorError("emulator.no_such_message", `chat ${state.chat.id} has no message ${input.messageId}`, 404);
   const buttons = stored.message.reply_markup?.inline_keyboard.flat() ?? [];
-  const button = buttons.find((b) => b.callback_data !== undefined && (input.data !== undefined ? b.callback_data === input.data : b.text === input.text));
+  const button = buttons.find(
+    (b) =>
+      b.callback_data !== undefined &&
+      (input.data !== undefined ? b.callback_data === input.data : b.text === input.text),
+  );
   if (!button?.callback_data) {
     const wanted = input.data !== undefined ? `data "${input.data}"` : `text "${input.text ?? ""}"`;
-    throw new EmulatorError("emulator.no_such_button", `message ${input.messageId} has no callback button with ${wanted}`, 404);
+    throw new EmulatorError(
+      "emulator.no_such_button",
+      `message ${input.messageId} has no callback button with ${wanted}`,
+      404,
+    );
   }
   const data = button.callback_data;
   const query = store.addCallback((id) => ({

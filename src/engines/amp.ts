@@ -25,21 +25,29 @@ export const ampEngine = defineEngine(
       },
       // stdin closes after the prompt: amp then ends once its turn is done.
       stdinText: (job) =>
-        jsonInput ? `${JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: job.prompt }] } })}\n` : job.prompt,
+        jsonInput
+          ? `${JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: job.prompt }] } })}\n`
+          : job.prompt,
       createParser(job) {
         const parser = createStreamJsonParser({ engine: "amp", displayName: "Amp", job });
         // The footer shows the configured label; amp itself reports no model.
         if (label === undefined) return parser;
         return {
           parse(msg) {
-            return parser.parse(msg).map((ev) =>
-              ev.type === "started" ? { ...ev, meta: { ...ev.meta, model: ev.meta?.model ?? label } } : ev,
-            );
+            return parser
+              .parse(msg)
+              .map((ev) =>
+                ev.type === "started" ? { ...ev, meta: { ...ev.meta, model: ev.meta?.model ?? label } } : ev,
+              );
           },
           missingCompletion: (code) => parser.missingCompletion(code),
         };
       },
-      permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => options.dangerously_allow_all }),
+      permissions: definePermissions({
+        configured: undefined,
+        order: [undefined],
+        shellWithoutApproval: () => options.dangerously_allow_all,
+      }),
     };
   },
 );

@@ -59,7 +59,11 @@ export async function detectEngine(
       detached: true, // its own group, so a CLI that forks a helper is stopped whole on timeout
     });
   } catch (e) {
-    return { installed: true, path, error: `could not run \`${cli} --version\` (${(e as NodeJS.ErrnoException).code ?? "error"})` };
+    return {
+      installed: true,
+      path,
+      error: `could not run \`${cli} --version\` (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+    };
   }
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -70,12 +74,21 @@ export async function detectEngine(
       // already gone
     }
   }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   clearTimeout(timer);
   if (timedOut) return { installed: true, path, error: `\`${cli} --version\` did not answer in time` };
   const version = firstLine(out) ?? firstLine(err);
   if (code !== 0) {
-    return { installed: true, path, ...(version ? { version } : {}), error: `\`${cli} --version\` exited with code ${code}` };
+    return {
+      installed: true,
+      path,
+      ...(version ? { version } : {}),
+      error: `\`${cli} --version\` exited with code ${code}`,
+    };
   }
   return version ? { installed: true, path, version } : { installed: true, path };
 }

@@ -11,7 +11,6 @@ import type { EngineJob, PermissionDecision, PermissionRequest, StdinSession } f
 /** The request id of our initialize handshake (the SDK's `req_<n>_<suffix>` shape, as recorded). */
 export const CLAUDE_INIT_REQUEST_ID = "req_1_init";
 
-
 // ---- permission rule ----------------------------------------------------------------------------
 
 const ALWAYS_ASK = new Set(["AskUserQuestion"]);
@@ -59,11 +58,17 @@ export function claudePermissionResponseLine(
     decision.behavior === "allow"
       ? { behavior: "allow", updatedInput: decision.updatedInput ?? originalInput }
       : { behavior: "deny", message: decision.message };
-  return JSON.stringify({ type: "control_response", response: { subtype: "success", request_id: requestId, response } });
+  return JSON.stringify({
+    type: "control_response",
+    response: { subtype: "success", request_id: requestId, response },
+  });
 }
 
 function successLine(requestId: string): string {
-  return JSON.stringify({ type: "control_response", response: { subtype: "success", request_id: requestId, response: {} } });
+  return JSON.stringify({
+    type: "control_response",
+    response: { subtype: "success", request_id: requestId, response: {} },
+  });
 }
 
 function errorLine(requestId: string, error: string): string {
@@ -72,7 +77,14 @@ function errorLine(requestId: string, error: string): string {
 
 // Requests we answer "done" without asking anyone: we register no hooks, no SDK MCP servers and no
 // checkpoints, so these carry nothing to decide.
-const ACK_SUBTYPES = new Set(["initialize", "hook_callback", "mcp_message", "rewind_files", "interrupt", "set_permission_mode"]);
+const ACK_SUBTYPES = new Set([
+  "initialize",
+  "hook_callback",
+  "mcp_message",
+  "rewind_files",
+  "interrupt",
+  "set_permission_mode",
+]);
 
 export function createClaudeStdinSession(
   job: EngineJob,
@@ -85,7 +97,10 @@ export function createClaudeStdinSession(
       if (msg.type === "control_response") {
         const response = rec(msg.response);
         if (response.subtype === "error") {
-          logger().warn({ requestId: str(response.request_id), error: str(response.error) }, "engine.claude.control_error");
+          logger().warn(
+            { requestId: str(response.request_id), error: str(response.error) },
+            "engine.claude.control_error",
+          );
         }
         return true;
       }
@@ -130,7 +145,15 @@ export const claudeEngine = defineEngine(
     const modeOf = (job: EngineJob): string | undefined => job.permissionMode ?? options.permission_mode;
     return {
       buildArgs(job) {
-        const args = ["-p", "--output-format", "stream-json", "--input-format", "stream-json", "--verbose", ...extraArgs];
+        const args = [
+          "-p",
+          "--output-format",
+          "stream-json",
+          "--input-format",
+          "stream-json",
+          "--verbose",
+          ...extraArgs,
+        ];
         args.push(...resumeArgs(job), ...modelArgs(job));
         if (allowedTools.length > 0) args.push("--allowedTools", allowedTools.join(","));
         if (skipPermissions) args.push("--dangerously-skip-permissions");
@@ -158,7 +181,9 @@ export const claudeEngine = defineEngine(
         configured: options.permission_mode ?? "default",
         order: ["plan", "default", "auto", "acceptEdits", "bypassPermissions"],
         shellWithoutApproval: (mode) =>
-          skipPermissions || mode === "bypassPermissions" || allowedTools.some((t) => t === "Bash" || t.startsWith("Bash(")),
+          skipPermissions ||
+          mode === "bypassPermissions" ||
+          allowedTools.some((t) => t === "Bash" || t.startsWith("Bash(")),
       }),
     };
   },

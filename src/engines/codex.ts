@@ -1,7 +1,7 @@
 // Codex: `codex exec --json`, prompt on stdin (never on argv, so no quoting or `-` problems).
 import { defineEngine } from "./define.ts";
 import type { Action, EngineEvent, Usage } from "./events.ts";
-import { type Json, isRecord, list, num, rec, str, truncate, unwrapErrorText } from "./json.ts";
+import { isRecord, type Json, list, num, rec, str, truncate, unwrapErrorText } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
 import { missingCompletionText, RunTracker } from "./run-tracker.ts";
 import { displayPath } from "./tool-actions.ts";
@@ -35,7 +35,12 @@ function itemAction(item: Json, cwd: string): Action | undefined {
     case "todo_list":
       return { id, kind: "note", title: "update todos", detail: {} };
     case "reasoning":
-      return { id, kind: "note", title: truncate((str(item.text) ?? "thinking").split("\n", 1)[0] ?? "", 200), detail: {} };
+      return {
+        id,
+        kind: "note",
+        title: truncate((str(item.text) ?? "thinking").split("\n", 1)[0] ?? "", 200),
+        detail: {},
+      };
     default:
       return undefined;
   }
@@ -63,7 +68,12 @@ export function createCodexParser(job: EngineJob, model?: string, profile?: stri
     }
     if (item.type === "error") {
       const message = str(item.message) ?? "codex reported an error";
-      const action: Action = { id: str(item.id) ?? "error", kind: "warning", title: truncate(message, 200), detail: { message } };
+      const action: Action = {
+        id: str(item.id) ?? "error",
+        kind: "warning",
+        title: truncate(message, 200),
+        detail: { message },
+      };
       return run.action(action, "completed", false);
     }
     const action = itemAction(item, job.cwd);
@@ -81,7 +91,11 @@ export function createCodexParser(job: EngineJob, model?: string, profile?: stri
       if (run.isDone) return [];
       switch (msg.type) {
         case "thread.started":
-          return run.start(str(msg.thread_id) ?? "", { model: job.model ?? model, permissionMode: job.permissionMode }, profile);
+          return run.start(
+            str(msg.thread_id) ?? "",
+            { model: job.model ?? model, permissionMode: job.permissionMode },
+            profile,
+          );
         case "turn.started":
           turns += 1;
           return run.action(turnAction(), "started");
@@ -136,7 +150,11 @@ export const codexEngine = defineEngine(
     },
     createParser: (job) => createCodexParser(job, options.model, options.profile),
     // "safe" asks (untrusted); anything else runs with --ask-for-approval never.
-    permissions: definePermissions({ configured: undefined, order: ["safe", undefined], shellWithoutApproval: (mode) => mode !== "safe" }),
+    permissions: definePermissions({
+      configured: undefined,
+      order: ["safe", undefined],
+      shellWithoutApproval: (mode) => mode !== "safe",
+    }),
   }),
 );
 

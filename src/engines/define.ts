@@ -37,14 +37,20 @@ export interface EngineAbout<K extends ConfigurableEngineId = ConfigurableEngine
  * Throws `engine.bad_option` naming the key, or `engine.managed_flag` for an `extra_args` entry that
  * would override a flag Untether sets.
  */
-export function engineOptions<K extends ConfigurableEngineId>(id: K, input: EngineInput<K> | undefined): EngineOptions<K> {
+export function engineOptions<K extends ConfigurableEngineId>(
+  id: K,
+  input: EngineInput<K> | undefined,
+): EngineOptions<K> {
   // The union of the tables' schemas: Value.Check then narrows to any engine's options.
   const schema: (typeof EngineTableSchemas)[ConfigurableEngineId] = EngineTableSchemas[id];
   const value: unknown = Value.Default(schema, structuredClone(input ?? {}));
   if (!Value.Check(schema, value)) {
     const first = Value.Errors(schema, value).First();
     const key = first?.path.replace(/^\//, "").replaceAll("/", ".") ?? "";
-    throw new UntetherError("engine.bad_option", `Invalid \`${id}${key ? `.${key}` : ""}\`: ${first?.message ?? "invalid"}.`);
+    throw new UntetherError(
+      "engine.bad_option",
+      `Invalid \`${id}${key ? `.${key}` : ""}\`: ${first?.message ?? "invalid"}.`,
+    );
   }
   for (const arg of value.extra_args) {
     const flag = managedFlagOf(arg, ENGINE_MANAGED_FLAGS[id]);
@@ -75,7 +81,10 @@ export interface EngineKit<K extends ConfigurableEngineId> {
 }
 
 /** The parts of an engine definition that are the engine's own. */
-export type EngineBody = Omit<EngineDefinition, "id" | "cli" | "displayName" | "supportsContinue" | "resume" | "stdinText" | "extraEnv" | "removeEnv"> & {
+export type EngineBody = Omit<
+  EngineDefinition,
+  "id" | "cli" | "displayName" | "supportsContinue" | "resume" | "stdinText" | "extraEnv" | "removeEnv"
+> & {
   /** Text written to stdin, then closed. Default: the prompt as it is, unless the engine has a stdin session. */
   stdinText?: EngineDefinition["stdinText"];
   /** Env entries added after the allowlist filter, and names removed from it. */

@@ -8,15 +8,7 @@ export interface ResumeToken {
   isContinue?: boolean;
 }
 
-export type ActionKind =
-  | "command"
-  | "tool"
-  | "file_change"
-  | "web_search"
-  | "subagent"
-  | "note"
-  | "turn"
-  | "warning";
+export type ActionKind = "command" | "tool" | "file_change" | "web_search" | "subagent" | "note" | "turn" | "warning";
 
 export type ActionPhase = "started" | "updated" | "completed";
 

@@ -35,16 +35,27 @@ export function createGeminiParser(job: EngineJob, model?: string): EngineParser
           const output = truncate(str(msg.output) ?? str(rec(msg.error).message) ?? "", 500);
           // The next assistant text is a new reply, not a continuation of the one before the tool.
           answer = "";
-          return run.action({ ...started, detail: { ...started.detail, result: output } }, "completed", msg.status === "success");
+          return run.action(
+            { ...started, detail: { ...started.detail, result: output } },
+            "completed",
+            msg.status === "success",
+          );
         }
         case "error": {
           // Non-fatal on its own: a `result` follows, or the exit is reported with this text.
           lastError = unwrapErrorText(str(msg.message) ?? "gemini reported an error");
-          return run.action({ id: "error", kind: "warning", title: truncate(lastError, 200), detail: {} }, "completed", false);
+          return run.action(
+            { id: "error", kind: "warning", title: truncate(lastError, 200), detail: {} },
+            "completed",
+            false,
+          );
         }
         case "result": {
           const stats = rec(msg.stats);
-          const usage: Usage = { inputTokens: num(stats.input_tokens) ?? 0, outputTokens: num(stats.output_tokens) ?? 0 };
+          const usage: Usage = {
+            inputTokens: num(stats.input_tokens) ?? 0,
+            outputTokens: num(stats.output_tokens) ?? 0,
+          };
           const ok = msg.status === "success";
           const fields: Parameters<RunTracker["complete"]>[0] = { ok, answer, usage };
           if (!ok) {
@@ -73,7 +84,11 @@ export const geminiEngine = defineEngine(
       return args;
     },
     createParser: (job) => createGeminiParser(job, options.model),
-    permissions: definePermissions({ configured: "yolo", order: ["default", "auto_edit", "yolo"], shellWithoutApproval: (mode) => mode === "yolo" }),
+    permissions: definePermissions({
+      configured: "yolo",
+      order: ["default", "auto_edit", "yolo"],
+      shellWithoutApproval: (mode) => mode === "yolo",
+    }),
   }),
 );
 

@@ -67,4 +67,3 @@ export function unwrapErrorText(text: string): string {
     return text;
   }
 }
-

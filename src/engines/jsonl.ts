@@ -6,7 +6,10 @@ export const MAX_LINE_CHARS = 64 * 1024 * 1024;
 
 export type LineItem = { line: string } | { oversized: number };
 
-export async function* readLines(stream: ReadableStream<Uint8Array>, maxChars = MAX_LINE_CHARS): AsyncGenerator<LineItem> {
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  maxChars = MAX_LINE_CHARS,
+): AsyncGenerator<LineItem> {
   const dec = new TextDecoder();
   let parts: string[] = [];
   let size = 0;

@@ -113,7 +113,11 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
   }
   if (keyword === "mock:ask") {
     const command = arg || "rm -rf build";
-    emit({ type: "control_request", request_id: "ask1", request: { subtype: "can_use_tool", tool_name: "Bash", input: { command } } });
+    emit({
+      type: "control_request",
+      request_id: "ask1",
+      request: { subtype: "can_use_tool", tool_name: "Bash", input: { command } },
+    });
     const line = await readLine();
     let allowed = false;
     try {
@@ -122,14 +126,24 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
     } catch {
       allowed = false;
     }
-    emit({ type: "final", session, answer: allowed ? `Permission granted: I ran \`${command}\`.` : `Permission denied: I did not run \`${command}\`.` });
+    emit({
+      type: "final",
+      session,
+      answer: allowed
+        ? `Permission granted: I ran \`${command}\`.`
+        : `Permission denied: I did not run \`${command}\`.`,
+    });
     return 0;
   }
   if (keyword === "mock:outbox") {
     const name = arg || "report.txt";
     // The mock writes only inside the project's outbox: `mock:outbox ../../x` must not write anywhere else.
     if (!OUTBOX_NAME_RE.test(name)) {
-      emit({ type: "final", session, answer: `Refused: "mock:outbox" takes a plain file name (letters, digits, . _ -), not ${JSON.stringify(name)}.` });
+      emit({
+        type: "final",
+        session,
+        answer: `Refused: "mock:outbox" takes a plain file name (letters, digits, . _ -), not ${JSON.stringify(name)}.`,
+      });
       return 0;
     }
     const dir = join(process.cwd(), ".untether-outbox");
@@ -146,7 +160,10 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
     const blocks: string[] = [];
     let size = 0;
     for (let i = 0; size < n; i++) {
-      const block = i % 5 === 4 ? `\`\`\`ts\nconst line${i} = ${i}; // code inside a fence\n${"const x = 1;\n".repeat(8)}\`\`\`` : para.repeat(3);
+      const block =
+        i % 5 === 4
+          ? `\`\`\`ts\nconst line${i} = ${i}; // code inside a fence\n${"const x = 1;\n".repeat(8)}\`\`\``
+          : para.repeat(3);
       blocks.push(block);
       size += block.length + 2;
     }
@@ -154,9 +171,19 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
   } else if (keyword === "mock:env") {
     answer = `ENV: ${Object.keys(process.env).sort().join(" ")}`;
   } else if (keyword === "mock:pwd") {
-    answer = [`PWD: ${process.cwd()}`, a.session ? `(continuing session \`${a.session}\`)` : "(a new session)"].join("\n");
+    answer = [`PWD: ${process.cwd()}`, a.session ? `(continuing session \`${a.session}\`)` : "(a new session)"].join(
+      "\n",
+    );
   } else {
-    answer = [`You said: ${a.prompt}`, "", a.session ? `(continuing session \`${a.session}\`)` : "(a new session)", "", "```sh", "echo done", "```"].join("\n");
+    answer = [
+      `You said: ${a.prompt}`,
+      "",
+      a.session ? `(continuing session \`${a.session}\`)` : "(a new session)",
+      "",
+      "```sh",
+      "echo done",
+      "```",
+    ].join("\n");
   }
   emit({ type: "final", session, answer });
   return 0;

@@ -24,30 +24,62 @@ function createMockParser(): EngineParser {
       switch (msg.type) {
         case "session":
           session = str(msg.id);
-          return [{ type: "started", engine: "mock", resume: { engine: "mock", value: session }, meta: { model: "mock-1" } }];
+          return [
+            { type: "started", engine: "mock", resume: { engine: "mock", value: session }, meta: { model: "mock-1" } },
+          ];
         case "note":
-          return [{ type: "action", engine: "mock", phase: "completed", ok: true, action: { id: str(msg.id), kind: "note", title: str(msg.text), detail: {} } }];
+          return [
+            {
+              type: "action",
+              engine: "mock",
+              phase: "completed",
+              ok: true,
+              action: { id: str(msg.id), kind: "note", title: str(msg.text), detail: {} },
+            },
+          ];
         case "command": {
           const completed = msg.phase === "completed";
           const exit = typeof msg.exit_code === "number" ? msg.exit_code : undefined;
-          return [{
-            type: "action",
-            engine: "mock",
-            phase: completed ? "completed" : "started",
-            ok: completed ? exit === 0 : undefined,
-            action: { id: str(msg.id), kind: "command", title: str(msg.command), detail: exit === undefined ? {} : { exit_code: exit } },
-          }];
+          return [
+            {
+              type: "action",
+              engine: "mock",
+              phase: completed ? "completed" : "started",
+              ok: completed ? exit === 0 : undefined,
+              action: {
+                id: str(msg.id),
+                kind: "command",
+                title: str(msg.command),
+                detail: exit === undefined ? {} : { exit_code: exit },
+              },
+            },
+          ];
         }
         case "file":
-          return [{
-            type: "action",
-            engine: "mock",
-            phase: "completed",
-            ok: true,
-            action: { id: str(msg.id), kind: "file_change", title: str(msg.path), detail: { changes: [{ path: str(msg.path), kind: "update" }] } },
-          }];
+          return [
+            {
+              type: "action",
+              engine: "mock",
+              phase: "completed",
+              ok: true,
+              action: {
+                id: str(msg.id),
+                kind: "file_change",
+                title: str(msg.path),
+                detail: { changes: [{ path: str(msg.path), kind: "update" }] },
+              },
+            },
+          ];
         case "final":
-          return [{ type: "completed", engine: "mock", ok: true, answer: str(msg.answer), resume: { engine: "mock", value: str(msg.session) || session } }];
+          return [
+            {
+              type: "completed",
+              engine: "mock",
+              ok: true,
+              answer: str(msg.answer),
+              resume: { engine: "mock", value: str(msg.session) || session },
+            },
+          ];
         default:
           return [];
       }
@@ -70,8 +102,14 @@ function createMockStdin(prompt: string, ask: (req: PermissionRequest) => Promis
       if (msg.type !== "control_request") return false;
       const req = (msg.request ?? {}) as Record<string, unknown>;
       const requestId = str(msg.request_id);
-      void ask({ requestId, toolName: str(req.tool_name), input: (req.input ?? {}) as Record<string, unknown> }).then((d) =>
-        write(JSON.stringify({ type: "control_response", response: { subtype: "success", request_id: requestId, response: d } })),
+      void ask({ requestId, toolName: str(req.tool_name), input: (req.input ?? {}) as Record<string, unknown> }).then(
+        (d) =>
+          write(
+            JSON.stringify({
+              type: "control_response",
+              response: { subtype: "success", request_id: requestId, response: d },
+            }),
+          ),
       );
       return true;
     },

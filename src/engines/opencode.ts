@@ -70,10 +70,14 @@ export function createOpencodeParser(job: EngineJob, model?: string): EnginePars
         case "step_finish":
           addUsage(part);
           if (part.reason !== "stop") return events;
-          return [...events, ...run.complete({ ok: true, answer: answer || (lastToolError ?? ""), ...(usage ? { usage } : {}) })];
+          return [
+            ...events,
+            ...run.complete({ ok: true, answer: answer || (lastToolError ?? ""), ...(usage ? { usage } : {}) }),
+          ];
         case "error": {
           const err = rec(msg.error);
-          const error = str(rec(err.data).message) ?? str(err.message) ?? str(msg.message) ?? str(err.name) ?? "opencode error";
+          const error =
+            str(rec(err.data).message) ?? str(err.message) ?? str(msg.message) ?? str(err.name) ?? "opencode error";
           return [...events, ...run.complete({ ok: false, answer, error, ...(usage ? { usage } : {}) })];
         }
         default:
@@ -81,7 +85,11 @@ export function createOpencodeParser(job: EngineJob, model?: string): EnginePars
       }
     },
     missingCompletion(exitCode) {
-      return missingCompletionText("opencode", exitCode, lastToolError ? `last tool error: ${lastToolError}` : undefined);
+      return missingCompletionText(
+        "opencode",
+        exitCode,
+        lastToolError ? `last tool error: ${lastToolError}` : undefined,
+      );
     },
   };
 }

@@ -30,7 +30,10 @@ export function definePermissions(spec: {
 }
 
 /** The mode an unattended run may have: the requested one unless it is more permissive than the config's. */
-export function unattendedMode(policy: PermissionPolicy | undefined, requested: string | undefined): string | undefined {
+export function unattendedMode(
+  policy: PermissionPolicy | undefined,
+  requested: string | undefined,
+): string | undefined {
   if (requested === undefined || policy === undefined) return requested;
   return policy.rank(requested) <= policy.rank(undefined) ? requested : undefined;
 }

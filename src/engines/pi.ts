@@ -35,12 +35,6 @@ export function promotePiToken(headerId: string): string {
   return headerId;
 }
 
-function stripQuotes(v: string): string {
-  const m = /^(["'])(.*)\1$/s.exec(v);
-  if (!m || m[2] === undefined) return v;
-  return m[1] === '"' ? m[2].replace(/\\(["\\])/g, "$1") : m[2];
-}
-
 function addUsage(total: Usage | undefined, u: Json): Usage | undefined {
   const input = num(u.input);
   const output = num(u.output);
@@ -103,7 +97,8 @@ export function createPiParser(job: EngineJob, model?: string): EngineParser {
           return run.complete(fields);
         }
         default:
-          if (type.startsWith("auto_compaction_")) return note(type === "auto_compaction_start" ? "compacting context" : "context compacted");
+          if (type.startsWith("auto_compaction_"))
+            return note(type === "auto_compaction_start" ? "compacting context" : "context compacted");
           if (type.startsWith("auto_retry_")) return note(type === "auto_retry_start" ? "retrying" : "retry finished");
           return [];
       }

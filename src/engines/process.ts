@@ -4,9 +4,9 @@
 // and SIGKILL after a grace period. Exactly one `completed` event reaches the caller, always last.
 import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
-import { sanitizeForUser } from "../log/redact.ts";
 import { logger } from "../log/logger.ts";
-import { filterEnv, isAllowed, logUserExtensionsOnce, type EnvExtras } from "../security/env-policy.ts";
+import { sanitizeForUser } from "../log/redact.ts";
+import { type EnvExtras, filterEnv, isAllowed, logUserExtensionsOnce } from "../security/env-policy.ts";
 import type { CompletedEvent, EngineEvent, ResumeToken } from "./events.ts";
 import { decodeJsonLine, readLines } from "./jsonl.ts";
 import type { EngineDefinition, EngineJob, PermissionDecision, PermissionRequest } from "./types.ts";
@@ -77,7 +77,11 @@ export function redactEnv(env: Record<string, string>): string[] {
 }
 
 /** Exactly the environment the engine is exec'd with: the allowlist, minus the definition's removals, plus its extras. */
-export function engineEnv(def: EngineDefinition, sourceEnv: Record<string, string | undefined>, extras: EnvExtras): Record<string, string> {
+export function engineEnv(
+  def: EngineDefinition,
+  sourceEnv: Record<string, string | undefined>,
+  extras: EnvExtras,
+): Record<string, string> {
   const env = filterEnv(sourceEnv, extras);
   for (const name of def.removeEnv?.() ?? []) delete env[name];
   const out = { ...env, ...def.extraEnv?.() };
@@ -150,7 +154,11 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
   const failEarly = (error: string): RunHandle => {
     const completed: CompletedEvent = { type: "completed", engine: def.id, ok: false, answer: "", error };
     emit(completed);
-    return { pid: undefined, cancel() {}, done: Promise.resolve({ exitCode: null, signal: null, completed, stderrTail: "" }) };
+    return {
+      pid: undefined,
+      cancel() {},
+      done: Promise.resolve({ exitCode: null, signal: null, completed, stderrTail: "" }),
+    };
   };
   if (!cliPath) {
     return failEarly(
@@ -163,8 +171,14 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
   const argv = [cliPath, ...def.buildArgs(job)];
   const stdinText = def.stdinText?.(job);
   const session = o.ask && def.createStdinSession ? def.createStdinSession(job, o.ask) : undefined;
-  logger().info({ engine: def.id, argv: redactArgv(argv, job.prompt), env: redactEnv(env), cwd: job.cwd }, "engine.spawn");
-  logger().debug({ engine: def.id, prompt: job.prompt.length > 100 ? `${job.prompt.slice(0, 100)}…` : job.prompt }, "engine.prompt");
+  logger().info(
+    { engine: def.id, argv: redactArgv(argv, job.prompt), env: redactEnv(env), cwd: job.cwd },
+    "engine.spawn",
+  );
+  logger().debug(
+    { engine: def.id, prompt: job.prompt.length > 100 ? `${job.prompt.slice(0, 100)}…` : job.prompt },
+    "engine.prompt",
+  );
 
   let proc: Bun.Subprocess<"pipe" | "ignore", "pipe", "pipe">;
   try {
@@ -244,7 +258,8 @@ export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOpt
       }
       const msg = decodeJsonLine(item.line);
       if (!msg) {
-        if (item.line.trim() !== "") logger().debug({ engine: def.id, length: item.line.length }, "engine.non_json_line");
+        if (item.line.trim() !== "")
+          logger().debug({ engine: def.id, length: item.line.length }, "engine.non_json_line");
         continue;
       }
       if (!audited) {

@@ -82,7 +82,10 @@ export function createEngineRegistry(
   }
   for (const def of extra) {
     if (!ENGINE_ID_RE.test(def.id)) {
-      throw new UntetherError("engine.bad_id", `Engine id '${def.id}' is invalid; use lower-case letters, digits, - or _.`);
+      throw new UntetherError(
+        "engine.bad_id",
+        `Engine id '${def.id}' is invalid; use lower-case letters, digits, - or _.`,
+      );
     }
     if (registry.has(def.id) || (CONFIGURABLE_ENGINE_IDS as readonly string[]).includes(def.id)) {
       throw new UntetherError("engine.duplicate", `Engine id '${def.id}' is defined twice.`);
@@ -98,7 +101,10 @@ export function resolveEngine(id: string, registry: ReadonlyMap<string, EngineDe
   const def = ENGINE_ID_RE.test(key) ? registry.get(key) : undefined;
   if (def === undefined) {
     const known = [...registry.keys()].join(", ");
-    throw new UntetherError("engine.unknown", `Unknown or unavailable engine '${truncateId(id)}'; available: ${known}.`);
+    throw new UntetherError(
+      "engine.unknown",
+      `Unknown or unavailable engine '${truncateId(id)}'; available: ${known}.`,
+    );
   }
   return def;
 }
@@ -111,7 +117,10 @@ function truncateId(id: string): string {
  * A resume token in free text (a pasted resume line, or an old message whose run is not in the state
  * database): the last line that is any engine's resume line wins, since the footer carrying it comes last.
  */
-export function findResumeToken(text: string, registry: ReadonlyMap<string, EngineDefinition>): ResumeToken | undefined {
+export function findResumeToken(
+  text: string,
+  registry: ReadonlyMap<string, EngineDefinition>,
+): ResumeToken | undefined {
   let best: { token: ResumeToken; at: number } | undefined;
   for (const def of registry.values()) {
     const token = def.resume.parse(text);

@@ -53,7 +53,10 @@ export function defineResumeSyntax(spec: ResumeSyntaxSpec): ResumeSyntax {
   const isValidId = (value: string) => spec.idPattern.test(value);
   const checkedId = (token: ResumeToken): string => {
     if (!isValidId(token.value)) {
-      throw new UntetherError("engine.bad_resume_id", `Refusing to resume ${spec.engine}: the session id is not a valid ${spec.engine} id.`);
+      throw new UntetherError(
+        "engine.bad_resume_id",
+        `Refusing to resume ${spec.engine}: the session id is not a valid ${spec.engine} id.`,
+      );
     }
     return token.value;
   };

@@ -20,7 +20,8 @@ export class RunTracker {
 
   /** `trackOpen = false` for parsers that never call `opened()` (codex): a Map write per action saved. */
 
-  readonly #trackOpen;  constructor(engine: string, resume?: ResumeToken, trackOpen = true) {
+  readonly #trackOpen;
+  constructor(engine: string, resume?: ResumeToken, trackOpen = true) {
     this.#trackOpen = trackOpen;
     this.engine = engine;
     const v = resume?.isContinue ? "" : (resume?.value ?? "");

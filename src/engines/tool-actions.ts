@@ -65,13 +65,15 @@ export function toolAction(id: string, name: string, input: Json, cwd?: string):
     const pattern = pick(input, "pattern", "query", "regex") ?? "";
     return { id, kind: "tool", title: `grep: ${firstLine(pattern)}`, detail: { tool: name } };
   }
-  if (n === "find") return { id, kind: "tool", title: `find: ${pick(input, "pattern", "name") ?? ""}`, detail: { tool: name } };
+  if (n === "find")
+    return { id, kind: "tool", title: `find: ${pick(input, "pattern", "name") ?? ""}`, detail: { tool: name } };
   if (LIST.has(n)) return { id, kind: "tool", title: `ls: ${shown ?? "."}`, detail: { tool: name } };
   if (WEB.has(n)) {
     const query = pick(input, "query", "url", "prompt") ?? name;
     return { id, kind: "web_search", title: firstLine(query), detail: { tool: name, query } };
   }
-  if (n === "todowrite" || n === "writetodos") return { id, kind: "note", title: "update todos", detail: { tool: name } };
+  if (n === "todowrite" || n === "writetodos")
+    return { id, kind: "note", title: "update todos", detail: { tool: name } };
   if (n === "todoread") return { id, kind: "note", title: "read todos", detail: { tool: name } };
   if (n === "askuserquestion") return { id, kind: "note", title: "ask user", detail: { tool: name } };
   if (SUBAGENT.has(n)) {
@@ -90,4 +92,3 @@ export function inputSummary(name: string, input: Json, cwd?: string): string {
   }
   return truncate(action.title, 300);
 }
-

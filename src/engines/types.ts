@@ -60,10 +60,7 @@ export interface EngineDefinition {
   stdinText?(job: EngineJob): string | undefined;
   createParser(job: EngineJob): EngineParser;
   /** Engines with a stdin control channel (Claude) open one per run; permission questions go to `ask`. */
-  createStdinSession?(
-    job: EngineJob,
-    ask: (req: PermissionRequest) => Promise<PermissionDecision>,
-  ): StdinSession;
+  createStdinSession?(job: EngineJob, ask: (req: PermissionRequest) => Promise<PermissionDecision>): StdinSession;
   /** Env entries the engine adds after the allowlist filter (e.g. UNTETHER_SESSION=1). */
   extraEnv?(): Record<string, string>;
   /** Env names removed after filtering (e.g. ANTHROPIC_API_KEY without use_api_billing). */

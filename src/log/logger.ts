@@ -103,7 +103,8 @@ let stdoutSink: BufferedSink | undefined;
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const given = opts.sink;
-  const buffered = given === undefined ? (stdoutSink ??= createStdoutSink()) : undefined;
+  if (given === undefined) stdoutSink ??= createStdoutSink();
+  const buffered = given === undefined ? stdoutSink : undefined;
   const pretty = opts.pretty ?? (opts.sink === undefined && process.stdout.isTTY === true);
   const stream = {
     // pino sets lastLevel on a stream that asks for metadata, before each write.

@@ -64,7 +64,10 @@ export function redactSecrets(text: string, extraValues: readonly string[] = [])
   for (const value of secretValues()) out = redactValue(out, value);
   // Every log line passes here: one cheap scan decides whether the patterns need to run.
   if (!MAYBE_SECRET.test(out)) return out;
-  for (const re of SECRET_PATTERNS) out = out.replace(re, (match: string, label: unknown) => (typeof label === "string" ? `${label}${REDACTED}` : REDACTED));
+  for (const re of SECRET_PATTERNS)
+    out = out.replace(re, (_match: string, label: unknown) =>
+      typeof label === "string" ? `${label}${REDACTED}` : REDACTED,
+    );
   return out;
 }
 
@@ -84,10 +87,7 @@ const PATH_PREFIXES = [
   "/app/",
   "/workspace/",
 ];
-const PATH_RE = new RegExp(
-  `(?<![\\w.])(?:${PATH_PREFIXES.map(escapeRegExp).join("|")})${STOP}*`,
-  "g",
-);
+const PATH_RE = new RegExp(`(?<![\\w.])(?:${PATH_PREFIXES.map(escapeRegExp).join("|")})${STOP}*`, "g");
 const URL_RE = /\bhttps?:\/\/[^\s"'<>]+/g;
 
 export const PATH_PLACEHOLDER = "[path]";

@@ -7,24 +7,77 @@ import { logger } from "../log/logger.ts";
 
 export const EXACT_ALLOW: ReadonlySet<string> = new Set([
   // OS
-  "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TMP", "TEMP", "TZ",
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "TERM",
+  "LANG",
+  "LC_ALL",
+  "LC_CTYPE",
+  "TMPDIR",
+  "TMP",
+  "TEMP",
+  "TZ",
   // CLI UX
-  "NO_COLOR", "CI", "FORCE_COLOR", "COLORTERM", "CLICOLOR", "CLICOLOR_FORCE",
+  "NO_COLOR",
+  "CI",
+  "FORCE_COLOR",
+  "COLORTERM",
+  "CLICOLOR",
+  "CLICOLOR_FORCE",
   // XDG
-  "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+  "XDG_RUNTIME_DIR",
+  "XDG_CONFIG_HOME",
+  "XDG_DATA_HOME",
+  "XDG_CACHE_HOME",
+  "XDG_STATE_HOME",
   // Runtimes
-  "PYTHONPATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "NODE_PATH", "NODE_OPTIONS",
-  "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "DYLD_FALLBACK_LIBRARY_PATH",
+  "PYTHONPATH",
+  "PYTHONUNBUFFERED",
+  "PYTHONDONTWRITEBYTECODE",
+  "PYTHONIOENCODING",
+  "NODE_PATH",
+  "NODE_OPTIONS",
+  "LD_LIBRARY_PATH",
+  "DYLD_LIBRARY_PATH",
+  "DYLD_FALLBACK_LIBRARY_PATH",
   // Git / SSH
-  "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GIT_CONFIG_GLOBAL", "GIT_SSH_COMMAND",
+  "SSH_AUTH_SOCK",
+  "SSH_AGENT_PID",
+  "GIT_CONFIG_GLOBAL",
+  "GIT_SSH_COMMAND",
   // Providers
-  "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID",
-  "OPENAI_PROJECT_ID", "GOOGLE_API_KEY", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION", "GOOGLE_APPLICATION_CREDENTIALS",
-  "GEMINI_API_KEY", "XAI_API_KEY", "GROQ_API_KEY", "CEREBRAS_API_KEY", "DEEPSEEK_API_KEY", "MISTRAL_API_KEY", "FIREWORKS_API_KEY",
+  "ANTHROPIC_API_KEY",
+  "ANTHROPIC_AUTH_TOKEN",
+  "ANTHROPIC_BASE_URL",
+  "OPENAI_API_KEY",
+  "OPENAI_BASE_URL",
+  "OPENAI_ORG_ID",
+  "OPENAI_PROJECT_ID",
+  "GOOGLE_API_KEY",
+  "GOOGLE_CLOUD_PROJECT",
+  "GOOGLE_CLOUD_LOCATION",
+  "GOOGLE_APPLICATION_CREDENTIALS",
+  "GEMINI_API_KEY",
+  "XAI_API_KEY",
+  "GROQ_API_KEY",
+  "CEREBRAS_API_KEY",
+  "DEEPSEEK_API_KEY",
+  "MISTRAL_API_KEY",
+  "FIREWORKS_API_KEY",
   // GitHub, Cloudflare, Bitwarden
-  "GITHUB_TOKEN", "GITHUB_PERSONAL_ACCESS_TOKEN", "GH_TOKEN", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "BWS_ACCESS_TOKEN",
+  "GITHUB_TOKEN",
+  "GITHUB_PERSONAL_ACCESS_TOKEN",
+  "GH_TOKEN",
+  "CLOUDFLARE_API_TOKEN",
+  "CLOUDFLARE_ACCOUNT_ID",
+  "BWS_ACCESS_TOKEN",
   // markers, direnv
-  "UNTETHER_SESSION", "PROJECT_ROOT", "DIRENV_DIR",
+  "UNTETHER_SESSION",
+  "PROJECT_ROOT",
+  "DIRENV_DIR",
 ]);
 
 /**
@@ -39,7 +92,17 @@ export function isBuiltInExact(name: string): boolean {
 }
 
 export const PREFIX_ALLOW: readonly string[] = [
-  "CLAUDE_", "CLAUDE_CODE_", "MCP_", "MAX_MCP_", "LC_", "UV_", "NPM_", "PNPM_", "NODE_", "PIP_", "UNTETHER_",
+  "CLAUDE_",
+  "CLAUDE_CODE_",
+  "MCP_",
+  "MAX_MCP_",
+  "LC_",
+  "UV_",
+  "NPM_",
+  "PNPM_",
+  "NODE_",
+  "PIP_",
+  "UNTETHER_",
 ];
 
 /** Never passed on, whatever the lists say: they would turn the child back into something else. */
@@ -68,7 +131,10 @@ function checkNames(key: string, names: readonly string[]): string[] {
 
 /** Validates `[security] env_extra_allow` / `env_extra_prefix_allow`; sorted, deduplicated. */
 export function parseEnvExtras(envExtraAllow: readonly string[], envExtraPrefixAllow: readonly string[]): EnvExtras {
-  return { exact: checkNames("env_extra_allow", envExtraAllow), prefix: checkNames("env_extra_prefix_allow", envExtraPrefixAllow) };
+  return {
+    exact: checkNames("env_extra_allow", envExtraAllow),
+    prefix: checkNames("env_extra_prefix_allow", envExtraPrefixAllow),
+  };
 }
 
 /** Names that usually hold a credential (`NPM_TOKEN`, `NODE_AUTH_TOKEN`, `UV_PUBLISH_PASSWORD`, `MCP_API_KEY`…). */
@@ -94,13 +160,17 @@ export function hasUrlUserinfo(value: string): boolean {
 export function isAllowed(name: string, extras: EnvExtras = NO_EXTRAS, value?: string): boolean {
   if (ALWAYS_DENY.has(name)) return false;
   if (isBuiltInExact(name) || extras.exact.includes(name)) return true;
-  const byPrefix = PREFIX_ALLOW.some((p) => name.startsWith(p)) || extras.prefix.some((p) => p !== "" && name.startsWith(p));
+  const byPrefix =
+    PREFIX_ALLOW.some((p) => name.startsWith(p)) || extras.prefix.some((p) => p !== "" && name.startsWith(p));
   if (!byPrefix || looksLikeCredentialName(name)) return false;
   return value === undefined || !hasUrlUserinfo(value);
 }
 
 /** A new map of only the allowed variables (values are checked too: see isAllowed). */
-export function filterEnv(source: Record<string, string | undefined>, extras: EnvExtras = NO_EXTRAS): Record<string, string> {
+export function filterEnv(
+  source: Record<string, string | undefined>,
+  extras: EnvExtras = NO_EXTRAS,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(source)) if (v !== undefined && isAllowed(k, extras, v)) out[k] = v;
   return out;
@@ -113,7 +183,10 @@ export function logUserExtensionsOnce(extras: EnvExtras): void {
   if (extensionLogged || (extras.exact.length === 0 && extras.prefix.length === 0)) return;
   extensionLogged = true;
   const sorted = (xs: readonly string[]) => [...new Set(xs)].sort();
-  logger().info({ extra_exact: sorted(extras.exact), extra_prefix: sorted(extras.prefix) }, "env_policy.user_extension");
+  logger().info(
+    { extra_exact: sorted(extras.exact), extra_prefix: sorted(extras.prefix) },
+    "env_policy.user_extension",
+  );
 }
 
 /** For tests: forget that the extension was logged. */

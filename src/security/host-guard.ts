@@ -12,7 +12,10 @@ const WILDCARDS = new Set(["0.0.0.0", "::"]);
 
 /** `127.0.0.1` → `127.0.0.1`, `::1` or `[::1]` → `[::1]`, names lower-cased. */
 function hostLiteral(host: string): string {
-  const h = host.trim().replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const h = host
+    .trim()
+    .replace(/^\[(.*)\]$/, "$1")
+    .toLowerCase();
   if (ipaddr.IPv6.isValid(h)) return `[${ipaddr.IPv6.parse(h).toString()}]`;
   return h;
 }

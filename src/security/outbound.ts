@@ -3,8 +3,8 @@
 // the CHECKED IP with `Host` and `tls.serverName` set to the original name: DNS cannot change
 // between check and connect. Redirects are followed by hand so every hop is checked again.
 import { logger } from "../log/logger.ts";
-import { type Allowlist, checkUrlWithDns, errorCode, type Resolver, SsrfError, safeOrigin } from "./ssrf.ts";
 import { readCapped, StreamTooLargeError } from "./read-capped.ts";
+import { type Allowlist, checkUrlWithDns, errorCode, type Resolver, SsrfError, safeOrigin } from "./ssrf.ts";
 
 export type FetchImpl = (url: string, init: BunFetchRequestInit) => Promise<Response>;
 
@@ -49,7 +49,8 @@ function buildHeaders(input: GuardedInit["headers"]): Array<[string, string]> {
   const pairs = input === undefined ? [] : Array.isArray(input) ? input : Object.entries(input);
   const out: Array<[string, string]> = [];
   for (const [name, value] of pairs as ReadonlyArray<readonly [string, string]>) {
-    if (!TOKEN.test(name)) throw new SsrfError("ssrf.bad_header", `invalid header name '${name.replace(/[^\x20-\x7e]/g, "?")}'`);
+    if (!TOKEN.test(name))
+      throw new SsrfError("ssrf.bad_header", `invalid header name '${name.replace(/[^\x20-\x7e]/g, "?")}'`);
     if (BAD_VALUE.test(value)) {
       throw new SsrfError("ssrf.bad_header", `header '${name}' contains CR, LF or NUL`);
     }

@@ -14,7 +14,7 @@
 //    swapping a path component for a symlink between them cannot escape.
 import { randomBytes } from "node:crypto";
 import { constants, existsSync } from "node:fs";
-import { link, lstat, mkdir, open, readlink, realpath, rename, unlink, type FileHandle } from "node:fs/promises";
+import { type FileHandle, link, lstat, mkdir, open, readlink, realpath, rename, unlink } from "node:fs/promises";
 import picomatch from "picomatch";
 import { UntetherError } from "../errors.ts";
 import { BUILTIN_DENY_GLOBS } from "./deny-globs.ts";
@@ -365,7 +365,8 @@ async function openFinal(
     if (!useProcFd()) {
       // Without /proc we can only confirm the descriptor is the inode now at the checked path.
       const now = await lstat(expected);
-      if (now.ino !== stat.ino || now.dev !== stat.dev) throw err("path.escape", `${walk.relPath} changed while opening.`);
+      if (now.ino !== stat.ino || now.dev !== stat.dev)
+        throw err("path.escape", `${walk.relPath} changed while opening.`);
     }
     return { handle, relPath: walk.relPath, realPath: real };
   } catch (e) {
@@ -444,7 +445,8 @@ export async function statInsideRoot(root: string, relPath: string, opts: GuardO
     if (l.isSymbolicLink()) throw err("path.symlink", `${walk.relPath} is a symlink; symlinks are not followed.`);
     if (!l.isDirectory()) {
       // Never open device nodes or FIFOs just to describe them.
-      if (!l.isFile()) return { kind: "other", size: l.size, mtimeMs: l.mtimeMs, relPath: walk.relPath, realPath: expected };
+      if (!l.isFile())
+        return { kind: "other", size: l.size, mtimeMs: l.mtimeMs, relPath: walk.relPath, realPath: expected };
       const opened = await openFinal(walk, dir, name, "read");
       try {
         const s = await opened.handle.stat();
@@ -509,7 +511,8 @@ export async function writeFileAtomicInsideRoot(
     const existing = await lstat(childOf(name)).catch(() => undefined);
     if (existing?.isDirectory() === true) throw err("path.is_directory", "upload target is a directory.");
     if (existing?.isSymbolicLink() === true) throw err("path.symlink", `${walk.relPath} is a symlink; not replaced.`);
-    if (existing !== undefined && !existing.isFile()) throw err("path.not_file", `${walk.relPath} is not a regular file.`);
+    if (existing !== undefined && !existing.isFile())
+      throw err("path.not_file", `${walk.relPath} is not a regular file.`);
 
     const out = await openFinal(walk, dir, temp, "write-new", opts.hooks);
     tempCreated = true;

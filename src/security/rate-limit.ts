@@ -112,9 +112,7 @@ export interface WebhookRateLimiterOptions {
   maxKeys?: number;
 }
 
-export type WebhookTakeResult =
-  | { ok: true }
-  | { ok: false; retryAfterSeconds: number; scope: "webhook" | "global" };
+export type WebhookTakeResult = { ok: true } | { ok: false; retryAfterSeconds: number; scope: "webhook" | "global" };
 
 /**
  * Per-webhook bucket first, then the global one. A request spends a token from both or from neither:

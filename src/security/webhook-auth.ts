@@ -17,9 +17,7 @@ export const WEBHOOK_AUTH_MODES: readonly WebhookAuthMode[] = [
  * from what the secret covers (the HMAC, or the body digest for bearer), so a captured request is the
  * same replay whatever its unsigned headers say; absent for `none`.
  */
-export type WebhookAuthResult =
-  | { ok: true; deliveryId?: string; replayKey?: string }
-  | { ok: false; reason: string };
+export type WebhookAuthResult = { ok: true; deliveryId?: string; replayKey?: string } | { ok: false; reason: string };
 
 /** Standard Webhooks: a signature older or newer than this (against our clock) is refused. */
 export const STANDARD_WEBHOOKS_TOLERANCE_MS = 5 * 60 * 1000;

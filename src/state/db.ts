@@ -117,13 +117,19 @@ export class StateDb {
       db.exec("PRAGMA synchronous = NORMAL");
       db.transaction(() => {
         for (const sql of MIGRATIONS) db.exec(sql);
-        const have = new Set(db.query<{ name: string }, []>("PRAGMA table_info(runs)").all().map((c) => c.name));
-        for (const [name, type] of RUN_CONTEXT_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE runs ADD COLUMN ${name} ${type}`);
+        const have = new Set(
+          db
+            .query<{ name: string }, []>("PRAGMA table_info(runs)")
+            .all()
+            .map((c) => c.name),
+        );
+        for (const [name, type] of RUN_CONTEXT_COLUMNS)
+          if (!have.has(name)) db.exec(`ALTER TABLE runs ADD COLUMN ${name} ${type}`);
       })();
       // Upgraded in place (columns added above): the recorded version follows.
-      db.query("INSERT INTO kv (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
-        String(SCHEMA_VERSION),
-      );
+      db.query(
+        "INSERT INTO kv (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      ).run(String(SCHEMA_VERSION));
       db.query("SELECT count(*) FROM kv").get();
     } catch (e) {
       throw new StateError(
@@ -151,7 +157,9 @@ export class StateDb {
   }
 
   setKv(key: string, value: string): void {
-    this.#db.query("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+    this.#db
+      .query("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+      .run(key, value);
   }
 
   /** The next update_id to ask Telegram for (0 = never polled). */
@@ -204,7 +212,18 @@ export class StateDb {
         "INSERT INTO runs (chat_id, engine, source, started_at, status, progress_message_id, thread_id, project, branch, cwd, resume_token) " +
           "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
       )
-      .run(r.chatId, r.engine, r.source, Date.now(), r.progressMessageId ?? null, r.threadId ?? null, r.project ?? null, r.branch ?? null, r.cwd ?? null, r.session ?? null);
+      .run(
+        r.chatId,
+        r.engine,
+        r.source,
+        Date.now(),
+        r.progressMessageId ?? null,
+        r.threadId ?? null,
+        r.project ?? null,
+        r.branch ?? null,
+        r.cwd ?? null,
+        r.session ?? null,
+      );
     return Number(res.lastInsertRowid);
   }
 
@@ -219,7 +238,9 @@ export class StateDb {
 
   /** Remembers that the bot sent `messageId` in `chatId` for this run (progress or a final part). */
   recordRunMessage(runId: number, chatId: number, messageId: number): void {
-    this.#db.query("INSERT OR REPLACE INTO run_messages (chat_id, message_id, run_id) VALUES (?, ?, ?)").run(chatId, messageId, runId);
+    this.#db
+      .query("INSERT OR REPLACE INTO run_messages (chat_id, message_id, run_id) VALUES (?, ?, ?)")
+      .run(chatId, messageId, runId);
   }
 
   /** The run a bot message belongs to, with where it ran; undefined for messages of no run. */
@@ -235,15 +256,23 @@ export class StateDb {
 
   runContext(runId: number): RunContext | undefined {
     const r = this.#db
-      .query<RunContextRow, [number]>("SELECT id, chat_id, engine, status, resume_token, project, branch, cwd FROM runs WHERE id = ?")
+      .query<RunContextRow, [number]>(
+        "SELECT id, chat_id, engine, status, resume_token, project, branch, cwd FROM runs WHERE id = ?",
+      )
       .get(runId);
     return r ? runContextOf(r) : undefined;
   }
 
-  finishRun(id: number, status: string, extra: { resumeToken?: string; costUsd?: number; finishedAt?: number } = {}): void {
+  finishRun(
+    id: number,
+    status: string,
+    extra: { resumeToken?: string; costUsd?: number; finishedAt?: number } = {},
+  ): void {
     // A session id reported at start is kept when the end carries none (a cancelled run).
     this.#db
-      .query("UPDATE runs SET status = ?, finished_at = ?, resume_token = COALESCE(?, resume_token), cost_usd = ? WHERE id = ?")
+      .query(
+        "UPDATE runs SET status = ?, finished_at = ?, resume_token = COALESCE(?, resume_token), cost_usd = ? WHERE id = ?",
+      )
       .run(status, extra.finishedAt ?? Date.now(), extra.resumeToken ?? null, extra.costUsd ?? null, id);
   }
 
@@ -261,9 +290,19 @@ export class StateDb {
   unfinishedRuns(): RunRecord[] {
     return this.#db
       .query<
-        { id: number; chat_id: number; engine: string; source: string; started_at: number; status: string; progress_message_id: number | null },
+        {
+          id: number;
+          chat_id: number;
+          engine: string;
+          source: string;
+          started_at: number;
+          status: string;
+          progress_message_id: number | null;
+        },
         []
-      >("SELECT id, chat_id, engine, source, started_at, status, progress_message_id FROM runs WHERE status = 'running'")
+      >(
+        "SELECT id, chat_id, engine, source, started_at, status, progress_message_id FROM runs WHERE status = 'running'",
+      )
       .all()
       .map((r) => ({
         id: r.id,
@@ -320,7 +359,8 @@ export class StateDb {
   pruneRunOnce(keep: readonly string[]): void {
     const rows = this.#db.query<{ cron_id: string }, []>("SELECT cron_id FROM run_once_fired").all();
     const keepSet = new Set(keep);
-    for (const r of rows) if (!keepSet.has(r.cron_id)) this.#db.query("DELETE FROM run_once_fired WHERE cron_id = ?").run(r.cron_id);
+    for (const r of rows)
+      if (!keepSet.has(r.cron_id)) this.#db.query("DELETE FROM run_once_fired WHERE cron_id = ?").run(r.cron_id);
   }
 
   addAtJob(job: AtJob): void {
@@ -336,13 +376,24 @@ export class StateDb {
   atJobs(chatId?: number): AtJob[] {
     const rows =
       chatId === undefined
-        ? this.#db.query<{ id: string; chat_id: number; thread_id: number | null; due_at: number; payload: string }, []>("SELECT * FROM at_jobs ORDER BY due_at").all()
-        : this.#db
-            .query<{ id: string; chat_id: number; thread_id: number | null; due_at: number; payload: string }, [number]>(
-              "SELECT * FROM at_jobs WHERE chat_id = ? ORDER BY due_at",
+        ? this.#db
+            .query<{ id: string; chat_id: number; thread_id: number | null; due_at: number; payload: string }, []>(
+              "SELECT * FROM at_jobs ORDER BY due_at",
             )
+            .all()
+        : this.#db
+            .query<
+              { id: string; chat_id: number; thread_id: number | null; due_at: number; payload: string },
+              [number]
+            >("SELECT * FROM at_jobs WHERE chat_id = ? ORDER BY due_at")
             .all(chatId);
-    return rows.map((r) => ({ id: r.id, chatId: r.chat_id, threadId: r.thread_id, dueAt: r.due_at, payload: r.payload }));
+    return rows.map((r) => ({
+      id: r.id,
+      chatId: r.chat_id,
+      threadId: r.thread_id,
+      dueAt: r.due_at,
+      payload: r.payload,
+    }));
   }
 }
 

@@ -79,7 +79,10 @@ export function acquireInstanceLock(lockPath: string, pid = process.pid): Instan
     try {
       const fd = openSync(lockPath, "wx", 0o600);
       const procStart = processStartTime(pid);
-      writeSync(fd, JSON.stringify({ pid, startedAt: new Date().toISOString(), ...(procStart === undefined ? {} : { procStart }) }));
+      writeSync(
+        fd,
+        JSON.stringify({ pid, startedAt: new Date().toISOString(), ...(procStart === undefined ? {} : { procStart }) }),
+      );
       closeSync(fd);
       return {
         path: lockPath,

@@ -25,7 +25,12 @@ export function isAllowedUser(policy: AccessPolicy, userId: number | undefined):
   return userId !== undefined && policy.allowedUserIds.has(userId);
 }
 
-export function isAllowedChat(policy: AccessPolicy, chatId: number, chatType: string | undefined, userId?: number): boolean {
+export function isAllowedChat(
+  policy: AccessPolicy,
+  chatId: number,
+  chatType: string | undefined,
+  userId?: number,
+): boolean {
   if (policy.allowedChatIds.has(chatId)) return true;
   if (chatType !== "private") return false;
   // A private chat's id is the user's id.

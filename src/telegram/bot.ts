@@ -2,14 +2,15 @@
 // Startup: setMyCommands, backlog drained (not run; each chat told once), runs left over by a crash
 // marked interrupted, a ready message. The services it uses (database, outbox, run manager,
 // controller) are built by the composition root, cli/service.ts.
+
+import { TelegramApiError } from "../botapi/errors.ts";
+import type { BotApiCall } from "../botapi/types.ts";
 import type { LiveConfig } from "../config/live.ts";
 import type { Config } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { VERSION } from "../version.ts";
-import { decideAccess, DropLogger, type AccessPolicy } from "./access.ts";
-import { TelegramApiError } from "../botapi/errors.ts";
-import type { BotApiCall } from "../botapi/types.ts";
+import { type AccessPolicy, DropLogger, decideAccess } from "./access.ts";
 import type { ChatController } from "./controller.ts";
 import { originOf, parseUpdate } from "./incoming.ts";
 import type { OutboxTransport } from "./outbox.ts";
@@ -30,18 +31,26 @@ export async function connectBot(call: BotApiCall): Promise<BotIdentity> {
     return { id: me.id, username: me.username ?? String(me.id) };
   } catch (e) {
     if (e instanceof TelegramApiError && (e.errorCode === 401 || e.errorCode === 404)) {
-      throw new BotStartError("Telegram rejected the bot token. Check transports.telegram.bot_token (from @BotFather) and run `untether doctor`.");
+      throw new BotStartError(
+        "Telegram rejected the bot token. Check transports.telegram.bot_token (from @BotFather) and run `untether doctor`.",
+      );
     }
-    throw new BotStartError(`cannot reach the Telegram Bot API (${(e as Error).message}). Check the network and transports.telegram.api_base_url.`);
+    throw new BotStartError(
+      `cannot reach the Telegram Bot API (${(e as Error).message}). Check the network and transports.telegram.api_base_url.`,
+    );
   }
 }
 
 /** Runs a crash or kill -9 left marked running: marked interrupted, their progress message says so. */
-export async function markInterruptedRuns(db: StateDb, transport: OutboxTransport): Promise<void>{
+export async function markInterruptedRuns(db: StateDb, transport: OutboxTransport): Promise<void> {
   for (const r of db.unfinishedRuns()) {
     db.finishRun(r.id, "interrupted");
     if (r.progressMessageId !== null) {
-      await transport.edit({ chatId: r.chatId, messageId: r.progressMessageId }, "<b>interrupted</b> · Untether stopped before this run finished. Send the task again to retry.", []);
+      await transport.edit(
+        { chatId: r.chatId, messageId: r.progressMessageId },
+        "<b>interrupted</b> · Untether stopped before this run finished. Send the task again to retry.",
+        [],
+      );
     }
   }
 }
@@ -73,7 +82,11 @@ export function accessPolicyOf(config: Config): AccessPolicy {
   const tg = config.transports.telegram;
   const chats = new Set<number>([tg.chat_id]);
   for (const p of Object.values(config.projects)) if (p.chat_id !== undefined) chats.add(p.chat_id);
-  return { allowedUserIds: new Set(tg.allowed_user_ids), allowAnyUser: tg.allow_any_user === true, allowedChatIds: chats };
+  return {
+    allowedUserIds: new Set(tg.allowed_user_ids),
+    allowAnyUser: tg.allow_any_user === true,
+    allowedChatIds: chats,
+  };
 }
 
 const COMMANDS = [
@@ -117,7 +130,8 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     const incoming = parseUpdate(update);
     if (!decision.allowed) {
       drops.log(decision.reason, origin);
-      if (decision.toast && incoming?.kind === "callback") await transport.answerCallback(incoming.callbackId, "Not authorised.");
+      if (decision.toast && incoming?.kind === "callback")
+        await transport.answerCallback(incoming.callbackId, "Not authorised.");
       return;
     }
     if (!incoming) return;
@@ -134,17 +148,25 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     missed.set(origin.chatId, (missed.get(origin.chatId) ?? 0) + 1);
   }
   for (const [chatId, n] of missed) {
-    await transport.send({ chatId }, `While Untether was offline, ${n} message${n > 1 ? "s were" : " was"} sent here. ${n > 1 ? "They were" : "It was"} not run — send again what is still needed.`);
+    await transport.send(
+      { chatId },
+      `While Untether was offline, ${n} message${n > 1 ? "s were" : " was"} sent here. ${n > 1 ? "They were" : "It was"} not run — send again what is still needed.`,
+    );
   }
   const engines = [...deps.engineIds].sort().join(", ");
   const notes = deps.engineNotes?.length ? `\n${deps.engineNotes.map((n) => `• ${escapeHtml(n)}`).join("\n")}` : "";
-  await transport.send(
-    { chatId: tg.chat_id },
-    `🟢 <b>Untether ${escapeHtml(VERSION)} is ready</b>\ndefault engine: <b>${escapeHtml(config.default_engine)}</b>\nengines: ${escapeHtml(engines)}${notes}`,
-    { silent: true },
-  ).catch((e) => logger().warn({ error: (e as Error).message }, "telegram.ready_message_failed"));
+  await transport
+    .send(
+      { chatId: tg.chat_id },
+      `🟢 <b>Untether ${escapeHtml(VERSION)} is ready</b>\ndefault engine: <b>${escapeHtml(config.default_engine)}</b>\nengines: ${escapeHtml(engines)}${notes}`,
+      { silent: true },
+    )
+    .catch((e) => logger().warn({ error: (e as Error).message }, "telegram.ready_message_failed"));
   poller.start();
-  logger().info({ username: deps.me.username, engines: deps.engineIds, backlog_dropped: backlog.length }, "bot.started");
+  logger().info(
+    { username: deps.me.username, engines: deps.engineIds, backlog_dropped: backlog.length },
+    "bot.started",
+  );
 
   return {
     username: deps.me.username,

@@ -1,16 +1,17 @@
 // What the bot does with an allowed update: commands, button presses, and prompts that become runs.
 // Every reply goes through `replies` (the outbox); nothing here talks HTTP.
-import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
+
 import { APPROVAL_PREFIX } from "../core/approvals.ts";
 import { leadingCommand } from "../core/directives.ts";
-import { agentKey, sessionScope, type ChatOrigin, type DispatchInput, type RunDispatch } from "../core/dispatch.ts";
+import { agentKey, type ChatOrigin, type DispatchInput, type RunDispatch, sessionScope } from "../core/dispatch.ts";
+import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
 import type { ChatRef } from "../core/transport.ts";
 import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import type { IncomingCallback, IncomingMessage } from "./incoming.ts";
-import type { VoiceHandler } from "./voice.ts";
 import { escapeHtml } from "./render.ts";
+import type { VoiceHandler } from "./voice.ts";
 
 export interface Replies {
   reply(chat: ChatRef, html: string, replyTo?: number): Promise<void>;
@@ -54,7 +55,12 @@ export const HELP_TEXT = [
 ].join("\n");
 
 export function chatOriginOf(m: IncomingMessage): ChatOrigin {
-  return { chatId: m.chatId, chatType: m.chatType, ...(m.threadId === undefined ? {} : { threadId: m.threadId }), ...(m.userId === undefined ? {} : { userId: m.userId }) };
+  return {
+    chatId: m.chatId,
+    chatType: m.chatType,
+    ...(m.threadId === undefined ? {} : { threadId: m.threadId }),
+    ...(m.userId === undefined ? {} : { userId: m.userId }),
+  };
 }
 
 function chatOf(m: IncomingMessage): ChatRef {
@@ -102,9 +108,15 @@ export class ChatController {
 
   async handleCallback(q: IncomingCallback): Promise<void> {
     if (q.data === CANCEL_DATA) {
-      if (q.chatId === undefined || q.messageId === undefined) return this.d.replies.toast(q.callbackId, "Nothing to cancel.");
+      if (q.chatId === undefined || q.messageId === undefined)
+        return this.d.replies.toast(q.callbackId, "Nothing to cancel.");
       const r = this.d.runs.cancelByMessage(q.chatId, q.messageId);
-      const text = r === "cancelling" ? "Cancelling…" : r === "dropped" ? "Removed from the queue." : "That run is not running any more.";
+      const text =
+        r === "cancelling"
+          ? "Cancelling…"
+          : r === "dropped"
+            ? "Removed from the queue."
+            : "That run is not running any more.";
       return this.d.replies.toast(q.callbackId, text);
     }
     if (q.data.startsWith(`${APPROVAL_PREFIX}:`)) {
@@ -139,16 +151,28 @@ export class ChatController {
     if (!resolved.ok) return this.d.replies.reply(chatOf(m), `⚠️ ${escapeHtml(resolved.message)}`, m.messageId);
     const req = resolved.request;
     if (req.prompt === "") {
-      return this.d.replies.reply(chatOf(m), "Send the task after the engine name, e.g. <code>/claude fix the tests</code>.", m.messageId);
+      return this.d.replies.reply(
+        chatOf(m),
+        "Send the task after the engine name, e.g. <code>/claude fix the tests</code>.",
+        m.messageId,
+      );
     }
     if (req.resume?.isContinue && !this.d.engines.get(req.engineId)?.supportsContinue) {
-      return this.d.replies.reply(chatOf(m), `<b>${escapeHtml(req.engineId)}</b> cannot continue its newest session; send a new task instead.`, m.messageId);
+      return this.d.replies.reply(
+        chatOf(m),
+        `<b>${escapeHtml(req.engineId)}</b> cannot continue its newest session; send a new task instead.`,
+        m.messageId,
+      );
     }
     try {
       await this.d.runs.submit(req);
     } catch (e) {
       logger().error({ error: (e as Error).message, chat_id: m.chatId }, "run.submit_failed");
-      await this.d.replies.reply(chatOf(m), `⚠️ Could not start the run: ${escapeHtml((e as Error).message)}`, m.messageId);
+      await this.d.replies.reply(
+        chatOf(m),
+        `⚠️ Could not start the run: ${escapeHtml((e as Error).message)}`,
+        m.messageId,
+      );
     }
   }
 
@@ -165,17 +189,31 @@ export class ChatController {
     const chat = chatOf(m);
     if (m.replyTo) {
       const r = this.d.runs.cancelByMessage(m.chatId, m.replyTo.messageId);
-      if (r !== "none") return this.d.replies.reply(chat, r === "cancelling" ? "Cancelling that run." : "Removed that run from the queue.", m.messageId);
+      if (r !== "none")
+        return this.d.replies.reply(
+          chat,
+          r === "cancelling" ? "Cancelling that run." : "Removed that run from the queue.",
+          m.messageId,
+        );
       return this.d.replies.reply(chat, "Nothing is running for that message.", m.messageId);
     }
     const runs = this.d.runs.runsInChat(m.chatId);
     if (runs.length === 0) {
       const dropped = this.d.cancelScheduled?.(m.chatId) ?? 0;
-      if (dropped > 0) return this.d.replies.reply(chat, `Cancelled ${dropped} scheduled run${dropped > 1 ? "s" : ""} (/at).`, m.messageId);
+      if (dropped > 0)
+        return this.d.replies.reply(
+          chat,
+          `Cancelled ${dropped} scheduled run${dropped > 1 ? "s" : ""} (/at).`,
+          m.messageId,
+        );
       return this.d.replies.reply(chat, "Nothing is running in this chat.", m.messageId);
     }
     if (runs.length > 1) {
-      return this.d.replies.reply(chat, `${runs.length} runs are active here. Reply <code>/cancel</code> to the progress message of the one to stop.`, m.messageId);
+      return this.d.replies.reply(
+        chat,
+        `${runs.length} runs are active here. Reply <code>/cancel</code> to the progress message of the one to stop.`,
+        m.messageId,
+      );
     }
     const r = this.d.runs.cancelRun((runs[0] as { runId: number }).runId);
     return this.d.replies.reply(chat, r === "dropped" ? "Removed the queued run." : "Cancelling the run.", m.messageId);
@@ -188,7 +226,9 @@ export class ChatController {
     const parts: string[] = [];
     if (cancelled) parts.push(`cancelled ${cancelled} run${cancelled > 1 ? "s" : ""}`);
     if (cleared) parts.push("cleared the stored sessions");
-    const text = parts.length ? `🧹 ${parts.join(" and ")}. The next message starts fresh.` : "No stored sessions here — the next message starts fresh anyway.";
+    const text = parts.length
+      ? `🧹 ${parts.join(" and ")}. The next message starts fresh.`
+      : "No stored sessions here — the next message starts fresh anyway.";
     return this.d.replies.reply(chatOf(m), text, m.messageId);
   }
 
@@ -207,18 +247,33 @@ export class ChatController {
       );
     }
     if (sub !== "set" && sub !== "clear") {
-      return this.d.replies.reply(chat, "Usage: <code>/agent</code>, <code>/agent set &lt;engine&gt;</code> or <code>/agent clear</code>.", m.messageId);
+      return this.d.replies.reply(
+        chat,
+        "Usage: <code>/agent</code>, <code>/agent set &lt;engine&gt;</code> or <code>/agent clear</code>.",
+        m.messageId,
+      );
     }
-    if (m.chatType !== "private" && (m.userId === undefined || !(await this.d.replies.isChatAdmin(m.chatId, m.userId)))) {
+    if (
+      m.chatType !== "private" &&
+      (m.userId === undefined || !(await this.d.replies.isChatAdmin(m.chatId, m.userId)))
+    ) {
       return this.d.replies.reply(chat, "Only the group's admins can change the default engine.", m.messageId);
     }
     if (sub === "clear") {
       this.d.db.setKv(key, "");
-      return this.d.replies.reply(chat, `Default engine reset to the config's: <b>${escapeHtml(this.#chatEngine(m))}</b>.`, m.messageId);
+      return this.d.replies.reply(
+        chat,
+        `Default engine reset to the config's: <b>${escapeHtml(this.#chatEngine(m))}</b>.`,
+        m.messageId,
+      );
     }
     const engine = value?.toLowerCase();
     if (!engine || !this.d.engines.has(engine)) {
-      return this.d.replies.reply(chat, `Unknown engine${engine ? ` <b>${escapeHtml(engine)}</b>` : ""}. Available: ${known.map(escapeHtml).join(", ")}.`, m.messageId);
+      return this.d.replies.reply(
+        chat,
+        `Unknown engine${engine ? ` <b>${escapeHtml(engine)}</b>` : ""}. Available: ${known.map(escapeHtml).join(", ")}.`,
+        m.messageId,
+      );
     }
     this.d.db.setKv(key, engine);
     return this.d.replies.reply(chat, `Default engine here is now <b>${escapeHtml(engine)}</b>.`, m.messageId);
@@ -231,6 +286,10 @@ export class ChatController {
 
   async #continue(m: IncomingMessage, args: string): Promise<void> {
     // `/continue` continues the newest session of the engine in the directory; a reply is not a pointer here.
-    return this.#startPrompt(m, args.trim() || "Continue.", { source: { kind: "continue" }, continueNewest: true, replied: undefined });
+    return this.#startPrompt(m, args.trim() || "Continue.", {
+      source: { kind: "continue" },
+      continueNewest: true,
+      replied: undefined,
+    });
   }
 }

@@ -1,9 +1,9 @@
 // `/file put`, `/file get` and auto-put of documents sent to the bot. Every path goes through
 // security/path-guard (syntax, deny globs, an open that cannot escape the root); this module decides
 // who may transfer, enforces Telegram's size limits on declared and actual bytes, and words replies.
-import { readCapped, StreamTooLargeError } from "../security/read-capped.ts";
-import type { ChatRef, Transport } from "../core/transport.ts";
+
 import type { FilesConfig } from "../config/schema.ts";
+import type { ChatRef, Transport } from "../core/transport.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
@@ -14,6 +14,7 @@ import {
   statInsideRoot,
   writeFileAtomicInsideRoot,
 } from "../security/path-guard.ts";
+import { readCapped, StreamTooLargeError } from "../security/read-capped.ts";
 import type { FileHandler } from "./controller.ts";
 import { escapeHtml } from "./html.ts";
 import type { IncomingMessage } from "./incoming.ts";
@@ -53,7 +54,9 @@ export interface TransferLimits {
 }
 
 export function transferLimits(apiBaseIsTelegram: boolean): TransferLimits {
-  return apiBaseIsTelegram ? { fromTelegram: 20 * MIB, toTelegram: 50 * MIB } : { fromTelegram: 2000 * MIB, toTelegram: 2000 * MIB };
+  return apiBaseIsTelegram
+    ? { fromTelegram: 20 * MIB, toTelegram: 50 * MIB }
+    : { fromTelegram: 2000 * MIB, toTelegram: 2000 * MIB };
 }
 
 /** `0 b`, `512 b`, `1.5 kb`, `20 kb`, `3.2 mb`: one decimal below 10. */
@@ -107,10 +110,13 @@ export function splitArgs(text: string): string[] {
   return out;
 }
 
-const USAGE = "usage: <code>/file put &lt;path&gt;</code> (as the caption of a document) or <code>/file get &lt;path&gt;</code>";
-const USAGE_PUT = "usage: send a document with the caption <code>/file put &lt;path&gt;</code> (add <code>--force</code> to replace an existing file)";
+const USAGE =
+  "usage: <code>/file put &lt;path&gt;</code> (as the caption of a document) or <code>/file get &lt;path&gt;</code>";
+const USAGE_PUT =
+  "usage: send a document with the caption <code>/file put &lt;path&gt;</code> (add <code>--force</code> to replace an existing file)";
 const USAGE_GET = "usage: <code>/file get &lt;path&gt;</code>";
-const DISABLED = "file transfer is disabled; enable it with <code>[transports.telegram.files] enabled = true</code> in the config.";
+const DISABLED =
+  "file transfer is disabled; enable it with <code>[transports.telegram.files] enabled = true</code> in the config.";
 const MAX_SHOWN_PATH = 200;
 
 /** A path for a reply or caption: escaped, and shortened in the middle when very long. */
@@ -142,13 +148,19 @@ function guardRefusal(e: PathGuardError, direction: "upload" | "download"): Refu
     case "path.not_found":
       return refuse(e.code, "file does not exist.");
     case "path.symlink":
-      return refuse(e.code, `${direction === "upload" ? "upload target" : "path"} is a symlink; symlinks are not followed.`);
+      return refuse(
+        e.code,
+        `${direction === "upload" ? "upload target" : "path"} is a symlink; symlinks are not followed.`,
+      );
     case "path.is_directory":
       return refuse(e.code, "upload target is a directory.");
     case "path.not_file":
       return refuse(e.code, "not a regular file.");
     case "path.hard_link":
-      return refuse(e.code, "the file has more than one hard link (it may be another file under a harmless name); set <code>transports.telegram.files.allow_hard_links = true</code> to allow.");
+      return refuse(
+        e.code,
+        "the file has more than one hard link (it may be another file under a harmless name); set <code>transports.telegram.files.allow_hard_links = true</code> to allow.",
+      );
     case "path.root":
       return refuse(e.code, "the project folder does not exist.");
     default:
@@ -183,13 +195,17 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
     if (cfg.allowed_user_ids.length > 0) {
       return cfg.allowed_user_ids.includes(user)
         ? undefined
-        : refuse("files.user_not_allowed", "file transfer is not allowed for this user (not in <code>files.allowed_user_ids</code>).");
+        : refuse(
+            "files.user_not_allowed",
+            "file transfer is not allowed for this user (not in <code>files.allowed_user_ids</code>).",
+          );
     }
     if (deps.allowAnyUser?.() !== true && !deps.allowedUserIds().has(user)) {
       return refuse("files.user_not_allowed", "file transfer is not allowed for this user.");
     }
     if (m.chatType === "private") return undefined;
-    if (m.chatType !== "group" && m.chatType !== "supergroup") return refuse("files.chat_type", "file transfer is not available in this chat.");
+    if (m.chatType !== "group" && m.chatType !== "supergroup")
+      return refuse("files.chat_type", "file transfer is not available in this chat.");
     let status: string;
     try {
       status = await deps.api.getChatMemberStatus(m.chatId, user);
@@ -202,12 +218,19 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
       : refuse("files.not_admin", "file transfer in groups is restricted to group admins.");
   }
 
-  async function put(m: IncomingMessage, cwd: string, cfg: FilesConfig, pathArg: string | undefined, force: boolean): Promise<{ relPath: string; bytes: number }> {
+  async function put(
+    m: IncomingMessage,
+    cwd: string,
+    cfg: FilesConfig,
+    pathArg: string | undefined,
+    force: boolean,
+  ): Promise<{ relPath: string; bytes: number }> {
     const doc = m.document;
     if (!doc) throw refuse("files.usage", USAGE_PUT);
     const globs = effectiveDenyGlobs(cfg.deny_globs);
     const limit = limits().fromTelegram;
-    const tooLarge = (): Refusal => refuse("files.too_large", `file is too large to upload (limit ${formatSize(limit)}).`);
+    const tooLarge = (): Refusal =>
+      refuse("files.too_large", `file is too large to upload (limit ${formatSize(limit)}).`);
     if (doc.file_size !== undefined && doc.file_size > limit) throw tooLarge();
     // Check the target before spending a download on it.
     const wantsDir = pathArg === undefined || pathArg.endsWith("/");
@@ -226,7 +249,8 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
           if (e instanceof PathGuardError && e.code === "path.not_found") return undefined;
           throw e;
         });
-        if (st !== undefined && st.kind !== "directory") throw refuse("files.target_is_file", "upload path is a file, not a directory.");
+        if (st !== undefined && st.kind !== "directory")
+          throw refuse("files.target_is_file", "upload path is a file, not a directory.");
         if (earlyName !== undefined) checkTarget(`${dir}/${earlyName}`);
       } else {
         checkTarget(dirArg);
@@ -241,10 +265,14 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
       info = await deps.api.getFile(doc.file_id);
     } catch (e) {
       logger().warn({ chat_id: m.chatId, error: (e as Error).message }, "files.get_file_failed");
-      throw refuse("files.get_file", "could not fetch the file from Telegram (it may be over Telegram's download limit).");
+      throw refuse(
+        "files.get_file",
+        "could not fetch the file from Telegram (it may be over Telegram's download limit).",
+      );
     }
     if (info.file_size !== undefined && info.file_size > limit) throw tooLarge();
-    if (info.file_path === undefined || info.file_path === "") throw refuse("files.no_file_path", "Telegram did not return a download path for this file.");
+    if (info.file_path === undefined || info.file_path === "")
+      throw refuse("files.no_file_path", "Telegram did not return a download path for this file.");
     let data: Uint8Array;
     try {
       data = await deps.api.download(info.file_path, limit);
@@ -279,8 +307,13 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
       const base = st.relPath.split("/").pop() ?? st.relPath;
       if (st.kind === "other") throw refuse("files.not_file", "not a regular file.");
       if (st.kind === "directory") {
-        const zipped = await zipDirectoryInsideRoot(cwd, st.relPath, { maxBytes: limit, denyGlobs: globs, allowHardLinks: cfg.allow_hard_links });
-        if (zipped.members.length === 0) throw refuse("files.empty_dir", "the directory has no files that may be sent.");
+        const zipped = await zipDirectoryInsideRoot(cwd, st.relPath, {
+          maxBytes: limit,
+          denyGlobs: globs,
+          allowHardLinks: cfg.allow_hard_links,
+        });
+        if (zipped.members.length === 0)
+          throw refuse("files.empty_dir", "the directory has no files that may be sent.");
         fileName = `${base}.zip`;
         data = zipped.data;
         const skipped = zipped.skipped.length > 0 ? `, ${zipped.skipped.length} skipped` : "";
@@ -337,12 +370,14 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
         const flags = rest.filter((a) => a.startsWith("--"));
         const paths = rest.filter((a) => !a.startsWith("--"));
         if (sub === "get") {
-          if (flags.length > 0) throw refuse("files.unknown_flag", `unknown flag: <code>${escapeHtml(flags[0] ?? "")}</code>`);
+          if (flags.length > 0)
+            throw refuse("files.unknown_flag", `unknown flag: <code>${escapeHtml(flags[0] ?? "")}</code>`);
           if (paths.length !== 1) throw refuse("files.usage", USAGE_GET);
           return get(m, cwd, cfg, paths[0] ?? "");
         }
         const unknown = flags.find((f) => f !== "--force");
-        if (unknown !== undefined) throw refuse("files.unknown_flag", `unknown flag: <code>${escapeHtml(unknown)}</code>`);
+        if (unknown !== undefined)
+          throw refuse("files.unknown_flag", `unknown flag: <code>${escapeHtml(unknown)}</code>`);
         if (paths.length > 1 || !m.document) throw refuse("files.usage", USAGE_PUT);
         const saved = await put(m, cwd, cfg, paths[0], flags.includes("--force"));
         await reply(m, `saved ${shown(saved.relPath)} (${formatSize(saved.bytes)})`);
@@ -353,7 +388,10 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
       const cfg = deps.config();
       if (!cfg.enabled) return undefined;
       if (!cfg.auto_put) {
-        await reply(m, "documents are not saved automatically here; send it with the caption <code>/file put &lt;path&gt;</code>.");
+        await reply(
+          m,
+          "documents are not saved automatically here; send it with the caption <code>/file put &lt;path&gt;</code>.",
+        );
         return undefined;
       }
       return guarded(m, async () => {
@@ -362,7 +400,8 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
         const saved = await put(m, cwd, cfg, undefined, false);
         await reply(m, `saved ${shown(saved.relPath)} (${formatSize(saved.bytes)})`);
         const caption = m.text.trim();
-        if (cfg.auto_put_mode === "prompt" && caption !== "") return { startRunWith: `${caption}\n\n[uploaded file: ${saved.relPath}]` };
+        if (cfg.auto_put_mode === "prompt" && caption !== "")
+          return { startRunWith: `${caption}\n\n[uploaded file: ${saved.relPath}]` };
         return undefined;
       });
     },

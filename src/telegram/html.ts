@@ -15,7 +15,8 @@ const NAMED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"' };
 export function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot);/g, (whole, ent: string) => {
     if (ent[0] !== "#") return NAMED[ent] ?? whole;
-    const code = ent[1] === "x" || ent[1] === "X" ? Number.parseInt(ent.slice(2), 16) : Number.parseInt(ent.slice(1), 10);
+    const code =
+      ent[1] === "x" || ent[1] === "X" ? Number.parseInt(ent.slice(2), 16) : Number.parseInt(ent.slice(1), 10);
     return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
   });
 }

@@ -1,11 +1,21 @@
 // Raw Telegram updates → the few fields we act on, validated with TypeBox at the edge. Anything that
 // does not fit (an edited message, a channel post, a sticker) is ignored, never half-handled.
-import { Type, type Static } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { TelegramUpdate } from "../botapi/types.ts";
 
-const User = Type.Object({ id: Type.Integer(), is_bot: Type.Optional(Type.Boolean()), username: Type.Optional(Type.String()), first_name: Type.Optional(Type.String()) });
-const Chat = Type.Object({ id: Type.Integer(), type: Type.String(), title: Type.Optional(Type.String()), is_forum: Type.Optional(Type.Boolean()) });
+const User = Type.Object({
+  id: Type.Integer(),
+  is_bot: Type.Optional(Type.Boolean()),
+  username: Type.Optional(Type.String()),
+  first_name: Type.Optional(Type.String()),
+});
+const Chat = Type.Object({
+  id: Type.Integer(),
+  type: Type.String(),
+  title: Type.Optional(Type.String()),
+  is_forum: Type.Optional(Type.Boolean()),
+});
 const Document = Type.Object({
   file_id: Type.String(),
   file_name: Type.Optional(Type.String()),
@@ -41,7 +51,9 @@ const CallbackQuery = Type.Object({
   id: Type.String(),
   from: User,
   data: Type.Optional(Type.String()),
-  message: Type.Optional(Type.Object({ message_id: Type.Integer(), chat: Chat, message_thread_id: Type.Optional(Type.Integer()) })),
+  message: Type.Optional(
+    Type.Object({ message_id: Type.Integer(), chat: Chat, message_thread_id: Type.Optional(Type.Integer()) }),
+  ),
 });
 
 export type TgMessage = Static<typeof Message>;
@@ -98,9 +110,14 @@ export function parseUpdate(update: TelegramUpdate): Incoming | undefined {
       text: m.text ?? m.caption ?? "",
       document: m.document,
       voice: m.voice,
-      replyTo: realReply && reply
-        ? { messageId: reply.message_id, text: reply.text ?? reply.caption ?? "", fromBot: reply.from?.is_bot === true }
-        : undefined,
+      replyTo:
+        realReply && reply
+          ? {
+              messageId: reply.message_id,
+              text: reply.text ?? reply.caption ?? "",
+              fromBot: reply.from?.is_bot === true,
+            }
+          : undefined,
     };
   }
   if (callback !== undefined && Value.Check(CallbackQuery, callback)) {
@@ -125,9 +142,20 @@ function isObject(v: unknown): v is object {
 }
 
 /** The origin fields the access gate needs, from any raw update (also ones we do not handle). */
-export function originOf(update: TelegramUpdate): { chatId?: number; chatType?: string; userId?: number; isCallback: boolean } {
+export function originOf(update: TelegramUpdate): {
+  chatId?: number;
+  chatType?: string;
+  userId?: number;
+  isCallback: boolean;
+} {
   const parsed = parseUpdate(update);
-  if (parsed) return { chatId: parsed.chatId, chatType: parsed.chatType, userId: parsed.userId, isCallback: parsed.kind === "callback" };
+  if (parsed)
+    return {
+      chatId: parsed.chatId,
+      chatType: parsed.chatType,
+      userId: parsed.userId,
+      isCallback: parsed.kind === "callback",
+    };
   for (const v of Object.values(update)) {
     if (isObject(v) && "chat" in v) {
       const chat = isObject(v.chat) ? v.chat : {};

@@ -136,7 +136,6 @@ function inline(s: string, depth: number, links: boolean): string {
     if (c === "`") {
       let n = 1;
       while (s[i + n] === "`") n++;
-      const tick = "`".repeat(n);
       const j = closingTicks(s, i + n, n);
       if (j > i + n) {
         const body = s.slice(i + n, j);

@@ -5,8 +5,14 @@ import { lstat, opendir, rm, rmdir, unlink } from "node:fs/promises";
 import type { FilesConfig } from "../config/schema.ts";
 import type { ChatRef, Transport } from "../core/transport.ts";
 import { logger } from "../log/logger.ts";
-import { denyReason, normalizeRelativePath, openInsideRoot, PathGuardError, statInsideRoot } from "../security/path-guard.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
+import {
+  denyReason,
+  normalizeRelativePath,
+  openInsideRoot,
+  PathGuardError,
+  statInsideRoot,
+} from "../security/path-guard.ts";
 import { formatSize, transferLimits } from "./files.ts";
 import { escapeHtml } from "./html.ts";
 import { readHandleCapped, TooLargeError, ZipLimitError, zipDirectoryInsideRoot } from "./zip.ts";
@@ -32,7 +38,11 @@ function errnoOf(e: unknown): string | undefined {
 }
 
 /** Lists the outbox (flat), sorted by name; undefined when there is none (or it is not a plain directory). */
-async function listOutbox(root: string, outboxRel: string, globs: readonly string[]): Promise<{ name: string; kind: Kind }[] | undefined> {
+async function listOutbox(
+  root: string,
+  outboxRel: string,
+  globs: readonly string[],
+): Promise<{ name: string; kind: Kind }[] | undefined> {
   let real: string;
   try {
     const st = await statInsideRoot(root, outboxRel, { denyGlobs: globs });
@@ -94,30 +104,66 @@ export async function deliverOutbox(
       skip(name, `over outbox_max_files (${config.outbox_max_files}); left for the next run`);
       continue;
     }
-    if (kind === "symlink") { skip(name, "symlink"); continue; }
-    if (kind === "other") { skip(name, "not a regular file"); continue; }
+    if (kind === "symlink") {
+      skip(name, "symlink");
+      continue;
+    }
+    if (kind === "other") {
+      skip(name, "not a regular file");
+      continue;
+    }
     const rule = denyReason(rel, globs);
-    if (rule !== undefined) { skip(name, `denied by rule: ${rule}`); continue; }
-    if (kind === "dir" && config.outbox_deliver_directories !== "zip") { skip(name, "directory"); continue; }
+    if (rule !== undefined) {
+      skip(name, `denied by rule: ${rule}`);
+      continue;
+    }
+    if (kind === "dir" && config.outbox_deliver_directories !== "zip") {
+      skip(name, "directory");
+      continue;
+    }
 
     let doc: { fileName: string; data: Uint8Array; caption: string };
     let identity: { ino: number; dev: number };
     try {
       if (kind === "dir") {
-        const zipped = await zipDirectoryInsideRoot(runRoot, rel, { maxBytes: limit, denyGlobs: globs, allowHardLinks: config.allow_hard_links });
-        if (zipped.members.length === 0) { skip(name, "empty directory"); continue; }
-        doc = { fileName: `${name}.zip`, data: zipped.data, caption: `📎 <code>${escapeHtml(name)}.zip</code> (${formatSize(zipped.data.byteLength)})` };
+        const zipped = await zipDirectoryInsideRoot(runRoot, rel, {
+          maxBytes: limit,
+          denyGlobs: globs,
+          allowHardLinks: config.allow_hard_links,
+        });
+        if (zipped.members.length === 0) {
+          skip(name, "empty directory");
+          continue;
+        }
+        doc = {
+          fileName: `${name}.zip`,
+          data: zipped.data,
+          caption: `📎 <code>${escapeHtml(name)}.zip</code> (${formatSize(zipped.data.byteLength)})`,
+        };
         const dir = await statInsideRoot(runRoot, rel, { denyGlobs: globs });
         identity = await lstat(dir.realPath);
       } else {
-        const opened = await openInsideRoot(runRoot, rel, "read", { denyGlobs: globs, allowHardLinks: config.allow_hard_links });
+        const opened = await openInsideRoot(runRoot, rel, "read", {
+          denyGlobs: globs,
+          allowHardLinks: config.allow_hard_links,
+        });
         try {
           const st = await opened.handle.stat();
           identity = { ino: st.ino, dev: st.dev };
-          if (st.size === 0) { skip(name, "empty file"); continue; }
+          if (st.size === 0) {
+            skip(name, "empty file");
+            continue;
+          }
           const data = await readHandleCapped(opened.handle, limit);
-          if (data.byteLength === 0) { skip(name, "empty file"); continue; }
-          doc = { fileName: name, data, caption: `📎 <code>${escapeHtml(name)}</code> (${formatSize(data.byteLength)})` };
+          if (data.byteLength === 0) {
+            skip(name, "empty file");
+            continue;
+          }
+          doc = {
+            fileName: name,
+            data,
+            caption: `📎 <code>${escapeHtml(name)}</code> (${formatSize(data.byteLength)})`,
+          };
         } finally {
           await opened.handle.close().catch(() => undefined);
         }
@@ -125,7 +171,8 @@ export async function deliverOutbox(
     } catch (e) {
       if (e instanceof TooLargeError) skip(name, `too large (limit ${formatSize(limit)})`);
       else if (e instanceof ZipLimitError) skip(name, e.message);
-      else if (e instanceof PathGuardError) skip(name, e.code === "path.denied" ? `denied by rule: ${e.rule ?? "?"}` : e.code.replace("path.", ""));
+      else if (e instanceof PathGuardError)
+        skip(name, e.code === "path.denied" ? `denied by rule: ${e.rule ?? "?"}` : e.code.replace("path.", ""));
       else skip(name, "could not be read");
       continue;
     }
@@ -141,20 +188,32 @@ export async function deliverOutbox(
   }
 
   if (config.outbox_notify_skipped && result.skipped.length > 0) {
-    const lines = result.skipped.slice(0, MAX_LISTED).map((s) => `• <code>${escapeHtml(s.name)}</code> — ${escapeHtml(s.reason)}`);
+    const lines = result.skipped
+      .slice(0, MAX_LISTED)
+      .map((s) => `• <code>${escapeHtml(s.name)}</code> — ${escapeHtml(s.reason)}`);
     if (result.skipped.length > MAX_LISTED) lines.push(`… and ${result.skipped.length - MAX_LISTED} more`);
     const n = result.skipped.length;
-    await transport.send(chat, [`📎 outbox: ${n} ${n === 1 ? "entry" : "entries"} not sent:`, ...lines].join("\n"), sendOpts).catch((e: unknown) => {
-      logger().warn({ chat_id: chat.chatId, error: (e as Error).message }, "files.outbox_notify_failed");
-    });
+    await transport
+      .send(chat, [`📎 outbox: ${n} ${n === 1 ? "entry" : "entries"} not sent:`, ...lines].join("\n"), sendOpts)
+      .catch((e: unknown) => {
+        logger().warn({ chat_id: chat.chatId, error: (e as Error).message }, "files.outbox_notify_failed");
+      });
   }
   if (config.outbox_cleanup) await cleanup(runRoot, outboxRel, toDelete, globs);
-  logger().info({ chat_id: chat.chatId, sent: result.sent.length, skipped: result.skipped.length }, "files.outbox_delivered");
+  logger().info(
+    { chat_id: chat.chatId, sent: result.sent.length, skipped: result.skipped.length },
+    "files.outbox_delivered",
+  );
   return result;
 }
 
 /** Deletes what was sent (only if the entry is still the one we read), then the outbox if empty. */
-async function cleanup(root: string, outboxRel: string, sent: { rel: string; dir: boolean; ino: number; dev: number }[], globs: readonly string[]): Promise<void> {
+async function cleanup(
+  root: string,
+  outboxRel: string,
+  sent: { rel: string; dir: boolean; ino: number; dev: number }[],
+  globs: readonly string[],
+): Promise<void> {
   let outboxReal: string;
   try {
     outboxReal = (await statInsideRoot(root, outboxRel, { denyGlobs: globs })).realPath;

@@ -6,19 +6,13 @@
 // - a 429 holds the whole chat for retry_after, then the op is retried (unless superseded);
 // - 5xx and network failures are retried with bounded backoff; other 4xx are dropped and logged;
 // - a failed edit never becomes a new message, and edits of a deleted message are dropped.
-import type {
-  ButtonRows,
-  ChatRef,
-  DocumentInput,
-  MessageRef,
-  SendOptions,
-  Transport,
-} from "../core/transport.ts";
+
+import { isMessageGone, isNotModified, TelegramApiError, TelegramNetworkError } from "../botapi/errors.ts";
+import type { BotApiCall, BotParams, BotRequest, BotResult } from "../botapi/types.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import type { ButtonRows, ChatRef, DocumentInput, MessageRef, SendOptions, Transport } from "../core/transport.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
-import { TelegramApiError, TelegramNetworkError, isMessageGone, isNotModified } from "../botapi/errors.ts";
-import type { BotApiCall, BotParams, BotRequest, BotResult } from "../botapi/types.ts";
-import { systemClock, type Clock } from "../core/clock.ts";
 
 /** Injected so throttling and backoff are tested without sleeping (core's Clock; sleep unused here). */
 export type OutboxClock = Pick<Clock, "now" | "setTimeout" | "clearTimeout">;
@@ -39,7 +33,13 @@ export interface OutboxOptions {
 type OpKind = "send" | "sendDocument" | "delete" | "edit" | "answerCallback" | "chatAction";
 
 /** The Bot API methods the outbox writes with. */
-type OutboxMethod = "sendMessage" | "sendDocument" | "editMessageText" | "deleteMessage" | "answerCallbackQuery" | "sendChatAction";
+type OutboxMethod =
+  | "sendMessage"
+  | "sendDocument"
+  | "editMessageText"
+  | "deleteMessage"
+  | "answerCallbackQuery"
+  | "sendChatAction";
 type OutboxRequest = BotRequest<OutboxMethod>;
 
 /** Lower runs first when several ops of a chat are ready. */
@@ -118,7 +118,10 @@ function signatureOf(html: string, buttons: ButtonRows | undefined): string {
 }
 
 /** What a send and a document share: chat, topic, reply, silence, buttons. */
-type ChatParams = Pick<BotParams<"sendMessage">, "chat_id" | "message_thread_id" | "reply_parameters" | "disable_notification" | "reply_markup">;
+type ChatParams = Pick<
+  BotParams<"sendMessage">,
+  "chat_id" | "message_thread_id" | "reply_parameters" | "disable_notification" | "reply_markup"
+>;
 
 function chatParams(chat: ChatRef, opts: SendOptions | undefined): ChatParams {
   const p: ChatParams = { chat_id: chat.chatId };
@@ -178,12 +181,25 @@ export class OutboxTransport implements Transport {
   }
 
   send(chat: ChatRef, html: string, opts?: SendOptions): Promise<MessageRef> {
-    const params: BotParams<"sendMessage"> = { ...chatParams(chat, opts), text: html, parse_mode: "HTML", link_preview_options: { is_disabled: true } };
-    return this.#enqueueSend({ kind: "send", req: { method: "sendMessage", params }, chat, signature: signatureOf(html, opts?.buttons) });
+    const params: BotParams<"sendMessage"> = {
+      ...chatParams(chat, opts),
+      text: html,
+      parse_mode: "HTML",
+      link_preview_options: { is_disabled: true },
+    };
+    return this.#enqueueSend({
+      kind: "send",
+      req: { method: "sendMessage", params },
+      chat,
+      signature: signatureOf(html, opts?.buttons),
+    });
   }
 
   sendDocument(chat: ChatRef, doc: DocumentInput, opts?: SendOptions): Promise<MessageRef> {
-    const params: BotParams<"sendDocument"> = { ...chatParams(chat, opts), document: new File([doc.data], doc.fileName) };
+    const params: BotParams<"sendDocument"> = {
+      ...chatParams(chat, opts),
+      document: new File([doc.data], doc.fileName),
+    };
     if (doc.caption !== undefined) {
       params.caption = doc.caption;
       params.parse_mode = "HTML";
@@ -214,7 +230,14 @@ export class OutboxTransport implements Transport {
       return;
     }
     if (this.#deleted.has(msgKey) || this.#lastSignature.get(msgKey) === signature) return;
-    await this.#enqueue({ kind: "edit", req: { method: "editMessageText", params }, key, msgKey, chat: msg, signature });
+    await this.#enqueue({
+      kind: "edit",
+      req: { method: "editMessageText", params },
+      key,
+      msgKey,
+      chat: msg,
+      signature,
+    });
   }
 
   async delete(msg: MessageRef): Promise<void> {
@@ -235,7 +258,12 @@ export class OutboxTransport implements Transport {
     const params: BotParams<"answerCallbackQuery"> = { callback_query_id: callbackQueryId };
     if (text !== undefined) params.text = text;
     if (showAlert) params.show_alert = true;
-    await this.#enqueue({ kind: "answerCallback", req: { method: "answerCallbackQuery", params }, key: `answerCallback:${callbackQueryId}`, lane: "callbacks" });
+    await this.#enqueue({
+      kind: "answerCallback",
+      req: { method: "answerCallbackQuery", params },
+      key: `answerCallback:${callbackQueryId}`,
+      lane: "callbacks",
+    });
   }
 
   /** "typing…" and friends; a repeat while one is queued is coalesced. */
@@ -268,9 +296,15 @@ export class OutboxTransport implements Transport {
   }
 
   /** A send settles with the new message's reference (see onSuccess). */
-  async #enqueueSend(spec: { kind: "send" | "sendDocument"; req: OutboxRequest; chat: ChatRef; signature?: string }): Promise<MessageRef> {
+  async #enqueueSend(spec: {
+    kind: "send" | "sendDocument";
+    req: OutboxRequest;
+    chat: ChatRef;
+    signature?: string;
+  }): Promise<MessageRef> {
     const ref = await this.#enqueue(spec);
-    if (ref === undefined) throw new UntetherError("telegram.bad_response", `Telegram ${spec.req.method} returned no message`);
+    if (ref === undefined)
+      throw new UntetherError("telegram.bad_response", `Telegram ${spec.req.method} returned no message`);
     return ref;
   }
 
@@ -382,11 +416,14 @@ export class OutboxTransport implements Transport {
     if (lane.timer !== undefined && lane.timerAt !== undefined && lane.timerAt <= at) return;
     if (lane.timer !== undefined) this.#clock.clearTimeout(lane.timer);
     lane.timerAt = at;
-    lane.timer = this.#clock.setTimeout(() => {
-      lane.timer = undefined;
-      lane.timerAt = undefined;
-      this.#pump(lane);
-    }, Math.max(0, at - this.#clock.now()));
+    lane.timer = this.#clock.setTimeout(
+      () => {
+        lane.timer = undefined;
+        lane.timerAt = undefined;
+        this.#pump(lane);
+      },
+      Math.max(0, at - this.#clock.now()),
+    );
   }
 
   #dispatch(op: Op): void {
@@ -397,15 +434,17 @@ export class OutboxTransport implements Transport {
     const startedAt = this.#clock.now();
     if (op.msgKey !== undefined && op.kind === "edit") this.#lastWriteAt.set(op.msgKey, startedAt);
     this.#counts.set(op.req.method, (this.#counts.get(op.req.method) ?? 0) + 1);
-    this.#call(op.req.method, op.req.params).then(
-      (result) => this.#onSuccess(op, result, startedAt),
-      (error: unknown) => this.#onError(op, error),
-    ).finally(() => {
-      lane.busy = false;
-      this.#inFlight--;
-      this.#pump(lane);
-      this.#checkIdle();
-    });
+    this.#call(op.req.method, op.req.params)
+      .then(
+        (result) => this.#onSuccess(op, result, startedAt),
+        (error: unknown) => this.#onError(op, error),
+      )
+      .finally(() => {
+        lane.busy = false;
+        this.#inFlight--;
+        this.#pump(lane);
+        this.#checkIdle();
+      });
   }
 
   #onSuccess(op: Op, result: BotResult<OutboxMethod>, startedAt: number): void {
@@ -413,7 +452,11 @@ export class OutboxTransport implements Transport {
       const ref = messageRefOf(result, op.chat);
       if (!ref) {
         logger().warn({ method: op.req.method }, "outbox.bad_response");
-        settle(op, undefined, new UntetherError("telegram.bad_response", `Telegram ${op.req.method} returned no message`));
+        settle(
+          op,
+          undefined,
+          new UntetherError("telegram.bad_response", `Telegram ${op.req.method} returned no message`),
+        );
         return;
       }
       const msgKey = `${ref.chatId}:${ref.messageId}`;
@@ -429,23 +472,29 @@ export class OutboxTransport implements Transport {
   }
 
   #onError(op: Op, error: unknown): void {
-    if (op.kind === "edit" && isNotModified(error)) return this.#onSuccess(op, true, 0);
+    if (op.kind === "edit" && isNotModified(error)) {
+      this.#onSuccess(op, true, 0);
+      return;
+    }
     if ((op.kind === "edit" || op.kind === "delete") && isMessageGone(error) && op.msgKey !== undefined) {
       this.#deleted.set(op.msgKey, true);
       logger().debug({ method: op.req.method }, "outbox.message_gone");
-      return settle(op, undefined);
+      settle(op, undefined);
+      return;
     }
     const now = this.#clock.now();
     if (error instanceof TelegramApiError && error.errorCode === 429) {
       const waitSec = error.retryAfter ?? this.#defaultRetryAfterSec;
       op.lane.heldUntil = Math.max(op.lane.heldUntil, now + waitSec * 1000);
       logger().warn({ method: op.req.method, retry_after: waitSec }, "outbox.rate_limited");
-      return this.#retry(op);
+      this.#retry(op);
+      return;
     }
     if (isRetryable(error) && op.attempts < this.#maxAttempts) {
       op.notBefore = now + this.#backoffMs * 2 ** (op.attempts - 1);
       logger().debug({ method: op.req.method, attempt: op.attempts }, "outbox.retry");
-      return this.#retry(op);
+      this.#retry(op);
+      return;
     }
     logger().warn(
       {
@@ -466,8 +515,8 @@ export class OutboxTransport implements Transport {
       newer.waiters.push(...op.waiters);
       return;
     }
-    if (op.msgKey !== undefined && op.kind === "edit" && this.#deleted.has(op.msgKey)) return settle(op, undefined);
-    this.#queue(op);
+    if (op.msgKey !== undefined && op.kind === "edit" && this.#deleted.has(op.msgKey)) settle(op, undefined);
+    else this.#queue(op);
   }
 
   #checkIdle(): void {
@@ -493,7 +542,8 @@ function messageRefOf(result: BotResult<OutboxMethod>, chat: ChatRef | undefined
   const chatId = typeof result.chat?.id === "number" ? result.chat.id : chat?.chatId;
   if (chatId === undefined) return undefined;
   const ref: MessageRef = { chatId, messageId: result.message_id };
-  const threadId = chat?.threadId ?? (typeof result.message_thread_id === "number" ? result.message_thread_id : undefined);
+  const threadId =
+    chat?.threadId ?? (typeof result.message_thread_id === "number" ? result.message_thread_id : undefined);
   if (threadId !== undefined) ref.threadId = threadId;
   return ref;
 }

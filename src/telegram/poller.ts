@@ -1,10 +1,11 @@
 // Long polling with the update offset kept in the state database, so a restart never handles an update
 // twice. Updates that piled up while the bot was down are drained at start and handed back to the
 // caller (which tells each chat how many were ignored) — they are never run.
-import { logger } from "../log/logger.ts";
-import type { StateDb } from "../state/db.ts";
+
 import { TelegramApiError } from "../botapi/errors.ts";
 import type { BotApiCall, BotParams, TelegramUpdate } from "../botapi/types.ts";
+import { logger } from "../log/logger.ts";
+import type { StateDb } from "../state/db.ts";
 
 export type { TelegramUpdate };
 
@@ -55,8 +56,14 @@ export class Poller {
       } catch (e) {
         const fatal = e instanceof TelegramApiError && (e.errorCode === 401 || e.errorCode === 404);
         if (fatal || ++failures >= maxAttempts) throw e;
-        const wait = e instanceof TelegramApiError && e.retryAfter ? e.retryAfter * 1000 : Math.min(1000 * 2 ** (failures - 1), MAX_BACKOFF_MS);
-        logger().warn({ error_code: e instanceof TelegramApiError ? e.errorCode : undefined, attempt: failures }, "telegram.backlog_retry");
+        const wait =
+          e instanceof TelegramApiError && e.retryAfter
+            ? e.retryAfter * 1000
+            : Math.min(1000 * 2 ** (failures - 1), MAX_BACKOFF_MS);
+        logger().warn(
+          { error_code: e instanceof TelegramApiError ? e.errorCode : undefined, attempt: failures },
+          "telegram.backlog_retry",
+        );
         await this.#sleep(wait);
         continue;
       }

@@ -65,7 +65,7 @@ class TelegramRunView implements RunView {
 
   #resumeLine(): string | undefined {
     const resume = this.#state.resume;
-    if (!resume || !resume.value || !this.#settings().showResumeLine) return undefined;
+    if (!resume?.value || !this.#settings().showResumeLine) return undefined;
     return this.#info.engine.resume.format(resume);
   }
 
@@ -98,9 +98,9 @@ class TelegramRunView implements RunView {
       // An engine's error text quotes what it was given (headers, URLs, keys): redacted like a log line.
       const error = st.error !== undefined ? redactSecrets(st.error) : "the run failed";
       body = st.answer?.trim() ? `${st.answer}\n\n**Error:** ${error}` : `**Error:** ${error}`;
-    }
-    else body = st.answer?.trim() ? st.answer : "_(no answer text)_";
-    const cost = this.#settings().showCost && st.usage?.costUsd !== undefined ? `💰 $${st.usage.costUsd.toFixed(4)}` : "";
+    } else body = st.answer?.trim() ? st.answer : "_(no answer text)_";
+    const cost =
+      this.#settings().showCost && st.usage?.costUsd !== undefined ? `💰 $${st.usage.costUsd.toFixed(4)}` : "";
     const fullFooter = [cost, footer].filter(Boolean).join("\n");
     if (this.#settings().messageOverflow === "trim" && body.length > TRIM_CHARS) {
       const cut = body.lastIndexOf("\n", TRIM_CHARS);

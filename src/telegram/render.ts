@@ -1,21 +1,21 @@
 // Progress view and final answers → Telegram HTML (parse_mode HTML), always within Telegram's
 // 4096-character limit. Everything user- or engine-provided is escaped here.
 import type { ActionStatus, ActionView, ProgressState } from "../core/progress.ts";
+import { redactSecrets } from "../log/redact.ts";
 import {
-  TELEGRAM_TEXT_LIMIT,
   escapeHtml,
   parseHtml,
   renderRange,
   safeCut,
+  TELEGRAM_TEXT_LIMIT,
   telegramTextLength,
   truncateHtml,
   truncateText,
 } from "./html.ts";
-import { redactSecrets } from "../log/redact.ts";
 import { markdownToTelegramHtml as markdownToHtml } from "./markdown.ts";
 
+export { escapeHtml, TELEGRAM_TEXT_LIMIT, telegramTextLength } from "./html.ts";
 export { markdownToTelegramHtml } from "./markdown.ts";
-export { TELEGRAM_TEXT_LIMIT, escapeHtml, telegramTextLength } from "./html.ts";
 
 const GLYPH: Record<ActionStatus, string> = { running: "▸", updated: "↻", done: "✓", failed: "✗" };
 const TITLE_MAX = 300;
@@ -123,7 +123,8 @@ export function renderProgress(state: ProgressState, opts: ProgressRenderOptions
     .filter((p) => p !== "")
     .join("\n\n");
   const lines = state.lastActions(opts.maxActions).map((a) => actionLines(a, opts.verbose, opts.now));
-  if (state.label === "error" && state.error) lines.push(`<i>${escapeHtml(truncateText(redactSecrets(state.error), TITLE_MAX))}</i>`);
+  if (state.label === "error" && state.error)
+    lines.push(`<i>${escapeHtml(truncateText(redactSecrets(state.error), TITLE_MAX))}</i>`);
 
   const fixed = telegramTextLength(header) + (tail ? telegramTextLength(tail) + 2 : 0);
   const budget = TELEGRAM_TEXT_LIMIT - fixed - 2; // 2: the blank line after the header

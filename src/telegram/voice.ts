@@ -5,7 +5,7 @@ import type { TelegramConfig } from "../config/schema.ts";
 import type { ChatRef, Transport } from "../core/transport.ts";
 import { logger } from "../log/logger.ts";
 import { type FetchImpl, guardedFetch } from "../security/outbound.ts";
-import { type Resolver, SsrfError, parseAllowlist, safeOrigin } from "../security/ssrf.ts";
+import { parseAllowlist, type Resolver, SsrfError, safeOrigin } from "../security/ssrf.ts";
 import type { FileApi } from "./files.ts";
 import { escapeHtml } from "./html.ts";
 import type { IncomingMessage } from "./incoming.ts";
@@ -50,11 +50,20 @@ const KEY = "transports.telegram";
 const ECHO_MAX = 4000;
 
 // SSRF verdicts about the endpoint itself (as opposed to "it did not answer").
-const BLOCKED = new Set(["ssrf.invalid_url", "ssrf.scheme", "ssrf.userinfo", "ssrf.blocked_ip", "ssrf.blocked_name", "ssrf.dns_blocked", "ssrf.invalid_allowlist"]);
+const BLOCKED = new Set([
+  "ssrf.invalid_url",
+  "ssrf.scheme",
+  "ssrf.userinfo",
+  "ssrf.blocked_ip",
+  "ssrf.blocked_name",
+  "ssrf.dns_blocked",
+  "ssrf.invalid_allowlist",
+]);
 
 export const VOICE_TEXT = {
   disabled: `🎙 Voice notes are off. Turn them on with <code>untether config set ${KEY}.voice_transcription true</code>.`,
-  tooLarge: (max: number) => `🎙 This voice note is too large to transcribe (limit <code>${KEY}.voice_max_bytes</code> = ${max} bytes).`,
+  tooLarge: (max: number) =>
+    `🎙 This voice note is too large to transcribe (limit <code>${KEY}.voice_max_bytes</code> = ${max} bytes).`,
   noKey: `🎙 No API key for voice transcription. Set <code>${KEY}.voice_transcription_api_key</code> (or OPENAI_API_KEY in the service's environment).`,
   fetchFailed: "🎙 Could not fetch the voice note from Telegram. Please send it again.",
   downloadFailed: "🎙 Could not download the voice note from Telegram. Please send it again.",
@@ -95,7 +104,11 @@ export function multipartBody(
     parts.push(enc.encode(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
   }
   const type = MIME.test(file.type) ? file.type : "application/octet-stream";
-  parts.push(enc.encode(`--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: ${type}\r\n\r\n`));
+  parts.push(
+    enc.encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: ${type}\r\n\r\n`,
+    ),
+  );
   parts.push(file.data);
   parts.push(enc.encode(`\r\n--${boundary}--\r\n`));
   const body = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -174,7 +187,11 @@ export function createVoiceHandler(d: VoiceDeps): VoiceHandler {
       try {
         res = await guardedFetch(
           url,
-          { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": contentType, accept: "application/json" }, body },
+          {
+            method: "POST",
+            headers: { authorization: `Bearer ${key}`, "content-type": contentType, accept: "application/json" },
+            body,
+          },
           {
             allowlist: parseAllowlist(cfg.voice_transcription_url_allowlist),
             resolver: d.resolver,

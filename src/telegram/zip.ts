@@ -1,10 +1,11 @@
 // Reading files and whole directories out of a project root for sending to Telegram. Every file is
 // read through path-guard's openInsideRoot (no final symlink, real path inside the root, deny globs
 // on the real path), so the check and the read use the same descriptor.
+
+import type { FileHandle } from "node:fs/promises";
 import { opendir } from "node:fs/promises";
 import { UntetherError } from "../errors.ts";
 import { denyReason, openInsideRoot, PathGuardError, statInsideRoot } from "../security/path-guard.ts";
-import type { FileHandle } from "node:fs/promises";
 
 /** The content (or the zip) is over the transfer limit. */
 export class TooLargeError extends UntetherError {
@@ -116,7 +117,10 @@ export async function zipDirectoryInsideRoot(root: string, relDir: string, opts:
   const addFile = async (rel: string, member: string): Promise<void> => {
     let opened: Awaited<ReturnType<typeof openInsideRoot>>;
     try {
-      opened = await openInsideRoot(root, rel, "read", { denyGlobs: opts.denyGlobs, allowHardLinks: opts.allowHardLinks === true });
+      opened = await openInsideRoot(root, rel, "read", {
+        denyGlobs: opts.denyGlobs,
+        allowHardLinks: opts.allowHardLinks === true,
+      });
     } catch (e) {
       if (e instanceof PathGuardError) return void skipped.push({ path: rel, reason: e.code });
       throw e;

@@ -39,7 +39,6 @@ export const FORWARD_RETRY_DELAYS_MS: readonly number[] = [2_000, 4_000];
 
 const CONTROL_CHARS = /[\r\n\0]/;
 
-
 export function sleepMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -138,7 +137,10 @@ function notHttpUrl(url: string): string | undefined {
     return url.trim() === "" ? "it rendered empty" : "it is not a valid URL";
   }
   if (parsed.protocol === "http:" || parsed.protocol === "https:") return undefined;
-  const scheme = parsed.protocol.slice(0, -1).replace(/[^a-z0-9+.-]/gi, "?").slice(0, 20);
+  const scheme = parsed.protocol
+    .slice(0, -1)
+    .replace(/[^a-z0-9+.-]/gi, "?")
+    .slice(0, 20);
   return `the scheme is ${scheme}`;
 }
 

@@ -42,7 +42,9 @@ export interface AtPayload {
 }
 
 /** What a scheduled prompt runs with, decided when it is scheduled (the chat's choices may change later). */
-export type FrozenAt = { ok: true; prompt: string; engine?: string; project?: string; branch?: string } | { ok: false; message: string };
+export type FrozenAt =
+  | { ok: true; prompt: string; engine?: string; project?: string; branch?: string }
+  | { ok: false; message: string };
 
 export interface AtContext {
   chatId: number;

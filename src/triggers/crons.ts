@@ -81,7 +81,11 @@ export class CronScheduler {
       }
       const timezone = opts.timezoneOf(cron);
       try {
-        this.#entries.set(cron.id, { cron, timezone, next: nextRunAfter(cron.schedule, new Date(now), timezone)?.getTime() });
+        this.#entries.set(cron.id, {
+          cron,
+          timezone,
+          next: nextRunAfter(cron.schedule, new Date(now), timezone)?.getTime(),
+        });
       } catch (e) {
         // Validated at load; a schedule croner still refuses is skipped, not fatal.
         logger().error({ cron: cron.id, err: errorName(e) }, "triggers.cron.invalid_schedule");

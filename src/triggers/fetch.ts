@@ -45,7 +45,10 @@ async function fetchHttp(f: FetchConfig, cronId: string, ctx: FetchContext): Pro
     v instanceof Secret ? v.reveal() : String(v),
   ]);
   const post = f.type === "http_post";
-  const body = post && f.body !== undefined ? renderTemplate(f.body, { cron_id: cronId, now: new Date(ctx.now()).toISOString() }) : null;
+  const body =
+    post && f.body !== undefined
+      ? renderTemplate(f.body, { cron_id: cronId, now: new Date(ctx.now()).toISOString() })
+      : null;
   try {
     const res = await guardedFetch(
       f.url,

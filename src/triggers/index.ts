@@ -8,8 +8,8 @@ import { AtScheduler } from "./at.ts";
 import type { CronScheduler } from "./crons.ts";
 import type { TriggerDeps, TriggerSink } from "./sink.ts";
 
-export type { TriggerSink, TriggerDeps, StartRunRequest } from "./sink.ts";
 export { AtScheduler, handleAtCommand } from "./at.ts";
+export type { StartRunRequest, TriggerDeps, TriggerSink } from "./sink.ts";
 
 export interface RunningTriggers {
   stop(): Promise<void>;
@@ -35,11 +35,16 @@ export async function startTriggers(config: Config, sink: TriggerSink, deps: Tri
     return {
       at,
       stop: () => at.stop(),
-      setPaused: (b) => void (paused = b),
+      setPaused: (b) => {
+        paused = b;
+      },
       isPaused: () => paused,
     };
   }
-  const [{ startTriggerServer }, { createCronScheduler }] = await Promise.all([import("./server.ts"), import("./crons.ts")]);
+  const [{ startTriggerServer }, { createCronScheduler }] = await Promise.all([
+    import("./server.ts"),
+    import("./crons.ts"),
+  ]);
   const server = startTriggerServer(config, sink, deps);
   const crons = createCronScheduler(config, sink, deps);
   crons.start();

@@ -3,7 +3,12 @@
 // project root, under the same path guard and deny globs as file_write.
 import type { WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
-import { denyReason, normalizeRelativePath, PathGuardError, writeFileAtomicInsideRoot } from "../security/path-guard.ts";
+import {
+  denyReason,
+  normalizeRelativePath,
+  PathGuardError,
+  writeFileAtomicInsideRoot,
+} from "../security/path-guard.ts";
 import type { ActionContext } from "./actions.ts";
 import { renderTemplate } from "./template.ts";
 
@@ -108,7 +113,9 @@ export async function saveUpload(
   const saved: SavedFile[] = [];
   for (const f of upload.files) {
     try {
-      const written = await writeFileAtomicInsideRoot(upload.root, f.relPath, f.data, { denyGlobs: ctx.sink.denyGlobs() });
+      const written = await writeFileAtomicInsideRoot(upload.root, f.relPath, f.data, {
+        denyGlobs: ctx.sink.denyGlobs(),
+      });
       saved.push({ filename: f.filename, path: written.relPath, size: written.bytes });
     } catch (e) {
       if (!(e instanceof PathGuardError)) throw e;

@@ -49,7 +49,7 @@ export function servableWebhooks(config: Config): WebhookConfig[] {
       {
         webhook_ids: open.map((w) => w.id),
         host: t.server.host,
-        fix: 'set a secret and an auth mode, bind [triggers.server] host to 127.0.0.1, or set [triggers] allow_unauthenticated_webhooks = true',
+        fix: "set a secret and an auth mode, bind [triggers.server] host to 127.0.0.1, or set [triggers] allow_unauthenticated_webhooks = true",
       },
       "triggers.server.refused_unauthenticated",
     );
@@ -123,7 +123,9 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
         {
           reason: source.reason,
           ...host,
-          ...(source.reason === "browser" ? {} : { fix: "behind a reverse proxy, set [triggers.server] public_host to the Host it forwards" }),
+          ...(source.reason === "browser"
+            ? {}
+            : { fix: "behind a reverse proxy, set [triggers.server] public_host to the Host it forwards" }),
         },
         "triggers.server.request_refused",
       );
@@ -135,9 +137,7 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       logger().error({ code: String(code), err: errorName(error) }, "triggers.server.internal_error");
       return textResponse(500, "internal error");
     })
-    .get("/health", () =>
-      Response.json({ status: paused ? "paused" : "ok", webhooks: webhooks.length, paused }),
-    )
+    .get("/health", () => Response.json({ status: paused ? "paused" : "ok", webhooks: webhooks.length, paused }))
     .all("/health", () => textResponse(405, "method not allowed", { allow: "GET" }));
   for (const w of webhooks) {
     // Elysia's builder methods register on the instance itself.

@@ -3,14 +3,15 @@
 // anything is read) → size 413 → auth 401 → rate 429 → JSON 400
 // (or multipart 400/413) → replay (delivery id or signature) 200 duplicate → event filter 200 filtered → [files written, 400 if
 // refused] → 202 accepted. Routing (404/405) is server.ts.
-import { declaredTooLarge, readCapped, StreamTooLargeError } from "../security/read-capped.ts";
+
 import type { WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import type { PeerFailureLimiter } from "../security/peer-limit.ts";
 import type { WebhookRateLimiter } from "../security/rate-limit.ts";
+import { declaredTooLarge, readCapped, StreamTooLargeError } from "../security/read-capped.ts";
 import { type ReplayGuard, verifyWebhook } from "../security/webhook-auth.ts";
 import { type ActionContext, dispatchWebhook, errorName } from "./actions.ts";
-import { isMultipart, prepareUpload, type PreparedUpload, saveUpload } from "./multipart.ts";
+import { isMultipart, type PreparedUpload, prepareUpload, saveUpload } from "./multipart.ts";
 
 export interface WebhookRuntime {
   maxBodyBytes: number;

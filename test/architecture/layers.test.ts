@@ -35,7 +35,8 @@ function folderOf(file: string): string {
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)"(\.{1,2}\/[^"]+)"/g)) out.push(resolve(dirname(file), m[1] as string));
+  for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)"(\.{1,2}\/[^"]+)"/g))
+    out.push(resolve(dirname(file), m[1] as string));
   return out;
 }
 

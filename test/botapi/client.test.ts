@@ -33,13 +33,21 @@ beforeAll(() => {
         if (name === "declared.bin") return new Response(BIG);
         if (name === "streamed.bin") {
           // No Content-Length: the cap has to be enforced while reading.
-          return new Response(new ReadableStream({ pull(c) { c.enqueue(BIG); c.close(); } }));
+          return new Response(
+            new ReadableStream({
+              pull(c) {
+                c.enqueue(BIG);
+                c.close();
+              },
+            }),
+          );
         }
         if (name === "small%20file.txt") return new Response("small");
         return new Response("not found", { status: 404 });
       }
       const prefix = `/bot${TOKEN}/`;
-      if (!url.pathname.startsWith(prefix)) return Response.json({ ok: false, error_code: 404, description: "Not Found" }, { status: 404 });
+      if (!url.pathname.startsWith(prefix))
+        return Response.json({ ok: false, error_code: 404, description: "Not Found" }, { status: 404 });
       const method = url.pathname.slice(prefix.length);
       const contentType = req.headers.get("content-type") ?? "";
       const s: Seen = { method, contentType };
@@ -48,20 +56,40 @@ beforeAll(() => {
       seen.push(s);
       switch (method) {
         case "getMe":
-          return Response.json({ ok: true, result: { id: 4242, is_bot: true, first_name: "Test", username: "test_bot" } });
+          return Response.json({
+            ok: true,
+            result: { id: 4242, is_bot: true, first_name: "Test", username: "test_bot" },
+          });
         case "sendMessage":
-          return Response.json({ ok: false, error_code: 429, description: "Too Many Requests: retry after 3", parameters: { retry_after: 3 } }, { status: 429 });
+          return Response.json(
+            {
+              ok: false,
+              error_code: 429,
+              description: "Too Many Requests: retry after 3",
+              parameters: { retry_after: 3 },
+            },
+            { status: 429 },
+          );
         case "getChat":
-          return new Response("<html>502 Bad Gateway</html>", { status: 502, headers: { "content-type": "text/html" } });
+          return new Response("<html>502 Bad Gateway</html>", {
+            status: 502,
+            headers: { "content-type": "text/html" },
+          });
         case "getUpdates":
           await Bun.sleep(2000);
           return Response.json({ ok: true, result: [] });
         case "deleteWebhook":
-          return Response.json({ ok: false, error_code: 400, description: `Bad Request: echoing ${req.url}` }, { status: 400 });
+          return Response.json(
+            { ok: false, error_code: 400, description: `Bad Request: echoing ${req.url}` },
+            { status: 400 },
+          );
         case "sendDocument":
           return Response.json({ ok: true, result: { message_id: 9, date: 0, chat: { id: 77, type: "private" } } });
         default:
-          return Response.json({ ok: false, error_code: 404, description: "Not Found: method not found" }, { status: 404 });
+          return Response.json(
+            { ok: false, error_code: 404, description: "Not Found: method not found" },
+            { status: 404 },
+          );
       }
     },
   });
@@ -78,7 +106,8 @@ function leaks(e: unknown): string {
   log.warn({ err: e, error: e instanceof Error ? e.message : String(e) }, "test.call_failed");
   const err = e instanceof Error ? e : new Error(String(e));
   // Every own property, the non-enumerable ones too (Bun's fetch errors keep the URL in `path`).
-  const all = (v: unknown) => (typeof v === "object" && v !== null ? JSON.stringify(v, Object.getOwnPropertyNames(v)) : String(v));
+  const all = (v: unknown) =>
+    typeof v === "object" && v !== null ? JSON.stringify(v, Object.getOwnPropertyNames(v)) : String(v);
   return [err.message, err.stack ?? "", all(e), all(err.cause), ...lines].join("\n");
 }
 
@@ -105,17 +134,37 @@ describe("calls", () => {
   });
 
   test("an API error keeps method, code, description and retry_after", async () => {
-    const e = await failure(api().call("sendMessage", { chat_id: 1, text: "hi", reply_markup: { inline_keyboard: [[{ text: "A", callback_data: "a" }]] } }));
+    const e = await failure(
+      api().call("sendMessage", {
+        chat_id: 1,
+        text: "hi",
+        reply_markup: { inline_keyboard: [[{ text: "A", callback_data: "a" }]] },
+      }),
+    );
     expect(e).toBeInstanceOf(TelegramApiError);
-    expect(e).toMatchObject({ code: "telegram.api_error", method: "sendMessage", errorCode: 429, description: "Too Many Requests: retry after 3", retryAfter: 3 });
-    expect(seen.at(-1)?.json).toEqual({ chat_id: 1, text: "hi", reply_markup: { inline_keyboard: [[{ text: "A", callback_data: "a" }]] } });
+    expect(e).toMatchObject({
+      code: "telegram.api_error",
+      method: "sendMessage",
+      errorCode: 429,
+      description: "Too Many Requests: retry after 3",
+      retryAfter: 3,
+    });
+    expect(seen.at(-1)?.json).toEqual({
+      chat_id: 1,
+      text: "hi",
+      reply_markup: { inline_keyboard: [[{ text: "A", callback_data: "a" }]] },
+    });
     expectNoSecret(leaks(e));
   });
 
   test("a body that is not Telegram's JSON is a network error", async () => {
     const e = await failure(api().call("getChat", { chat_id: 1 }));
     expect(e).toBeInstanceOf(TelegramNetworkError);
-    expect(e).toMatchObject({ code: "telegram.network_error", method: "getChat", reason: "HTTP 502, not a Bot API answer" });
+    expect(e).toMatchObject({
+      code: "telegram.network_error",
+      method: "getChat",
+      reason: "HTTP 502, not a Bot API answer",
+    });
     expectNoSecret(leaks(e));
   });
 
@@ -138,7 +187,9 @@ describe("calls", () => {
   });
 
   test("a request past its timeout is a network error that says so", async () => {
-    const e = await failure(createBotApi({ token: TOKEN, baseUrl: base, timeoutMs: 50 }).call("getUpdates", { timeout: 0 }));
+    const e = await failure(
+      createBotApi({ token: TOKEN, baseUrl: base, timeoutMs: 50 }).call("getUpdates", { timeout: 0 }),
+    );
     expect(e).toBeInstanceOf(TelegramNetworkError);
     expect(e).toMatchObject({ method: "getUpdates", reason: "timed out" });
     expectNoSecret(leaks(e));
@@ -164,7 +215,10 @@ describe("uploads", () => {
     expect(form.get("chat_id")).toBe("77");
     expect(form.get("caption")).toBe("<b>here</b>");
     expect(form.get("parse_mode")).toBe("HTML");
-    expect(JSON.parse(String(form.get("reply_parameters")))).toEqual({ message_id: 5, allow_sending_without_reply: true });
+    expect(JSON.parse(String(form.get("reply_parameters")))).toEqual({
+      message_id: 5,
+      allow_sending_without_reply: true,
+    });
     const doc = form.get("document");
     if (!(doc instanceof File)) throw new Error("document is not a file part");
     expect(doc.name).toBe("report.bin");

@@ -171,12 +171,19 @@ describe("start-up stays light", () => {
 Bun.plugin({ name: "spy", setup(b) { b.onLoad({ filter: /node_modules\\/(@gramio|elysia|croner)\\// }, (a) => { appendFileSync(${JSON.stringify(log)}, a.path + "\\n"); return undefined as never; }); } });\n`,
     );
     for (const args of [["--version"], ["--help"]]) {
-      const p = Bun.spawnSync(["bun", "--preload", spy, join(ROOT, "src/main.ts"), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawnSync(["bun", "--preload", spy, join(ROOT, "src/main.ts"), ...args], {
+        cwd: ROOT,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       expect(p.exitCode).toBe(0);
     }
     expect(existsSync(log)).toBe(false);
     // The spy works: the Bot API client loads @gramio/files.
-    Bun.spawnSync(["bun", "--preload", spy, "-e", `await import(${JSON.stringify(join(ROOT, "src/botapi/client.ts"))})`], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    Bun.spawnSync(
+      ["bun", "--preload", spy, "-e", `await import(${JSON.stringify(join(ROOT, "src/botapi/client.ts"))})`],
+      { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+    );
     expect(existsSync(log)).toBe(true);
   });
 
@@ -207,11 +214,19 @@ config.triggers.server.port = 0;
 const t = await startTriggers(config, { defaultChatId: 1, projectPath: () => undefined, notify: async () => {}, startRun: async () => {} }, { db: StateDb.open(":memory:") });
 await t.stop();
 `;
-    const off = Bun.spawnSync(["bun", "--preload", spy, "-e", script(false)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const off = Bun.spawnSync(["bun", "--preload", spy, "-e", script(false)], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(off.stderr.toString()).toBe("");
     expect(off.exitCode).toBe(0);
     expect(existsSync(log)).toBe(false);
-    const on = Bun.spawnSync(["bun", "--preload", spy, "-e", script(true)], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const on = Bun.spawnSync(["bun", "--preload", spy, "-e", script(true)], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     // The spy stops a module it sees from loading, so this run ends there: only what it saw counts.
     expect(on.exitCode).not.toBe(0);
     const loaded = readFileSync(log, "utf8");

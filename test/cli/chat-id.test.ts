@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startEmulator, type Emulator } from "../../src/emulator/index.ts";
+import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 import { untetherCommand } from "../support/harness.ts";
 
 let emu: Emulator;
@@ -92,7 +92,8 @@ test("an error text from the Bot API is printed redacted", async () => {
     expect(await p.exited).toBe(1);
     expect(err).toContain("Telegram answered 400: Bad Request:");
     expect(err).toContain("[REDACTED]");
-    for (const secret of [token, token.split(":")[1] as string, "pr0xy-pa55", "8f14e45fceea167a5a36dedd4bea2543"]) expect(err).not.toContain(secret);
+    for (const secret of [token, token.split(":")[1] as string, "pr0xy-pa55", "8f14e45fceea167a5a36dedd4bea2543"])
+      expect(err).not.toContain(secret);
   } finally {
     await server.stop(true);
   }

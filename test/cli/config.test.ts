@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { configHelp, runConfigCommand } from "../../src/cli/config.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { FAKE_TOKEN, type TempHome, cliContext, tempHome, writeConfig } from "../config/helpers.ts";
+import { cliContext, FAKE_TOKEN, type TempHome, tempHome, writeConfig } from "../config/helpers.ts";
 
 let home: TempHome;
 let env: Record<string, string | undefined>;
@@ -100,7 +100,11 @@ describe("config set", () => {
   });
 
   test("key segments are validated", async () => {
-    expect(await run(["set", "a..b", "1"])).toEqual({ code: 2, out: "", err: "error: invalid key path 'a..b': empty segment\n" });
+    expect(await run(["set", "a..b", "1"])).toEqual({
+      code: 2,
+      out: "",
+      err: "error: invalid key path 'a..b': empty segment\n",
+    });
     const r = await run(["set", "a.b c", "1"]);
     expect(r.code).toBe(2);
     expect(r.err).toBe("error: invalid key segment 'b c' in 'a.b c': use only letters, digits, '_' or '-'\n");
@@ -108,11 +112,14 @@ describe("config set", () => {
   });
 
   test("a legacy file is written back migrated, key order kept", async () => {
-    writeConfig(defaultPath, `watch_config = true\nbot_token = "${FAKE_TOKEN}"\nchat_id = 5\n\n[progress]\nmax_actions = 3\n`);
+    writeConfig(
+      defaultPath,
+      `watch_config = true\nbot_token = "${FAKE_TOKEN}"\nchat_id = 5\n\n[progress]\nmax_actions = 3\n`,
+    );
     const r = await run(["set", "default_engine", "pi"]);
     expect(r.code).toBe(0);
     const text = readFileSync(defaultPath, "utf8");
-    expect(text.startsWith("watch_config = true\ndefault_engine = \"pi\"\n\n[progress]")).toBe(true);
+    expect(text.startsWith('watch_config = true\ndefault_engine = "pi"\n\n[progress]')).toBe(true);
     expect(text.split("bot_token")).toHaveLength(2); // only under [transports.telegram]
     expect(text).toContain(`[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = 5`);
     expect(text.indexOf("watch_config")).toBeLessThan(text.indexOf("default_engine"));
@@ -189,7 +196,11 @@ prompt_template = "x"
     const table = await run(["get", "transports.telegram"]);
     expect(table.code).toBe(2);
     expect(table.err).toContain("transports.telegram is a table");
-    expect(await run(["get", "progress.max_actions"])).toEqual({ code: 1, out: "", err: "error: progress.max_actions is not set\n" });
+    expect(await run(["get", "progress.max_actions"])).toEqual({
+      code: 1,
+      out: "",
+      err: "error: progress.max_actions is not set\n",
+    });
   });
 
   test("list and get with no file exit 1 naming the path", async () => {
@@ -212,7 +223,11 @@ prompt_template = "x"
 describe("config unset", () => {
   test("removes the key and prunes empty tables", async () => {
     writeConfig(defaultPath, `[transports.telegram]\nchat_id = 5\n[progress]\nmax_actions = 3\n`);
-    expect(await run(["unset", "progress.max_actions"])).toEqual({ code: 0, out: "removed progress.max_actions\n", err: "" });
+    expect(await run(["unset", "progress.max_actions"])).toEqual({
+      code: 0,
+      out: "removed progress.max_actions\n",
+      err: "",
+    });
     expect(readFileSync(defaultPath, "utf8")).toBe("[transports.telegram]\nchat_id = 5\n");
     expect(mode(defaultPath)).toBe(0o600);
   });
@@ -229,7 +244,14 @@ describe("help and usage", () => {
     const r = await run(["--help"]);
     expect(r.code).toBe(0);
     expect(r.out).toBe(configHelp);
-    for (const s of ["UNTETHER_CONFIG_PATH", "exit codes:", "0  done", "1  key not set", "2  usage error", "comments"]) {
+    for (const s of [
+      "UNTETHER_CONFIG_PATH",
+      "exit codes:",
+      "0  done",
+      "1  key not set",
+      "2  usage error",
+      "comments",
+    ]) {
       expect(r.out).toContain(s);
     }
   });

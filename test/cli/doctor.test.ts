@@ -5,7 +5,7 @@ import { chmodSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { doctorCommand, doctorHelp } from "../../src/cli/doctor.ts";
 import type { DoctorOptions } from "../../src/doctor/types.ts";
-import { type World, context, fakeDetect, options, world, writeGreen } from "../doctor/helpers.ts";
+import { context, fakeDetect, options, type World, world, writeGreen } from "../doctor/helpers.ts";
 
 let w: World;
 beforeEach(async () => {
@@ -54,7 +54,7 @@ describe("untether doctor", () => {
     const tty = context(w);
     tty.ctx.isTty = true;
     expect(await doctorCommand([], tty.ctx, options())).toBe(0);
-    for (const l of tty.out().split("\n").slice(1, -2)) expect(l).toMatch(/^(\x1b\[32m✓\x1b\[0m|    fix:)/);
+    for (const l of tty.out().split("\n").slice(1, -2)) expect(l).toMatch(/^(\x1b\[32m✓\x1b\[0m| {4}fix:)/);
     const noColor = context(w, { ...w.env, NO_COLOR: "1" });
     noColor.ctx.isTty = true;
     await doctorCommand([], noColor.ctx, options());
@@ -85,7 +85,9 @@ describe("untether doctor", () => {
     w.emu.injectFault({ kind: "conflict", method: "getUpdates" });
     const r = await doctor();
     expect(r.code).toBe(1);
-    expect(line(r.out, "single poller")).toBe("[FAIL] single poller: another process is polling this bot token (409 Conflict)");
+    expect(line(r.out, "single poller")).toBe(
+      "[FAIL] single poller: another process is polling this bot token (409 Conflict)",
+    );
     expect(r.out).toContain("    fix: stop the other untether/bot using this token");
   });
 
@@ -95,7 +97,12 @@ describe("untether doctor", () => {
     let polling = true;
     // Another bot: long-polls, and polls again at once when it is pre-empted.
     const other = (async () => {
-      while (polling) await fetch(base, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ timeout: 1 }) });
+      while (polling)
+        await fetch(base, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ timeout: 1 }),
+        });
     })();
     await w.emu.waitFor(() => w.emu.isPolling());
     const r = await doctor([], { conflictProbeSeconds: 1 });
@@ -127,7 +134,9 @@ describe("untether doctor", () => {
     writeGreen(w, { telegramExtra: "allow_any_user = true" });
     const r = await doctor();
     expect(r.code).toBe(0);
-    expect(line(r.out, "access")).toStartWith("[warn] access: allow_any_user = true: ANYONE who finds the bot can run agents");
+    expect(line(r.out, "access")).toStartWith(
+      "[warn] access: allow_any_user = true: ANYONE who finds the bot can run agents",
+    );
   });
 
   test("no allowlist and no allow_any_user is an error naming both keys", async () => {
@@ -167,7 +176,9 @@ describe("untether doctor", () => {
     writeGreen(w);
     const r = await doctor([], { detectEngine: fakeDetect([]) });
     expect(r.code).toBe(1);
-    expect(line(r.out, "engine codex (default)")).toStartWith("[FAIL] engine codex (default): `codex` not found on PATH");
+    expect(line(r.out, "engine codex (default)")).toStartWith(
+      "[FAIL] engine codex (default): `codex` not found on PATH",
+    );
     expect(r.out).toContain("    fix: npm install -g @openai/codex");
     expect(line(r.out, "engine claude")).toBe("[ok] engine claude: not installed");
   });
@@ -176,7 +187,10 @@ describe("untether doctor", () => {
     writeGreen(w, { extra: "" });
     const { readFileSync } = await import("node:fs");
     const { writeConfig } = await import("../config/helpers.ts");
-    writeConfig(w.configPath, readFileSync(w.configPath, "utf8").replace('default_engine = "codex"', 'default_engine = "mock"'));
+    writeConfig(
+      w.configPath,
+      readFileSync(w.configPath, "utf8").replace('default_engine = "codex"', 'default_engine = "mock"'),
+    );
     const r = await doctor([], { detectEngine: fakeDetect([]) });
     expect(r.code).toBe(0);
     expect(line(r.out, "engine mock (default)")).toBe("[ok] engine mock (default): built in, always available");
@@ -203,16 +217,24 @@ engine = "gemini"
     writeGreen(w, { extra: triggers("safe") });
     const r = await doctor([], { portFree: async () => true });
     expect(line(r.out, "unattended runs")).toBe(
-      '[warn] unattended runs: cron digest (gemini) can run shell commands without anybody approving them',
+      "[warn] unattended runs: cron digest (gemini) can run shell commands without anybody approving them",
     );
-    writeGreen(w, { extra: triggers("safe").replace('engine = "gemini"', 'engine = "codex"\npermission_mode = "safe"') });
-    expect(line((await doctor([], { portFree: async () => true })).out, "unattended runs")).toStartWith("[ok] unattended runs: 2 triggered run(s); none");
+    writeGreen(w, {
+      extra: triggers("safe").replace('engine = "gemini"', 'engine = "codex"\npermission_mode = "safe"'),
+    });
+    expect(line((await doctor([], { portFree: async () => true })).out, "unattended runs")).toStartWith(
+      "[ok] unattended runs: 2 triggered run(s); none",
+    );
     writeGreen(w, { extra: triggers("never-mind") });
-    expect(line((await doctor([], { portFree: async () => true })).out, "unattended runs")).toContain("cron nightly (codex)");
+    expect(line((await doctor([], { portFree: async () => true })).out, "unattended runs")).toContain(
+      "cron nightly (codex)",
+    );
   });
 
   test("a short deny_globs is no warning: the built-in list applies on top and is counted", async () => {
-    writeGreen(w, { telegramExtra: '[transports.telegram.files]\ndeny_globs = [".git/**", ".env", "**/*.pem", "**/.ssh/**"]' });
+    writeGreen(w, {
+      telegramExtra: '[transports.telegram.files]\ndeny_globs = [".git/**", ".env", "**/*.pem", "**/.ssh/**"]',
+    });
     const r = await doctor();
     expect(r.code).toBe(0);
     expect(line(r.out, "deny globs compile")).toBe("[ok] deny globs compile: 14 built-in + 4 configured");

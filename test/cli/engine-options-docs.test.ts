@@ -23,7 +23,9 @@ function documentedOptions(): string[] {
 }
 
 function schemaOptions(): string[] {
-  return CONFIGURABLE_ENGINE_IDS.flatMap((id) => Object.keys(EngineTableSchemas[id].properties).map((k) => `${id}.${k}`));
+  return CONFIGURABLE_ENGINE_IDS.flatMap((id) =>
+    Object.keys(EngineTableSchemas[id].properties).map((k) => `${id}.${k}`),
+  );
 }
 
 interface Node {

@@ -1,5 +1,5 @@
 // Test helpers for config tests: a temp HOME, a CliContext that records output, captured logs.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { CliContext } from "../../src/cli/context.ts";
@@ -32,12 +32,16 @@ export function cliContext(env: Record<string, string | undefined>, flag?: strin
       configPath: resolved.path,
       configPathSource: resolved.source,
       env,
-      out: { write: (t) => {
-        out += t;
-      } },
-      err: { write: (t) => {
-        err += t;
-      } },
+      out: {
+        write: (t) => {
+          out += t;
+        },
+      },
+      err: {
+        write: (t) => {
+          err += t;
+        },
+      },
       isTty: false,
     },
     out: () => out,

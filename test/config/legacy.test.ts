@@ -2,11 +2,11 @@
 // accepted and validated, and marked so that docs/config.md lists them.
 import { describe, expect, test } from "bun:test";
 import type { TSchema } from "@sinclair/typebox";
+import { ConfigError } from "../../src/config/errors.ts";
 import * as legacy from "../../src/config/legacy.ts";
 import { buildConfig, parseConfigText } from "../../src/config/load.ts";
 import { keyFacts } from "../../src/config/markers.ts";
 import { ConfigSchema, type SchemaMarkers } from "../../src/config/schema.ts";
-import { ConfigError } from "../../src/config/errors.ts";
 import { FAKE_TOKEN } from "./helpers.ts";
 
 const INERT = [
@@ -23,7 +23,13 @@ const INERT = [
   "transports.telegram.media_group_debounce_s",
   "plugins.enabled",
 ];
-const ACTIVE = ["watchdog.max_concurrent_engine_runs", "progress.max_actions", "footer.show_api_cost", "transports.telegram.chat_id", "watch_config"];
+const ACTIVE = [
+  "watchdog.max_concurrent_engine_runs",
+  "progress.max_actions",
+  "footer.show_api_cost",
+  "transports.telegram.chat_id",
+  "watch_config",
+];
 
 /** Every node of a schema tree. */
 function* nodes(n: TSchema): Generator<TSchema> {
@@ -57,13 +63,16 @@ describe("inert compatibility keys", () => {
 
   test("a file from the original with these keys loads, values kept; they are still validated", () => {
     const base = `[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = 1\nallow_any_user = true\nforward_coalesce_s = 2.5\n`;
-    const extra = "[transports.telegram.topics]\nenabled = true\n[loop]\nmax_iterations = 3\n[watchdog]\nstall_auto_kill = true\nmax_concurrent_engine_runs = 2\n[plugins]\nenabled = [\"x\"]\n";
+    const extra =
+      '[transports.telegram.topics]\nenabled = true\n[loop]\nmax_iterations = 3\n[watchdog]\nstall_auto_kill = true\nmax_concurrent_engine_runs = 2\n[plugins]\nenabled = ["x"]\n';
     const c = buildConfig(parseConfigText(base + extra), { baseDir: "/srv/cfg" }).config;
     expect(c.transports.telegram.forward_coalesce_s).toBe(2.5);
     expect(c.transports.telegram.topics.enabled).toBe(true);
     expect(c.loop.max_iterations).toBe(3);
     expect(c.watchdog).toMatchObject({ stall_auto_kill: true, max_concurrent_engine_runs: 2 });
     expect(c.plugins.enabled).toEqual(["x"]);
-    expect(() => buildConfig(parseConfigText(`${base}[loop]\nmax_iterations = 0\n`), { baseDir: "/srv/cfg" })).toThrow(ConfigError);
+    expect(() => buildConfig(parseConfigText(`${base}[loop]\nmax_iterations = 0\n`), { baseDir: "/srv/cfg" })).toThrow(
+      ConfigError,
+    );
   });
 });

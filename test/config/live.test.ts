@@ -14,7 +14,10 @@ const TOKEN = `bot_token = "${FAKE_TOKEN}"`;
 
 describe("diffConfig", () => {
   test("identical configs differ in nothing", () => {
-    expect(diffConfig(cfg(`${TOKEN}\nallowed_user_ids = [1]`), cfg(`${TOKEN}\nallowed_user_ids = [1]`))).toEqual({ hot: [], restart: [] });
+    expect(diffConfig(cfg(`${TOKEN}\nallowed_user_ids = [1]`), cfg(`${TOKEN}\nallowed_user_ids = [1]`))).toEqual({
+      hot: [],
+      restart: [],
+    });
   });
 
   test("access, files, voice, progress, footer, preamble and security are hot", () => {
@@ -72,7 +75,10 @@ describe("diffConfig", () => {
 describe("applyHot", () => {
   test("takes the hot keys of the new config and keeps the running restart-only values", () => {
     const a = cfg(`${TOKEN}\nallowed_user_ids = [1]`);
-    const b = cfg(`bot_token = "999:other-token-value"\nallowed_user_ids = [2]\nsession_mode = "chat"`, "[projects.x]\npath = \"/p\"");
+    const b = cfg(
+      `bot_token = "999:other-token-value"\nallowed_user_ids = [2]\nsession_mode = "chat"`,
+      '[projects.x]\npath = "/p"',
+    );
     const c = applyHot(a, b);
     expect(c.transports.telegram.allowed_user_ids).toEqual([2]);
     expect(c.transports.telegram.bot_token.reveal()).toBe(FAKE_TOKEN);
@@ -85,13 +91,22 @@ describe("applyHot", () => {
 
 describe("reloadNotice", () => {
   test("names restart keys once and never their values", () => {
-    const html = reloadNotice({ kind: "reloaded", applied: [], restart: ["transports.telegram.bot_token"], restartIsNew: true });
+    const html = reloadNotice({
+      kind: "reloaded",
+      applied: [],
+      restart: ["transports.telegram.bot_token"],
+      restartIsNew: true,
+    });
     expect(html).toBe("🔄 Config changed, restart to apply: <code>transports.telegram.bot_token</code>");
-    expect(reloadNotice({ kind: "reloaded", applied: ["footer.show_api_cost"], restart: ["x"], restartIsNew: false })).toBeUndefined();
+    expect(
+      reloadNotice({ kind: "reloaded", applied: ["footer.show_api_cost"], restart: ["x"], restartIsNew: false }),
+    ).toBeUndefined();
   });
 
   test("a failed reload is reported once with its reason", () => {
-    expect(reloadNotice({ kind: "failed", reason: "bad <key>", isNew: true })).toBe("⚠️ The new config was not applied: bad &lt;key&gt;");
+    expect(reloadNotice({ kind: "failed", reason: "bad <key>", isNew: true })).toBe(
+      "⚠️ The new config was not applied: bad &lt;key&gt;",
+    );
     expect(reloadNotice({ kind: "failed", reason: "bad <key>", isNew: false })).toBeUndefined();
   });
 });
@@ -99,7 +114,10 @@ describe("reloadNotice", () => {
 describe("revokedAccess: a refused file still takes access away", () => {
   const running = cfg(`${TOKEN}\nallowed_user_ids = [10, 20, 30]`);
   test("an emptied allowlist (the file fails validation) leaves nobody allowed", () => {
-    const next = revokedAccess(running, `[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = 1\nallowed_user_ids = []\n`);
+    const next = revokedAccess(
+      running,
+      `[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = 1\nallowed_user_ids = []\n`,
+    );
     expect(next?.transports.telegram.allowed_user_ids).toEqual([]);
   });
   test("users the file no longer lists lose access; users it adds gain nothing", () => {
@@ -107,11 +125,16 @@ describe("revokedAccess: a refused file still takes access away", () => {
     expect(next?.transports.telegram.allowed_user_ids).toEqual([20]);
   });
   test("no change in access: undefined (the running config stays); not TOML at all: undefined", () => {
-    expect(revokedAccess(running, `unknown_key = 1\n[transports.telegram]\nallowed_user_ids = [10, 20, 30, 40]\n`)).toBeUndefined();
+    expect(
+      revokedAccess(running, `unknown_key = 1\n[transports.telegram]\nallowed_user_ids = [10, 20, 30, 40]\n`),
+    ).toBeUndefined();
     expect(revokedAccess(running, "[transports.telegram\nallowed_user_ids = [")).toBeUndefined();
   });
   test("allow_any_user switched off in a refused file is switched off", () => {
     const open = cfg(`${TOKEN}\nallow_any_user = true`);
-    expect(revokedAccess(open, `oops = 1\n[transports.telegram]\nallow_any_user = false\n`)?.transports.telegram.allow_any_user).toBe(false);
+    expect(
+      revokedAccess(open, `oops = 1\n[transports.telegram]\nallow_any_user = false\n`)?.transports.telegram
+        .allow_any_user,
+    ).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import { checkConfigPermissions } from "../../src/config/permissions.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 import { Secret } from "../../src/log/secret.ts";
 import { BUILTIN_DENY_GLOBS, effectiveDenyGlobs } from "../../src/security/deny-globs.ts";
-import { FAKE_TOKEN, MINIMAL_TOML, type TempHome, captureLogs, tempHome, writeConfig } from "./helpers.ts";
+import { captureLogs, FAKE_TOKEN, MINIMAL_TOML, type TempHome, tempHome, writeConfig } from "./helpers.ts";
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -65,7 +65,13 @@ describe("loading files", () => {
     expect(config.transports.telegram.files.uploads_dir).toBe("incoming");
     expect(config.progress.group_chat_rps).toBeCloseTo(1 / 3);
     expect(config.watchdog.claude_stream_idle_timeout_ms).toBe(300000);
-    expect(config.triggers.server).toEqual({ host: "127.0.0.1", port: 9876, rate_limit: 60, max_body_bytes: 1048576, peer_failures_per_minute: 30 });
+    expect(config.triggers.server).toEqual({
+      host: "127.0.0.1",
+      port: 9876,
+      rate_limit: 60,
+      max_body_bytes: 1048576,
+      peer_failures_per_minute: 30,
+    });
     expect(config.engines.codex.extra_args).toEqual(["-c", "notify=[]"]);
     expect(config.engines.claude.allowed_tools).toEqual(["Bash", "Read", "Edit", "Write"]);
   });
@@ -75,17 +81,23 @@ describe("loading files", () => {
     const none = build("").config.transports.telegram.files.deny_globs;
     expect(none).toEqual([]);
     for (const g of required) expect(effectiveDenyGlobs(none)).toContain(g);
-    const own = build('[transports.telegram.files]\ndeny_globs = ["secrets/**"]\n').config.transports.telegram.files.deny_globs;
+    const own = build('[transports.telegram.files]\ndeny_globs = ["secrets/**"]\n').config.transports.telegram.files
+      .deny_globs;
     expect(effectiveDenyGlobs(own)).toEqual([...BUILTIN_DENY_GLOBS, "secrets/**"]);
     // A file that still spells out the old defaults loads and changes nothing.
-    const old = build(`[transports.telegram.files]\ndeny_globs = ${JSON.stringify(BUILTIN_DENY_GLOBS)}\n`).config.transports.telegram.files.deny_globs;
+    const old = build(`[transports.telegram.files]\ndeny_globs = ${JSON.stringify(BUILTIN_DENY_GLOBS)}\n`).config
+      .transports.telegram.files.deny_globs;
     expect(effectiveDenyGlobs(old)).toEqual([...BUILTIN_DENY_GLOBS]);
   });
 });
 
 describe("schema errors name the key", () => {
   test("wrong type", () => {
-    const e = errorOf(() => buildConfig(parseConfigText(`[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = "12"\nallow_any_user = true\n`)));
+    const e = errorOf(() =>
+      buildConfig(
+        parseConfigText(`[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = "12"\nallow_any_user = true\n`),
+      ),
+    );
     expect(e.code).toBe("config.invalid");
     expect(e.message).toStartWith("transports.telegram.chat_id: expected an integer");
     expect(e.key).toBe("transports.telegram.chat_id");
@@ -98,15 +110,21 @@ describe("schema errors name the key", () => {
     );
     expect(buildError("[progress]\nverbose = true").message).toContain("progress.verbose: unknown key");
     expect(
-      buildError('[[triggers.webhooks]]\nid = "gh"\npath = "/gh"\nsecret = "s3cretvalue-0123456"\nprompt_template = "x"\ncolour = 1').message,
+      buildError(
+        '[[triggers.webhooks]]\nid = "gh"\npath = "/gh"\nsecret = "s3cretvalue-0123456"\nprompt_template = "x"\ncolour = 1',
+      ).message,
     ).toStartWith('triggers.webhooks[0].colour (webhook "gh"): unknown key');
-    expect(buildError("[engines.claude]\nmodell = \"x\"").message).toStartWith("engines.claude.modell: unknown key");
+    expect(buildError('[engines.claude]\nmodell = "x"').message).toStartWith("engines.claude.modell: unknown key");
   });
 
   test("ranges and enums", () => {
-    expect(buildError("[progress]\nmax_actions = 51").message).toBe("progress.max_actions: must be between 0 and 50, got 51");
+    expect(buildError("[progress]\nmax_actions = 51").message).toBe(
+      "progress.max_actions: must be between 0 and 50, got 51",
+    );
     expect(buildError("[progress]\ngroup_chat_rps = 0").message).toStartWith("progress.group_chat_rps: must be > 0");
-    expect(buildError("[triggers.server]\nport = 70000").message).toStartWith("triggers.server.port: must be between 1 and 65535");
+    expect(buildError("[triggers.server]\nport = 70000").message).toStartWith(
+      "triggers.server.port: must be between 1 and 65535",
+    );
     expect(topError('default_engine = "gpt"').message).toStartWith(
       'default_engine: expected one of "claude", "codex", "pi", "gemini", "opencode", "amp", "mock"',
     );
@@ -118,7 +136,9 @@ describe("schema errors name the key", () => {
 
   test("api_base_url must be an http(s) URL", () => {
     const base = MINIMAL_TOML.replace("chat_id", 'api_base_url = "ftp://x"\nchat_id');
-    expect(buildError("", base).message).toStartWith("transports.telegram.api_base_url: must be an http:// or https:// URL");
+    expect(buildError("", base).message).toStartWith(
+      "transports.telegram.api_base_url: must be an http:// or https:// URL",
+    );
     const ok = MINIMAL_TOML.replace("chat_id", 'api_base_url = "http://127.0.0.1:8081"\nchat_id');
     expect(build("", ok).config.transports.telegram.api_base_url).toBe("http://127.0.0.1:8081");
   });
@@ -147,8 +167,12 @@ describe("schema errors name the key", () => {
     const e = buildError('[security]\nenv_extra_allow = ["VAULT_ADDR", "vault-token"]');
     expect(e.message).toStartWith('security.env_extra_allow[1]: invalid environment variable name "vault-token"');
     expect(e.message).toContain("[A-Z_][A-Z0-9_]*");
-    expect(buildError('[security]\nenv_extra_prefix_allow = ["1X_"]').message).toStartWith("security.env_extra_prefix_allow[0]");
-    expect(build('[security]\nenv_extra_prefix_allow = ["VAULT_"]').config.security.env_extra_prefix_allow).toEqual(["VAULT_"]);
+    expect(buildError('[security]\nenv_extra_prefix_allow = ["1X_"]').message).toStartWith(
+      "security.env_extra_prefix_allow[0]",
+    );
+    expect(build('[security]\nenv_extra_prefix_allow = ["VAULT_"]').config.security.env_extra_prefix_allow).toEqual([
+      "VAULT_",
+    ]);
   });
 
   test("watchdog RAM thresholds must be ordered", () => {
@@ -165,7 +189,9 @@ describe("schema errors name the key", () => {
 
 describe("migration and normalisation", () => {
   test("legacy top-level bot_token/chat_id/allow_any_user move under [transports.telegram]", () => {
-    const { config, migrated } = buildConfig(parseConfigText(`bot_token = "${FAKE_TOKEN}"\nchat_id = 42\nallow_any_user = true\n`));
+    const { config, migrated } = buildConfig(
+      parseConfigText(`bot_token = "${FAKE_TOKEN}"\nchat_id = 42\nallow_any_user = true\n`),
+    );
     expect(config.transports.telegram.chat_id).toBe(42);
     expect(config.transports.telegram.allow_any_user).toBe(true);
     expect(config.transports.telegram.bot_token.reveal()).toBe(FAKE_TOKEN);
@@ -173,14 +199,18 @@ describe("migration and normalisation", () => {
   });
 
   test("topics.mode becomes topics.scope", () => {
-    expect(build('[transports.telegram.topics]\nmode = "per_project_chat"').config.transports.telegram.topics.scope).toBe("projects");
+    expect(
+      build('[transports.telegram.topics]\nmode = "per_project_chat"').config.transports.telegram.topics.scope,
+    ).toBe("projects");
     expect(buildError('[transports.telegram.topics]\nmode = "x"').key).toBe("transports.telegram.topics.mode");
   });
 
   test("engine tables are accepted at the top level and under [engines]", () => {
     expect(build('[claude]\nmodel = "opus"').config.engines.claude.model).toBe("opus");
     expect(build('[engines.claude]\nmodel = "opus"').config.engines.claude.model).toBe("opus");
-    expect(buildError('[claude]\nmodel = "a"\n[engines.claude]\nmodel = "b"').message).toContain("both [claude] and [engines.claude]");
+    expect(buildError('[claude]\nmodel = "a"\n[engines.claude]\nmodel = "b"').message).toContain(
+      "both [claude] and [engines.claude]",
+    );
   });
 
   test("project paths are resolved against the config folder; engine ids are not aliases", () => {
@@ -201,28 +231,38 @@ describe("triggers", () => {
   });
 
   test("cron schedules need exactly five fields", () => {
-    expect(buildError('[[triggers.crons]]\nid = "c"\nschedule = "0 0 9 * * 1"\nprompt = "hi"').message).toContain("expected 5 fields");
-    expect(build('[[triggers.crons]]\nid = "c"\nschedule = "0 9 * * 1-5"\nprompt = "hi"').config.triggers.crons[0]?.schedule).toBe("0 9 * * 1-5");
+    expect(buildError('[[triggers.crons]]\nid = "c"\nschedule = "0 0 9 * * 1"\nprompt = "hi"').message).toContain(
+      "expected 5 fields",
+    );
+    expect(
+      build('[[triggers.crons]]\nid = "c"\nschedule = "0 9 * * 1-5"\nprompt = "hi"').config.triggers.crons[0]?.schedule,
+    ).toBe("0 9 * * 1-5");
   });
 
   test("time zones must be IANA names", () => {
     expect(buildError('[triggers]\ndefault_timezone = "Mars/Base"').message).toStartWith(
       'triggers.default_timezone: unknown timezone "Mars/Base"',
     );
-    expect(buildError('[[triggers.crons]]\nid = "c"\nschedule = "* * * * *"\nprompt = "x"\ntimezone = "Nowhere"').message).toStartWith(
-      'triggers.crons[0].timezone (cron "c")',
-    );
+    expect(
+      buildError('[[triggers.crons]]\nid = "c"\nschedule = "* * * * *"\nprompt = "x"\ntimezone = "Nowhere"').message,
+    ).toStartWith('triggers.crons[0].timezone (cron "c")');
   });
 
   test("a cron needs prompt or prompt_template, and unique ids", () => {
-    expect(buildError('[[triggers.crons]]\nid = "c"\nschedule = "* * * * *"').message).toContain("either prompt or prompt_template");
+    expect(buildError('[[triggers.crons]]\nid = "c"\nschedule = "* * * * *"').message).toContain(
+      "either prompt or prompt_template",
+    );
     const two = '[[triggers.crons]]\nid = "c"\nschedule = "* * * * *"\nprompt = "x"\n';
     expect(buildError(two + two).message).toContain("cron ids must be unique");
   });
 
   test("webhook secrets are required unless auth = none (standard-webhooks too)", () => {
-    expect(buildError(hook('prompt_template = "x"')).message).toBe('triggers.webhooks[0].secret (webhook "gh"): is required when auth = "bearer"');
-    expect(buildError(hook('auth = "standard-webhooks"\nprompt_template = "x"')).message).toContain('auth = "standard-webhooks"');
+    expect(buildError(hook('prompt_template = "x"')).message).toBe(
+      'triggers.webhooks[0].secret (webhook "gh"): is required when auth = "bearer"',
+    );
+    expect(buildError(hook('auth = "standard-webhooks"\nprompt_template = "x"')).message).toContain(
+      'auth = "standard-webhooks"',
+    );
     expect(build(hook('auth = "none"\nprompt_template = "x"')).config.triggers.webhooks[0]?.auth).toBe("none");
   });
 
@@ -230,17 +270,30 @@ describe("triggers", () => {
     for (const short of ["tok-123456", "fifteen-chars-x", "   padded-short   "]) {
       const e = buildError(hook(`secret = "${short}"\nprompt_template = "x"`));
       expect(e.key).toBe("triggers.webhooks[0].secret");
-      expect(e.message).toStartWith('triggers.webhooks[0].secret (webhook "gh"): is too short: use at least 16 characters');
+      expect(e.message).toStartWith(
+        'triggers.webhooks[0].secret (webhook "gh"): is too short: use at least 16 characters',
+      );
       expect(e.message).not.toContain(short.trim());
     }
     // The same rule with auth = "none" (a secret given is still a secret) and for standard-webhooks.
-    expect(buildError(hook('auth = "none"\nsecret = "short"\nprompt_template = "x"')).key).toBe("triggers.webhooks[0].secret");
-    expect(build(hook('secret = "sixteen-chars-xy"\nprompt_template = "x"')).config.triggers.webhooks[0]?.secret?.reveal()).toBe("sixteen-chars-xy");
+    expect(buildError(hook('auth = "none"\nsecret = "short"\nprompt_template = "x"')).key).toBe(
+      "triggers.webhooks[0].secret",
+    );
+    expect(
+      build(hook('secret = "sixteen-chars-xy"\nprompt_template = "x"')).config.triggers.webhooks[0]?.secret?.reveal(),
+    ).toBe("sixteen-chars-xy");
   });
 
-  test("forward_url may be a template, even wholly (\"{{url}}\"); a fixed or templated non-http scheme is refused", () => {
-    const fwd = (url: string) => hook(`secret = "s3cretvalue-0123456"\naction = "http_forward"\nforward_url = "${url}"`);
-    for (const url of ["{{url}}", "{{ payload.target }}", "https://{{ host }}/in", "http{{ s }}://x.example/", "https://x.example/{{ id }}"]) {
+  test('forward_url may be a template, even wholly ("{{url}}"); a fixed or templated non-http scheme is refused', () => {
+    const fwd = (url: string) =>
+      hook(`secret = "s3cretvalue-0123456"\naction = "http_forward"\nforward_url = "${url}"`);
+    for (const url of [
+      "{{url}}",
+      "{{ payload.target }}",
+      "https://{{ host }}/in",
+      "http{{ s }}://x.example/",
+      "https://x.example/{{ id }}",
+    ]) {
       expect(build(fwd(url)).config.triggers.webhooks[0]?.forward_url).toBe(url);
     }
     for (const url of ["ftp://x.example/", "ftp://{{ host }}/", "x.example/{{ id }}", "file:{{ path }}"]) {
@@ -254,7 +307,12 @@ describe("triggers", () => {
     for (const ok of ["hooks.example.com", "hooks.example.com:8443", "[2001:db8::1]:443", "localhost"]) {
       expect(build(`[triggers.server]\npublic_host = "${ok}"`).config.triggers.server.public_host).toBe(ok);
     }
-    for (const bad of ["https://hooks.example.com", "hooks.example.com/in", "user@hooks.example.com", "hooks example"]) {
+    for (const bad of [
+      "https://hooks.example.com",
+      "hooks.example.com/in",
+      "user@hooks.example.com",
+      "hooks example",
+    ]) {
       const e = buildError(`[triggers.server]\npublic_host = "${bad}"`);
       expect(e.key).toBe("triggers.server.public_host");
       expect(e.message).toContain("no scheme, no path");
@@ -264,13 +322,19 @@ describe("triggers", () => {
   test("auth = none is refused on a non-loopback bind unless opted in", () => {
     const open = hook('auth = "none"\nprompt_template = "x"\n[triggers.server]\nhost = "0.0.0.0"');
     expect(buildError(open).message).toContain("allow_unauthenticated_webhooks");
-    expect(build(`[triggers]\nallow_unauthenticated_webhooks = true\n${open}`).config.triggers.server.host).toBe("0.0.0.0");
+    expect(build(`[triggers]\nallow_unauthenticated_webhooks = true\n${open}`).config.triggers.server.host).toBe(
+      "0.0.0.0",
+    );
   });
 
   test("webhook paths, ids and action keys", () => {
     const s = 'secret = "s3cretvalue-0123456"\n';
-    expect(buildError(`[[triggers.webhooks]]\nid = "a"\npath = "/health"\n${s}prompt_template = "x"`).message).toContain("not be /health");
-    expect(buildError(`[[triggers.webhooks]]\nid = "a"\npath = "no-slash"\n${s}prompt_template = "x"`).key).toBe("triggers.webhooks[0].path");
+    expect(
+      buildError(`[[triggers.webhooks]]\nid = "a"\npath = "/health"\n${s}prompt_template = "x"`).message,
+    ).toContain("not be /health");
+    expect(buildError(`[[triggers.webhooks]]\nid = "a"\npath = "no-slash"\n${s}prompt_template = "x"`).key).toBe(
+      "triggers.webhooks[0].path",
+    );
     const a = `[[triggers.webhooks]]\nid = "a"\npath = "/a"\n${s}prompt_template = "x"\n`;
     expect(buildError(a + a).message).toContain("webhook ids must be unique");
     expect(buildError(a + a.replace('id = "a"', 'id = "b"')).message).toContain("webhook paths must be unique");

@@ -2,12 +2,12 @@
 // nodes (in a small schema of their own, or on the real one for a moment) and check that masking,
 // the loader's Secret wrapping and the live reload decision follow the marker alone.
 import { describe, expect, test } from "bun:test";
-import { type TSchema, TransformKind, Type } from "@sinclair/typebox";
+import { TransformKind, type TSchema, Type } from "@sinclair/typebox";
 import { diffConfig, isHotKey } from "../../src/config/live.ts";
 import { buildConfig, parseConfigText } from "../../src/config/load.ts";
 import { isHotPath, keyFacts } from "../../src/config/markers.ts";
-import { ConfigSchema, type Config, hot, type SchemaMarkers, secret } from "../../src/config/schema.ts";
-import { MASK, containsSecret, isSecretPath, maskSecrets } from "../../src/config/secret-keys.ts";
+import { type Config, ConfigSchema, hot, type SchemaMarkers, secret } from "../../src/config/schema.ts";
+import { containsSecret, isSecretPath, MASK, maskSecrets } from "../../src/config/secret-keys.ts";
 import { Secret } from "../../src/log/secret.ts";
 import { FAKE_TOKEN } from "./helpers.ts";
 
@@ -24,7 +24,11 @@ describe("secret marker", () => {
 
   test("a key marked secret is masked, with its neighbours left alone", () => {
     const doc = {
-      service: { api_password: "hunter2-value", password_hint: "plain", headers: { "X-Api-Key": "k-value", Accept: "json" } },
+      service: {
+        api_password: "hunter2-value",
+        password_hint: "plain",
+        headers: { "X-Api-Key": "k-value", Accept: "json" },
+      },
       jobs: [{ token: "t-value", name: "nightly" }],
     };
     expect(maskSecrets(doc, [], schema)).toEqual({
@@ -41,7 +45,9 @@ describe("secret marker", () => {
   test("without the marker the same key is not secret", () => {
     const unmarked = Type.Object({ service: Type.Object({ api_password: Type.String() }) });
     expect(isSecretPath(["service", "api_password"], unmarked)).toBe(false);
-    expect(maskSecrets({ service: { api_password: "shown" } }, [], unmarked)).toEqual({ service: { api_password: "shown" } });
+    expect(maskSecrets({ service: { api_password: "shown" } }, [], unmarked)).toEqual({
+      service: { api_password: "shown" },
+    });
   });
 
   test("the real schema: known secrets, legacy top-level bot_token, header maps by name", () => {
@@ -61,7 +67,11 @@ describe("secret marker", () => {
   // Every schema node, with its key path (array items as index 0, record values as "*").
   function* nodes(n: TSchema, path: (string | number)[] = []): Generator<[TSchema, (string | number)[]]> {
     yield [n, path];
-    const s = n as { properties?: Record<string, TSchema>; items?: TSchema; patternProperties?: Record<string, TSchema> };
+    const s = n as {
+      properties?: Record<string, TSchema>;
+      items?: TSchema;
+      patternProperties?: Record<string, TSchema>;
+    };
     for (const [k, v] of Object.entries(s.properties ?? {})) yield* nodes(v, [...path, k]);
     if (s.items !== undefined) yield* nodes(s.items, [...path, 0]);
     for (const v of Object.values(s.patternProperties ?? {})) yield* nodes(v, [...path, "*"]);
@@ -77,7 +87,9 @@ describe("secret marker", () => {
     }
     expect(marked).toBeGreaterThanOrEqual(3);
     const config = buildConfig(
-      parseConfigText(`[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = 1\nallow_any_user = true\nvoice_transcription_api_key = "sk-value"\n`),
+      parseConfigText(
+        `[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = 1\nallow_any_user = true\nvoice_transcription_api_key = "sk-value"\n`,
+      ),
       { baseDir: "/srv/cfg" },
     ).config;
     expect(config.transports.telegram.bot_token).toBeInstanceOf(Secret);
@@ -100,9 +112,14 @@ describe("reload marker", () => {
   });
 
   const cfg = (top: string): Config =>
-    buildConfig(parseConfigText(`${top}\n[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = 1\nallowed_user_ids = [1]\n`), {
-      baseDir: "/srv/cfg",
-    }).config;
+    buildConfig(
+      parseConfigText(
+        `${top}\n[transports.telegram]\nbot_token = "${FAKE_TOKEN}"\nchat_id = 1\nallowed_user_ids = [1]\n`,
+      ),
+      {
+        baseDir: "/srv/cfg",
+      },
+    ).config;
 
   test("marking a key hot on the schema is what moves it from restart to applied", () => {
     const a = cfg("watch_config = false");

@@ -31,13 +31,17 @@ describe("JSON Schema for editors", () => {
     const all = tables(schema, "");
     expect(all.map(([p]) => p)).toContain("transports.telegram.files");
     expect(all.map(([p]) => p)).toContain("triggers.crons[].fetch");
-    for (const [path, node] of all) expect({ path, additionalProperties: node.additionalProperties }).toEqual({ path, additionalProperties: false });
+    for (const [path, node] of all)
+      expect({ path, additionalProperties: node.additionalProperties }).toEqual({ path, additionalProperties: false });
   });
 
   test("every key has a one-line description", () => {
     for (const [path, node] of tables(schema, "")) {
       for (const [k, v] of Object.entries(node.properties ?? {})) {
-        expect({ key: `${path}.${k}`, ok: typeof v.description === "string" && v.description.length > 3 }).toEqual({ key: `${path}.${k}`, ok: true });
+        expect({ key: `${path}.${k}`, ok: typeof v.description === "string" && v.description.length > 3 }).toEqual({
+          key: `${path}.${k}`,
+          ok: true,
+        });
       }
     }
   });

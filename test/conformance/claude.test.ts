@@ -2,10 +2,11 @@
 // against the fake model server: see test/support/conformance/steps.ts and docs/engines.md. Bash is
 // left out of allowed_tools and the permission mode asks, so the shell call becomes Approve/Deny
 // buttons on the progress message.
+
+import { expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { expect, test } from "bun:test";
-import { RUN_TIMEOUT_MS, type ConformanceBot } from "../support/conformance/bot.ts";
+import { type ConformanceBot, RUN_TIMEOUT_MS } from "../support/conformance/bot.ts";
 import { conformanceSuite } from "../support/conformance/steps.ts";
 
 const T = 2 * RUN_TIMEOUT_MS;
@@ -27,33 +28,56 @@ async function askForBash(bot: ConformanceBot) {
 conformanceSuite("claude", {
   engineToml: '\n[engines.claude]\nallowed_tools = ["Read"]\npermission_mode = "default"\n',
   shellTests(get) {
-    test("claude: a stranger's press changes nothing; Approve runs the shell call", async () => {
-      const bot = get();
-      const { h } = bot;
-      const { m, progress } = await askForBash(bot);
-      const stranger = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from: h.mallory, text: "✅ Approve" });
-      expect((await h.emu.waitForCallbackAnswer(stranger.id)).text).toBe("Not authorised.");
-      // Still waiting for an answer: nothing ran, the buttons are still there.
-      expect(existsSync(join(h.project, "out.txt"))).toBe(false);
-      const still = h.emu.history(h.group).find((x) => x.message_id === progress.message_id);
-      expect(JSON.stringify(still?.reply_markup ?? {})).toContain("Approve");
-      const own = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from: h.alice, text: "✅ Approve" });
-      expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Approved.");
-      const final = await bot.finalFor(m.message_id, h.group);
-      expect(final.text ?? "").toStartWith("done · claude");
-      expect(final.text ?? "").toContain("Tool finished");
-      expect(readFileSync(join(h.project, "out.txt"), "utf8")).toBe("hello\n");
-    }, T);
+    test(
+      "claude: a stranger's press changes nothing; Approve runs the shell call",
+      async () => {
+        const bot = get();
+        const { h } = bot;
+        const { m, progress } = await askForBash(bot);
+        const stranger = h.emu.pressButton({
+          chatId: h.group,
+          messageId: progress.message_id,
+          from: h.mallory,
+          text: "✅ Approve",
+        });
+        expect((await h.emu.waitForCallbackAnswer(stranger.id)).text).toBe("Not authorised.");
+        // Still waiting for an answer: nothing ran, the buttons are still there.
+        expect(existsSync(join(h.project, "out.txt"))).toBe(false);
+        const still = h.emu.history(h.group).find((x) => x.message_id === progress.message_id);
+        expect(JSON.stringify(still?.reply_markup ?? {})).toContain("Approve");
+        const own = h.emu.pressButton({
+          chatId: h.group,
+          messageId: progress.message_id,
+          from: h.alice,
+          text: "✅ Approve",
+        });
+        expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Approved.");
+        const final = await bot.finalFor(m.message_id, h.group);
+        expect(final.text ?? "").toStartWith("done · claude");
+        expect(final.text ?? "").toContain("Tool finished");
+        expect(readFileSync(join(h.project, "out.txt"), "utf8")).toBe("hello\n");
+      },
+      T,
+    );
 
-    test("claude: Deny does not run the shell call and the model hears it was refused", async () => {
-      const bot = get();
-      const { h } = bot;
-      const { m, progress } = await askForBash(bot);
-      const own = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from: h.alice, text: "❌ Deny" });
-      expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Denied.");
-      const final = await bot.finalFor(m.message_id, h.group);
-      expect(final.text ?? "").toContain("Tool failed");
-      expect(existsSync(join(h.project, "out.txt"))).toBe(false);
-    }, T);
+    test(
+      "claude: Deny does not run the shell call and the model hears it was refused",
+      async () => {
+        const bot = get();
+        const { h } = bot;
+        const { m, progress } = await askForBash(bot);
+        const own = h.emu.pressButton({
+          chatId: h.group,
+          messageId: progress.message_id,
+          from: h.alice,
+          text: "❌ Deny",
+        });
+        expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Denied.");
+        const final = await bot.finalFor(m.message_id, h.group);
+        expect(final.text ?? "").toContain("Tool failed");
+        expect(existsSync(join(h.project, "out.txt"))).toBe(false);
+      },
+      T,
+    );
   },
 });

@@ -4,7 +4,10 @@ import { ApprovalCenter, approvalButtons, DENY_MESSAGES, type PendingApproval } 
 describe("approvals", () => {
   test("approve returns the original input; the buttons carry short callback data", async () => {
     const changes: number[] = [];
-    const c = new ApprovalCenter({ timeoutMs: 60_000, hooks: { onChange: (r) => changes.push(r), onTimeout: () => {} } });
+    const c = new ApprovalCenter({
+      timeoutMs: 60_000,
+      hooks: { onChange: (r) => changes.push(r), onTimeout: () => {} },
+    });
     const decision = c.ask(7, { requestId: "r1", toolName: "Bash", input: { command: "ls" } });
     const [p] = c.pendingFor(7);
     const rows = approvalButtons(c.pendingFor(7));

@@ -87,7 +87,11 @@ describe("cost budget", () => {
   test("the warned day survives a restart (kept in the state db)", () => {
     const { run } = setup({ max_cost_per_day: 1, warn_at_pct: 50 });
     expect(run(0.6)).toHaveLength(1);
-    const again = new CostBudget({ config: () => ({ enabled: true, warn_at_pct: 50, auto_cancel: false, max_cost_per_day: 1 }), db, now: () => T0 });
+    const again = new CostBudget({
+      config: () => ({ enabled: true, warn_at_pct: 50, auto_cancel: false, max_cost_per_day: 1 }),
+      db,
+      now: () => T0,
+    });
     expect(again.afterRun(0)).toEqual([]);
   });
 });

@@ -19,7 +19,10 @@ describe("directives", () => {
 
   test("an unknown slash word stops parsing and stays in the prompt", () => {
     expect(parseDirectives("/etc/passwd is odd", engines, projects)).toEqual({ prompt: "/etc/passwd is odd" });
-    expect(parseDirectives("/claude /unknown x", engines, projects)).toEqual({ engine: "claude", prompt: "/unknown x" });
+    expect(parseDirectives("/claude /unknown x", engines, projects)).toEqual({
+      engine: "claude",
+      prompt: "/unknown x",
+    });
   });
 
   test("two engines is an error", () => {
@@ -27,8 +30,16 @@ describe("directives", () => {
   });
 
   test("@branch tokens mix with engine and project tokens", () => {
-    expect(parseDirectives("/claude @feature-x fix it", engines, projects)).toEqual({ engine: "claude", branch: "feature-x", prompt: "fix it" });
-    expect(parseDirectives("@fix/ci /backend go\nmore", engines, projects)).toEqual({ project: "backend", branch: "fix/ci", prompt: "go\nmore" });
+    expect(parseDirectives("/claude @feature-x fix it", engines, projects)).toEqual({
+      engine: "claude",
+      branch: "feature-x",
+      prompt: "fix it",
+    });
+    expect(parseDirectives("@fix/ci /backend go\nmore", engines, projects)).toEqual({
+      project: "backend",
+      branch: "fix/ci",
+      prompt: "go\nmore",
+    });
     // A lone "@" or an @ after the prompt started is prompt text.
     expect(parseDirectives("@ hi", engines, projects)).toEqual({ prompt: "@ hi" });
     expect(parseDirectives("ping @alice", engines, projects)).toEqual({ prompt: "ping @alice" });

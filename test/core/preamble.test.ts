@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Value } from "@sinclair/typebox/value";
-import { PreambleSchema, type PreambleConfig } from "../../src/config/schema.ts";
+import { type PreambleConfig, PreambleSchema } from "../../src/config/schema.ts";
 import { BUILTIN_PREAMBLE, composePrompt, preambleFor } from "../../src/core/preamble.ts";
 
 const defaults = (): PreambleConfig => Value.Default(PreambleSchema, {}) as PreambleConfig;

@@ -10,7 +10,12 @@ const started: EngineEvent = {
   meta: { model: "opus", permissionMode: "plan" },
 };
 
-function action(id: string, phase: ActionEvent["phase"], extra: Partial<ActionEvent> = {}, kind: ActionKind = "command"): ActionEvent {
+function action(
+  id: string,
+  phase: ActionEvent["phase"],
+  extra: Partial<ActionEvent> = {},
+  kind: ActionKind = "command",
+): ActionEvent {
   return { type: "action", engine: "claude", action: { id, kind, title: `run ${id}`, detail: {} }, phase, ...extra };
 }
 
@@ -37,7 +42,17 @@ describe("ProgressState", () => {
   test("a failed completion is an error with its text; a completion's resume token wins", () => {
     const s = new ProgressState({ engine: "codex", startedAtMs: 0 });
     s.apply(started, 0);
-    s.apply({ type: "completed", engine: "codex", ok: false, answer: "", error: "boom", resume: { engine: "codex", value: "t2" } }, 1);
+    s.apply(
+      {
+        type: "completed",
+        engine: "codex",
+        ok: false,
+        answer: "",
+        error: "boom",
+        resume: { engine: "codex", value: "t2" },
+      },
+      1,
+    );
     expect(s.label).toBe("error");
     expect(s.error).toBe("boom");
     expect(s.resume?.value).toBe("t2");

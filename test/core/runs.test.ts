@@ -3,7 +3,13 @@
 // timed out by the clock; the budget's refusal; the shutdown grace; run context stored per message.
 import { describe, expect, test } from "bun:test";
 import type { PendingApproval } from "../../src/core/approvals.ts";
-import { type EngineLauncher, type LaunchedRun, type RunRequest, RunManager, type RunView } from "../../src/core/runs.ts";
+import {
+  type EngineLauncher,
+  type LaunchedRun,
+  RunManager,
+  type RunRequest,
+  type RunView,
+} from "../../src/core/runs.ts";
 import type { ButtonRows, ChatRef, MessageRef, SendOptions, Transport } from "../../src/core/transport.ts";
 import type { EngineEvent } from "../../src/engines/events.ts";
 import { createMockEngine } from "../../src/engines/mock.ts";
@@ -49,7 +55,11 @@ class FakeLauncher implements EngineLauncher {
   launched: FakeRun[] = [];
   running = 0;
   peak = 0;
-  launch(def: EngineDefinition, job: EngineJob, hooks: { onEvent(e: EngineEvent): void; ask(r: PermissionRequest): Promise<PermissionDecision> }): LaunchedRun {
+  launch(
+    def: EngineDefinition,
+    job: EngineJob,
+    hooks: { onEvent(e: EngineEvent): void; ask(r: PermissionRequest): Promise<PermissionDecision> },
+  ): LaunchedRun {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     this.running++;
@@ -126,7 +136,11 @@ function setup(o: { refusal?: string; approvalTimeoutMs?: number } = {}) {
   return { clock, transport, launcher, db, runs, req };
 }
 
-const started = (engine: string, value: string): EngineEvent => ({ type: "started", engine, resume: { engine, value } });
+const started = (engine: string, value: string): EngineEvent => ({
+  type: "started",
+  engine,
+  resume: { engine, value },
+});
 
 describe("run manager: one session, one process", () => {
   test("a reply to a run still working waits for it, then resumes the session it reported", async () => {
@@ -200,7 +214,11 @@ describe("run manager: context stored per message", () => {
     await flush();
     launcher.launched[0]?.emit(started("claude", CLAUDE_S1));
     // Known from the start event on: a reply to the progress message can already continue it.
-    expect(db.runByMessage(1, r.progress.messageId)).toMatchObject({ engine: "claude", session: CLAUDE_S1, status: "running" });
+    expect(db.runByMessage(1, r.progress.messageId)).toMatchObject({
+      engine: "claude",
+      session: CLAUDE_S1,
+      status: "running",
+    });
     launcher.launched[0]?.finish("answer", CLAUDE_S1);
     await r.finished;
     const final = transport.sent.at(-1);
@@ -231,7 +249,9 @@ describe("run manager: cancel, approvals, budget, shutdown", () => {
     launcher.launched[0]?.finish();
     await flush();
     expect(launcher.launched).toHaveLength(1);
-    expect(transport.edits.some((e) => e.ref.messageId === queued.progress.messageId && e.html === "cancelled")).toBe(true);
+    expect(transport.edits.some((e) => e.ref.messageId === queued.progress.messageId && e.html === "cancelled")).toBe(
+      true,
+    );
     expect(runs.isActive(queued.runId)).toBe(false);
   });
 
@@ -239,7 +259,11 @@ describe("run manager: cancel, approvals, budget, shutdown", () => {
     const { launcher, runs, req, clock, transport } = setup({ approvalTimeoutMs: 300_000 });
     await runs.submit(req());
     await flush();
-    const decision = launcher.launched[0]?.ask({ requestId: "r1", toolName: "Bash", input: { command: "rm -rf build" } });
+    const decision = launcher.launched[0]?.ask({
+      requestId: "r1",
+      toolName: "Bash",
+      input: { command: "rm -rf build" },
+    });
     await flush();
     await clock.advance(299_000);
     let settled: PermissionDecision | undefined;
@@ -265,7 +289,9 @@ describe("run manager: cancel, approvals, budget, shutdown", () => {
     // The same id pressed on another chat's message, or another message here, answers nothing.
     expect(runs.answerApproval(id ?? "", "a", { chatId: 2, messageId: r.progress.messageId })).toBeUndefined();
     expect(runs.answerApproval(id ?? "", "a", { chatId: 1, messageId: r.progress.messageId + 1 })).toBeUndefined();
-    expect(runs.answerApproval(id ?? "", "a", { chatId: 1, messageId: r.progress.messageId })).toMatchObject({ request: { toolName: "Bash" } });
+    expect(runs.answerApproval(id ?? "", "a", { chatId: 1, messageId: r.progress.messageId })).toMatchObject({
+      request: { toolName: "Bash" },
+    });
     expect(await decision).toMatchObject({ behavior: "allow" });
   });
 

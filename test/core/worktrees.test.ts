@@ -33,7 +33,11 @@ function commit(cwd: string, file: string, text: string): void {
 
 const headBranch = (dir: string) => git(dir, "rev-parse", "--abbrev-ref", "HEAD");
 const commitOf = (dir: string, ref: string) => git(dir, "rev-parse", "--verify", `${ref}^{commit}`);
-const opts = (extra: { worktreeBase?: string; worktreesDir?: string } = {}) => ({ worktreesDir: ".worktrees", env, ...extra });
+const opts = (extra: { worktreeBase?: string; worktreesDir?: string } = {}) => ({
+  worktreesDir: ".worktrees",
+  env,
+  ...extra,
+});
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "untether-wt-"));
@@ -117,9 +121,37 @@ describe("resolveWorktree", () => {
   });
 
   const bad = [
-    "../x", "-b", "--upload-pack=x", "a..b", "x.lock", "@{1}", "/abs", "trailing/", "a b", "a~1", "a^", "a:b",
-    "a?", "a*", "a[b", "a\\b", "a\x01b", "a\x7fb", ".hidden", "x/.y", "a//b", "end.", "@", "HEAD", "", "   ",
-    "x".repeat(201), "feature/../../../etc", "..", "x/..", "foo.lock/bar",
+    "../x",
+    "-b",
+    "--upload-pack=x",
+    "a..b",
+    "x.lock",
+    "@{1}",
+    "/abs",
+    "trailing/",
+    "a b",
+    "a~1",
+    "a^",
+    "a:b",
+    "a?",
+    "a*",
+    "a[b",
+    "a\\b",
+    "a\x01b",
+    "a\x7fb",
+    ".hidden",
+    "x/.y",
+    "a//b",
+    "end.",
+    "@",
+    "HEAD",
+    "",
+    "   ",
+    "x".repeat(201),
+    "feature/../../../etc",
+    "..",
+    "x/..",
+    "foo.lock/bar",
   ];
   for (const name of bad) {
     test(`the branch name ${JSON.stringify(name.length > 40 ? `${name.slice(0, 10)}…` : name)} is refused before git runs`, async () => {
@@ -133,13 +165,16 @@ describe("resolveWorktree", () => {
     const wtRoot = join(project, ".worktrees");
     const chars = fc.constantFrom(..."ab-_./@{}~^:?*[\\ .lock".split(""));
     fc.assert(
-      fc.property(fc.array(chars, { minLength: 1, maxLength: 12 }).map((a) => a.join("")), (name) => {
-        if (branchProblem(name) !== undefined) return;
-        const rel = relative(wtRoot, resolve(wtRoot, name));
-        expect(rel.startsWith("..") || rel === "").toBe(false);
-        const r = Bun.spawnSync(["git", "check-ref-format", "--branch", name], { cwd: project, env });
-        expect(r.exitCode).toBe(0);
-      }),
+      fc.property(
+        fc.array(chars, { minLength: 1, maxLength: 12 }).map((a) => a.join("")),
+        (name) => {
+          if (branchProblem(name) !== undefined) return;
+          const rel = relative(wtRoot, resolve(wtRoot, name));
+          expect(rel.startsWith("..") || rel === "").toBe(false);
+          const r = Bun.spawnSync(["git", "check-ref-format", "--branch", name], { cwd: project, env });
+          expect(r.exitCode).toBe(0);
+        },
+      ),
       { numRuns: 300, seed: 42 },
     );
   });
@@ -165,7 +200,9 @@ describe("resolveWorktree", () => {
     const empty = join(root, "empty");
     git(root, "init", "-q", "-b", "main", empty);
     await expect(resolveWorktree(empty, "x", opts())).rejects.toMatchObject({ code: "worktree.no_base" });
-    await expect(resolveWorktree(project, "y", opts({ worktreeBase: "no-such-branch" }))).rejects.toMatchObject({ code: "worktree.no_base" });
+    await expect(resolveWorktree(project, "y", opts({ worktreeBase: "no-such-branch" }))).rejects.toMatchObject({
+      code: "worktree.no_base",
+    });
   });
 
   test("git's own refusal is reported with paths sanitised", async () => {

@@ -34,11 +34,14 @@ describe("file transfer", () => {
   });
 
   test("an unbalanced glob fails, naming it; valid extra globs count on top of the built-in list", () => {
-    const files = cfg('[transports.telegram.files]\ndeny_globs = ["**/*.pem", "secret[", ".env"]\n').transports.telegram.files;
+    const files = cfg('[transports.telegram.files]\ndeny_globs = ["**/*.pem", "secret[", ".env"]\n').transports.telegram
+      .files;
     const compiles = checkDenyGlobs(files);
     expect(compiles).toMatchObject({ status: "error", fix: "transports.telegram.files.deny_globs" });
     expect(compiles.detail).toContain('"secret["');
-    const good = checkDenyGlobs(cfg('[transports.telegram.files]\ndeny_globs = ["secrets/**"]\n').transports.telegram.files);
+    const good = checkDenyGlobs(
+      cfg('[transports.telegram.files]\ndeny_globs = ["secrets/**"]\n').transports.telegram.files,
+    );
     expect(good).toMatchObject({ status: "ok", detail: "14 built-in + 1 configured" });
   });
 });
@@ -54,19 +57,29 @@ describe("voice", () => {
   });
 
   test("the key comes from the config or OPENAI_API_KEY, else an error", async () => {
-    expect(byId(await voiceChecks(on('voice_transcription_api_key = "sk-x"'), {}), "voice.api_key")?.detail).toBe("voice_transcription_api_key set");
-    expect(byId(await voiceChecks(on(), { OPENAI_API_KEY: "sk-y" }), "voice.api_key")?.detail).toBe("OPENAI_API_KEY set");
+    expect(byId(await voiceChecks(on('voice_transcription_api_key = "sk-x"'), {}), "voice.api_key")?.detail).toBe(
+      "voice_transcription_api_key set",
+    );
+    expect(byId(await voiceChecks(on(), { OPENAI_API_KEY: "sk-y" }), "voice.api_key")?.detail).toBe(
+      "OPENAI_API_KEY set",
+    );
     expect(byId(await voiceChecks(on(), {}), "voice.api_key")?.status).toBe("error");
   });
 
   test("a public endpoint passes; a private one fails unless allowlisted", async () => {
     const pub = await voiceChecks(on('voice_transcription_base_url = "https://stt.example.com/v1"'), {}, resolver);
     expect(byId(pub, "voice.endpoint")).toMatchObject({ status: "ok", detail: "stt.example.com → 93.184.216.34" });
-    const priv = await voiceChecks(on('voice_transcription_base_url = "http://whisper.lan.example/v1"'), {}, async () => ["192.168.1.9"]);
+    const priv = await voiceChecks(
+      on('voice_transcription_base_url = "http://whisper.lan.example/v1"'),
+      {},
+      async () => ["192.168.1.9"],
+    );
     expect(byId(priv, "voice.endpoint")?.status).toBe("error");
     expect(byId(priv, "voice.endpoint")?.fix).toContain("voice_transcription_url_allowlist");
     const allowed = await voiceChecks(
-      on('voice_transcription_base_url = "http://whisper.lan.example/v1"\nvoice_transcription_url_allowlist = ["192.168.1.0/24"]'),
+      on(
+        'voice_transcription_base_url = "http://whisper.lan.example/v1"\nvoice_transcription_url_allowlist = ["192.168.1.0/24"]',
+      ),
       {},
       async () => ["192.168.1.9"],
     );
@@ -78,7 +91,11 @@ describe("engines", () => {
   test("installed default with version; others not installed; mock always there", async () => {
     const rs = await engineChecks(cfg(), {}, fakeDetect(["codex"]));
     expect(byId(rs, "engines.config")?.status).toBe("ok");
-    expect(byId(rs, "engines.codex")).toMatchObject({ status: "ok", label: "engine codex (default)", detail: "installed 1.2.3 (/usr/local/bin/codex)" });
+    expect(byId(rs, "engines.codex")).toMatchObject({
+      status: "ok",
+      label: "engine codex (default)",
+      detail: "installed 1.2.3 (/usr/local/bin/codex)",
+    });
     expect(byId(rs, "engines.amp")).toMatchObject({ status: "ok", detail: "not installed" });
     expect(byId(rs, "engines.mock")?.status).toBe("ok");
     expect(rs[1]?.id).toBe("engines.codex");
@@ -99,10 +116,19 @@ describe("engines", () => {
   });
 
   test("installed but the version check fails: a warning with how to see why", async () => {
-    const broken = async (cli: string) => ({ installed: true, path: `/bin/${cli}`, error: `\`${cli} --version\` exited with code 127` });
+    const broken = async (cli: string) => ({
+      installed: true,
+      path: `/bin/${cli}`,
+      error: `\`${cli} --version\` exited with code 127`,
+    });
     const rs = await engineChecks(cfg(), {}, broken);
-    expect(byId(rs, "engines.codex")).toMatchObject({ status: "warn", fix: "run `codex --version` to see why, or reinstall: npm install -g @openai/codex" });
-    expect(byId(rs, "engines.codex")?.detail).toBe("installed (/bin/codex), but the version check failed: `codex --version` exited with code 127");
+    expect(byId(rs, "engines.codex")).toMatchObject({
+      status: "warn",
+      fix: "run `codex --version` to see why, or reinstall: npm install -g @openai/codex",
+    });
+    expect(byId(rs, "engines.codex")?.detail).toBe(
+      "installed (/bin/codex), but the version check failed: `codex --version` exited with code 127",
+    );
   });
 
   test("the real detector finds a CLI on PATH and reads its version", async () => {
@@ -114,7 +140,10 @@ describe("engines", () => {
       await Bun.write(join(bin, "codex"), "#!/bin/sh\necho 'codex-cli 9.9.9'\n");
       chmodSync(join(bin, "codex"), 0o755);
       const rs = await engineChecks(cfg(), { PATH: `${bin}:/usr/bin:/bin` }, await defaultDetectEngine());
-      expect(byId(rs, "engines.codex")).toMatchObject({ status: "ok", detail: `installed codex-cli 9.9.9 (${bin}/codex)` });
+      expect(byId(rs, "engines.codex")).toMatchObject({
+        status: "ok",
+        detail: `installed codex-cli 9.9.9 (${bin}/codex)`,
+      });
       expect(byId(rs, "engines.claude")?.detail).toBe("not installed");
     } finally {
       home.cleanup();
@@ -130,14 +159,24 @@ describe("engines", () => {
 
 describe("engine environment", () => {
   test("provider keys of the allowlist are not reported; a prefix does not pass credentials, an exact extension does", () => {
-    const env = { OPENAI_API_KEY: "a", GITHUB_TOKEN: "b", CLAUDE_CODE_OAUTH_TOKEN: "c", VAULT_TOKEN: "d", AWS_SECRET_ACCESS_KEY: "e", PATH: "/bin" };
+    const env = {
+      OPENAI_API_KEY: "a",
+      GITHUB_TOKEN: "b",
+      CLAUDE_CODE_OAUTH_TOKEN: "c",
+      VAULT_TOKEN: "d",
+      AWS_SECRET_ACCESS_KEY: "e",
+      PATH: "/bin",
+    };
     expect(leakedSecretNames(env, { exact: [], prefix: [] })).toEqual([]);
     expect(leakedSecretNames(env, { exact: [], prefix: ["VAULT_"] })).toEqual([]);
     expect(leakedSecretNames(env, { exact: ["VAULT_TOKEN"], prefix: [] })).toEqual(["VAULT_TOKEN"]);
   });
 
   test("extensions are summarised; a very short prefix warns", () => {
-    const sec = cfg("", '[security]\nenv_extra_allow = ["VAULT_ADDR", "A_PASSWORD"]\nenv_extra_prefix_allow = ["A_"]\n').security;
+    const sec = cfg(
+      "",
+      '[security]\nenv_extra_allow = ["VAULT_ADDR", "A_PASSWORD"]\nenv_extra_prefix_allow = ["A_"]\n',
+    ).security;
     const [extras, leak] = securityChecks(sec, { A_PASSWORD: "hunter2", A_SECRET: "hunter3" });
     expect(extras).toMatchObject({ status: "warn", fix: "security.env_extra_prefix_allow" });
     expect(leak?.detail).toBe("engines would see 1 secret-looking variable(s): A_PASSWORD");
@@ -147,15 +186,20 @@ describe("engine environment", () => {
 
 describe("triggers", () => {
   const trig = (body: string) =>
-    buildConfig(parseConfigText(`${BASE}\n[triggers]\nenabled = true\n${body}`), { accessPolicy: false }).config.triggers;
+    buildConfig(parseConfigText(`${BASE}\n[triggers]\nenabled = true\n${body}`), { accessPolicy: false }).config
+      .triggers;
   const free = async () => true;
 
   test("disabled is one ok line", async () => {
-    expect(await triggerChecks(cfg().triggers, free)).toEqual([{ id: "triggers.enabled", label: "triggers", status: "ok", detail: "disabled" }]);
+    expect(await triggerChecks(cfg().triggers, free)).toEqual([
+      { id: "triggers.enabled", label: "triggers", status: "ok", detail: "disabled" },
+    ]);
   });
 
   test("loopback with authenticated webhooks and valid crons is all ok", async () => {
-    const t = trig('[[triggers.webhooks]]\nid = "gh"\npath = "/hooks/gh"\nauth = "hmac-sha256"\nsecret = "s3cr3t-value-0123456"\nprompt_template = "x"\n[[triggers.crons]]\nid = "daily"\nschedule = "0 9 * * 1-5"\nprompt = "hi"\ntimezone = "Europe/Berlin"\n');
+    const t = trig(
+      '[[triggers.webhooks]]\nid = "gh"\npath = "/hooks/gh"\nauth = "hmac-sha256"\nsecret = "s3cr3t-value-0123456"\nprompt_template = "x"\n[[triggers.crons]]\nid = "daily"\nschedule = "0 9 * * 1-5"\nprompt = "hi"\ntimezone = "Europe/Berlin"\n',
+    );
     const rs = await triggerChecks(t, free);
     expect(rs.map((r) => r.status)).toEqual(["ok", "ok", "ok", "ok"]);
   });
@@ -165,9 +209,14 @@ describe("triggers", () => {
     expect(byId(await triggerChecks(pub, free), "triggers.bind")?.status).toBe("warn");
     const t = { ...pub, webhooks: [{ id: "open", path: "/open", auth: "none" } as (typeof pub.webhooks)[number]] };
     const rs = await triggerChecks(t, free);
-    expect(byId(rs, "triggers.bind")).toMatchObject({ status: "error", fix: "untether config set triggers.server.host 127.0.0.1" });
+    expect(byId(rs, "triggers.bind")).toMatchObject({
+      status: "error",
+      fix: "untether config set triggers.server.host 127.0.0.1",
+    });
     expect(byId(rs, "triggers.webhook_auth")?.status).toBe("warn");
-    expect(byId(await triggerChecks({ ...t, allow_unauthenticated_webhooks: true }, free), "triggers.bind")?.status).toBe("warn");
+    expect(
+      byId(await triggerChecks({ ...t, allow_unauthenticated_webhooks: true }, free), "triggers.bind")?.status,
+    ).toBe("warn");
   });
 
   test("a webhook without its secret and a bad cron are errors", async () => {
@@ -187,7 +236,10 @@ describe("triggers", () => {
     try {
       expect(await probePort("127.0.0.1", server.port)).toBe(false);
       const t = trig(`[triggers.server]\nport = ${server.port}\n`);
-      expect(byId(await triggerChecks(t), "triggers.port")).toMatchObject({ status: "error", fix: "triggers.server.port" });
+      expect(byId(await triggerChecks(t), "triggers.port")).toMatchObject({
+        status: "error",
+        fix: "triggers.server.port",
+      });
     } finally {
       server.stop(true);
     }

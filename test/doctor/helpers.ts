@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { DetectEngine, DoctorOptions, EngineInfo } from "../../src/doctor/types.ts";
 import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
-import { type TempHome, cliContext, tempHome, writeConfig } from "../config/helpers.ts";
+import { cliContext, type TempHome, tempHome, writeConfig } from "../config/helpers.ts";
 
 export interface World {
   emu: Emulator;
@@ -36,7 +36,10 @@ export async function world(): Promise<World> {
 }
 
 /** A config that passes every check against `w.emu`; `extra` is appended (TOML). */
-export function greenToml(w: World, opts: { token?: string; chatId?: number; telegramExtra?: string; extra?: string } = {}): string {
+export function greenToml(
+  w: World,
+  opts: { token?: string; chatId?: number; telegramExtra?: string; extra?: string } = {},
+): string {
   return `default_engine = "codex"
 
 [transports.telegram]
@@ -55,7 +58,9 @@ export function writeGreen(w: World, opts: Parameters<typeof greenToml>[1] = {},
 /** Engine lookup: the given CLIs are installed (version 1.2.3), the rest are not. */
 export function fakeDetect(installed: readonly string[]): DetectEngine {
   return async (cli): Promise<EngineInfo> =>
-    installed.includes(cli) ? { installed: true, path: `/usr/local/bin/${cli}`, version: "1.2.3" } : { installed: false };
+    installed.includes(cli)
+      ? { installed: true, path: `/usr/local/bin/${cli}`, version: "1.2.3" }
+      : { installed: false };
 }
 
 export function options(overrides: Partial<DoctorOptions> = {}): Partial<DoctorOptions> {

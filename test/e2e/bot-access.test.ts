@@ -1,6 +1,6 @@
 // Who gets in: only allowlisted senders in allowed chats; strangers get nothing, not even an API call.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 
@@ -24,7 +24,8 @@ function callsMentioning(chatId: number, messageId: number) {
     const p = c.params as Record<string, unknown>;
     return (
       Number(p.chat_id) === chatId &&
-      (Number(p.reply_to_message_id) === messageId || JSON.stringify(p.reply_parameters ?? {}).includes(`"message_id":${messageId}`))
+      (Number(p.reply_to_message_id) === messageId ||
+        JSON.stringify(p.reply_parameters ?? {}).includes(`"message_id":${messageId}`))
     );
   });
 }
@@ -47,7 +48,9 @@ describe("access", () => {
     h.emu.sendUserMessage({ chatId: dm, from: h.mallory, text: "hello?" });
     await barrier(h.dm, "dm");
     expect(h.emu.botMessages(dm)).toEqual([]);
-    const touching = h.emu.calls({ afterSeq: before }).filter((c) => Number((c.params as Record<string, unknown>).chat_id) === dm);
+    const touching = h.emu
+      .calls({ afterSeq: before })
+      .filter((c) => Number((c.params as Record<string, unknown>).chat_id) === dm);
     expect(touching).toEqual([]);
   });
 
@@ -64,18 +67,31 @@ describe("access", () => {
 
   test("a stranger pressing Alice's cancel button gets a toast and the run goes on", async () => {
     const m = h.emu.sendUserMessage({ chatId: h.group, from: h.alice, text: "mock:slow work" });
-    const progress = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Cancel"), 15_000);
-    const press = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from: h.mallory, text: "✖ Cancel" });
+    const progress = await h.emu.waitForBotMessage(
+      h.group,
+      (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Cancel"),
+      15_000,
+    );
+    const press = h.emu.pressButton({
+      chatId: h.group,
+      messageId: progress.message_id,
+      from: h.mallory,
+      text: "✖ Cancel",
+    });
     const toast = await h.emu.waitForCallbackAnswer(press.id);
-    expect((toast.text ?? "")).toBe("Not authorised.");
+    expect(toast.text ?? "").toBe("Not authorised.");
     await Bun.sleep(300);
     const still = h.emu.history(h.group).find((x) => x.message_id === progress.message_id);
     expect(still?.deleted).toBeFalsy();
-    expect((still?.text ?? "")).not.toMatch(/cancelled/);
+    expect(still?.text ?? "").not.toMatch(/cancelled/);
     // Alice can cancel it.
     const own = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from: h.alice, text: "✖ Cancel" });
     expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Cancelling…");
-    const final = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && /^cancelled/.test((x.text ?? "")), 15_000);
-    expect((final.text ?? "")).toContain("Cancelled");
+    const final = await h.emu.waitForBotMessage(
+      h.group,
+      (x) => x.reply_to_message_id === m.message_id && /^cancelled/.test(x.text ?? ""),
+      15_000,
+    );
+    expect(final.text ?? "").toContain("Cancelled");
   });
 });

@@ -1,7 +1,7 @@
 // The bot end to end: Untether as a separate process (the compiled binary when built) against the
 // Bot API emulator, driven as Telegram users would.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 
@@ -17,13 +17,23 @@ afterAll(async () => {
 describe("a task from an allowed user", () => {
   test("gets a progress reply with a cancel button, then the final answer echoing the prompt", async () => {
     const msg = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "please refactor the parser" });
-    const progress = await h.emu.waitForBotMessage(h.dm, (m) => m.reply_to_message_id === msg.message_id && /step/.test((m.text ?? "")), 15_000);
-    const firstMarkup = JSON.stringify(h.emu.history(h.dm).find((m) => m.message_id === progress.message_id)?.reply_markup ?? {});
+    const progress = await h.emu.waitForBotMessage(
+      h.dm,
+      (m) => m.reply_to_message_id === msg.message_id && /step/.test(m.text ?? ""),
+      15_000,
+    );
+    const firstMarkup = JSON.stringify(
+      h.emu.history(h.dm).find((m) => m.message_id === progress.message_id)?.reply_markup ?? {},
+    );
     expect(firstMarkup).toContain("Cancel");
-    const final = await h.emu.waitForBotMessage(h.dm, (m) => (m.text ?? "").includes("You said: please refactor the parser"), 15_000);
+    const final = await h.emu.waitForBotMessage(
+      h.dm,
+      (m) => (m.text ?? "").includes("You said: please refactor the parser"),
+      15_000,
+    );
     expect(final.reply_to_message_id).toBe(msg.message_id);
-    expect((final.text ?? "")).toMatch(/^done · mock/);
-    expect((final.text ?? "")).toMatch(/mock --session mock-/);
+    expect(final.text ?? "").toMatch(/^done · mock/);
+    expect(final.text ?? "").toMatch(/mock --session mock-/);
     // The progress message is removed once the answer is there.
     await h.emu.waitFor(() => h.emu.history(h.dm).find((m) => m.message_id === progress.message_id)?.deleted, 5000);
   });

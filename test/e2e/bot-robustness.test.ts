@@ -1,7 +1,7 @@
 // The bot under load and failure: event floods, a flaky Telegram, restarts, long answers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { telegramTextLength } from "../../src/telegram/render.ts";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 
@@ -18,7 +18,9 @@ function callsForRun(chatId: number, userMsgId: number, progressId: number, afte
   return h.emu.calls({ afterSeq }).filter((c) => {
     const p = c.params as Record<string, unknown>;
     if (Number(p.chat_id) !== chatId) return false;
-    const replyTo = Number(p.reply_to_message_id ?? (p.reply_parameters as { message_id?: number } | undefined)?.message_id);
+    const replyTo = Number(
+      p.reply_to_message_id ?? (p.reply_parameters as { message_id?: number } | undefined)?.message_id,
+    );
     return Number(p.message_id) === progressId || replyTo === userMsgId;
   });
 }
@@ -28,9 +30,15 @@ describe("robustness", () => {
     const before = h.emu.lastCallSeq();
     const t0 = Date.now();
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:flood 10000 3000" });
-    const final = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && /^done/.test((x.text ?? "")), 30_000);
+    const final = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text ?? ""),
+      30_000,
+    );
     const seconds = (Date.now() - t0) / 1000;
-    const progress = h.emu.history(h.dm).find((x) => x.reply_to_message_id === m.message_id && x.message_id !== final.message_id);
+    const progress = h.emu
+      .history(h.dm)
+      .find((x) => x.reply_to_message_id === m.message_id && x.message_id !== final.message_id);
     expect(progress).toBeDefined();
     await h.emu.waitFor(() => h.emu.history(h.dm).find((x) => x.message_id === progress!.message_id)?.deleted, 5000);
     const calls = callsForRun(h.dm, m.message_id, progress!.message_id, before);
@@ -42,10 +50,14 @@ describe("robustness", () => {
   test("a 10 000-character answer arrives as several messages within the limit, fences balanced, resume line on the last only", async () => {
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:long 10000" });
     await h.emu.waitFor(() => {
-      const parts = h.emu.botMessages(h.dm).filter((x) => x.reply_to_message_id === m.message_id && /^done/.test((x.text ?? "")));
-      return parts.length > 0 && parts.some((p) => /mock --session/.test((p.text ?? "")));
+      const parts = h.emu
+        .botMessages(h.dm)
+        .filter((x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text ?? ""));
+      return parts.length > 0 && parts.some((p) => /mock --session/.test(p.text ?? ""));
     }, 20_000);
-    const parts = h.emu.botMessages(h.dm).filter((x) => x.reply_to_message_id === m.message_id && /^done/.test((x.text ?? "")));
+    const parts = h.emu
+      .botMessages(h.dm)
+      .filter((x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text ?? ""));
     expect(parts.length).toBeGreaterThan(2);
     for (const p of parts) {
       expect(telegramTextLength(p.html ?? "")).toBeLessThanOrEqual(4096);
@@ -53,10 +65,10 @@ describe("robustness", () => {
       const closes = (p.html ?? "").match(/<\/pre>/g)?.length ?? 0;
       expect(opens).toBe(closes);
     }
-    const withResume = parts.filter((p) => /mock --session/.test((p.text ?? "")));
+    const withResume = parts.filter((p) => /mock --session/.test(p.text ?? ""));
     expect(withResume).toHaveLength(1);
     expect(withResume[0]).toBe(parts.at(-1)!);
-    expect((parts.at(-1)!.text ?? "")).toContain(`continued (${parts.length}/${parts.length})`);
+    expect(parts.at(-1)!.text ?? "").toContain(`continued (${parts.length}/${parts.length})`);
   });
 
   test("with 20 % of calls failing (429 and 5xx), 50 runs each deliver exactly one final answer and the bot stays up", async () => {
@@ -70,7 +82,10 @@ describe("robustness", () => {
         sent.push({ chat, id: h.emu.sendUserMessage({ chatId: chat, from: h.alice, text }).message_id, text });
       }
       await h.emu.waitFor(
-        () => sent.every((s) => h.emu.botMessages(s.chat).some((x) => (x.text ?? "").includes(`You said: ${(s.text ?? "")}`))),
+        () =>
+          sent.every((s) =>
+            h.emu.botMessages(s.chat).some((x) => (x.text ?? "").includes(`You said: ${s.text ?? ""}`)),
+          ),
         120_000,
         "every final answer",
       );
@@ -78,7 +93,12 @@ describe("robustness", () => {
       h.emu.clearFaults();
     }
     for (const s of sent) {
-      const finals = h.emu.history(s.chat).filter((x) => !x.deleted && (x.text ?? "").includes(`You said: ${(s.text ?? "")}`) && (x.text ?? "").startsWith("done"));
+      const finals = h.emu
+        .history(s.chat)
+        .filter(
+          (x) =>
+            !x.deleted && (x.text ?? "").includes(`You said: ${s.text ?? ""}`) && (x.text ?? "").startsWith("done"),
+        );
       expect(finals).toHaveLength(1);
     }
     expect(h.proc.exitCode).toBeNull();
@@ -90,8 +110,8 @@ describe("robustness", () => {
     expect(await h.stop()).toBe(0);
     const missed = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "sent while down" });
     await h.restart();
-    const notice = await h.emu.waitForBotMessage(h.dm, (x) => /offline/.test((x.text ?? "")), 15_000);
-    expect((notice.text ?? "")).toContain("1 message");
+    const notice = await h.emu.waitForBotMessage(h.dm, (x) => /offline/.test(x.text ?? ""), 15_000);
+    expect(notice.text ?? "").toContain("1 message");
     h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "after restart" });
     await h.emu.waitForBotMessage(h.dm, (x) => (x.text ?? "").includes("You said: after restart"), 15_000);
     const all = h.emu.history(h.dm);

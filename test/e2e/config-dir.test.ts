@@ -5,7 +5,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startHarness, untetherCommand, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness, untetherCommand } from "../support/harness.ts";
 
 let h: Harness | undefined;
 const homes: string[] = [];
@@ -27,7 +27,11 @@ test("an existing 0755 config folder keeps its mode at start-up; the loose mode 
   // The state database was created inside it, the folder untouched.
   expect(statSync(join(dir, "untether.db")).isFile()).toBe(true);
   await h.waitForOutput(/config\.dir_insecure_permissions/);
-  const line = h.output().split("\n").find((l) => l.includes("config.dir_insecure_permissions")) ?? "";
+  const line =
+    h
+      .output()
+      .split("\n")
+      .find((l) => l.includes("config.dir_insecure_permissions")) ?? "";
   expect(JSON.parse(line)).toMatchObject({ level: "warn", path: dir, mode: "755" });
   expect(JSON.parse(line).fix).toContain(`chmod 700 ${dir}`);
 }, 30_000);

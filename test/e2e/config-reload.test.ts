@@ -2,7 +2,7 @@
 // from the next update, a broken file keeps the running config, restart-only keys are announced.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { renameSync } from "node:fs";
-import { startHarness, writeConfig, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness, writeConfig } from "../support/harness.ts";
 
 let h: Harness;
 const TOP = 'watch_config = true\ndefault_engine = "mock"';
@@ -42,7 +42,9 @@ async function expectOnly(allowed: number, refused: number, tag: string): Promis
   await h.emu.waitForBotMessage(h.group, (x) => (x.text ?? "").includes(`You said: allowed ${tag}`), 15_000);
   await Bun.sleep(300);
   const bot = h.emu.botMessages(h.group);
-  expect(bot.some((x) => x.reply_to_message_id === m.message_id || (x.text ?? "").includes(`refused ${tag}`))).toBe(false);
+  expect(bot.some((x) => x.reply_to_message_id === m.message_id || (x.text ?? "").includes(`refused ${tag}`))).toBe(
+    false,
+  );
 }
 
 const RELOADED = /config\.reloaded/;
@@ -64,7 +66,11 @@ describe("watch_config", () => {
     const before = h.emu.botMessages(h.group).length;
     rewrite([]);
     await waitForCount(FAILED, 1);
-    const notice = await h.emu.waitForBotMessage(h.group, (x) => (x.text ?? "").includes("The new config was not applied"), 15_000);
+    const notice = await h.emu.waitForBotMessage(
+      h.group,
+      (x) => (x.text ?? "").includes("The new config was not applied"),
+      15_000,
+    );
     expect(notice.text ?? "").toContain("allowed_user_ids is empty");
     expect(h.output()).not.toContain(h.emu.token);
     // The old allowlist is not kept wholesale: the users the edit removed (here: all) lose access at once.
@@ -75,7 +81,10 @@ describe("watch_config", () => {
     rewrite([]);
     await waitForCount(FAILED, 2);
     await Bun.sleep(500);
-    const notices = h.emu.botMessages(h.group).slice(before).filter((x) => (x.text ?? "").includes("not applied"));
+    const notices = h.emu
+      .botMessages(h.group)
+      .slice(before)
+      .filter((x) => (x.text ?? "").includes("not applied"));
     expect(notices.length).toBe(1);
   });
 

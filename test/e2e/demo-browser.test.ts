@@ -61,13 +61,23 @@ afterAll(async () => {
 
 test("the demo page: send a task, watch progress and the answer, approve a command, exit 0 on SIGTERM", async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is needed for the demo page test and was not found at ${CHROMIUM}; install it with: apt-get install -y chromium`);
+    throw new Error(
+      `Chromium is needed for the demo page test and was not found at ${CHROMIUM}; install it with: apt-get install -y chromium`,
+    );
   }
   demo = await startDemo();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
   const pageErrors: string[] = [];

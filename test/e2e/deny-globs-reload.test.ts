@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startHarness, writeConfig, type Harness, type HarnessOptions } from "../support/harness.ts";
+import { type Harness, type HarnessOptions, startHarness, writeConfig } from "../support/harness.ts";
 
 const SECRET = "deny-globs-reload-bearer-secret";
 
@@ -63,7 +63,11 @@ async function writeNote(name: string): Promise<string> {
     headers: { "content-type": "application/json", authorization: `Bearer ${SECRET}` },
   });
   expect(res.status).toBe(202);
-  const notice = await h.emu.waitForBotMessage(h.group, (x) => x.message_id > seen && (x.text ?? "").includes("webhook:notes"), 15_000);
+  const notice = await h.emu.waitForBotMessage(
+    h.group,
+    (x) => x.message_id > seen && (x.text ?? "").includes("webhook:notes"),
+    15_000,
+  );
   return notice.text ?? "";
 }
 
@@ -81,7 +85,13 @@ describe("deny_globs changed by a reload", () => {
 
   test("after adding notes/** the webhook write and /file get are both refused", async () => {
     const tmp = `${h.configPath}.tmp`;
-    writeConfig(tmp, h.emu, { ...opts, telegramToml: files('deny_globs = ["notes/**"]'), chatId: h.group, allowed: [h.alice, h.bob], project: h.project });
+    writeConfig(tmp, h.emu, {
+      ...opts,
+      telegramToml: files('deny_globs = ["notes/**"]'),
+      chatId: h.group,
+      allowed: [h.alice, h.bob],
+      project: h.project,
+    });
     renameSync(tmp, h.configPath);
     await h.waitForOutput(/config\.reloaded/);
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 const SECRET = "deny-globs-e2e-bearer-secret";
 const CONTENT = "PRIVATE-KEY-never-sent\n";
@@ -123,7 +123,11 @@ for (const name of Object.keys(CASES)) {
     test("a cron file_read of each path is refused: no run, a notice naming the rule", async () => {
       const { h } = setups[name]!;
       for (const [i, path] of PATHS.entries()) {
-        const notice = await h.emu.waitForBotMessage(h.group, (x) => (x.text ?? "").includes(`cron:read-${i} fetch failed`), 75_000);
+        const notice = await h.emu.waitForBotMessage(
+          h.group,
+          (x) => (x.text ?? "").includes(`cron:read-${i} fetch failed`),
+          75_000,
+        );
         expect(notice.text ?? "").toContain(`path denied by rule: ${RULES[path]}`);
         expect(notice.text ?? "").not.toContain("never-sent");
         expect(readFileSync(join(h.project, path), "utf8")).toBe(CONTENT);

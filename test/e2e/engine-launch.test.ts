@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startCmdlineScan } from "../support/cmdline-scanner.ts";
 import { makeFakeCli } from "../support/fake-engine.ts";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 const FIX = resolve(import.meta.dir, "../fixtures/engines");
 const REPLAYS: Record<string, string> = {
@@ -33,14 +33,23 @@ const SECRETS: Record<string, string> = {
 const CANARY = "canary-prompt-5b1e8d refactor the billing module";
 
 const fakeDir = mkdtempSync(join(tmpdir(), "untether-launch-"));
-for (const [engine, fixture] of Object.entries(REPLAYS)) makeFakeCli(fakeDir, engine, join(FIX, fixture), { delayMs: 100 });
+for (const [engine, fixture] of Object.entries(REPLAYS))
+  makeFakeCli(fakeDir, engine, join(FIX, fixture), { delayMs: 100 });
 
 // Shims first on PATH: each sets the shell's own names (and the opencode one a stray variable too),
 // then execs the fake CLI.
 const shimDir = mkdtempSync(join(tmpdir(), "untether-shims-"));
 function writeShim(cli: string, extra: string): void {
   const path = join(shimDir, cli);
-  const lines = ["#!/bin/sh", "cd / && cd - >/dev/null", "SHLVL=2", "_=/usr/local/bin/shim", "export PWD OLDPWD SHLVL _", extra, `exec ${fakeDir}/${cli} "$@"`];
+  const lines = [
+    "#!/bin/sh",
+    "cd / && cd - >/dev/null",
+    "SHLVL=2",
+    "_=/usr/local/bin/shim",
+    "export PWD OLDPWD SHLVL _",
+    extra,
+    `exec ${fakeDir}/${cli} "$@"`,
+  ];
   writeFileSync(path, `${lines.join("\n")}\n`);
   chmodSync(path, 0o755);
 }
@@ -60,7 +69,11 @@ afterAll(async () => {
 
 async function runOnce(text: string): Promise<string> {
   const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text });
-  const final = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && /^(done|error) ·/.test(x.text ?? ""), 25_000);
+  const final = await h.emu.waitForBotMessage(
+    h.dm,
+    (x) => x.reply_to_message_id === m.message_id && /^(done|error) ·/.test(x.text ?? ""),
+    25_000,
+  );
   return final.text ?? "";
 }
 
@@ -111,6 +124,8 @@ describe("engine launch through the binary", () => {
     const audits = logLines((m) => m.endsWith(".env_audit.leaked_var"));
     // Every fake CLI runs behind a /bin/sh wrapper, gemini and opencode behind a second shim too:
     // the only report is opencode's stray variable.
-    expect(audits.map((a) => `${String(a.msg)} ${String(a.name)}`)).toEqual(["opencode.env_audit.leaked_var SHIM_STRAY_VAR"]);
+    expect(audits.map((a) => `${String(a.msg)} ${String(a.name)}`)).toEqual([
+      "opencode.env_audit.leaked_var SHIM_STRAY_VAR",
+    ]);
   });
 });

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import type { CompletedEvent, EngineEvent } from "../../src/engines/events.ts";
 import { createEngineRegistry } from "../../src/engines/registry.ts";
 import { makeFakeCli } from "../support/fake-engine.ts";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 const FIX = resolve(import.meta.dir, "../fixtures/engines");
 const REPLAYS: Record<string, string> = {
@@ -25,7 +25,8 @@ const record = join(fakeDir, "claude-record.json");
 // Codex prints only three lines from its command to its final message: its pause is longer, so the
 // command is on screen for more than one render interval (min_render_interval = 0.5 in the harness).
 const PAUSE_MS: Record<string, number> = { codex: 300 };
-for (const [engine, fixture] of Object.entries(REPLAYS)) makeFakeCli(fakeDir, engine, join(FIX, fixture), { delayMs: PAUSE_MS[engine] ?? 150 });
+for (const [engine, fixture] of Object.entries(REPLAYS))
+  makeFakeCli(fakeDir, engine, join(FIX, fixture), { delayMs: PAUSE_MS[engine] ?? 150 });
 makeFakeCli(fakeDir, "claude", join(FIX, "claude/tool-bash-allow.exchange.jsonl"), {
   alt: join(FIX, "claude/tool-bash-deny.exchange.jsonl"),
   record,
@@ -64,17 +65,25 @@ describe("six engines through the bot", () => {
       const want = expected(engine, fixture);
       expect(want.completed.ok).toBe(true);
       const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: `/${engine} FAKE_BASH please` });
-      const final = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && /^(done|error) ·/.test((x.text ?? "")), 20_000);
+      const final = await h.emu.waitForBotMessage(
+        h.dm,
+        (x) => x.reply_to_message_id === m.message_id && /^(done|error) ·/.test(x.text ?? ""),
+        20_000,
+      );
       expect((final.text ?? "").slice(0, 200)).toStartWith(`done · ${engine}`);
-      expect((final.text ?? "")).toContain(want.completed.answer.trim().slice(0, 30));
+      expect(final.text ?? "").toContain(want.completed.answer.trim().slice(0, 30));
       const resumeLine = registry.get(engine)!.resume.format(want.completed.resume!);
-      expect((final.text ?? "")).toContain(resumeLine);
+      expect(final.text ?? "").toContain(resumeLine);
       // The progress message showed the engine's command while it ran.
-      const progress = h.emu.history(h.dm).find((x) => x.reply_to_message_id === m.message_id && x.message_id !== final.message_id);
+      const progress = h.emu
+        .history(h.dm)
+        .find((x) => x.reply_to_message_id === m.message_id && x.message_id !== final.message_id);
       expect(progress).toBeDefined();
       await h.emu.waitFor(() => h.emu.history(h.dm).find((x) => x.message_id === progress!.message_id)?.deleted, 5000);
       if (want.actions.includes("command")) {
-        const edits = h.emu.calls({ method: "editMessageText" }).filter((c) => Number((c.params as Record<string, unknown>).message_id) === progress!.message_id);
+        const edits = h.emu
+          .calls({ method: "editMessageText" })
+          .filter((c) => Number((c.params as Record<string, unknown>).message_id) === progress!.message_id);
         expect(edits.some((c) => String((c.params as Record<string, unknown>).text).includes("echo hello"))).toBe(true);
       }
     }, 30_000);
@@ -95,19 +104,28 @@ describe("claude approvals", () => {
       (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Approve"),
       20_000,
     );
-    expect((progress.text ?? "")).toContain("Permission needed: Bash");
-    expect((progress.text ?? "")).toContain("echo hello > out.txt");
+    expect(progress.text ?? "").toContain("Permission needed: Bash");
+    expect(progress.text ?? "").toContain("echo hello > out.txt");
     const press = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from, text: label });
     return { m, progress, toast: await h.emu.waitForCallbackAnswer(press.id) };
   }
 
   test("a stranger's press is refused; Approve sends the allow response and the tool runs", async () => {
     const { m, progress, toast } = await askAndPress("✅ Approve", h.mallory);
-    expect((toast.text ?? "")).toBe("Not authorised.");
-    const own = h.emu.pressButton({ chatId: h.group, messageId: progress.message_id, from: h.alice, text: "✅ Approve" });
+    expect(toast.text ?? "").toBe("Not authorised.");
+    const own = h.emu.pressButton({
+      chatId: h.group,
+      messageId: progress.message_id,
+      from: h.alice,
+      text: "✅ Approve",
+    });
     expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Approved.");
-    const final = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && /^done/.test((x.text ?? "")), 20_000);
-    expect((final.text ?? "")).toContain("Tool finished");
+    const final = await h.emu.waitForBotMessage(
+      h.group,
+      (x) => x.reply_to_message_id === m.message_id && /^done/.test(x.text ?? ""),
+      20_000,
+    );
+    expect(final.text ?? "").toContain("Tool finished");
     const responses = stdinSeen();
     expect(responses).toContain('"behavior":"allow"');
     expect(responses).toContain('"updatedInput":{"command":"echo hello > out.txt"');
@@ -115,9 +133,13 @@ describe("claude approvals", () => {
 
   test("Deny sends the deny response and the agent reports it", async () => {
     const { m, toast } = await askAndPress("❌ Deny", h.alice);
-    expect((toast.text ?? "")).toBe("Denied.");
-    const final = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === m.message_id && /^(done|error)/.test((x.text ?? "")), 20_000);
-    expect((final.text ?? "")).toMatch(/Tool failed|denied/i);
+    expect(toast.text ?? "").toBe("Denied.");
+    const final = await h.emu.waitForBotMessage(
+      h.group,
+      (x) => x.reply_to_message_id === m.message_id && /^(done|error)/.test(x.text ?? ""),
+      20_000,
+    );
+    expect(final.text ?? "").toMatch(/Tool failed|denied/i);
     expect(stdinSeen()).toContain('"behavior":"deny"');
   }, 30_000);
 });

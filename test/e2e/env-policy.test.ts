@@ -2,7 +2,7 @@
 // names it received. Package-manager credentials under an allowed prefix (NPM_, NODE_, UV_, PIP_) stay
 // out unless listed exactly in `[security] env_extra_allow`.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 
@@ -29,8 +29,19 @@ afterAll(async () => {
 
 test("prefix rules pass settings, not credentials; an exactly listed credential passes", async () => {
   const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:env" });
-  const answer = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("ENV:"), 20_000);
-  const names = new Set((answer.text ?? "").replace(/^[\s\S]*ENV:/, "").split(/\s+/).filter(Boolean));
-  for (const kept of ["NPM_CONFIG_REGISTRY", "PIP_NO_CACHE_DIR", "VAULT_ADDR", "UV_PUBLISH_TOKEN"]) expect(names).toContain(kept);
-  for (const dropped of ["NPM_TOKEN", "NODE_AUTH_TOKEN", "PIP_INDEX_URL", "VAULT_TOKEN"]) expect(names).not.toContain(dropped);
+  const answer = await h.emu.waitForBotMessage(
+    h.dm,
+    (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("ENV:"),
+    20_000,
+  );
+  const names = new Set(
+    (answer.text ?? "")
+      .replace(/^[\s\S]*ENV:/, "")
+      .split(/\s+/)
+      .filter(Boolean),
+  );
+  for (const kept of ["NPM_CONFIG_REGISTRY", "PIP_NO_CACHE_DIR", "VAULT_ADDR", "UV_PUBLISH_TOKEN"])
+    expect(names).toContain(kept);
+  for (const dropped of ["NPM_TOKEN", "NODE_AUTH_TOKEN", "PIP_INDEX_URL", "VAULT_TOKEN"])
+    expect(names).not.toContain(dropped);
 }, 30_000);

@@ -1,9 +1,9 @@
 // File transfer through the bot on the emulator, with a real project on disk.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { unzipSync } from "fflate";
 import { join } from "node:path";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { unzipSync } from "fflate";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 const readme = new Uint8Array(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256));
@@ -61,7 +61,12 @@ describe("/file through the bot", () => {
 
   test("/file put as a document caption writes the file atomically, byte-identical", async () => {
     const data = new TextEncoder().encode("uploaded from the phone\n");
-    const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, caption: "/file put docs/note.txt", document: { fileName: "note.txt", data } });
+    const m = h.emu.sendUserMessage({
+      chatId: h.dm,
+      from: h.alice,
+      caption: "/file put docs/note.txt",
+      document: { fileName: "note.txt", data },
+    });
     const r = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id, 15_000);
     expect(r.text ?? "").toContain("docs/note.txt");
     expect(new Uint8Array(readFileSync(join(h.project, "docs", "note.txt")))).toEqual(data);
@@ -69,7 +74,12 @@ describe("/file through the bot", () => {
 
   test("/file put cannot write .env or escape the project", async () => {
     for (const target of [".env", "../outside.txt", "sub/.env"]) {
-      const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, caption: `/file put ${target}`, document: { fileName: "x.txt", data: new TextEncoder().encode("x") } });
+      const m = h.emu.sendUserMessage({
+        chatId: h.dm,
+        from: h.alice,
+        caption: `/file put ${target}`,
+        document: { fileName: "x.txt", data: new TextEncoder().encode("x") },
+      });
       const r = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id, 15_000);
       expect(r.text ?? "").not.toMatch(/^saved/);
     }
@@ -86,9 +96,15 @@ describe("/file through the bot", () => {
 
   test("files the agent leaves in the outbox arrive as documents after the run", async () => {
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:outbox report.txt" });
-    const doc = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && x.document !== undefined, 20_000);
+    const doc = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && x.document !== undefined,
+      20_000,
+    );
     expect(doc.document?.file_name).toBe("report.txt");
-    expect(new TextDecoder().decode(h.emu.fileBytes(doc.document!.file_id)!)).toContain("report written by the mock agent");
+    expect(new TextDecoder().decode(h.emu.fileBytes(doc.document!.file_id)!)).toContain(
+      "report written by the mock agent",
+    );
   }, 30_000);
 
   test("hard links are refused: /file get, inside a zip, and in the outbox", async () => {
@@ -105,9 +121,17 @@ describe("/file through the bot", () => {
     mkdirSync(join(h.project, ".untether-outbox"), { recursive: true });
     linkSync(join(h.project, ".env"), join(h.project, ".untether-outbox", "leak.txt"));
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:outbox report.txt" });
-    const notice = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("leak.txt"), 20_000);
+    const notice = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("leak.txt"),
+      20_000,
+    );
     expect(notice.text).toContain("hard_link");
-    await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && x.document?.file_name === "report.txt", 20_000);
+    await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && x.document?.file_name === "report.txt",
+      20_000,
+    );
     // No document the bot ever sent holds the linked content.
     for (const entry of h.emu.botMessages(h.dm)) {
       if (!entry.document) continue;
@@ -120,7 +144,11 @@ describe("/file through the bot", () => {
 
   test("the mock agent's outbox cannot write outside the project (mock:outbox ../../x)", async () => {
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:outbox ../../escaped.txt" });
-    const answer = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("Refused"), 20_000);
+    const answer = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("Refused"),
+      20_000,
+    );
     expect(answer.text).toContain("plain file name");
     expect(existsSync(join(h.home, "escaped.txt"))).toBe(false);
     expect(existsSync(join(h.project, "..", "..", "escaped.txt"))).toBe(false);

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { formatUsd } from "../../src/core/cost-budget.ts";
 import { BUILTIN_PREAMBLE } from "../../src/core/preamble.ts";
 import { makeFakeCli } from "../support/fake-engine.ts";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 const FIX = resolve(import.meta.dir, "../fixtures/engines");
 const fakeDir = mkdtempSync(join(tmpdir(), "untether-fakecli-"));
@@ -35,7 +35,11 @@ afterEach(async () => {
 
 async function finalFor(hh: Harness, text: string) {
   const m = hh.emu.sendUserMessage({ chatId: hh.dm, from: hh.alice, text });
-  return hh.emu.waitForBotMessage(hh.dm, (x) => x.reply_to_message_id === m.message_id && /^(done|error) ·/.test(x.text ?? ""), 20_000);
+  return hh.emu.waitForBotMessage(
+    hh.dm,
+    (x) => x.reply_to_message_id === m.message_id && /^(done|error) ·/.test(x.text ?? ""),
+    20_000,
+  );
 }
 
 /** What the fake codex read on stdin (its prompt). */
@@ -77,11 +81,23 @@ describe("[cost_budget]", () => {
       extraToml: `\n[cost_budget]\nenabled = true\nmax_cost_per_day = ${cost * 0.6}\nmax_cost_per_run = ${cost * 0.12}`,
     });
     const first = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "/claude say hi" });
-    const done = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === first.message_id && /^done · claude/.test(x.text ?? ""), 20_000);
+    const done = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === first.message_id && /^done · claude/.test(x.text ?? ""),
+      20_000,
+    );
     expect(done.text ?? "").toContain("Hi");
-    const perRun = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === first.message_id && (x.text ?? "").includes("cost_budget.max_cost_per_run"), 10_000);
+    const perRun = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === first.message_id && (x.text ?? "").includes("cost_budget.max_cost_per_run"),
+      10_000,
+    );
     expect(perRun.text ?? "").toContain(formatUsd(cost));
-    await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === first.message_id && /% of cost_budget\.max_cost_per_day/.test(x.text ?? ""), 10_000);
+    await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === first.message_id && /% of cost_budget\.max_cost_per_day/.test(x.text ?? ""),
+      10_000,
+    );
 
     const next = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "/claude say hi again" });
     const refused = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === next.message_id, 10_000);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { makeFakeCli } from "../support/fake-engine.ts";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 const FIX = resolve(import.meta.dir, "../fixtures/engines");
 // Fake values shaped like the real ones.
@@ -27,7 +27,13 @@ const MESSAGE =
 
 const fakeDir = mkdtempSync(join(tmpdir(), "untether-fakecli-"));
 const fixture = join(fakeDir, "api-error-with-secrets.stdout.jsonl");
-writeFileSync(fixture, readFileSync(join(FIX, "codex/api-error.stdout.jsonl"), "utf8").replaceAll("fake invalid request (FAKE_API_ERROR)", MESSAGE.replaceAll('"', "")));
+writeFileSync(
+  fixture,
+  readFileSync(join(FIX, "codex/api-error.stdout.jsonl"), "utf8").replaceAll(
+    "fake invalid request (FAKE_API_ERROR)",
+    MESSAGE.replaceAll('"', ""),
+  ),
+);
 makeFakeCli(fakeDir, "codex", fixture);
 
 let h: Harness;
@@ -43,7 +49,11 @@ afterAll(async () => {
 
 test("an engine error quoting credentials is shown in chat and logged with each one redacted", async () => {
   const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "/codex deploy it" });
-  const final = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && /^error ·/.test(x.text ?? ""), 25_000);
+  const final = await h.emu.waitForBotMessage(
+    h.dm,
+    (x) => x.reply_to_message_id === m.message_id && /^error ·/.test(x.text ?? ""),
+    25_000,
+  );
   const text = final.text ?? "";
   expect(text).toContain("upstream 401");
   expect(text).toContain("[REDACTED]");

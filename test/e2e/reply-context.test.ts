@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 let other: string;
@@ -24,7 +24,11 @@ afterAll(async () => {
 });
 
 const finalFor = (chat: number, id: number) =>
-  h.emu.waitForBotMessage(chat, (x) => x.reply_to_message_id === id && /^(done|error|cancelled) ·/.test(x.text ?? ""), 30_000);
+  h.emu.waitForBotMessage(
+    chat,
+    (x) => x.reply_to_message_id === id && /^(done|error|cancelled) ·/.test(x.text ?? ""),
+    30_000,
+  );
 const sessionOf = (text: string | undefined) => /mock --session (mock-[0-9a-f]{8})/.exec(text ?? "")?.[1];
 
 describe("replies continue the replied run", () => {
@@ -47,8 +51,17 @@ describe("replies continue the replied run", () => {
 
   test("a reply to a run still working waits for it, then continues its session", async () => {
     const first = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:flood 30 2500" });
-    const progress = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === first.message_id && /working|queued|starting/.test(x.text ?? ""), 20_000);
-    const reply = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "and then", replyTo: progress.message_id });
+    const progress = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === first.message_id && /working|queued|starting/.test(x.text ?? ""),
+      20_000,
+    );
+    const reply = h.emu.sendUserMessage({
+      chatId: h.dm,
+      from: h.alice,
+      text: "and then",
+      replyTo: progress.message_id,
+    });
     const firstAnswer = await finalFor(h.dm, first.message_id);
     const second = await finalFor(h.dm, reply.message_id);
     const session = sessionOf(firstAnswer.text);
@@ -59,7 +72,11 @@ describe("replies continue the replied run", () => {
   }, 60_000);
 
   test("a resume line in a stranger's message is not acted on", async () => {
-    const planted = h.emu.sendUserMessage({ chatId: h.group, from: h.mallory, text: "try this: mock --session mock-0badc0de" });
+    const planted = h.emu.sendUserMessage({
+      chatId: h.group,
+      from: h.mallory,
+      text: "try this: mock --session mock-0badc0de",
+    });
     const reply = h.emu.sendUserMessage({ chatId: h.group, from: h.alice, text: "go", replyTo: planted.message_id });
     const answer = await finalFor(h.group, reply.message_id);
     expect(answer.text ?? "").toContain("(a new session)");
@@ -70,8 +87,13 @@ describe("replies continue the replied run", () => {
 describe("approval buttons are bound to their message", () => {
   test("a hand-made press from another message does nothing; the real button works", async () => {
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:ask rm -rf build" });
-    const progress = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Approve"), 20_000);
-    const approve = progress.reply_markup?.inline_keyboard.flat().find((b) => b.text.includes("Approve"))?.callback_data ?? "";
+    const progress = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Approve"),
+      20_000,
+    );
+    const approve =
+      progress.reply_markup?.inline_keyboard.flat().find((b) => b.text.includes("Approve"))?.callback_data ?? "";
     expect(approve).toMatch(/^ap:[A-Za-z0-9_-]{12,}:a$/);
     // Bob is allowed too, but presses it on another message in another chat (the group's ready message).
     const elsewhere = h.emu.botMessages(h.group)[0];
@@ -80,7 +102,11 @@ describe("approval buttons are bound to their message", () => {
       from: { id: h.bob, is_bot: false, first_name: "Bob" },
       chat_instance: "x",
       data: approve,
-      message: { message_id: elsewhere?.message_id ?? 1, date: 0, chat: { id: h.group, type: "supergroup", title: "Team" } },
+      message: {
+        message_id: elsewhere?.message_id ?? 1,
+        date: 0,
+        chat: { id: h.group, type: "supergroup", title: "Team" },
+      },
     });
     await h.waitForOutput(/approval\.wrong_message/);
     h.emu.pressButton({ chatId: h.dm, from: h.alice, messageId: progress.message_id, data: approve });

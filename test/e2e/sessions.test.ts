@@ -1,7 +1,7 @@
 // Conversations and permission requests over time: resuming by reply, cancelling while a request
 // waits, and a request nobody answers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 
@@ -24,7 +24,12 @@ describe("sessions (stateless mode)", () => {
     const session = /mock --session (mock-[a-z0-9]+)/.exec(answer.text ?? "")?.[1];
     expect(session).toBeDefined();
     expect(answer.text ?? "").toContain("(a new session)");
-    const follow = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "and continue", replyTo: answer.message_id });
+    const follow = h.emu.sendUserMessage({
+      chatId: h.dm,
+      from: h.alice,
+      text: "and continue",
+      replyTo: answer.message_id,
+    });
     const second = await finalFor(h.dm, follow.message_id);
     expect(second.text ?? "").toContain(`(continuing session ${session})`);
     const fresh = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "unrelated" });
@@ -35,7 +40,11 @@ describe("sessions (stateless mode)", () => {
 describe("permission requests", () => {
   test("/cancel while a request waits cancels the run cleanly", async () => {
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:ask rm -rf build" });
-    const progress = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Approve"), 20_000);
+    const progress = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Approve"),
+      20_000,
+    );
     h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "/cancel", replyTo: progress.message_id });
     const final = await finalFor(h.dm, m.message_id);
     expect(final.text ?? "").toStartWith("cancelled");
@@ -46,8 +55,16 @@ describe("permission requests", () => {
 
   test("a request nobody answers is denied after approval_timeout_s, and the user is told", async () => {
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:ask make deploy" });
-    const progress = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Approve"), 20_000);
-    const notice = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === progress.message_id && /in time/.test(x.text ?? ""), 30_000);
+    const progress = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Approve"),
+      20_000,
+    );
+    const notice = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === progress.message_id && /in time/.test(x.text ?? ""),
+      30_000,
+    );
     expect(notice.text ?? "").toContain("Bash");
     const final = await finalFor(h.dm, m.message_id);
     expect(final.text ?? "").toContain("Permission denied");

@@ -1,7 +1,7 @@
 // Voice notes through the bot on the emulator: a fake transcription endpoint on 127.0.0.1
 // (allowlisted) that "hears" the audio bytes as text, so each note says what the test wants.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 const KEY = "sk-e2e-voice-key-abcdef123456";
 let h: Harness;
@@ -43,7 +43,11 @@ function say(text: string) {
 describe("voice notes through the bot", () => {
   test("Alice's voice note is echoed, then runs as a prompt", async () => {
     const m = say("please check the tests");
-    const echo = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").startsWith("🎙"), 15_000);
+    const echo = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").startsWith("🎙"),
+      15_000,
+    );
     expect(echo.text).toBe("🎙 please check the tests");
     await h.emu.waitForBotMessage(h.dm, (x) => (x.text ?? "").includes("You said: please check the tests"), 20_000);
     expect(seen.at(-1)).toEqual({ authorization: `Bearer ${KEY}`, model: "gpt-4o-mini-transcribe" });
@@ -52,7 +56,11 @@ describe("voice notes through the bot", () => {
 
   test("a spoken directive routes like a typed one", async () => {
     say("/mock run the linter");
-    const answer = await h.emu.waitForBotMessage(h.dm, (x) => (x.text ?? "").includes("You said: run the linter"), 20_000);
+    const answer = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => (x.text ?? "").includes("You said: run the linter"),
+      20_000,
+    );
     expect(answer.text).not.toContain("/mock");
   });
 });

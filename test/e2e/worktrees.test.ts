@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 
@@ -44,7 +44,11 @@ afterAll(async () => {
 });
 
 const finalFor = (id: number) =>
-  h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === id && /^(done|error|cancelled) ·/.test(x.text ?? ""), 30_000);
+  h.emu.waitForBotMessage(
+    h.dm,
+    (x) => x.reply_to_message_id === id && /^(done|error|cancelled) ·/.test(x.text ?? ""),
+    30_000,
+  );
 
 describe("@branch worktrees", () => {
   test("@feature-x runs the agent in <project>/.worktrees/feature-x with the branch checked out", async () => {

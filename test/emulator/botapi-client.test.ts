@@ -33,12 +33,18 @@ test("the client receives a posted message, replies with a keyboard and handles 
   });
   expect(sent.chat.id).toBe(dm.id);
   const reply = await emu.waitForBotMessage(dm.id);
-  expect(reply).toMatchObject({ text: "echo: hello", html: "echo: <b>hello</b>", reply_markup: { inline_keyboard: [[{ text: "Again", callback_data: "again" }]] } });
+  expect(reply).toMatchObject({
+    text: "echo: hello",
+    html: "echo: <b>hello</b>",
+    reply_markup: { inline_keyboard: [[{ text: "Again", callback_data: "again" }]] },
+  });
 
   const q = emu.pressButton({ chatId: dm.id, messageId: reply.message_id, from: alice.id, text: "Again" });
   const [press] = await api.call("getUpdates", { offset: (update?.update_id ?? 0) + 1, timeout: 5 });
   expect(press?.callback_query?.data).toBe("again");
-  expect(await api.call("answerCallbackQuery", { callback_query_id: press?.callback_query?.id ?? "", text: "once more" })).toBe(true);
+  expect(
+    await api.call("answerCallbackQuery", { callback_query_id: press?.callback_query?.id ?? "", text: "once more" }),
+  ).toBe(true);
   expect(await emu.waitForCallbackAnswer(q.id)).toMatchObject({ text: "once more", showAlert: false });
   await api.call("editMessageText", { chat_id: dm.id, message_id: sent.message_id, text: "edited by button" });
   expect(emu.history(dm.id).map((m) => [m.by, m.text, m.edits])).toEqual([
@@ -51,10 +57,17 @@ test("the client receives a posted message, replies with a keyboard and handles 
 test("the client uploads a document as multipart and downloads it back", async () => {
   const alice = emu.addUser();
   const dm = emu.privateChat(alice.id);
-  const sent = await api.call("sendDocument", { chat_id: dm.id, document: new File(["file body"], "out.txt", { type: "text/plain" }), caption: "here" });
+  const sent = await api.call("sendDocument", {
+    chat_id: dm.id,
+    document: new File(["file body"], "out.txt", { type: "text/plain" }),
+    caption: "here",
+  });
   expect(sent.document?.file_name).toBe("out.txt");
   const file = await api.call("getFile", { file_id: sent.document?.file_id ?? "" });
   const bytes = await api.download(file.file_path ?? "", 1024);
   expect(new TextDecoder().decode(bytes)).toBe("file body");
-  expect(emu.botMessages(dm.id)[0]).toMatchObject({ text: "here", document: { file_name: "out.txt", mime_type: "text/plain" } });
+  expect(emu.botMessages(dm.id)[0]).toMatchObject({
+    text: "here",
+    document: { file_name: "out.txt", mime_type: "text/plain" },
+  });
 });

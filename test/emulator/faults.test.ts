@@ -15,11 +15,21 @@ test("rate_limit answers 429 with retry_after for the next N matching calls only
   expect((await w.api("getMe")).ok).toBe(true);
   for (let i = 0; i < 2; i++) {
     const r = await send();
-    expect(r).toMatchObject({ status: 429, ok: false, error_code: 429, description: "Too Many Requests: retry after 3", parameters: { retry_after: 3 } });
+    expect(r).toMatchObject({
+      status: 429,
+      ok: false,
+      error_code: 429,
+      description: "Too Many Requests: retry after 3",
+      parameters: { retry_after: 3 },
+    });
   }
   expect((await send("through")).ok).toBe(true);
   expect(w.emu.botMessages(w.dm.id).map((m) => m.text)).toEqual(["through"]);
-  expect(w.emu.calls({ method: "sendMessage" }).map((c) => c.fault ?? "none")).toEqual(["rate_limit", "rate_limit", "none"]);
+  expect(w.emu.calls({ method: "sendMessage" }).map((c) => c.fault ?? "none")).toEqual([
+    "rate_limit",
+    "rate_limit",
+    "none",
+  ]);
   expect(w.emu.faults()).toEqual([]);
 });
 

@@ -1,7 +1,8 @@
 // Shared by the emulator tests: a started emulator with one user in a private chat, and a tiny
 // Bot API client over real HTTP (fetch) that returns the parsed envelope and status.
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
+
 import type { TgChat, TgUser } from "../../src/emulator/index.ts";
+import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 
 export interface Envelope<T = unknown> {
   status: number;

@@ -7,8 +7,21 @@ test("every allowed tag becomes its entity, with offsets in UTF-16 units", () =>
   );
   expect(r.text).toBe("bsieunskdpqacpq");
   expect(r.entities.map((e) => e.type)).toEqual([
-    "bold", "bold", "italic", "italic", "underline", "underline", "strikethrough", "strikethrough", "strikethrough",
-    "spoiler", "spoiler", "text_link", "code", "pre", "blockquote",
+    "bold",
+    "bold",
+    "italic",
+    "italic",
+    "underline",
+    "underline",
+    "strikethrough",
+    "strikethrough",
+    "strikethrough",
+    "spoiler",
+    "spoiler",
+    "text_link",
+    "code",
+    "pre",
+    "blockquote",
   ]);
   expect(r.entities[11]).toEqual({ type: "text_link", offset: 11, length: 1, url: "https://a.test/?x=1&y=2" });
   expect(parseHtml("😀<b>x</b>").entities[0]).toEqual({ type: "bold", offset: 2, length: 1 });
@@ -21,7 +34,9 @@ test("entities decode; unknown ones stay literal; nesting and pre with a languag
     { type: "bold", offset: 0, length: 2 },
     { type: "italic", offset: 1, length: 1 },
   ]);
-  expect(parseHtml('<pre><code class="language-ts">let x</code></pre>').entities).toEqual([{ type: "pre", offset: 0, length: 5, language: "ts" }]);
+  expect(parseHtml('<pre><code class="language-ts">let x</code></pre>').entities).toEqual([
+    { type: "pre", offset: 0, length: 5, language: "ts" },
+  ]);
   expect(parseHtml("<blockquote expandable>q</blockquote>").entities[0]?.type).toBe("expandable_blockquote");
   expect(parseHtml("<B>x</B>").entities[0]?.type).toBe("bold");
 });

@@ -35,10 +35,18 @@ test("method names are case-insensitive and calls are recorded under the canonic
 
 test("parameters arrive as GET query, form-urlencoded and JSON alike", async () => {
   const base = `${w.emu.apiBaseUrl}/bot${w.emu.token}`;
-  const viaGet = (await (await fetch(`${base}/sendMessage?chat_id=${w.dm.id}&text=from+get`)).json()) as { result: TgMessage };
+  const viaGet = (await (await fetch(`${base}/sendMessage?chat_id=${w.dm.id}&text=from+get`)).json()) as {
+    result: TgMessage;
+  };
   expect(viaGet.result.text).toBe("from get");
-  const form = new URLSearchParams({ chat_id: String(w.dm.id), text: "from form", reply_markup: JSON.stringify({ inline_keyboard: [[{ text: "A", callback_data: "a" }]] }) });
-  const viaForm = (await (await fetch(`${base}/sendMessage`, { method: "POST", body: form })).json()) as { result: TgMessage };
+  const form = new URLSearchParams({
+    chat_id: String(w.dm.id),
+    text: "from form",
+    reply_markup: JSON.stringify({ inline_keyboard: [[{ text: "A", callback_data: "a" }]] }),
+  });
+  const viaForm = (await (await fetch(`${base}/sendMessage`, { method: "POST", body: form })).json()) as {
+    result: TgMessage;
+  };
   expect(viaForm.result.reply_markup?.inline_keyboard[0]?.[0]?.callback_data).toBe("a");
   const viaJson = await w.api<TgMessage>("sendMessage", { chat_id: w.dm.id, text: "from json" });
   expect(viaJson.result.message_id).toBe(3);
@@ -46,7 +54,11 @@ test("parameters arrive as GET query, form-urlencoded and JSON alike", async () 
 });
 
 test("sendMessage returns the message as Telegram shapes it, with HTML parsed into entities", async () => {
-  const r = await w.api<TgMessage>("sendMessage", { chat_id: w.dm.id, text: "<b>Done</b> &amp; <a href=\"https://x.test/\">link</a>", parse_mode: "HTML" });
+  const r = await w.api<TgMessage>("sendMessage", {
+    chat_id: w.dm.id,
+    text: '<b>Done</b> &amp; <a href="https://x.test/">link</a>',
+    parse_mode: "HTML",
+  });
   expect(r.result).toMatchObject({
     message_id: 1,
     from: { id: 123456, is_bot: true },
@@ -59,14 +71,31 @@ test("sendMessage returns the message as Telegram shapes it, with HTML parsed in
   });
   expect(Number.isInteger(r.result.date)).toBe(true);
   const [entry] = w.emu.history(w.dm.id);
-  expect(entry).toMatchObject({ by: "bot", text: "Done & link", html: "<b>Done</b> &amp; <a href=\"https://x.test/\">link</a>" });
+  expect(entry).toMatchObject({
+    by: "bot",
+    text: "Done & link",
+    html: '<b>Done</b> &amp; <a href="https://x.test/">link</a>',
+  });
 });
 
 test("chat_id may be @username; getChat and getChatMember describe chats and members", async () => {
   const bob = w.emu.addUser({ firstName: "Bob" });
-  const group = w.emu.addChat({ type: "supergroup", title: "Team", username: "team", members: [{ userId: w.alice.id, status: "creator" }, { userId: bob.id, status: "administrator" }] });
-  expect((await w.api<TgChat>("getChat", { chat_id: "@team" })).result).toMatchObject({ id: group.id, type: "supergroup", title: "Team" });
-  const member = async (id: number) => (await w.api<{ status: string }>("getChatMember", { chat_id: group.id, user_id: id })).result.status;
+  const group = w.emu.addChat({
+    type: "supergroup",
+    title: "Team",
+    username: "team",
+    members: [
+      { userId: w.alice.id, status: "creator" },
+      { userId: bob.id, status: "administrator" },
+    ],
+  });
+  expect((await w.api<TgChat>("getChat", { chat_id: "@team" })).result).toMatchObject({
+    id: group.id,
+    type: "supergroup",
+    title: "Team",
+  });
+  const member = async (id: number) =>
+    (await w.api<{ status: string }>("getChatMember", { chat_id: group.id, user_id: id })).result.status;
   expect(await member(w.alice.id)).toBe("creator");
   expect(await member(bob.id)).toBe("administrator");
   expect(await member(w.emu.bot.id)).toBe("member");
@@ -80,9 +109,13 @@ test("commands are stored per scope, chat actions and webhook deletion are accep
   expect((await w.api("setMyCommands", { commands })).result).toBe(true);
   expect((await w.api("getMyCommands")).result).toEqual(commands);
   expect((await w.api("getMyCommands", { scope: { type: "all_private_chats" } })).result).toEqual([]);
-  expect((await w.api("setMyCommands", { commands: [{ command: "Bad-Name", description: "x" }] })).description).toBe("Bad Request: BOT_COMMAND_INVALID");
+  expect((await w.api("setMyCommands", { commands: [{ command: "Bad-Name", description: "x" }] })).description).toBe(
+    "Bad Request: BOT_COMMAND_INVALID",
+  );
   expect((await w.api("sendChatAction", { chat_id: w.dm.id, action: "typing" })).result).toBe(true);
   expect(w.emu.chatAction(w.dm.id)?.action).toBe("typing");
-  expect((await w.api("sendChatAction", { chat_id: w.dm.id, action: "dancing" })).description).toBe("Bad Request: wrong parameter action in request");
+  expect((await w.api("sendChatAction", { chat_id: w.dm.id, action: "dancing" })).description).toBe(
+    "Bad Request: wrong parameter action in request",
+  );
   expect((await w.api("deleteWebhook", { drop_pending_updates: true })).result).toBe(true);
 });

@@ -16,7 +16,11 @@ test("a held long poll is woken by a new update", async () => {
   say("hello");
   const r = await poll;
   expect(r.result).toHaveLength(1);
-  expect(r.result[0]?.message).toMatchObject({ text: "hello", from: { id: w.alice.id }, chat: { id: w.dm.id, type: "private" } });
+  expect(r.result[0]?.message).toMatchObject({
+    text: "hello",
+    from: { id: w.alice.id },
+    chat: { id: w.dm.id, type: "private" },
+  });
 });
 
 test("a long poll with nothing to deliver is held, then answers [] when its timeout ends", async () => {
@@ -78,7 +82,11 @@ test("update ids increase across messages and button presses; stop() ends a held
   const q = w.emu.pressButton({ chatId: w.dm.id, messageId: sent.result.message_id, from: w.alice.id, data: "yes" });
   const ids = w.emu.pendingUpdates().map((u) => u.update_id);
   expect(ids).toEqual([...ids].sort((a, b) => a - b));
-  expect(w.emu.pendingUpdates()[1]?.callback_query).toMatchObject({ id: q.id, data: "yes", message: { message_id: sent.result.message_id } });
+  expect(w.emu.pendingUpdates()[1]?.callback_query).toMatchObject({
+    id: q.id,
+    data: "yes",
+    message: { message_id: sent.result.message_id },
+  });
   await w.api("getUpdates", { offset: (ids.at(-1) ?? 0) + 1 });
   const held = w.api<TgUpdate[]>("getUpdates", { timeout: 30 });
   await w.emu.waitFor(() => w.emu.isPolling(), 5000, "the poll");

@@ -34,15 +34,23 @@ describe("amp command line", () => {
     expect(createAmpEngine().stdinText?.(job({ prompt: "-v" }))).toBe("-v");
     const def = createAmpEngine({ mode: "rush", dangerously_allow_all: true, stream_json_input: true });
     expect(def.buildArgs(job({ resume: { engine: "amp", value: "T-11111111-2222-4333-8444-555555555555" } }))).toEqual([
-      "threads", "continue", "T-11111111-2222-4333-8444-555555555555", "--dangerously-allow-all", "--mode", "rush", "--stream-json", "--stream-json-input", "-x",
+      "threads",
+      "continue",
+      "T-11111111-2222-4333-8444-555555555555",
+      "--dangerously-allow-all",
+      "--mode",
+      "rush",
+      "--stream-json",
+      "--stream-json-input",
+      "-x",
     ]);
     // --stream-json-input: one Claude-shaped user message, then stdin closes.
     expect(def.stdinText?.(job({}))).toBe(
       `${JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: "say hi" }] } })}\n`,
     );
-    expect(def.buildArgs(job({ resume: { engine: "amp", value: "", isContinue: true }, model: "deep" })).slice(0, 3)).toEqual([
-      "--dangerously-allow-all", "--mode", "deep",
-    ]);
+    expect(
+      def.buildArgs(job({ resume: { engine: "amp", value: "", isContinue: true }, model: "deep" })).slice(0, 3),
+    ).toEqual(["--dangerously-allow-all", "--mode", "deep"]);
     expect(amp.supportsContinue).toBe(false);
   });
 

@@ -1,19 +1,27 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import {
-  claudeInitializeLine,
-  claudeNeedsApproval,
-  createClaudeEngine,
-} from "../../src/engines/claude.ts";
+import { claudeInitializeLine, claudeNeedsApproval, createClaudeEngine } from "../../src/engines/claude.ts";
 import type { PermissionDecision, PermissionRequest } from "../../src/engines/types.ts";
 import { UntetherError } from "../../src/errors.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
-import { ACC_CWD, fixturePath, fixtureSessionId, job, lastCompleted, loadMessages, numField, replay, strField } from "./replay.ts";
+import {
+  ACC_CWD,
+  fixturePath,
+  fixtureSessionId,
+  job,
+  lastCompleted,
+  loadMessages,
+  numField,
+  replay,
+  strField,
+} from "./replay.ts";
 
 const claude = createClaudeEngine();
 
 function stdinLines(name: string): string[] {
-  return readFileSync(fixturePath("claude", name), "utf8").split("\n").filter((l) => l !== "");
+  return readFileSync(fixturePath("claude", name), "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 }
 
 function outMessages(name: string): Record<string, unknown>[] {
@@ -111,7 +119,11 @@ describe("claude parser", () => {
   });
 
   test("a resumed run reporting another session fails", () => {
-    const r = replay(claude, job({ resume: { engine: "claude", value: "other-session" } }), outMessages("say-hi.stdout.jsonl"));
+    const r = replay(
+      claude,
+      job({ resume: { engine: "claude", value: "other-session" } }),
+      outMessages("say-hi.stdout.jsonl"),
+    );
     expect(r.started).toHaveLength(1);
     expect(lastCompleted(r).ok).toBe(false);
     expect(lastCompleted(r).error).toContain("other-session");
@@ -155,11 +167,27 @@ describe("claude command line and env", () => {
       permission_mode: "acceptEdits",
       allowed_tools: [],
     });
-    const resumed = def.buildArgs(job({ resume: { engine: "claude", value: "11111111-2222-4333-8444-555555555555" }, permissionMode: "auto" }));
+    const resumed = def.buildArgs(
+      job({ resume: { engine: "claude", value: "11111111-2222-4333-8444-555555555555" }, permissionMode: "auto" }),
+    );
     expect(resumed).toEqual([
-      "-p", "--output-format", "stream-json", "--input-format", "stream-json", "--verbose",
-      "--max-turns", "5", "--resume", "11111111-2222-4333-8444-555555555555", "--model", "opus", "--dangerously-skip-permissions",
-      "--permission-mode", "plan", "--permission-prompt-tool", "stdio",
+      "-p",
+      "--output-format",
+      "stream-json",
+      "--input-format",
+      "stream-json",
+      "--verbose",
+      "--max-turns",
+      "5",
+      "--resume",
+      "11111111-2222-4333-8444-555555555555",
+      "--model",
+      "opus",
+      "--dangerously-skip-permissions",
+      "--permission-mode",
+      "plan",
+      "--permission-prompt-tool",
+      "stdio",
     ]);
     const cont = def.buildArgs(job({ resume: { engine: "claude", value: "", isContinue: true }, model: "sonnet" }));
     expect(cont).toContain("--continue");
@@ -210,16 +238,15 @@ describe("claude command line and env", () => {
 describe("claude stdin control channel", () => {
   const tick = () => Bun.sleep(1);
 
-  function sessionFor(
-    prompt: string,
-    decide: (req: PermissionRequest) => PermissionDecision,
-    permissionMode?: string,
-  ) {
+  function sessionFor(prompt: string, decide: (req: PermissionRequest) => PermissionDecision, permissionMode?: string) {
     const asked: PermissionRequest[] = [];
-    const session = claude.createStdinSession?.(job({ prompt, cwd: ACC_CWD, ...(permissionMode ? { permissionMode } : {}) }), async (req) => {
-      asked.push(req);
-      return decide(req);
-    });
+    const session = claude.createStdinSession?.(
+      job({ prompt, cwd: ACC_CWD, ...(permissionMode ? { permissionMode } : {}) }),
+      async (req) => {
+        asked.push(req);
+        return decide(req);
+      },
+    );
     if (!session) throw new Error("claude has a stdin session");
     return { session, asked };
   }
@@ -227,7 +254,8 @@ describe("claude stdin control channel", () => {
   test("initialize + user message + allow answer = the recorded stdin of tool-write-allow-init", async () => {
     const { session, asked } = sessionFor("FAKE_WRITE please write a note", () => ({ behavior: "allow" }));
     const written: string[] = [];
-    for (const msg of outMessages("tool-write-allow-init.exchange.jsonl")) session.onMessage(msg, (l) => written.push(l));
+    for (const msg of outMessages("tool-write-allow-init.exchange.jsonl"))
+      session.onMessage(msg, (l) => written.push(l));
     await tick();
     expect([...session.initialLines, ...written]).toEqual(stdinLines("tool-write-allow-init.stdin.jsonl"));
     expect(asked.map((a) => a.toolName)).toEqual(["Write"]);
@@ -235,7 +263,10 @@ describe("claude stdin control channel", () => {
 
   test.each([
     ["tool-bash-allow", { behavior: "allow" } as PermissionDecision],
-    ["tool-bash-deny", { behavior: "deny", message: "Denied by the acceptance harness (user said no)." } as PermissionDecision],
+    [
+      "tool-bash-deny",
+      { behavior: "deny", message: "Denied by the acceptance harness (user said no)." } as PermissionDecision,
+    ],
   ])("%s: user message + answer match the recording", async (name, decision) => {
     const { session, asked } = sessionFor("FAKE_BASH please write hello to out.txt", () => decision);
     expect(session.initialLines[0]).toBe(claudeInitializeLine());
@@ -275,13 +306,22 @@ describe("claude stdin control channel", () => {
     const { session } = sessionFor("x", () => ({ behavior: "allow" }));
     const written: string[] = [];
     const w = (l: string) => written.push(l);
-    expect(session.onMessage({ type: "control_request", request_id: "r1", request: { subtype: "hook_callback" } }, w)).toBe(true);
-    expect(session.onMessage({ type: "control_request", request_id: "r2", request: { subtype: "teleport" } }, w)).toBe(true);
-    expect(session.onMessage({ type: "control_response", response: { subtype: "success", request_id: "req_1_init" } }, w)).toBe(true);
+    expect(
+      session.onMessage({ type: "control_request", request_id: "r1", request: { subtype: "hook_callback" } }, w),
+    ).toBe(true);
+    expect(session.onMessage({ type: "control_request", request_id: "r2", request: { subtype: "teleport" } }, w)).toBe(
+      true,
+    );
+    expect(
+      session.onMessage({ type: "control_response", response: { subtype: "success", request_id: "req_1_init" } }, w),
+    ).toBe(true);
     expect(session.onMessage({ type: "assistant", message: {} }, w)).toBe(false);
     expect(written.map((l) => JSON.parse(l))).toEqual([
       { type: "control_response", response: { subtype: "success", request_id: "r1", response: {} } },
-      { type: "control_response", response: { subtype: "error", request_id: "r2", error: "Unsupported control request subtype: teleport" } },
+      {
+        type: "control_response",
+        response: { subtype: "error", request_id: "r2", error: "Unsupported control request subtype: teleport" },
+      },
     ]);
   });
 
@@ -293,7 +333,11 @@ describe("claude stdin control channel", () => {
     });
     const written: string[] = [];
     session?.onMessage(
-      { type: "control_request", request_id: "r9", request: { subtype: "can_use_tool", tool_name: "AskUserQuestion", input: {} } },
+      {
+        type: "control_request",
+        request_id: "r9",
+        request: { subtype: "can_use_tool", tool_name: "AskUserQuestion", input: {} },
+      },
       (l) => written.push(l),
     );
     await tick();

@@ -25,7 +25,10 @@ describe("codex parser", () => {
     expect(done.ok).toBe(true);
     expect(done.answer).toBe("Hi! I am the fake model.");
     const usage = turnUsage("say-hi");
-    expect(done.usage).toEqual({ inputTokens: numField(usage, "usage", "input_tokens"), outputTokens: numField(usage, "usage", "output_tokens") });
+    expect(done.usage).toEqual({
+      inputTokens: numField(usage, "usage", "input_tokens"),
+      outputTokens: numField(usage, "usage", "output_tokens"),
+    });
     // The recording's model-metadata error item is a warning; the turn brackets the answer.
     expect(r.actions.map((a) => [a.action.kind, a.phase])).toEqual([
       ["warning", "completed"],
@@ -109,23 +112,57 @@ describe("codex parser", () => {
 describe("codex command line", () => {
   test("new run reads the prompt from stdin", () => {
     expect(codex.buildArgs(job({ prompt: "-v" }))).toEqual([
-      "-c", "notify=[]", "--ask-for-approval", "never", "exec", "--json", "--skip-git-repo-check", "--color=never", "-",
+      "-c",
+      "notify=[]",
+      "--ask-for-approval",
+      "never",
+      "exec",
+      "--json",
+      "--skip-git-repo-check",
+      "--color=never",
+      "-",
     ]);
     expect(codex.stdinText?.(job({ prompt: "-v" }))).toBe("-v");
   });
 
   test("resume, continue, profile, model, safe mode", () => {
     const def = createCodexEngine({ profile: "work", extra_args: [] });
-    expect(def.buildArgs(job({ resume: { engine: "codex", value: "11111111-2222-4333-8444-555555555555" }, model: "gpt-5", permissionMode: "safe" }))).toEqual([
-      "--profile", "work", "--model", "gpt-5", "--ask-for-approval", "untrusted", "exec", "--json", "--skip-git-repo-check",
-      "--color=never", "resume", "11111111-2222-4333-8444-555555555555", "-",
+    expect(
+      def.buildArgs(
+        job({
+          resume: { engine: "codex", value: "11111111-2222-4333-8444-555555555555" },
+          model: "gpt-5",
+          permissionMode: "safe",
+        }),
+      ),
+    ).toEqual([
+      "--profile",
+      "work",
+      "--model",
+      "gpt-5",
+      "--ask-for-approval",
+      "untrusted",
+      "exec",
+      "--json",
+      "--skip-git-repo-check",
+      "--color=never",
+      "resume",
+      "11111111-2222-4333-8444-555555555555",
+      "-",
     ]);
-    expect(def.buildArgs(job({ resume: { engine: "codex", value: "", isContinue: true } })).slice(-3)).toEqual(["resume", "--last", "-"]);
+    expect(def.buildArgs(job({ resume: { engine: "codex", value: "", isContinue: true } })).slice(-3)).toEqual([
+      "resume",
+      "--last",
+      "-",
+    ]);
   });
 
-  test.each(["--json", "--color=always", "-o", "--output-last-message=x", "--ask-for-approval"])("managed %s rejected", (flag) => {
-    expect(() => createCodexEngine({ extra_args: [flag] })).toThrow(/codex\.extra_args/);
-  });
+  test.each(["--json", "--color=always", "-o", "--output-last-message=x", "--ask-for-approval"])(
+    "managed %s rejected",
+    (flag) => {
+      expect(() => createCodexEngine({ extra_args: [flag] })).toThrow(/codex\.extra_args/);
+    },
+  );
 
   test("resume line round-trips", () => {
     const token = { engine: "codex", value: "01a20e10-971d-7860-9d09-e649d3ab6dc3" };

@@ -41,7 +41,15 @@ function asEnvDump(def: EngineDefinition): EngineDefinition {
     createParser: () => ({
       parse: (msg) =>
         msg.type === "env"
-          ? [{ type: "action", engine: def.id, phase: "completed", ok: true, action: { id: "env", kind: "note", title: "env", detail: { env: msg.env } } }]
+          ? [
+              {
+                type: "action",
+                engine: def.id,
+                phase: "completed",
+                ok: true,
+                action: { id: "env", kind: "note", title: "env", detail: { env: msg.env } },
+              },
+            ]
           : msg.type === "done"
             ? [{ type: "completed", engine: def.id, ok: true, answer: "ok" }]
             : [],
@@ -50,16 +58,23 @@ function asEnvDump(def: EngineDefinition): EngineDefinition {
   };
 }
 
-async function envSeenBy(def: EngineDefinition, extras = { exact: [] as string[], prefix: [] as string[] }): Promise<Record<string, string>> {
+async function envSeenBy(
+  def: EngineDefinition,
+  extras = { exact: [] as string[], prefix: [] as string[] },
+): Promise<Record<string, string>> {
   let seen: Record<string, string> = {};
-  const h = runEngine(asEnvDump(def), { prompt: "x", cwd: process.cwd() }, {
-    sourceEnv: SOURCE,
-    extras,
-    envAudit: false,
-    onEvent: (e) => {
-      if (e.type === "action" && e.action.id === "env") seen = e.action.detail.env as Record<string, string>;
+  const h = runEngine(
+    asEnvDump(def),
+    { prompt: "x", cwd: process.cwd() },
+    {
+      sourceEnv: SOURCE,
+      extras,
+      envAudit: false,
+      onEvent: (e) => {
+        if (e.type === "action" && e.action.id === "env") seen = e.action.detail.env as Record<string, string>;
+      },
     },
-  });
+  );
   await h.done;
   return seen;
 }
@@ -72,7 +87,13 @@ describe("every engine gets only the allowlisted environment", () => {
     test(id, async () => {
       const def = registry.get(id)!;
       const env = await envSeenBy(def, id === "amp" ? { exact: ["AMP_API_KEY"], prefix: [] } : undefined);
-      for (const leaked of ["AWS_SECRET_ACCESS_KEY", "DATABASE_URL", "STRIPE_API_KEY", "SOME_PERSONAL_TOKEN", "BUN_BE_BUN"]) {
+      for (const leaked of [
+        "AWS_SECRET_ACCESS_KEY",
+        "DATABASE_URL",
+        "STRIPE_API_KEY",
+        "SOME_PERSONAL_TOKEN",
+        "BUN_BE_BUN",
+      ]) {
         expect(env[leaked]).toBeUndefined();
       }
       expect(env.PATH).toBe(SOURCE.PATH);

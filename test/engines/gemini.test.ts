@@ -14,7 +14,10 @@ describe("gemini parser", () => {
     const done = lastCompleted(r);
     expect(done.answer).toBe("Hi! I am the fake model.");
     const result = msgs("say-hi").find((m) => m.type === "result");
-    expect(done.usage).toEqual({ inputTokens: numField(result, "stats", "input_tokens"), outputTokens: numField(result, "stats", "output_tokens") });
+    expect(done.usage).toEqual({
+      inputTokens: numField(result, "stats", "input_tokens"),
+      outputTokens: numField(result, "stats", "output_tokens"),
+    });
   });
 
   test("tool-shell-yolo: command action and the reply after the tool as the answer", () => {
@@ -46,7 +49,11 @@ describe("gemini parser", () => {
     const byId = replay(gemini, job({ resume }), msgs("resume-id"));
     expect(byId.started[0]?.resume).toEqual(resume);
     expect(lastCompleted(byId).ok).toBe(true);
-    const latest = replay(gemini, job({ resume: { engine: "gemini", value: "", isContinue: true } }), msgs("resume-latest"));
+    const latest = replay(
+      gemini,
+      job({ resume: { engine: "gemini", value: "", isContinue: true } }),
+      msgs("resume-latest"),
+    );
     expect(latest.started[0]?.resume.value).toBe(sessionId("say-hi"));
     expect(lastCompleted(latest).answer).toBe("I see 2 user messages in this conversation.");
   });
@@ -62,14 +69,32 @@ describe("gemini parser", () => {
 describe("gemini command line", () => {
   test("new, resume, latest; the prompt goes to stdin, never the command line", () => {
     expect(gemini.buildArgs(job({ prompt: "-rf" }))).toEqual([
-      "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust",
+      "--output-format",
+      "stream-json",
+      "--approval-mode",
+      "yolo",
+      "--skip-trust",
     ]);
     expect(gemini.stdinText?.(job({ prompt: "-rf" }))).toBe("-rf");
     const def = createGeminiEngine({ skip_trust: false, model: "gemini-pro" });
-    expect(def.buildArgs(job({ resume: { engine: "gemini", value: "11111111-2222-4333-8444-555555555555" }, permissionMode: "default" }))).toEqual([
-      "--resume", "11111111-2222-4333-8444-555555555555", "--output-format", "stream-json", "--model", "gemini-pro", "--approval-mode", "default",
+    expect(
+      def.buildArgs(
+        job({ resume: { engine: "gemini", value: "11111111-2222-4333-8444-555555555555" }, permissionMode: "default" }),
+      ),
+    ).toEqual([
+      "--resume",
+      "11111111-2222-4333-8444-555555555555",
+      "--output-format",
+      "stream-json",
+      "--model",
+      "gemini-pro",
+      "--approval-mode",
+      "default",
     ]);
-    expect(def.buildArgs(job({ resume: { engine: "gemini", value: "", isContinue: true } })).slice(0, 2)).toEqual(["--resume", "latest"]);
+    expect(def.buildArgs(job({ resume: { engine: "gemini", value: "", isContinue: true } })).slice(0, 2)).toEqual([
+      "--resume",
+      "latest",
+    ]);
   });
 
   test("managed flags rejected", () => {

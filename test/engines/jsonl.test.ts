@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { decodeJsonLine, readLines, type LineItem } from "../../src/engines/jsonl.ts";
+import { decodeJsonLine, type LineItem, readLines } from "../../src/engines/jsonl.ts";
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   return new ReadableStream({

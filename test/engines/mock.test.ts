@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { CompletedEvent, EngineEvent } from "../../src/engines/events.ts";
 import { createMockEngine, selfCommand } from "../../src/engines/mock.ts";
-import { runEngine, type RunEngineOptions } from "../../src/engines/process.ts";
+import { type RunEngineOptions, runEngine } from "../../src/engines/process.ts";
 import type { EngineJob } from "../../src/engines/types.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 import { NO_EXTRAS } from "../../src/security/env-policy.ts";
@@ -27,17 +27,24 @@ const sourceEnv = {
 
 async function runMock(
   prompt: string,
-  o: Partial<RunEngineOptions> & { job?: Partial<EngineJob>; during?: (events: EngineEvent[], cancel: () => void) => Promise<void> } = {},
+  o: Partial<RunEngineOptions> & {
+    job?: Partial<EngineJob>;
+    during?: (events: EngineEvent[], cancel: () => void) => Promise<void>;
+  } = {},
 ): Promise<{ events: EngineEvent[]; completed: CompletedEvent; pid: number | undefined }> {
   const events: EngineEvent[] = [];
-  const h = runEngine(createMockEngine(), { prompt, cwd, ...o.job }, {
-    sourceEnv,
-    extras: NO_EXTRAS,
-    envAudit: true,
-    graceMs: 300,
-    onEvent: (e) => events.push(e),
-    ...o,
-  });
+  const h = runEngine(
+    createMockEngine(),
+    { prompt, cwd, ...o.job },
+    {
+      sourceEnv,
+      extras: NO_EXTRAS,
+      envAudit: true,
+      graceMs: 300,
+      onEvent: (e) => events.push(e),
+      ...o,
+    },
+  );
   await o.during?.(events, () => h.cancel("cancelled"));
   const r = await h.done;
   return { events, completed: r.completed, pid: h.pid };
@@ -110,7 +117,9 @@ test("mock:garbage: non-JSON lines are skipped and the run still completes", asy
 test("mock:slow: cancel ends it with 'cancelled' and leaves no process", async () => {
   const r = await runMock("mock:slow", {
     during: async (events, cancel) => {
-      await until(() => events.some((e) => e.type === "action" && e.action.kind === "command" && e.phase === "completed"));
+      await until(() =>
+        events.some((e) => e.type === "action" && e.action.kind === "command" && e.phase === "completed"),
+      );
       cancel();
     },
   });

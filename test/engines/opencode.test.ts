@@ -11,7 +11,11 @@ function steps(name: string): { input: number; output: number; cost: number }[] 
     .filter((m) => m.type === "step_finish")
     .map((m) => {
       const part = field(m, "part") as Record<string, unknown>;
-      return { input: numField(part, "tokens", "input"), output: numField(part, "tokens", "output"), cost: numField(part, "cost") };
+      return {
+        input: numField(part, "tokens", "input"),
+        output: numField(part, "tokens", "output"),
+        cost: numField(part, "cost"),
+      };
     });
 }
 
@@ -24,7 +28,11 @@ describe("opencode parser", () => {
     const all = steps("say-hi");
     expect(all).toHaveLength(1);
     const [step] = all;
-    expect(done.usage).toEqual({ inputTokens: step?.input ?? NaN, outputTokens: step?.output ?? NaN, costUsd: step?.cost ?? NaN });
+    expect(done.usage).toEqual({
+      inputTokens: step?.input ?? NaN,
+      outputTokens: step?.output ?? NaN,
+      costUsd: step?.cost ?? NaN,
+    });
   });
 
   test("tool-bash: completed tool seen as started + completed; answer from the last step", () => {
@@ -65,7 +73,10 @@ describe("opencode parser", () => {
   test.each(["resume", "continue"])("%s keeps the say-hi session", (name) => {
     // The recorder resumed / continued the say-hi session: both runs report its id.
     expect(sessionId(name)).toBe(sessionId("say-hi"));
-    const resume = name === "resume" ? { engine: "opencode", value: sessionId("say-hi") } : { engine: "opencode", value: "", isContinue: true };
+    const resume =
+      name === "resume"
+        ? { engine: "opencode", value: sessionId("say-hi") }
+        : { engine: "opencode", value: "", isContinue: true };
     const r = replay(opencode, job({ resume }), msgs(name));
     expect(r.started[0]?.resume.value).toBe(sessionId("say-hi"));
     expect(lastCompleted(r).ok).toBe(true);
@@ -78,7 +89,13 @@ describe("opencode command line", () => {
     expect(opencode.stdinText?.(job({ prompt: "-x" }))).toBe("-x");
     const def = createOpencodeEngine({ model: "fake/fake-model" });
     expect(def.buildArgs(job({ resume: { engine: "opencode", value: "ses_abcdefgh12" } }))).toEqual([
-      "run", "--format", "json", "--session", "ses_abcdefgh12", "--model", "fake/fake-model",
+      "run",
+      "--format",
+      "json",
+      "--session",
+      "ses_abcdefgh12",
+      "--model",
+      "fake/fake-model",
     ]);
     expect(def.buildArgs(job({ resume: { engine: "opencode", value: "", isContinue: true } }))).toContain("--continue");
   });
@@ -91,6 +108,9 @@ describe("opencode command line", () => {
     const token = { engine: "opencode", value: "ses_494719016ffe85dkDMj0FPRbHK" };
     expect(opencode.resume.format(token)).toBe("opencode --session ses_494719016ffe85dkDMj0FPRbHK");
     expect(opencode.resume.parse(opencode.resume.format(token))).toEqual(token);
-    expect(opencode.resume.parse("opencode run -s ses_abcdefgh1")).toEqual({ engine: "opencode", value: "ses_abcdefgh1" });
+    expect(opencode.resume.parse("opencode run -s ses_abcdefgh1")).toEqual({
+      engine: "opencode",
+      value: "ses_abcdefgh1",
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, statSync, chmodSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPiEngine, preparePiSessionDir } from "../../src/engines/pi.ts";
@@ -14,7 +14,11 @@ function modelCalls(name: string): { input: number; output: number; cost: number
     .filter((m) => m.type === "message_end" && field(m, "message", "role") === "assistant")
     .map((m) => {
       const msg = field(m, "message") as Record<string, unknown>;
-      return { input: numField(msg, "usage", "input"), output: numField(msg, "usage", "output"), cost: numField(msg, "usage", "cost", "total") };
+      return {
+        input: numField(msg, "usage", "input"),
+        output: numField(msg, "usage", "output"),
+        cost: numField(msg, "usage", "cost", "total"),
+      };
     });
 }
 
@@ -28,7 +32,11 @@ describe("pi parser", () => {
     const calls = modelCalls("say-hi");
     expect(calls).toHaveLength(1);
     const [call] = calls;
-    expect(done.usage).toEqual({ inputTokens: call?.input ?? NaN, outputTokens: call?.output ?? NaN, costUsd: call?.cost ?? NaN });
+    expect(done.usage).toEqual({
+      inputTokens: call?.input ?? NaN,
+      outputTokens: call?.output ?? NaN,
+      costUsd: call?.cost ?? NaN,
+    });
   });
 
   test("tool-bash: command action, usage summed over both model calls", () => {
@@ -59,9 +67,7 @@ describe("pi parser", () => {
     // The recorder resumed / continued the say-hi session: both runs report its id.
     expect(sessionId(name)).toBe(sessionId("say-hi"));
     const resume =
-      name === "resume"
-        ? { engine: "pi", value: sessionId("say-hi") }
-        : { engine: "pi", value: "", isContinue: true };
+      name === "resume" ? { engine: "pi", value: sessionId("say-hi") } : { engine: "pi", value: "", isContinue: true };
     const r = replay(pi, job({ resume }), msgs(name));
     expect(r.started[0]?.resume.value).toBe(sessionId("say-hi"));
     expect(lastCompleted(r).ok).toBe(true);
@@ -84,11 +90,21 @@ describe("pi command line and session dir", () => {
   test("new, resume, continue; the prompt goes to stdin, never the command line", () => {
     const def = createPiEngine({ provider: "fake", model: "fake-model" });
     expect(def.buildArgs(job({ prompt: "-x" }))).toEqual([
-      "--print", "--mode", "json", "--provider", "fake", "--model", "fake-model",
+      "--print",
+      "--mode",
+      "json",
+      "--provider",
+      "fake",
+      "--model",
+      "fake-model",
     ]);
     expect(def.stdinText?.(job({ prompt: "-x" }))).toBe("-x");
-    expect(def.buildArgs(job({ resume: { engine: "pi", value: "11111111-2222-4333-8444-555555555555" } })).slice(-2)).toEqual(["--session", "11111111-2222-4333-8444-555555555555"]);
-    expect(def.buildArgs(job({ resume: { engine: "pi", value: "", isContinue: true } })).slice(-1)).toEqual(["--continue"]);
+    expect(
+      def.buildArgs(job({ resume: { engine: "pi", value: "11111111-2222-4333-8444-555555555555" } })).slice(-2),
+    ).toEqual(["--session", "11111111-2222-4333-8444-555555555555"]);
+    expect(def.buildArgs(job({ resume: { engine: "pi", value: "", isContinue: true } })).slice(-1)).toEqual([
+      "--continue",
+    ]);
     expect(def.extraEnv?.()).toEqual({ NO_COLOR: "1", CI: "1" });
   });
 

@@ -1,15 +1,14 @@
 import { beforeEach, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CompletedEvent, EngineEvent } from "../../src/engines/events.ts";
+import { engineEnv, leakedEnvNames, type RunEngineOptions, redactArgv, runEngine } from "../../src/engines/process.ts";
 import type { StdinSession } from "../../src/engines/types.ts";
-import { readFileSync } from "node:fs";
-import { engineEnv, leakedEnvNames, redactArgv, runEngine, type RunEngineOptions } from "../../src/engines/process.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 import { NO_EXTRAS, resetUserExtensionLog } from "../../src/security/env-policy.ts";
 import { startCmdlineScan } from "../support/cmdline-scanner.ts";
-import { fakeDefinition, type FakeDefOptions } from "../support/engines/fake-def.ts";
+import { type FakeDefOptions, fakeDefinition } from "../support/engines/fake-def.ts";
 import { isAlive, waitGone } from "../support/engines/procs.ts";
 
 let logs: string[] = [];
@@ -39,16 +38,26 @@ interface Ran {
   pid: number | undefined;
 }
 
-async function run(script: string, prompt: string, def: FakeDefOptions = {}, o: Partial<RunEngineOptions> = {}, during?: (pid: number, events: EngineEvent[], cancel: () => void) => Promise<void>): Promise<Ran> {
+async function run(
+  script: string,
+  prompt: string,
+  def: FakeDefOptions = {},
+  o: Partial<RunEngineOptions> = {},
+  during?: (pid: number, events: EngineEvent[], cancel: () => void) => Promise<void>,
+): Promise<Ran> {
   const events: EngineEvent[] = [];
-  const h = runEngine(fakeDefinition(script, def), { prompt, cwd }, {
-    sourceEnv: SECRET_ENV,
-    extras: NO_EXTRAS,
-    envAudit: false,
-    graceMs: 300,
-    onEvent: (e) => events.push(e),
-    ...o,
-  });
+  const h = runEngine(
+    fakeDefinition(script, def),
+    { prompt, cwd },
+    {
+      sourceEnv: SECRET_ENV,
+      extras: NO_EXTRAS,
+      envAudit: false,
+      graceMs: 300,
+      onEvent: (e) => events.push(e),
+      ...o,
+    },
+  );
   if (during && h.pid !== undefined) await during(h.pid, events, () => h.cancel("cancelled"));
   const r = await h.done;
   return { events, completed: r.completed, pid: h.pid };
@@ -60,7 +69,7 @@ async function until(cond: () => boolean): Promise<void> {
 
 function envOf(events: EngineEvent[]): Record<string, string> {
   const e = events.find((x) => x.type === "action" && x.action.id === "env");
-  if (!e || e.type !== "action") throw new Error("no env event");
+  if (e?.type !== "action") throw new Error("no env event");
   return e.action.detail.env as Record<string, string>;
 }
 
@@ -71,7 +80,14 @@ function completedCount(events: EngineEvent[]): number {
 test("only the allowlisted environment reaches the engine, plus the definition's extras", async () => {
   const r = await run("env-dump.ts", "hi", { extraEnv: { UNTETHER_SESSION: "1" }, removeEnv: ["OPENAI_API_KEY"] });
   const env = envOf(r.events);
-  for (const name of ["AWS_SECRET_ACCESS_KEY", "DATABASE_URL", "STRIPE_API_KEY", "SOME_PERSONAL_TOKEN", "BUN_BE_BUN", "OPENAI_API_KEY"]) {
+  for (const name of [
+    "AWS_SECRET_ACCESS_KEY",
+    "DATABASE_URL",
+    "STRIPE_API_KEY",
+    "SOME_PERSONAL_TOKEN",
+    "BUN_BE_BUN",
+    "OPENAI_API_KEY",
+  ]) {
     expect(env[name]).toBeUndefined();
   }
   expect(env.PATH).toBe(SECRET_ENV.PATH);
@@ -93,7 +109,11 @@ function procEnviron(pid: number): Record<string, string> {
 }
 
 test("the exec'd environment (/proc/<pid>/environ) is exactly the allowlist result, nothing merged in", async () => {
-  const def = fakeDefinition("env-dump.ts", { args: ["--wait"], extraEnv: { UNTETHER_SESSION: "1" }, removeEnv: ["OPENAI_API_KEY"] });
+  const def = fakeDefinition("env-dump.ts", {
+    args: ["--wait"],
+    extraEnv: { UNTETHER_SESSION: "1" },
+    removeEnv: ["OPENAI_API_KEY"],
+  });
   let environ: Record<string, string> | undefined;
   // env-dump --wait blocks on stdin after its env line: read its environment, then release it.
   const session: StdinSession = {
@@ -106,13 +126,17 @@ test("the exec'd environment (/proc/<pid>/environ) is exactly the allowlist resu
       return false;
     },
   };
-  const h = runEngine({ ...def, createStdinSession: () => session }, { prompt: "hi", cwd }, {
-    sourceEnv: SECRET_ENV,
-    extras: NO_EXTRAS,
-    envAudit: false,
-    ask: async () => ({ behavior: "allow" }),
-    onEvent: () => {},
-  });
+  const h = runEngine(
+    { ...def, createStdinSession: () => session },
+    { prompt: "hi", cwd },
+    {
+      sourceEnv: SECRET_ENV,
+      extras: NO_EXTRAS,
+      envAudit: false,
+      ask: async () => ({ behavior: "allow" }),
+      onEvent: () => {},
+    },
+  );
   const r = await h.done;
   expect(r.completed.ok).toBe(true);
   expect(environ).toEqual(engineEnv(def, SECRET_ENV, NO_EXTRAS));
@@ -181,7 +205,12 @@ test("redactArgv replaces the prompt, inside flags too, and leaves the rest", ()
 });
 
 test("the env audit warns about a variable a wrapper re-adds, names only, once", async () => {
-  const r = await run("leaky-wrapper.sh", "hi", { args: ["--wait"], releaseOnEnv: true }, { envAudit: true, ask: async () => ({ behavior: "allow" }) });
+  const r = await run(
+    "leaky-wrapper.sh",
+    "hi",
+    { args: ["--wait"], releaseOnEnv: true },
+    { envAudit: true, ask: async () => ({ behavior: "allow" }) },
+  );
   const leaks = records().filter((x) => x.msg === "fake.env_audit.leaked_var");
   const names = leaks.map((x) => x.name);
   expect(names).toContain("LEAKY_WRAPPER_SECRET");
@@ -193,23 +222,60 @@ test("the env audit warns about a variable a wrapper re-adds, names only, once",
 
 test("the env audit ignores the names a shell sets by itself (PWD, OLDPWD, SHLVL, _) and reports every other", () => {
   const def = fakeDefinition("env-dump.ts", { extraEnv: { UNTETHER_SESSION: "1" } });
-  const environ = ["PATH=/usr/bin", "PWD=/srv/app", "OLDPWD=/", "SHLVL=2", "_=/usr/bin/node", "UNTETHER_SESSION=1",
-    "ASDF_DIR=/home/u/.asdf", "AWS_SECRET_ACCESS_KEY=x", "PWD2=y", "_X=z", "AWS_SECRET_ACCESS_KEY=again", "PIP_INDEX_URL=https://u:pw@pypi.example/simple", "PIP_NO_CACHE_DIR=1", ""].join("\0");
+  const environ = [
+    "PATH=/usr/bin",
+    "PWD=/srv/app",
+    "OLDPWD=/",
+    "SHLVL=2",
+    "_=/usr/bin/node",
+    "UNTETHER_SESSION=1",
+    "ASDF_DIR=/home/u/.asdf",
+    "AWS_SECRET_ACCESS_KEY=x",
+    "PWD2=y",
+    "_X=z",
+    "AWS_SECRET_ACCESS_KEY=again",
+    "PIP_INDEX_URL=https://u:pw@pypi.example/simple",
+    "PIP_NO_CACHE_DIR=1",
+    "",
+  ].join("\0");
   // PIP_ is a prefix rule, but a URL with a password under it is reported, as the filter drops it.
-  expect(leakedEnvNames(environ, def, NO_EXTRAS)).toEqual(["ASDF_DIR", "AWS_SECRET_ACCESS_KEY", "PWD2", "_X", "PIP_INDEX_URL"]);
+  expect(leakedEnvNames(environ, def, NO_EXTRAS)).toEqual([
+    "ASDF_DIR",
+    "AWS_SECRET_ACCESS_KEY",
+    "PWD2",
+    "_X",
+    "PIP_INDEX_URL",
+  ]);
   // A prefix rule never covers a credential-looking name: AWS_SECRET_ACCESS_KEY must be listed exactly.
-  expect(leakedEnvNames(environ, def, { exact: ["ASDF_DIR"], prefix: ["AWS_"] })).toEqual(["AWS_SECRET_ACCESS_KEY", "PWD2", "_X", "PIP_INDEX_URL"]);
-  expect(leakedEnvNames(environ, def, { exact: ["ASDF_DIR", "AWS_SECRET_ACCESS_KEY", "PIP_INDEX_URL"], prefix: [] })).toEqual(["PWD2", "_X"]);
+  expect(leakedEnvNames(environ, def, { exact: ["ASDF_DIR"], prefix: ["AWS_"] })).toEqual([
+    "AWS_SECRET_ACCESS_KEY",
+    "PWD2",
+    "_X",
+    "PIP_INDEX_URL",
+  ]);
+  expect(
+    leakedEnvNames(environ, def, { exact: ["ASDF_DIR", "AWS_SECRET_ACCESS_KEY", "PIP_INDEX_URL"], prefix: [] }),
+  ).toEqual(["PWD2", "_X"]);
 });
 
 test("the env audit through a shell shim that sets PWD, OLDPWD, SHLVL and _: silent", async () => {
-  const r = await run("shell-shim.sh", "hi", { args: ["--wait"], releaseOnEnv: true }, { envAudit: true, ask: async () => ({ behavior: "allow" }) });
+  const r = await run(
+    "shell-shim.sh",
+    "hi",
+    { args: ["--wait"], releaseOnEnv: true },
+    { envAudit: true, ask: async () => ({ behavior: "allow" }) },
+  );
   expect(Object.keys(envOf(r.events))).toEqual(expect.arrayContaining(["PWD", "OLDPWD", "SHLVL", "_"])); // the shim did set them
   expect(logs.filter((l) => l.includes("env_audit"))).toEqual([]);
 });
 
 test("the env audit is silent on a clean environment", async () => {
-  await run("env-dump.ts", "hi", { args: ["--wait"], releaseOnEnv: true, extraEnv: { UNTETHER_SESSION: "1" } }, { envAudit: true, ask: async () => ({ behavior: "allow" }) });
+  await run(
+    "env-dump.ts",
+    "hi",
+    { args: ["--wait"], releaseOnEnv: true, extraEnv: { UNTETHER_SESSION: "1" } },
+    { envAudit: true, ask: async () => ({ behavior: "allow" }) },
+  );
   expect(logs.filter((l) => l.includes("env_audit"))).toHaveLength(0);
 });
 
@@ -231,9 +297,17 @@ test("a prompt far beyond the pipe buffer, to an engine that exits without readi
   const viaSession: StdinSession = { initialLines: [big], onMessage: () => false };
   for (const def of [viaStdinText, { ...fakeDefinition("crash.sh"), createStdinSession: () => viaSession }]) {
     const events: EngineEvent[] = [];
-    const r = await runEngine(def, { prompt: "hi", cwd }, {
-      sourceEnv: SECRET_ENV, extras: NO_EXTRAS, envAudit: false, ask: async () => ({ behavior: "allow" }), onEvent: (e) => events.push(e),
-    }).done;
+    const r = await runEngine(
+      def,
+      { prompt: "hi", cwd },
+      {
+        sourceEnv: SECRET_ENV,
+        extras: NO_EXTRAS,
+        envAudit: false,
+        ask: async () => ({ behavior: "allow" }),
+        onEvent: (e) => events.push(e),
+      },
+    ).done;
     expect(r.completed.ok).toBe(false);
     expect(completedCount(events)).toBe(1);
   }
@@ -299,7 +373,11 @@ test("children forked by an engine that exits are killed with the group", async 
 test("an engine that is not installed gives a completed error and no spawn", async () => {
   const def = { ...fakeDefinition("crash.sh"), cli: "definitely-not-installed-xyz" };
   const events: EngineEvent[] = [];
-  const h = runEngine(def, { prompt: "hi", cwd }, { sourceEnv: SECRET_ENV, extras: NO_EXTRAS, envAudit: false, onEvent: (e) => events.push(e) });
+  const h = runEngine(
+    def,
+    { prompt: "hi", cwd },
+    { sourceEnv: SECRET_ENV, extras: NO_EXTRAS, envAudit: false, onEvent: (e) => events.push(e) },
+  );
   const r = await h.done;
   expect(h.pid).toBeUndefined();
   expect(r.completed.ok).toBe(false);
@@ -319,7 +397,11 @@ test("an AbortSignal cancels the run", async () => {
 
 test("a missing project directory gives a completed error, not a throw", async () => {
   const events: EngineEvent[] = [];
-  const h = runEngine(fakeDefinition("crash.sh"), { prompt: "hi", cwd: join(cwd, "does-not-exist") }, { sourceEnv: SECRET_ENV, extras: NO_EXTRAS, envAudit: false, onEvent: (e) => events.push(e) });
+  const h = runEngine(
+    fakeDefinition("crash.sh"),
+    { prompt: "hi", cwd: join(cwd, "does-not-exist") },
+    { sourceEnv: SECRET_ENV, extras: NO_EXTRAS, envAudit: false, onEvent: (e) => events.push(e) },
+  );
   const r = await h.done;
   expect(r.completed.ok).toBe(false);
   expect(r.completed.error).toContain("could not be started");

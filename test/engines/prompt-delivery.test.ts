@@ -20,7 +20,9 @@ const MARK = "PROMPT-DELIVERY-7f3a9c";
 
 /** ~300 KiB: a leading `-` (once read as a flag), multibyte text, many lines, a distinct head and tail. */
 function bigPrompt(): string {
-  const body = "Refactor the module — naïve café 東京 ✓, keep \"quotes\" and 'apostrophes' and $HOME as text.\n".repeat(3200);
+  const body = "Refactor the module — naïve café 東京 ✓, keep \"quotes\" and 'apostrophes' and $HOME as text.\n".repeat(
+    3200,
+  );
   const p = `-rf ${MARK} start\n${body}${MARK} end`;
   expect(new TextEncoder().encode(p).length).toBeGreaterThan(300 * 1024);
   return p;
@@ -47,7 +49,8 @@ function deliveredPrompt(stdin: string): string | undefined {
     if (m.type === "user") {
       const content = m.message?.content;
       if (typeof content === "string") return content;
-      if (Array.isArray(content)) return content.map((c: { text?: unknown }) => (typeof c.text === "string" ? c.text : "")).join("");
+      if (Array.isArray(content))
+        return content.map((c: { text?: unknown }) => (typeof c.text === "string" ? c.text : "")).join("");
     }
   }
   return stdin;
@@ -56,15 +59,19 @@ function deliveredPrompt(stdin: string): string | undefined {
 async function deliver(def: EngineDefinition, prompt: string): Promise<{ argv: string[]; stdin: string }> {
   const record = join(dir, `${def.id}.json`);
   rmSync(record, { force: true });
-  const h = runEngine(def, { prompt, cwd: dir }, {
-    sourceEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, UNTETHER_TEST_RECORD: record },
-    extras: NO_EXTRAS,
-    envAudit: false,
-    graceMs: 300,
-    onEvent: () => {},
-    ask: async () => ({ behavior: "deny", message: "test" }),
-    resolveCli: () => RECORDER,
-  });
+  const h = runEngine(
+    def,
+    { prompt, cwd: dir },
+    {
+      sourceEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, UNTETHER_TEST_RECORD: record },
+      extras: NO_EXTRAS,
+      envAudit: false,
+      graceMs: 300,
+      onEvent: () => {},
+      ask: async () => ({ behavior: "deny", message: "test" }),
+      resolveCli: () => RECORDER,
+    },
+  );
   await h.done;
   return JSON.parse(readFileSync(record, "utf8")) as { argv: string[]; stdin: string };
 }
@@ -78,7 +85,10 @@ describe("the prompt reaches every engine through stdin", () => {
     const report = await scan.stop();
     for (const def of DEFINITIONS) {
       const r = got.get(def.id)!;
-      expect({ engine: def.id, argvHasPrompt: r.argv.some((a) => a.includes(MARK)) }).toEqual({ engine: def.id, argvHasPrompt: false });
+      expect({ engine: def.id, argvHasPrompt: r.argv.some((a) => a.includes(MARK)) }).toEqual({
+        engine: def.id,
+        argvHasPrompt: false,
+      });
       expect({ engine: def.id, intact: deliveredPrompt(r.stdin) === prompt }).toEqual({ engine: def.id, intact: true });
     }
     // The scanner was reading command lines while the recorders ran (each lives only a few ms, so not
@@ -88,6 +98,15 @@ describe("the prompt reaches every engine through stdin", () => {
   }, 60_000);
 
   test("every built-in engine is covered", () => {
-    expect(DEFINITIONS.map((d) => d.id).sort()).toEqual(["amp", "amp-json-input", "claude", "codex", "gemini", "mock", "opencode", "pi"]);
+    expect(DEFINITIONS.map((d) => d.id).sort()).toEqual([
+      "amp",
+      "amp-json-input",
+      "claude",
+      "codex",
+      "gemini",
+      "mock",
+      "opencode",
+      "pi",
+    ]);
   });
 });

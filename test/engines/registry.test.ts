@@ -1,12 +1,18 @@
 import { describe, expect, test } from "bun:test";
-import { createEngineRegistry, type EngineOptionsMap, engineProblems, findResumeToken, resolveEngine } from "../../src/engines/registry.ts";
-import type { EngineDefinition } from "../../src/engines/types.ts";
-import { defineResumeSyntax } from "../../src/engines/resume-syntax.ts";
-import { definePermissions } from "../../src/engines/permissions.ts";
 import { buildConfig, parseConfigText } from "../../src/config/load.ts";
+import { definePermissions } from "../../src/engines/permissions.ts";
+import {
+  createEngineRegistry,
+  type EngineOptionsMap,
+  engineProblems,
+  findResumeToken,
+  resolveEngine,
+} from "../../src/engines/registry.ts";
+import { defineResumeSyntax } from "../../src/engines/resume-syntax.ts";
+import type { EngineDefinition } from "../../src/engines/types.ts";
 import { UntetherError } from "../../src/errors.ts";
-import { MINIMAL_TOML } from "../config/helpers.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
+import { MINIMAL_TOML } from "../config/helpers.ts";
 
 function fakeEngine(id: string): EngineDefinition {
   return {
@@ -17,7 +23,13 @@ function fakeEngine(id: string): EngineDefinition {
     buildArgs: () => [],
     createParser: () => ({ parse: () => [], missingCompletion: () => "" }),
     permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => false }),
-    resume: defineResumeSyntax({ engine: id, command: id, idPattern: /^x-\d+$/, show: (v) => `${id} ${v}`, resumeArgs: (v) => [v] }),
+    resume: defineResumeSyntax({
+      engine: id,
+      command: id,
+      idPattern: /^x-\d+$/,
+      show: (v) => `${id} ${v}`,
+      resumeArgs: (v) => [v],
+    }),
   };
 }
 
@@ -49,14 +61,20 @@ describe("engine registry", () => {
   test("resolveEngine: case-insensitive, clear error listing engines", () => {
     const reg = createEngineRegistry();
     expect(resolveEngine(" Codex ", reg).id).toBe("codex");
-    expect(() => resolveEngine("cursor", reg)).toThrow(/Unknown or unavailable engine 'cursor'; available: claude, codex/);
+    expect(() => resolveEngine("cursor", reg)).toThrow(
+      /Unknown or unavailable engine 'cursor'; available: claude, codex/,
+    );
   });
 
   test("findResumeToken: the last resume line of any engine wins", () => {
     const reg = createEngineRegistry();
-    const text = "old: `codex resume 01a20e10-971d-7860-9d09-e649d3ab6dc3`\n\nanswer\n\n↩️ claude --resume fe3105e2-fb1c-47b0-a623-02eb1acd8ae9";
+    const text =
+      "old: `codex resume 01a20e10-971d-7860-9d09-e649d3ab6dc3`\n\nanswer\n\n↩️ claude --resume fe3105e2-fb1c-47b0-a623-02eb1acd8ae9";
     expect(findResumeToken(text, reg)).toEqual({ engine: "claude", value: "fe3105e2-fb1c-47b0-a623-02eb1acd8ae9" });
-    expect(findResumeToken("`amp threads continue T-2775dc92-90ed-4f85-8b73-8f9766029e83`", reg)).toEqual({ engine: "amp", value: "T-2775dc92-90ed-4f85-8b73-8f9766029e83" });
+    expect(findResumeToken("`amp threads continue T-2775dc92-90ed-4f85-8b73-8f9766029e83`", reg)).toEqual({
+      engine: "amp",
+      value: "T-2775dc92-90ed-4f85-8b73-8f9766029e83",
+    });
     expect(findResumeToken("`pi --session 01a20e10-d45d`", reg)).toBeUndefined();
     expect(findResumeToken("no token here", reg)).toBeUndefined();
   });
@@ -87,9 +105,17 @@ extra_args = ["--no-notifications"]
   });
 
   test("a managed flag in any engine's extra_args is a config error naming the key", () => {
-    for (const [id, flag] of [["gemini", "--yolo"], ["opencode", "--format=default"], ["pi", "--mode"], ["amp", "-x"]]) {
-      expect(() => buildConfig(parseConfigText(`${MINIMAL_TOML}\n[engines.${id}]\nextra_args = ["${flag}"]\n`), { baseDir: "/srv/cfg" }))
-        .toThrow(new RegExp(`engines\\.${id}\\.extra_args.*managed by Untether`));
+    for (const [id, flag] of [
+      ["gemini", "--yolo"],
+      ["opencode", "--format=default"],
+      ["pi", "--mode"],
+      ["amp", "-x"],
+    ]) {
+      expect(() =>
+        buildConfig(parseConfigText(`${MINIMAL_TOML}\n[engines.${id}]\nextra_args = ["${flag}"]\n`), {
+          baseDir: "/srv/cfg",
+        }),
+      ).toThrow(new RegExp(`engines\\.${id}\\.extra_args.*managed by Untether`));
     }
   });
 });

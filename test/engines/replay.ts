@@ -13,7 +13,9 @@ export function fixturePath(engine: string, name: string): string {
 }
 
 export function loadMessages(engine: string, name: string): Record<string, unknown>[] {
-  const lines = readFileSync(fixturePath(engine, name), "utf8").split("\n").filter((l) => l.trim() !== "");
+  const lines = readFileSync(fixturePath(engine, name), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   if (!name.endsWith(".exchange.jsonl")) return parsed;
   return parsed.filter((e) => e.dir === "out").map((e) => e.msg as Record<string, unknown>);
@@ -46,7 +48,13 @@ export function replay(
     if (events.some((e) => e.type === "completed")) break;
   }
   if (!events.some((e) => e.type === "completed")) {
-    events.push({ type: "completed", engine: def.id, ok: false, answer: "", error: parser.missingCompletion(opts.exitCode ?? 0) });
+    events.push({
+      type: "completed",
+      engine: def.id,
+      ok: false,
+      answer: "",
+      error: parser.missingCompletion(opts.exitCode ?? 0),
+    });
   }
   return {
     events,
@@ -87,7 +95,8 @@ export function fixtureSessionId(engine: string, name: string): string {
 export function field(msg: Record<string, unknown> | undefined, ...path: string[]): unknown {
   let cur: unknown = msg;
   for (const k of path) {
-    if (typeof cur !== "object" || cur === null || !(k in cur)) throw new Error(`fixture message has no ${path.join(".")}`);
+    if (typeof cur !== "object" || cur === null || !(k in cur))
+      throw new Error(`fixture message has no ${path.join(".")}`);
     cur = (cur as Record<string, unknown>)[k];
   }
   return cur;

@@ -2,14 +2,14 @@
 // in reply_to_message → parse gives the same token; ids outside the engine's grammar never parse and
 // never reach a CLI's argv.
 import { describe, expect, test } from "bun:test";
+import { ENGINE_IDS } from "../../src/config/schema.ts";
+import { messageText } from "../../src/emulator/message-text.ts";
 import { createMockEngine } from "../../src/engines/mock.ts";
 import { createEngineRegistry } from "../../src/engines/registry.ts";
-import type { EngineDefinition } from "../../src/engines/types.ts";
-import { messageText } from "../../src/emulator/message-text.ts";
-import { renderResumeLine } from "../../src/telegram/render.ts";
-import { UntetherError } from "../../src/errors.ts";
-import { ENGINE_IDS } from "../../src/config/schema.ts";
 import { RESUME_SYNTAX } from "../../src/engines/resume-syntax.ts";
+import type { EngineDefinition } from "../../src/engines/types.ts";
+import { UntetherError } from "../../src/errors.ts";
+import { renderResumeLine } from "../../src/telegram/render.ts";
 
 const registry = createEngineRegistry({}, [createMockEngine()]);
 const engine = (id: string) => registry.get(id) as EngineDefinition;
@@ -27,7 +27,7 @@ const IDS: Record<string, string> = {
 
 const INJECTIONS = [
   "--dangerously-skip-permissions",
-  "--settings={\"hooks\":{}}",
+  '--settings={"hooks":{}}',
   "-c",
   "../../etc/passwd",
   "/tmp/x.jsonl",
@@ -58,7 +58,9 @@ describe("resume syntax", () => {
         const line = syntax.format({ engine: id, value: bad });
         expect(syntax.parse(line)).toBeUndefined();
         expect(syntax.parse(`↩️ ${line}`)).toBeUndefined();
-        expect(() => def.buildArgs({ prompt: "hi", cwd: "/tmp", resume: { engine: id, value: bad } })).toThrow(UntetherError);
+        expect(() => def.buildArgs({ prompt: "hi", cwd: "/tmp", resume: { engine: id, value: bad } })).toThrow(
+          UntetherError,
+        );
       }
       const argv = def.buildArgs({ prompt: "hi", cwd: "/tmp", resume: { engine: id, value: IDS[id] as string } });
       expect(argv).toContain(IDS[id] as string);

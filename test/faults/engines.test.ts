@@ -3,7 +3,7 @@
 // and a CLI that prints a 5 MB JSON line.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { delimiter } from "node:path";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 import { fakeCliDir, waitGone } from "./support/cli.ts";
 
 let h: Harness;

@@ -2,11 +2,11 @@
 // database, and a second instance on the same config.
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulator } from "../../src/emulator/index.ts";
 import { StateDb } from "../../src/state/db.ts";
-import { startHarness, writeConfig, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness, writeConfig } from "../support/harness.ts";
 import { runToExit, tmp } from "./support/cli.ts";
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -25,7 +25,11 @@ describe("SIGTERM during runs, then a restart", () => {
       await h.emu.stop();
     });
     const final = (chat: number, m: { message_id: number }, timeoutMs = 30_000) =>
-      h.emu.waitForBotMessage(chat, (x) => x.reply_to_message_id === m.message_id && !x.reply_markup && /^(done|error) ·/.test(x.text ?? ""), timeoutMs);
+      h.emu.waitForBotMessage(
+        chat,
+        (x) => x.reply_to_message_id === m.message_id && !x.reply_markup && /^(done|error) ·/.test(x.text ?? ""),
+        timeoutMs,
+      );
 
     // A first run in the DM starts the chat's session.
     const first = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "first task" });
@@ -36,7 +40,11 @@ describe("SIGTERM during runs, then a restart", () => {
 
     // A slow run in the group, and a short one (about 2 s) in the DM resuming the session.
     const slow = h.emu.sendUserMessage({ chatId: h.group, from: h.alice, text: "mock:slow" });
-    const slowProgress = await h.emu.waitForBotMessage(h.group, (x) => x.reply_to_message_id === slow.message_id && /ls -la/.test(x.text ?? ""), 20_000);
+    const slowProgress = await h.emu.waitForBotMessage(
+      h.group,
+      (x) => x.reply_to_message_id === slow.message_id && /ls -la/.test(x.text ?? ""),
+      20_000,
+    );
     const short = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:flood 20 2000" });
     await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === short.message_id && !!x.reply_markup, 20_000);
 
@@ -45,10 +53,14 @@ describe("SIGTERM during runs, then a restart", () => {
     const shortAnswer = await final(h.dm, short);
     expect(shortAnswer.text ?? "").toStartWith("done · mock");
     // …the slow one is interrupted: its progress message says so and has no buttons any more.
-    const interrupted = await h.emu.waitFor(() => {
-      const p = h.emu.history(h.group).find((x) => x.message_id === slowProgress.message_id);
-      return p && /^interrupted/.test(p.text ?? "") ? p : undefined;
-    }, 30_000, "the slow run's progress marked interrupted");
+    const interrupted = await h.emu.waitFor(
+      () => {
+        const p = h.emu.history(h.group).find((x) => x.message_id === slowProgress.message_id);
+        return p && /^interrupted/.test(p.text ?? "") ? p : undefined;
+      },
+      30_000,
+      "the slow run's progress marked interrupted",
+    );
     expect(interrupted.reply_markup).toBeUndefined();
     expect(interrupted.deleted).toBe(false);
     expect(await h.proc.exited).toBe(0);
@@ -61,17 +73,28 @@ describe("SIGTERM during runs, then a restart", () => {
     const nextAnswer = await final(h.dm, next);
     expect(nextAnswer.text ?? "").toContain("You said: after the restart");
     expect(nextAnswer.text ?? "").toContain(`(continuing session ${session})`);
-    const sentAfter = h.emu.calls({ method: "sendMessage", afterSeq: seqBefore }).map((c) => String((c.params as { text?: unknown }).text ?? ""));
+    const sentAfter = h.emu
+      .calls({ method: "sendMessage", afterSeq: seqBefore })
+      .map((c) => String((c.params as { text?: unknown }).text ?? ""));
     expect(sentAfter.some((t) => /offline/.test(t))).toBe(false);
     for (const m of [first, slow, short]) {
-      const replies = h.emu.calls({ method: "sendMessage", afterSeq: seqBefore }).filter(
-        (c) => (c.params as { reply_parameters?: { message_id?: number } }).reply_parameters?.message_id === m.message_id,
-      );
+      const replies = h.emu
+        .calls({ method: "sendMessage", afterSeq: seqBefore })
+        .filter(
+          (c) =>
+            (c.params as { reply_parameters?: { message_id?: number } }).reply_parameters?.message_id === m.message_id,
+        );
       expect(replies).toHaveLength(0);
     }
     // Each message before the restart got exactly one answer (or, for the slow one, none).
-    for (const [chat, m, n] of [[h.dm, first, 1], [h.dm, short, 1], [h.group, slow, 0]] as const) {
-      const answers = h.emu.history(chat).filter((x) => x.reply_to_message_id === m.message_id && !x.deleted && /^done ·/.test(x.text ?? ""));
+    for (const [chat, m, n] of [
+      [h.dm, first, 1],
+      [h.dm, short, 1],
+      [h.group, slow, 0],
+    ] as const) {
+      const answers = h.emu
+        .history(chat)
+        .filter((x) => x.reply_to_message_id === m.message_id && !x.deleted && /^done ·/.test(x.text ?? ""));
       expect(answers).toHaveLength(n);
     }
   }, 120_000);
@@ -107,7 +130,11 @@ describe("the state database", () => {
     expect(new Uint8Array(readFileSync(s.dbPath))).toEqual(garbage);
     expect(readdirSync(s.dir).filter((f) => f.startsWith("untether.db"))).toEqual(["untether.db"]);
     expect(s.emu.callCount({ method: "getUpdates" })).toBe(0);
-    expect(s.emu.pendingUpdates().some((u) => (u as { message?: { message_id?: number } }).message?.message_id === pending.message_id)).toBe(true);
+    expect(
+      s.emu
+        .pendingUpdates()
+        .some((u) => (u as { message?: { message_id?: number } }).message?.message_id === pending.message_id),
+    ).toBe(true);
     expect(existsSync(`${s.configPath}.lock`)).toBe(false);
   }, 30_000);
 
@@ -143,7 +170,11 @@ describe("two instances on one config", () => {
     expect(r.stderr).toContain(`pid ${h.proc.pid}`);
     expect(r.stderr).toContain("already running");
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "still mine?" });
-    const answer = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("You said: still mine?"), 20_000);
+    const answer = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && (x.text ?? "").includes("You said: still mine?"),
+      20_000,
+    );
     expect(answer.text ?? "").toStartWith("done");
     expect(h.output()).not.toContain("telegram.polling_conflict");
     expect(h.proc.exitCode).toBeNull();

@@ -2,10 +2,10 @@
 // `config get`), and the Markdown splitter (whose own properties in test/telegram/render.test.ts run
 // 4 000 + 4 000 + 2 500 cases, none reaching 10 000 alone).
 import { describe, expect, test } from "bun:test";
-import fc from "fast-check";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { parse, stringify } from "smol-toml";
 import { runConfigCommand } from "../../src/cli/config.ts";
 import { coerceForKey, getAt, parseCliValue, setAt, tomlLiteral } from "../../src/config/edit.ts";
@@ -36,16 +36,70 @@ const KEYS = [
 ];
 
 const tomlish = fc.constantFrom(
-  "true", "false", "0", "-0", "+1", "1_000", "0x1F", "0o17", "0b101", "1e3", "-1.5", "nan", "inf", "-inf",
-  "[]", "[1, 2]", '["a", "b"]', "[1, \"x\"]", "{}", "{ a = 1 }", '"quoted"', "'literal'", '"""multi"""', "1979-05-27",
-  "1979-05-27T07:32:00Z", "07:32:00", "[", "]", "{", "=", '"', "'", "#", "\\", "\u0000", "\u007f", "stateless", "chat",
-  "mock", "claude", "123:ABC-def", "9007199254740993", "-9223372036854775808", "1.7976931348623157e309",
+  "true",
+  "false",
+  "0",
+  "-0",
+  "+1",
+  "1_000",
+  "0x1F",
+  "0o17",
+  "0b101",
+  "1e3",
+  "-1.5",
+  "nan",
+  "inf",
+  "-inf",
+  "[]",
+  "[1, 2]",
+  '["a", "b"]',
+  '[1, "x"]',
+  "{}",
+  "{ a = 1 }",
+  '"quoted"',
+  "'literal'",
+  '"""multi"""',
+  "1979-05-27",
+  "1979-05-27T07:32:00Z",
+  "07:32:00",
+  "[",
+  "]",
+  "{",
+  "=",
+  '"',
+  "'",
+  "#",
+  "\\",
+  "\u0000",
+  "\u007f",
+  "stateless",
+  "chat",
+  "mock",
+  "claude",
+  "123:ABC-def",
+  "9007199254740993",
+  "-9223372036854775808",
+  "1.7976931348623157e309",
 );
 const raw = fc.oneof(
   { weight: 3, arbitrary: tomlish },
   { weight: 3, arbitrary: fc.string({ maxLength: 20 }) },
-  { weight: 2, arbitrary: fc.array(fc.oneof(tomlish, fc.string({ maxLength: 4 })), { maxLength: 4 }).map((p) => p.join(" ")) },
-  { weight: 2, arbitrary: fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.string({ maxLength: 8 }), fc.array(fc.integer({ min: -5, max: 5 }), { maxLength: 3 })).map(tomlLiteral) },
+  {
+    weight: 2,
+    arbitrary: fc.array(fc.oneof(tomlish, fc.string({ maxLength: 4 })), { maxLength: 4 }).map((p) => p.join(" ")),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .oneof(
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.string({ maxLength: 8 }),
+        fc.array(fc.integer({ min: -5, max: 5 }), { maxLength: 3 }),
+      )
+      .map(tomlLiteral),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 12, unit: "binary" }) },
 );
 
@@ -120,7 +174,20 @@ describe("config set values", () => {
 describe("the Markdown splitter", () => {
   const piece = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom("word ", "x", "😀", "<&>", '"q"', " ", "\n", "\n\n", "snake_case", "é") },
-    { weight: 3, arbitrary: fc.constantFrom("**b**", "*i*", "`c`", "~~s~~", "[t](https://ex.am/p)", "# h\n", "> q\n", "- li\n", "1. li\n") },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        "**b**",
+        "*i*",
+        "`c`",
+        "~~s~~",
+        "[t](https://ex.am/p)",
+        "# h\n",
+        "> q\n",
+        "- li\n",
+        "1. li\n",
+      ),
+    },
     { weight: 2, arbitrary: fc.constantFrom("\n```ts\n", "\n```\n", "\n~~~\n", "**", "_", "`") },
     { weight: 1, arbitrary: fc.string({ maxLength: 3, unit: "grapheme" }) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 300 }).map((k) => "z".repeat(k)) },
@@ -143,7 +210,9 @@ describe("the Markdown splitter", () => {
           expect(stack).toEqual([]);
         }
         // Parts after the first start with a "continued (i/n)" marker; the rest is the answer, in order.
-        const body = parts.map((p, i) => (i === 0 ? visibleText(p) : visibleText(p).replace(/^continued \(\d+\/\d+\)/, ""))).join("");
+        const body = parts
+          .map((p, i) => (i === 0 ? visibleText(p) : visibleText(p).replace(/^continued \(\d+\/\d+\)/, "")))
+          .join("");
         expect(keep(body)).toBe(keep(visibleText(markdownToTelegramHtml(text))));
       }),
       { numRuns: 10_000, seed: 424242 },

@@ -3,7 +3,7 @@
 // conflict and a revoked token. Calls are counted to prove there is no busy loop.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { HistoryEntry } from "../../src/emulator/index.ts";
-import { startHarness, type Harness } from "../support/harness.ts";
+import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 
@@ -16,7 +16,7 @@ afterAll(async () => {
   await h.emu.stop();
 });
 
-const finalOf = (chat: number, m: { message_id: number }) => (x: HistoryEntry) =>
+const finalOf = (_chat: number, m: { message_id: number }) => (x: HistoryEntry) =>
   x.reply_to_message_id === m.message_id && !x.reply_markup && /^(done|error) ·/.test(x.text ?? "");
 
 function finals(chat: number, m: { message_id: number }): HistoryEntry[] {
@@ -31,7 +31,12 @@ async function ask(text: string, chat = h.dm, timeoutMs = 30_000) {
 
 describe("a slow or flaky Telegram", () => {
   test("sendMessage and editMessageText answering after 4 s: the answer still arrives, once", async () => {
-    const id = h.emu.injectFault({ kind: "delay", method: ["sendMessage", "editMessageText"], delayMs: 4000, times: 4 });
+    const id = h.emu.injectFault({
+      kind: "delay",
+      method: ["sendMessage", "editMessageText"],
+      delayMs: 4000,
+      times: 4,
+    });
     try {
       const { m, final } = await ask("slow telegram", h.dm, 60_000);
       expect(final.text ?? "").toContain("You said: slow telegram");
@@ -58,7 +63,11 @@ describe("a slow or flaky Telegram", () => {
     expect(finals(h.dm, m)).toHaveLength(0); // the run was still going when the fault was set
     await h.emu.waitForBotMessage(h.dm, finalOf(h.dm, m), 60_000);
     await h.emu.waitFor(() => h.emu.faults().length === 0, 30_000, "the fault to be used");
-    await h.emu.waitFor(() => h.emu.history(h.dm).some((x) => x.reply_to_message_id === m.message_id && x.deleted), 30_000, "progress deleted");
+    await h.emu.waitFor(
+      () => h.emu.history(h.dm).some((x) => x.reply_to_message_id === m.message_id && x.deleted),
+      30_000,
+      "progress deleted",
+    );
     const n = finals(h.dm, m).length;
     expect(n).toBeGreaterThanOrEqual(1);
     expect(n).toBeLessThanOrEqual(2);
@@ -67,7 +76,11 @@ describe("a slow or flaky Telegram", () => {
 
   test("the user deletes the progress message mid-run: edits fail with 400, the run completes and the answer arrives", async () => {
     const m = h.emu.sendUserMessage({ chatId: h.dm, from: h.alice, text: "mock:flood 600 6000" }); // 6 batches over ~6 s
-    const progress = await h.emu.waitForBotMessage(h.dm, (x) => x.reply_to_message_id === m.message_id && !!x.reply_markup, 20_000);
+    const progress = await h.emu.waitForBotMessage(
+      h.dm,
+      (x) => x.reply_to_message_id === m.message_id && !!x.reply_markup,
+      20_000,
+    );
     // The emulator has no user-side delete: deleting through the Bot API has the same effect for the bot.
     const res = await fetch(`${h.emu.apiBaseUrl}/bot${h.emu.token}/deleteMessage`, {
       method: "POST",
@@ -78,7 +91,9 @@ describe("a slow or flaky Telegram", () => {
     const seq = h.emu.lastCallSeq();
     const final = await h.emu.waitForBotMessage(h.dm, finalOf(h.dm, m), 40_000);
     expect(final.text ?? "").toStartWith("done · mock");
-    const editsOfGone = h.emu.calls({ method: "editMessageText", afterSeq: seq }).filter((c) => Number((c.params as { message_id?: unknown }).message_id) === progress.message_id);
+    const editsOfGone = h.emu
+      .calls({ method: "editMessageText", afterSeq: seq })
+      .filter((c) => Number((c.params as { message_id?: unknown }).message_id) === progress.message_id);
     // The first "message to edit not found" ends the edits of that message: no retry loop.
     expect(editsOfGone.filter((c) => !c.ok)).toHaveLength(1);
     expect(editsOfGone).toHaveLength(1);

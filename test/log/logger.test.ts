@@ -43,7 +43,9 @@ describe("stdout sink (one write per event-loop turn)", () => {
   };
 
   test("a warning writes what was queued before it, at once (a kill right after loses neither)", async () => {
-    const lines = await run(`logger().info({}, "a.info"); logger().warn({}, "b.warn"); process.kill(process.pid, "SIGKILL");`);
+    const lines = await run(
+      `logger().info({}, "a.info"); logger().warn({}, "b.warn"); process.kill(process.pid, "SIGKILL");`,
+    );
     expect(lines.map((l) => JSON.parse(l).msg)).toEqual(["a.info", "b.warn"]);
   });
 

@@ -68,25 +68,115 @@ describe("redaction at the log sink", () => {
 // Realistic shapes (fake values) of credentials that turn up in tool output, configs and error texts:
 // [name, the text as it appears, the secret part that must not survive, what must survive].
 const MORE: Array<[string, string, string, string]> = [
-  ["Slack bot token", "posting with xoxb-2345678901-2345678901234-AbCdEfGhIjKlMnOpQrStUvWx failed", "xoxb-2345678901-2345678901234-AbCdEfGhIjKlMnOpQrStUvWx", "failed"],
-  ["Slack user token", "SLACK_TOKEN=xoxp-2345678901-2345678901-2345678901234-0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef", "SLACK_TOKEN="],
-  ["Slack app-level token", "SLACK_APP_TOKEN=xapp-1-A0123456789-0123456789012-abcdef0123456789abcdef", "abcdef0123456789abcdef", "SLACK_APP_TOKEN="],
-  ["Slack workspace token", "using xoxa-2-0123456789-abcdefabcdef0123 now", "xoxa-2-0123456789-abcdefabcdef0123", "now"],
-  ["AWS access key id", "InvalidClientTokenId: The security token for AKIAIOSFODNN7EXAMPLE is invalid", "AKIAIOSFODNN7EXAMPLE", "is invalid"],
+  [
+    "Slack bot token",
+    "posting with xoxb-2345678901-2345678901234-AbCdEfGhIjKlMnOpQrStUvWx failed",
+    "xoxb-2345678901-2345678901234-AbCdEfGhIjKlMnOpQrStUvWx",
+    "failed",
+  ],
+  [
+    "Slack user token",
+    "SLACK_TOKEN=xoxp-2345678901-2345678901-2345678901234-0123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcdef",
+    "SLACK_TOKEN=",
+  ],
+  [
+    "Slack app-level token",
+    "SLACK_APP_TOKEN=xapp-1-A0123456789-0123456789012-abcdef0123456789abcdef",
+    "abcdef0123456789abcdef",
+    "SLACK_APP_TOKEN=",
+  ],
+  [
+    "Slack workspace token",
+    "using xoxa-2-0123456789-abcdefabcdef0123 now",
+    "xoxa-2-0123456789-abcdefabcdef0123",
+    "now",
+  ],
+  [
+    "AWS access key id",
+    "InvalidClientTokenId: The security token for AKIAIOSFODNN7EXAMPLE is invalid",
+    "AKIAIOSFODNN7EXAMPLE",
+    "is invalid",
+  ],
   ["AWS temporary key id", "credentials ASIAY34FZKBOKMUTVV7A expired", "ASIAY34FZKBOKMUTVV7A", "expired"],
-  ["AWS secret key (credentials file)", "[default]\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion = eu-west-1", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "region = eu-west-1"],
-  ["AWS secret key (env line)", "export AWS_SECRET_ACCESS_KEY=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY", "export AWS_SECRET_ACCESS_KEY="],
-  ["Stripe live secret key", "Stripe error with sk_live_51H8xYzABCdefGHIjklMNOpqrSTUvwxYZ0123456789abcdEFGH", "sk_live_51H8xYzABCdefGHIjklMNOpqrSTUvwxYZ0123456789abcdEFGH", "Stripe error"],
-  ["Stripe restricted key", "key=rk_live_51H8xYzABCdefGHIjklMNOpqrSTUvwxYZ0123456789", "rk_live_51H8xYzABCdefGHIjklMNOpqrSTUvwxYZ0123456789", "key="],
-  ["GitLab token", "remote: HTTP Basic: Access denied for glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn7o", "glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn7o", "Access denied"],
-  ["npm token", "//registry.npmjs.org/:_authToken=npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "_authToken="],
-  ["JWT", "token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c rejected", "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", "rejected"],
-  ["Authorization: Bearer (opaque)", "> Authorization: Bearer 8f14e45fceea167a5a36dedd4bea2543", "8f14e45fceea167a5a36dedd4bea2543", "Authorization: Bearer "],
-  ["Authorization: Basic", '{"headers":{"Authorization":"Basic YWxpY2U6czNjcjN0LXBhc3N3b3Jk"}}', "YWxpY2U6czNjcjN0LXBhc3N3b3Jk", '"Authorization":"Basic '],
-  ["bearer header, lower case", "curl -H 'authorization: bearer ya29.a0AfH6SMBxExampleTokenValue0123' https://api.example.com", "ya29.a0AfH6SMBxExampleTokenValue0123", "authorization: bearer "],
-  ["password in a database URL", "connect ECONNREFUSED postgres://app:Tr0ub4dor&3@db.example.com:5432/prod", "Tr0ub4dor&3", "postgres://app:"],
-  ["password in an index URL", "Looking in indexes: https://alice:s3cr3t-pass@pypi.example.com/simple", "s3cr3t-pass", "@pypi.example.com/simple"],
-  ["password in a redis URL without user", "redis://:hunter2-redis-pw@cache:6379/0 refused", "hunter2-redis-pw", "refused"],
+  [
+    "AWS secret key (credentials file)",
+    "[default]\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion = eu-west-1",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "region = eu-west-1",
+  ],
+  [
+    "AWS secret key (env line)",
+    "export AWS_SECRET_ACCESS_KEY=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    "export AWS_SECRET_ACCESS_KEY=",
+  ],
+  [
+    "Stripe live secret key",
+    "Stripe error with sk_live_51H8xYzABCdefGHIjklMNOpqrSTUvwxYZ0123456789abcdEFGH",
+    "sk_live_51H8xYzABCdefGHIjklMNOpqrSTUvwxYZ0123456789abcdEFGH",
+    "Stripe error",
+  ],
+  [
+    "Stripe restricted key",
+    "key=rk_live_51H8xYzABCdefGHIjklMNOpqrSTUvwxYZ0123456789",
+    "rk_live_51H8xYzABCdefGHIjklMNOpqrSTUvwxYZ0123456789",
+    "key=",
+  ],
+  [
+    "GitLab token",
+    "remote: HTTP Basic: Access denied for glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn7o",
+    "glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn7o",
+    "Access denied",
+  ],
+  [
+    "npm token",
+    "//registry.npmjs.org/:_authToken=npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    "npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    "_authToken=",
+  ],
+  [
+    "JWT",
+    "token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c rejected",
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "rejected",
+  ],
+  [
+    "Authorization: Bearer (opaque)",
+    "> Authorization: Bearer 8f14e45fceea167a5a36dedd4bea2543",
+    "8f14e45fceea167a5a36dedd4bea2543",
+    "Authorization: Bearer ",
+  ],
+  [
+    "Authorization: Basic",
+    '{"headers":{"Authorization":"Basic YWxpY2U6czNjcjN0LXBhc3N3b3Jk"}}',
+    "YWxpY2U6czNjcjN0LXBhc3N3b3Jk",
+    '"Authorization":"Basic ',
+  ],
+  [
+    "bearer header, lower case",
+    "curl -H 'authorization: bearer ya29.a0AfH6SMBxExampleTokenValue0123' https://api.example.com",
+    "ya29.a0AfH6SMBxExampleTokenValue0123",
+    "authorization: bearer ",
+  ],
+  [
+    "password in a database URL",
+    "connect ECONNREFUSED postgres://app:Tr0ub4dor&3@db.example.com:5432/prod",
+    "Tr0ub4dor&3",
+    "postgres://app:",
+  ],
+  [
+    "password in an index URL",
+    "Looking in indexes: https://alice:s3cr3t-pass@pypi.example.com/simple",
+    "s3cr3t-pass",
+    "@pypi.example.com/simple",
+  ],
+  [
+    "password in a redis URL without user",
+    "redis://:hunter2-redis-pw@cache:6379/0 refused",
+    "hunter2-redis-pw",
+    "refused",
+  ],
 ];
 
 describe("more credential shapes: logs and engine errors shown in chat", () => {
@@ -143,7 +233,15 @@ describe("sanitising engine stderr for users", () => {
   });
 
   test("every listed root is covered", () => {
-    for (const root of ["/private/var/x", "/var/log/x", "/srv/a", "/etc/passwd", "/usr/local/lib/z", "/app/main.py", "/workspace/k"]) {
+    for (const root of [
+      "/private/var/x",
+      "/var/log/x",
+      "/srv/a",
+      "/etc/passwd",
+      "/usr/local/lib/z",
+      "/app/main.py",
+      "/workspace/k",
+    ]) {
       expect(sanitizeForUser(`at ${root}:12`)).toBe("at [path]:12");
     }
   });

@@ -3,11 +3,11 @@ import fc from "fast-check";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 import {
   EXACT_ALLOW,
-  NO_EXTRAS,
-  PREFIX_ALLOW,
   filterEnv,
   isAllowed,
   logUserExtensionsOnce,
+  NO_EXTRAS,
+  PREFIX_ALLOW,
   parseEnvExtras,
   resetUserExtensionLog,
 } from "../../src/security/env-policy.ts";
@@ -39,12 +39,31 @@ const SOURCE = {
 
 test("the allowlist has the original's 64 exact names and 11 prefixes", () => {
   expect(EXACT_ALLOW.size).toBe(64);
-  expect(PREFIX_ALLOW).toEqual(["CLAUDE_", "CLAUDE_CODE_", "MCP_", "MAX_MCP_", "LC_", "UV_", "NPM_", "PNPM_", "NODE_", "PIP_", "UNTETHER_"]);
+  expect(PREFIX_ALLOW).toEqual([
+    "CLAUDE_",
+    "CLAUDE_CODE_",
+    "MCP_",
+    "MAX_MCP_",
+    "LC_",
+    "UV_",
+    "NPM_",
+    "PNPM_",
+    "NODE_",
+    "PIP_",
+    "UNTETHER_",
+  ]);
 });
 
 test("secrets outside the allowlist are dropped; OS basics, provider keys and prefixes pass", () => {
   const env = filterEnv(SOURCE);
-  expect(Object.keys(env).sort()).toEqual(["ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_BEDROCK", "HOME", "LC_NUMERIC", "OPENAI_API_KEY", "PATH"]);
+  expect(Object.keys(env).sort()).toEqual([
+    "ANTHROPIC_API_KEY",
+    "CLAUDE_CODE_USE_BEDROCK",
+    "HOME",
+    "LC_NUMERIC",
+    "OPENAI_API_KEY",
+    "PATH",
+  ]);
   expect(env.PATH).toBe("/usr/bin:/bin");
 });
 

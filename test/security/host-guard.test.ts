@@ -25,7 +25,12 @@ describe("allowedHostHeaders", () => {
   test("public_host is added exactly as configured (lower-cased); port 80 also without the port", () => {
     expect(allowedHostHeaders("127.0.0.1", 9876, "Hooks.Example.com").has("hooks.example.com")).toBe(true);
     expect(allowedHostHeaders("127.0.0.1", 9876, "hooks.example.com").has("hooks.example.com:443")).toBe(false);
-    expect(sorted(allowedHostHeaders("127.0.0.1", 80))).toEqual(["127.0.0.1", "127.0.0.1:80", "localhost", "localhost:80"]);
+    expect(sorted(allowedHostHeaders("127.0.0.1", 80))).toEqual([
+      "127.0.0.1",
+      "127.0.0.1:80",
+      "localhost",
+      "localhost:80",
+    ]);
   });
 });
 
@@ -43,7 +48,14 @@ describe("checkRequestSource", () => {
   test("a missing or foreign Host is 421 (DNS rebinding sends the attacker's name)", () => {
     expect(check({})).toMatchObject({ ok: false, status: 421, reason: "missing_host" });
     expect(check({ host: " " })).toMatchObject({ ok: false, status: 421, reason: "missing_host" });
-    for (const host of ["evil.example:9876", "127.0.0.1:9877", "127.0.0.1", "localhost", "hooks.example.com:8443", "127.0.0.1:9876.evil.example"]) {
+    for (const host of [
+      "evil.example:9876",
+      "127.0.0.1:9877",
+      "127.0.0.1",
+      "localhost",
+      "hooks.example.com:8443",
+      "127.0.0.1:9876.evil.example",
+    ]) {
       expect(check({ host })).toMatchObject({ ok: false, status: 421, reason: "unknown_host" });
     }
   });

@@ -76,7 +76,9 @@ beforeAll(() => {
       if (p === "/to-rebind") return redirect(302, `http://rebind.example:${victim.port}/ok`);
       if (p.startsWith("/hop/")) {
         const n = Number(p.slice(5));
-        return n >= 4 ? new Response(`final after ${n}`) : redirect(302, n % 2 ? `/hop/${n + 1}` : `../hop/${n + 1}?q=${n}`);
+        return n >= 4
+          ? new Response(`final after ${n}`)
+          : redirect(302, n % 2 ? `/hop/${n + 1}` : `../hop/${n + 1}?q=${n}`);
       }
       if (p === "/to-other-307") return redirect(307, "http://other.example/echo");
       if (p === "/to-other-303") return redirect(303, "http://other.example/echo");
@@ -192,24 +194,32 @@ describe("pinning", () => {
       new URL(url).hostname === "127.0.0.1"
         ? fetch(url, { ...init, tls: { ...init.tls, ca: CERT } })
         : Promise.reject(new Error("test fetch refuses non-loopback"));
-    const r = await guardedFetch(`https://pinned.example:${tlsServer.port}/`, {}, {
-      resolver: tlsResolver,
-      allowlist,
-      fetchImpl: withCa,
-      maxBytes: 1000,
-      timeoutMs: 5000,
-    });
-    expect(text(r.body)).toBe("secure hello");
-    expect(tlsHosts).toEqual([`pinned.example:${tlsServer.port}`]);
-    // Same server, another name: the certificate does not match, so the request fails.
-    const e = await failure(
-      guardedFetch(`https://wrong.example:${tlsServer.port}/`, {}, {
+    const r = await guardedFetch(
+      `https://pinned.example:${tlsServer.port}/`,
+      {},
+      {
         resolver: tlsResolver,
         allowlist,
         fetchImpl: withCa,
         maxBytes: 1000,
         timeoutMs: 5000,
-      }),
+      },
+    );
+    expect(text(r.body)).toBe("secure hello");
+    expect(tlsHosts).toEqual([`pinned.example:${tlsServer.port}`]);
+    // Same server, another name: the certificate does not match, so the request fails.
+    const e = await failure(
+      guardedFetch(
+        `https://wrong.example:${tlsServer.port}/`,
+        {},
+        {
+          resolver: tlsResolver,
+          allowlist,
+          fetchImpl: withCa,
+          maxBytes: 1000,
+          timeoutMs: 5000,
+        },
+      ),
     );
     expect(e.code).toBe("ssrf.network");
     expect(e.message).toContain("ERR_TLS_CERT_ALTNAME_INVALID");
@@ -217,11 +227,15 @@ describe("pinning", () => {
   });
 
   test("the default fetch reaches an allowlisted loopback server", async () => {
-    const r = await guardedFetch(`http://127.0.0.1:${server.port}/ok`, {}, {
-      allowlist: parseAllowlist(["127.0.0.1/32"]),
-      maxBytes: 1000,
-      timeoutMs: 5000,
-    });
+    const r = await guardedFetch(
+      `http://127.0.0.1:${server.port}/ok`,
+      {},
+      {
+        allowlist: parseAllowlist(["127.0.0.1/32"]),
+        maxBytes: 1000,
+        timeoutMs: 5000,
+      },
+    );
     expect(text(r.body)).toBe(`hello 127.0.0.1:${server.port}`);
   });
 
@@ -248,7 +262,9 @@ describe("DNS rebinding", () => {
   test("a redirect back to the rebinding name is resolved again and refused", async () => {
     let lookups = 0;
     const rebinding: Resolver = async (h) => (h === "rebind.example" && lookups++ > 0 ? ["127.0.0.1"] : [PUBLIC_A]);
-    const e = await failure(guardedFetch(`http://rebind.example:${victim.port}/to-rebind`, {}, opts({ resolver: rebinding })));
+    const e = await failure(
+      guardedFetch(`http://rebind.example:${victim.port}/to-rebind`, {}, opts({ resolver: rebinding })),
+    );
     expect(e.code).toBe("ssrf.dns_blocked");
     expect(calls.map((c) => c.connectIp)).toEqual([PUBLIC_A]);
     expect(victimHits).toBe(0);
@@ -267,7 +283,9 @@ describe("redirects", () => {
     expect((await failure(guardedFetch("http://api.example.com/to-loopback-decimal", {}, opts()))).code).toBe(
       "ssrf.blocked_ip",
     );
-    expect((await failure(guardedFetch("http://api.example.com/to-metadata", {}, opts()))).code).toBe("ssrf.blocked_ip");
+    expect((await failure(guardedFetch("http://api.example.com/to-metadata", {}, opts()))).code).toBe(
+      "ssrf.blocked_ip",
+    );
     expect((await failure(guardedFetch("http://api.example.com/to-ftp", {}, opts()))).code).toBe("ssrf.scheme");
     expect(victimHits).toBe(0);
   });
@@ -399,11 +417,15 @@ describe("headers", () => {
     const port = closed.port;
     closed.stop(true);
     const e = await failure(
-      guardedFetch(`http://127.0.0.1:${port}/secret-path?token=s3cret`, {}, {
-        allowlist: parseAllowlist(["127.0.0.1"]),
-        maxBytes: 10,
-        timeoutMs: 5000,
-      }),
+      guardedFetch(
+        `http://127.0.0.1:${port}/secret-path?token=s3cret`,
+        {},
+        {
+          allowlist: parseAllowlist(["127.0.0.1"]),
+          maxBytes: 10,
+          timeoutMs: 5000,
+        },
+      ),
     );
     expect(e.code).toBe("ssrf.network");
     expect(e.message).not.toContain("s3cret");

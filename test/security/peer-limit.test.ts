@@ -4,8 +4,18 @@ import { PeerFailureLimiter, peerKey } from "../../src/security/peer-limit.ts";
 
 function limiter(rate: number, maxPeers?: number) {
   let t = 1_000_000;
-  const l = new PeerFailureLimiter({ failuresPerMinute: rate, now: () => t, ...(maxPeers === undefined ? {} : { maxPeers }) });
-  return { l, advance: (ms: number) => void (t += ms), set: (ms: number) => void (t = ms) };
+  const l = new PeerFailureLimiter({
+    failuresPerMinute: rate,
+    now: () => t,
+    ...(maxPeers === undefined ? {} : { maxPeers }),
+  });
+  const advance = (ms: number) => {
+    t += ms;
+  };
+  const set = (ms: number) => {
+    t = ms;
+  };
+  return { l, advance, set };
 }
 
 describe("PeerFailureLimiter", () => {
@@ -80,7 +90,9 @@ describe("PeerFailureLimiter", () => {
       fc.property(
         fc.integer({ min: 1, max: 20 }),
         fc.integer({ min: 1, max: 10 }),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: -5_000, max: 60_000 })), { maxLength: 200 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: -5_000, max: 60_000 })), {
+          maxLength: 200,
+        }),
         (maxPeers, rate, ops) => {
           const { l, advance } = limiter(rate, maxPeers);
           for (const [peer, dt] of ops) {

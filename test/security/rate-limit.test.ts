@@ -4,9 +4,12 @@ import { RateLimitError, TokenBucketLimiter, WebhookRateLimiter } from "../../sr
 
 function clock(start = 0) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => {
-        t += ms;
-      } };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe("TokenBucketLimiter", () => {

@@ -218,7 +218,9 @@ describe("error messages", () => {
     const e = await code(checkUrlWithDns("http://mixed.example.com/", { resolver: dns }));
     expect(e.message).toContain("127.0.0.1 (loopback");
     expect(e.message).not.toContain(PUBLIC4);
-    const rec = logLines.map((l) => JSON.parse(l) as { msg: string; host?: string }).find((r) => r.msg === "ssrf.dns_blocked");
+    const rec = logLines
+      .map((l) => JSON.parse(l) as { msg: string; host?: string })
+      .find((r) => r.msg === "ssrf.dns_blocked");
     expect(rec?.host).toBe("mixed.example.com");
   });
 
@@ -332,7 +334,17 @@ describe("allowlist", () => {
   });
 
   test("bad entries are refused with the entry named", () => {
-    for (const bad of ["", "10.0.0.0/33", "::/129", "10.1", "0x7f.0.0.1", "example.com", "1.2.3.4/8/9", "fe80::1%eth0", "10.0.0.0/x"]) {
+    for (const bad of [
+      "",
+      "10.0.0.0/33",
+      "::/129",
+      "10.1",
+      "0x7f.0.0.1",
+      "example.com",
+      "1.2.3.4/8/9",
+      "fe80::1%eth0",
+      "10.0.0.0/x",
+    ]) {
       expect(() => parseAllowlist([bad])).toThrow(`invalid CIDR/IP entry: '${bad}'`);
     }
     expect(parseAllowlist([]).entries).toHaveLength(0);
@@ -343,15 +355,38 @@ describe("allowlist", () => {
 // The blocked ranges are written out again here, from the requirement, independently of the module.
 
 const V4_BLOCKED: ReadonlyArray<readonly [string, number]> = [
-  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16],
-  ["172.16.0.0", 12], ["192.0.0.0", 24], ["192.0.2.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15],
-  ["198.51.100.0", 24], ["203.0.113.0", 24], ["224.0.0.0", 4], ["240.0.0.0", 4],
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
 ];
 
 const V6_BLOCKED: ReadonlyArray<readonly [string, number]> = [
-  ["::1", 128], ["::", 128], ["fc00::", 7], ["fe80::", 10], ["fec0::", 10], ["ff00::", 8], ["2001:db8::", 32],
-  ["::", 96], ["64:ff9b::", 96], ["64:ff9b:1::", 48], ["2002::", 16], ["2001::", 32], ["2001:10::", 28],
-  ["2001:20::", 28], ["100::", 64],
+  ["::1", 128],
+  ["::", 128],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["fec0::", 10],
+  ["ff00::", 8],
+  ["2001:db8::", 32],
+  ["::", 96],
+  ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
+  ["2002::", 16],
+  ["2001::", 32],
+  ["2001:10::", 28],
+  ["2001:20::", 28],
+  ["100::", 64],
 ];
 
 const v4In = ([base, bits]: readonly [string, number]) =>

@@ -9,7 +9,8 @@ import {
 } from "../../src/security/untrusted.ts";
 
 // Anything that still reads as a fence token after NFKC folding.
-const FENCE = /#[^\S\r\n\u0085\u2028\u2029]*-[^\S\r\n\u0085\u2028\u2029]*-|-[^\S\r\n\u0085\u2028\u2029]*-[^\S\r\n\u0085\u2028\u2029]*#/u;
+const FENCE =
+  /#[^\S\r\n\u0085\u2028\u2029]*-[^\S\r\n\u0085\u2028\u2029]*-|-[^\S\r\n\u0085\u2028\u2029]*-[^\S\r\n\u0085\u2028\u2029]*#/u;
 const DASHES = /[\u2010-\u2015\u2212\u2043\uFE58]/gu;
 const looksLikeFence = (s: string) => FENCE.test(s.normalize("NFKC").replace(DASHES, "-"));
 
@@ -81,16 +82,20 @@ describe("a payload cannot print a marker", () => {
       "a",
     );
     fc.assert(
-      fc.property(fc.array(unit, { maxLength: 30 }).map((a) => a.join("")), fc.string(), (crafted, random) => {
-        for (const text of [crafted, random, crafted + random]) {
-          const out = neutraliseMarkers(text);
-          if (looksLikeFence(out)) return false;
-          if (neutraliseMarkers(out) !== out) return false;
-          if (!/[#\uFE5F\uFF03]/.test(text) && out !== text) return false;
-          if (!wrapFetchedData(text).startsWith(`${FETCHED_DATA_MARKER}\n`)) return false;
-        }
-        return true;
-      }),
+      fc.property(
+        fc.array(unit, { maxLength: 30 }).map((a) => a.join("")),
+        fc.string(),
+        (crafted, random) => {
+          for (const text of [crafted, random, crafted + random]) {
+            const out = neutraliseMarkers(text);
+            if (looksLikeFence(out)) return false;
+            if (neutraliseMarkers(out) !== out) return false;
+            if (!/[#\uFE5F\uFF03]/.test(text) && out !== text) return false;
+            if (!wrapFetchedData(text).startsWith(`${FETCHED_DATA_MARKER}\n`)) return false;
+          }
+          return true;
+        },
+      ),
       { numRuns: 10_000 },
     );
   });

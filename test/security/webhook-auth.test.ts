@@ -32,7 +32,11 @@ describe("hmac-sha256", () => {
       "X-Hub-Signature-256": `sha256=${GH_SHA256}`,
       "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
     });
-    expect(r).toEqual({ ok: true, deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958", replayKey: `sha256:${GH_SHA256}` });
+    expect(r).toEqual({
+      ok: true,
+      deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+      replayKey: `sha256:${GH_SHA256}`,
+    });
   });
 
   test("the replay key comes from the signature, not from the unsigned headers", () => {
@@ -47,8 +51,12 @@ describe("hmac-sha256", () => {
     expect(key({ "X-Hub-Signature-256": sig, "X-GitHub-Delivery": "d-2" })).toBe(first);
     // Another spelling of the same signature (header, case) is the same request.
     expect(key({ "X-Signature": GH_SHA256.toUpperCase() })).toBe(first);
-    expect(key({ "X-Hub-Signature-256": `sha256=${hex("sha256", GH_SECRET, enc.encode("Hello, World?"))}` })).toBeUndefined();
-    const sha1 = verify("hmac-sha1", GH_SECRET, GH_BODY, { "X-Hub-Signature": `sha1=${hex("sha1", GH_SECRET, GH_BODY)}` });
+    expect(
+      key({ "X-Hub-Signature-256": `sha256=${hex("sha256", GH_SECRET, enc.encode("Hello, World?"))}` }),
+    ).toBeUndefined();
+    const sha1 = verify("hmac-sha1", GH_SECRET, GH_BODY, {
+      "X-Hub-Signature": `sha1=${hex("sha1", GH_SECRET, GH_BODY)}`,
+    });
     expect(sha1).toEqual({ ok: true, replayKey: `sha1:${hex("sha1", GH_SECRET, GH_BODY)}` });
   });
 
@@ -74,7 +82,11 @@ describe("hmac-sha256", () => {
     ["longer", { "X-Hub-Signature-256": `sha256=${GH_SHA256}00` }, "signature mismatch"],
     ["non-hex", { "X-Hub-Signature-256": `sha256=${"z".repeat(64)}` }, "signature mismatch"],
     ["sha1 prefix on the sha256 header", { "X-Hub-Signature-256": `sha1=${GH_SHA256}` }, "signature mismatch"],
-    ["only the sha1 header", { "X-Hub-Signature": `sha1=${hex("sha1", GH_SECRET, GH_BODY)}` }, "missing signature header"],
+    [
+      "only the sha1 header",
+      { "X-Hub-Signature": `sha1=${hex("sha1", GH_SECRET, GH_BODY)}` },
+      "missing signature header",
+    ],
     ["Latin-1 bytes in the value", { "X-Hub-Signature-256": `sha256=${GH_SHA256}\u00e9` }, "missing signature header"],
     ["empty prefix", { "X-Hub-Signature-256": `=${GH_SHA256}` }, "signature mismatch"],
   ];
@@ -86,7 +98,9 @@ describe("hmac-sha256", () => {
 
   test("signature over a different body is refused (raw bytes, not re-serialised JSON)", () => {
     const sig = hex("sha256", "s", enc.encode('{"a":1}'));
-    expect(verify("hmac-sha256", "s", enc.encode('{"a": 1}'), { "X-Hub-Signature-256": `sha256=${sig}` }).ok).toBe(false);
+    expect(verify("hmac-sha256", "s", enc.encode('{"a": 1}'), { "X-Hub-Signature-256": `sha256=${sig}` }).ok).toBe(
+      false,
+    );
     expect(verify("hmac-sha256", "s", enc.encode('{"a":1}'), { "X-Hub-Signature-256": `sha256=${sig}` }).ok).toBe(true);
   });
 
@@ -260,7 +274,10 @@ describe("properties", () => {
         (mode, secret, body, dict) => {
           const r = verifyWebhook(mode, secret, body, new Headers(dict), now);
           if (mode === "none") return r.ok;
-          if (!r.ok) return typeof r.reason === "string" && (secret === undefined || !r.reason.includes(secret) || secret.length < 4);
+          if (!r.ok)
+            return (
+              typeof r.reason === "string" && (secret === undefined || !r.reason.includes(secret) || secret.length < 4)
+            );
           // A pass on random input needs the random value to equal the secret (bearer) exactly.
           return mode === "bearer" && dict.authorization?.slice(7) === secret;
         },
@@ -328,20 +345,23 @@ describe("ReplayGuard", () => {
 
   test("property: within the window every repeat is a duplicate, size never exceeds the bound", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom("a", "b", "c", "d", "e"), fc.nat(120_000)), { maxLength: 40 }), (ops) => {
-        let t = 0;
-        const g = new ReplayGuard({ now: () => t, maxEntries: 10 });
-        const last = new Map<string, number>();
-        for (const [id, dt] of ops) {
-          t += dt;
-          const seen = last.get(id);
-          const dup = g.isDuplicate(id);
-          if (dup !== (seen !== undefined && t - seen < 600_000)) return false;
-          if (!dup) last.set(id, t);
-          if (g.size > 10) return false;
-        }
-        return true;
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom("a", "b", "c", "d", "e"), fc.nat(120_000)), { maxLength: 40 }),
+        (ops) => {
+          let t = 0;
+          const g = new ReplayGuard({ now: () => t, maxEntries: 10 });
+          const last = new Map<string, number>();
+          for (const [id, dt] of ops) {
+            t += dt;
+            const seen = last.get(id);
+            const dup = g.isDuplicate(id);
+            if (dup !== (seen !== undefined && t - seen < 600_000)) return false;
+            if (!dup) last.set(id, t);
+            if (g.size > 10) return false;
+          }
+          return true;
+        },
+      ),
       { numRuns: 10_000 },
     );
   });

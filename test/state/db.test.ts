@@ -1,8 +1,8 @@
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database } from "bun:sqlite";
 import { StateDb, StateError } from "../../src/state/db.ts";
 import { acquireInstanceLock, LockError, processStartTime } from "../../src/state/lock.ts";
 
@@ -18,14 +18,28 @@ describe("state database", () => {
       source TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER, status TEXT NOT NULL,
       progress_message_id INTEGER, resume_token TEXT, cost_usd REAL)`);
     old.exec(`INSERT INTO kv VALUES ('schema_version', '1')`);
-    old.exec(`INSERT INTO runs (chat_id, engine, source, started_at, status, resume_token) VALUES (5, 'codex', 'telegram', 1, 'done', 'old')`);
+    old.exec(
+      `INSERT INTO runs (chat_id, engine, source, started_at, status, resume_token) VALUES (5, 'codex', 'telegram', 1, 'done', 'old')`,
+    );
     old.close();
     const db = StateDb.open(path);
     expect(db.getKv("schema_version")).toBe("2");
     expect(db.runContext(1)).toMatchObject({ engine: "codex", session: "old" });
-    const id = db.startRun({ chatId: 5, engine: "claude", source: "telegram", project: "web", branch: "fix", cwd: "/srv/web/.wt/fix" });
+    const id = db.startRun({
+      chatId: 5,
+      engine: "claude",
+      source: "telegram",
+      project: "web",
+      branch: "fix",
+      cwd: "/srv/web/.wt/fix",
+    });
     db.recordRunMessage(id, 5, 77);
-    expect(db.runByMessage(5, 77)).toMatchObject({ engine: "claude", project: "web", branch: "fix", cwd: "/srv/web/.wt/fix" });
+    expect(db.runByMessage(5, 77)).toMatchObject({
+      engine: "claude",
+      project: "web",
+      branch: "fix",
+      cwd: "/srv/web/.wt/fix",
+    });
     db.close();
   });
 
@@ -148,9 +162,15 @@ describe("instance lock", () => {
       const start = processStartTime(pid);
       expect(start).toMatch(/^\d+$/);
       // Untether had this pid once, started at another time; the pid was then reused by `sleep`.
-      writeFileSync(path, JSON.stringify({ pid, startedAt: "2026-01-01T00:00:00.000Z", procStart: String(Number(start) - 1) }));
+      writeFileSync(
+        path,
+        JSON.stringify({ pid, startedAt: "2026-01-01T00:00:00.000Z", procStart: String(Number(start) - 1) }),
+      );
       const lock = acquireInstanceLock(path);
-      expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({ pid: process.pid, procStart: processStartTime(process.pid) });
+      expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({
+        pid: process.pid,
+        procStart: processStartTime(process.pid),
+      });
       lock.release();
       // A lock from before start times were recorded: a live pid that is not untether does not block either.
       writeFileSync(path, JSON.stringify({ pid, startedAt: "2026-01-01T00:00:00.000Z" }));

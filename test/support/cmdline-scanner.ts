@@ -21,9 +21,16 @@ export interface ScanReport {
 }
 
 /** Starts the scanner process; `stop()` ends it and returns what it saw. */
-export async function startCmdlineScan(needles: string[], witnesses: string[]): Promise<{ stop(): Promise<ScanReport> }> {
+export async function startCmdlineScan(
+  needles: string[],
+  witnesses: string[],
+): Promise<{ stop(): Promise<ScanReport> }> {
   const proc = Bun.spawn([process.execPath, import.meta.path], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", SCAN_NEEDLES: JSON.stringify(needles), SCAN_WITNESSES: JSON.stringify(witnesses) },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      SCAN_NEEDLES: JSON.stringify(needles),
+      SCAN_WITNESSES: JSON.stringify(witnesses),
+    },
     stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit",
@@ -122,7 +129,9 @@ async function main(): Promise<void> {
     await Bun.sleep(0);
   }
   fullScan();
-  process.stdout.write(`${JSON.stringify({ hits: [...hits.values()], witnessed: witnessed.map((w) => w.size), rounds })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ hits: [...hits.values()], witnessed: witnessed.map((w) => w.size), rounds })}\n`,
+  );
   process.exit(0);
 }
 

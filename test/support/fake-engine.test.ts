@@ -15,8 +15,17 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "untether-fake-"));
 }
 
-async function run(cli: string, args: string[], feed: (stdin: { write(s: string): void; end(): void }, stdout: AsyncIterable<string>) => Promise<string[]>) {
-  const proc = Bun.spawn([cli, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin" } });
+async function run(
+  cli: string,
+  args: string[],
+  feed: (stdin: { write(s: string): void; end(): void }, stdout: AsyncIterable<string>) => Promise<string[]>,
+) {
+  const proc = Bun.spawn([cli, ...args], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: "/usr/bin:/bin" },
+  });
   const lines = (async function* () {
     const decoder = new TextDecoder();
     let buf = "";
@@ -49,7 +58,9 @@ describe("fake engine", () => {
     });
     expect(code).toBe(3);
     // Every line of the recording, in order, nothing else.
-    const recorded = readFileSync(fixturePath("codex", "say-hi.stdout.jsonl"), "utf8").split("\n").filter((l) => l !== "");
+    const recorded = readFileSync(fixturePath("codex", "say-hi.stdout.jsonl"), "utf8")
+      .split("\n")
+      .filter((l) => l !== "");
     expect(out).toEqual(recorded);
     expect(JSON.parse(out[0] ?? "{}").type).toBe("thread.started");
     const rec = JSON.parse(readFileSync(record, "utf8")) as Recorded;
@@ -67,7 +78,9 @@ describe("fake engine", () => {
       alt: fixturePath("claude", "tool-bash-deny.exchange.jsonl"),
       record,
     });
-    const session = createClaudeEngine().createStdinSession?.(job({ prompt: "FAKE_BASH" }), async () => ({ behavior: "allow" }));
+    const session = createClaudeEngine().createStdinSession?.(job({ prompt: "FAKE_BASH" }), async () => ({
+      behavior: "allow",
+    }));
     const { out } = await run(join(dir, "claude"), ["-p", "--verbose"], async (stdin, stdout) => {
       for (const l of session?.initialLines ?? []) stdin.write(`${l}\n`);
       const got: string[] = [];
@@ -76,7 +89,8 @@ describe("fake engine", () => {
         const msg = JSON.parse(line) as Record<string, unknown>;
         if (msg.type === "control_request") {
           const request = msg.request as { input: Record<string, unknown> };
-          const decision = behaviour === "allow" ? { behavior: "allow" as const } : { behavior: "deny" as const, message: "no" };
+          const decision =
+            behaviour === "allow" ? { behavior: "allow" as const } : { behavior: "deny" as const, message: "no" };
           stdin.write(`${claudePermissionResponseLine(String(msg.request_id), decision, request.input)}\n`);
         }
         if (msg.type === "result") break;
@@ -86,7 +100,10 @@ describe("fake engine", () => {
     });
     const msgs = out.map((l) => JSON.parse(l) as Record<string, unknown>);
     // The unexpected initialize got an answer, as from the real CLI.
-    expect(msgs[0]).toEqual({ type: "control_response", response: { subtype: "success", request_id: "req_1_init", response: {} } });
+    expect(msgs[0]).toEqual({
+      type: "control_response",
+      response: { subtype: "success", request_id: "req_1_init", response: {} },
+    });
     const result = msgs.at(-1);
     expect(result?.result).toBe(answer);
     // Ids of the other recording are renamed to this one's.

@@ -210,7 +210,10 @@ async function awaitInput(stdin: StdinLines, expected: Record<string, unknown>, 
     const sameType = msg.type === expected.type;
     if (sameType && (msg.type !== "control_request" || subtypeOf(msg) === subtypeOf(expected))) return msg;
     if (msg.type === "control_request" && typeof msg.request_id === "string") {
-      await out({ type: "control_response", response: { subtype: "success", request_id: msg.request_id, response: {} } }, delayMs);
+      await out(
+        { type: "control_response", response: { subtype: "success", request_id: msg.request_id, response: {} } },
+        delayMs,
+      );
     }
   }
 }
@@ -219,7 +222,9 @@ async function main(): Promise<void> {
   const args = parseFakeArgs(Bun.argv.slice(2));
   const writeRecord = (): void => {
     if (args.record === undefined) return;
-    const env = Object.fromEntries(Object.entries(process.env).filter((kv): kv is [string, string] => kv[1] !== undefined));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter((kv): kv is [string, string] => kv[1] !== undefined),
+    );
     writeFileSync(args.record, JSON.stringify({ argv: args.cliArgv, cwd: process.cwd(), env, stdin: stdin.seen }));
   };
   const stdin: StdinLines = new StdinLines(writeRecord);

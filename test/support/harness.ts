@@ -1,9 +1,9 @@
 // End-to-end harness: the Bot API emulator in this process, Untether as a separate process (the
 // compiled binary when built, else the sources), a temp HOME and config. Tests act as Telegram users.
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startEmulator, type Emulator } from "../../src/emulator/index.ts";
+import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const BINARY = join(ROOT, "dist/untether");
@@ -50,7 +50,11 @@ export interface Harness {
   restart(): Promise<void>;
 }
 
-export function writeConfig(path: string, emu: Emulator, opts: HarnessOptions & { chatId: number; allowed: number[]; project: string }): void {
+export function writeConfig(
+  path: string,
+  emu: Emulator,
+  opts: HarnessOptions & { chatId: number; allowed: number[]; project: string },
+): void {
   const lines = [
     opts.topToml ?? 'default_engine = "mock"',
     `default_project = "demo"`,
@@ -125,7 +129,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const waitForOutput = async (re: RegExp, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!re.test(out)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re} in untether output:\n${out.slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${re} in untether output:\n${out.slice(-3000)}`);
       await Promise.race([new Promise<void>((r) => waiters.push(r)), Bun.sleep(100)]);
     }
   };

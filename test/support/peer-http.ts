@@ -60,7 +60,8 @@ export function peerPost(req: PeerRequest): Promise<PeerResponse> {
       finish();
     });
     socket.on("end", () => {
-      if (!finish()) reject(new Error(`connection closed without a full response: ${JSON.stringify(data.slice(0, 200))}`));
+      if (!finish())
+        reject(new Error(`connection closed without a full response: ${JSON.stringify(data.slice(0, 200))}`));
     });
     socket.on("error", reject);
   });

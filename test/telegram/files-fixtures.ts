@@ -1,15 +1,15 @@
 // Shared fixtures for the files-*.test.ts suites: a real temp project on disk, an in-memory
 // Transport and FileApi that record every call.
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { FilesConfig } from "../../src/config/schema.ts";
 import type { ChatRef, DocumentInput, MessageRef, SendOptions, Transport } from "../../src/core/transport.ts";
+import { createLogger, setLogger } from "../../src/log/logger.ts";
 import type { FileApi } from "../../src/telegram/files.ts";
 import { createFileHandler, type FileHandlerDeps } from "../../src/telegram/files.ts";
 import type { IncomingMessage } from "../../src/telegram/incoming.ts";
 import { TooLargeError } from "../../src/telegram/zip.ts";
-import { createLogger, setLogger } from "../../src/log/logger.ts";
 
 export const OWNER = 100;
 export const STRANGER = 999;
@@ -87,7 +87,11 @@ export class FakeFileApi implements FileApi {
   memberLookupFails = false;
 
   addFile(fileId: string, data: Uint8Array, opts: { declaredSize?: number; filePath?: string } = {}): void {
-    this.files.set(fileId, { data, declaredSize: opts.declaredSize ?? data.byteLength, filePath: opts.filePath ?? `documents/${fileId}.bin` });
+    this.files.set(fileId, {
+      data,
+      declaredSize: opts.declaredSize ?? data.byteLength,
+      filePath: opts.filePath ?? `documents/${fileId}.bin`,
+    });
   }
 
   async getFile(fileId: string): Promise<{ file_path?: string; file_size?: number }> {
@@ -172,8 +176,17 @@ export function message(over: Partial<IncomingMessage> = {}): IncomingMessage {
   };
 }
 
-export function docMessage(fileId: string, fileName: string | undefined, size: number | undefined, over: Partial<IncomingMessage> = {}): IncomingMessage {
-  const document = { file_id: fileId, ...(fileName === undefined ? {} : { file_name: fileName }), ...(size === undefined ? {} : { file_size: size }) };
+export function docMessage(
+  fileId: string,
+  fileName: string | undefined,
+  size: number | undefined,
+  over: Partial<IncomingMessage> = {},
+): IncomingMessage {
+  const document = {
+    file_id: fileId,
+    ...(fileName === undefined ? {} : { file_name: fileName }),
+    ...(size === undefined ? {} : { file_size: size }),
+  };
   return message({ document, ...over });
 }
 
@@ -190,7 +203,14 @@ export function harness(configOver: Partial<FilesConfig> = {}, depsOver: Partial
   const project = new TempProject();
   const transport = new FakeTransport();
   const api = new FakeFileApi();
-  const h: Harness = { project, transport, api, config: filesConfig(configOver), handler: undefined as never, telegram: { official: true } };
+  const h: Harness = {
+    project,
+    transport,
+    api,
+    config: filesConfig(configOver),
+    handler: undefined as never,
+    telegram: { official: true },
+  };
   h.handler = createFileHandler({
     config: () => h.config,
     transport,

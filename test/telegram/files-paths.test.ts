@@ -1,9 +1,9 @@
 // Adversarial paths through `/file get` and `/file put`: each one refused with the reason a user
 // can act on, nothing sent, nothing written outside the project.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bytes, docMessage, harness, type Harness, message, quietLogs } from "./files-fixtures.ts";
+import { bytes, docMessage, type Harness, harness, message, quietLogs } from "./files-fixtures.ts";
 
 let h: Harness;
 

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { unzipSync } from "fflate";
 import { BUILTIN_DENY_GLOBS } from "../../src/security/deny-globs.ts";
 import { denyReason } from "../../src/security/path-guard.ts";
-import { harness, type Harness, message, quietLogs, text } from "./files-fixtures.ts";
+import { type Harness, harness, message, quietLogs, text } from "./files-fixtures.ts";
 
 let h: Harness;
 
@@ -18,7 +18,20 @@ beforeAll(() => {
   const secret = (rel: string): void => void p.write(rel, `SECRET ${rel}`);
   const pub = (rel: string): void => void p.write(rel, `PUBLIC ${rel}`);
   p.write(join("..", "outside", "secret.txt"), "SECRET outside");
-  for (const rel of [".env", "sub/.env", ".envrc", ".git/config", "sub/.git/HEAD", "key.pem", "sub/deep/key.pem", "x/.ssh/id_ed25519", ".ssh/id_rsa", "sub/.env.local", "sub/x.key"]) secret(rel);
+  for (const rel of [
+    ".env",
+    "sub/.env",
+    ".envrc",
+    ".git/config",
+    "sub/.git/HEAD",
+    "key.pem",
+    "sub/deep/key.pem",
+    "x/.ssh/id_ed25519",
+    ".ssh/id_rsa",
+    "sub/.env.local",
+    "sub/x.key",
+  ])
+    secret(rel);
   for (const rel of ["ok.txt", "sub/ok.txt", "sub/deep/ok.txt", "x/readme.md", "%2e%2e/ok.txt"]) pub(rel);
   p.link("sub/link-out", p.outside);
   p.link("sub/link-file-out", join(p.outside, "secret.txt"));
@@ -31,19 +44,61 @@ beforeAll(() => {
 afterAll(() => h.project.dispose());
 
 const COMPONENTS = [
-  "..", ".", "", "~", ".env", ".envrc", ".git", ".GIT", ".ssh", "id_ed25519", "id_rsa", "key.pem", "KEY.PEM", "x.key", ".env.local",
-  "sub", "deep", "x", "ok.txt", "readme.md", "link-out", "link-file-out", "link-env", "link-pem", "link-etc", "link-up", "passwd",
-  "outside", "secret.txt", "%2e%2e", "..%2f", "．．", "‥", "．env", "ｋｅｙ.ｐｅｍ", "etc", "/", " ", "\u202e",
+  "..",
+  ".",
+  "",
+  "~",
+  ".env",
+  ".envrc",
+  ".git",
+  ".GIT",
+  ".ssh",
+  "id_ed25519",
+  "id_rsa",
+  "key.pem",
+  "KEY.PEM",
+  "x.key",
+  ".env.local",
+  "sub",
+  "deep",
+  "x",
+  "ok.txt",
+  "readme.md",
+  "link-out",
+  "link-file-out",
+  "link-env",
+  "link-pem",
+  "link-etc",
+  "link-up",
+  "passwd",
+  "outside",
+  "secret.txt",
+  "%2e%2e",
+  "..%2f",
+  "．．",
+  "‥",
+  "．env",
+  "ｋｅｙ.ｐｅｍ",
+  "etc",
+  "/",
+  " ",
+  "\u202e",
 ];
 
 const pathArb = fc
   .tuple(
     fc.boolean(),
     // Biased towards real names so many runs reach a file or directory that can be sent.
-    fc.array(fc.oneof({ weight: 2, arbitrary: fc.constantFrom("sub", "deep", "x", "ok.txt", ".", "..") }, { weight: 3, arbitrary: fc.constantFrom(...COMPONENTS) }), {
-      minLength: 1,
-      maxLength: 6,
-    }),
+    fc.array(
+      fc.oneof(
+        { weight: 2, arbitrary: fc.constantFrom("sub", "deep", "x", "ok.txt", ".", "..") },
+        { weight: 3, arbitrary: fc.constantFrom(...COMPONENTS) },
+      ),
+      {
+        minLength: 1,
+        maxLength: 6,
+      },
+    ),
   )
   .map(([abs, parts]) => `${abs ? "/" : ""}${parts.join("/")}`);
 
@@ -59,7 +114,9 @@ test("no generated path makes /file get send a file outside the root or matching
       await h.handler.command(message({ text: `/file get ${quotedPath}` }), `get ${quotedPath}`, h.project.root);
       for (const { doc } of h.transport.docs.slice(before)) {
         sentSomething++;
-        const members = doc.fileName.endsWith(".zip") ? Object.entries(unzipSync(doc.data)) : [[doc.fileName, doc.data] as const];
+        const members = doc.fileName.endsWith(".zip")
+          ? Object.entries(unzipSync(doc.data))
+          : [[doc.fileName, doc.data] as const];
         for (const [name, data] of members) {
           expect(text(data)).not.toContain("SECRET");
           expect(denyReason(name, globs)).toBeUndefined();

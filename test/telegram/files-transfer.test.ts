@@ -5,13 +5,25 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, truncateSync } from "node:fs";
 import { formatSize, MIB, readStreamCapped, splitArgs, transferLimits } from "../../src/telegram/files.ts";
 import { TooLargeError } from "../../src/telegram/zip.ts";
-import { bytes, docMessage, GROUP, harness, type Harness, message, OWNER, quietLogs, STRANGER, text } from "./files-fixtures.ts";
+import {
+  bytes,
+  docMessage,
+  GROUP,
+  type Harness,
+  harness,
+  message,
+  OWNER,
+  quietLogs,
+  STRANGER,
+  text,
+} from "./files-fixtures.ts";
 
 let h: Harness;
 beforeAll(quietLogs);
 afterEach(() => h?.project.dispose());
 
-const get = (path: string, over = {}) => h.handler.command(message({ text: `/file get ${path}`, ...over }), `get ${path}`, h.project.root);
+const get = (path: string, over = {}) =>
+  h.handler.command(message({ text: `/file get ${path}`, ...over }), `get ${path}`, h.project.root);
 const put = (args: string, fileId: string, name: string | undefined, size: number | undefined, over = {}) =>
   h.handler.command(docMessage(fileId, name, size, { text: `/file ${args}`, ...over }), args, h.project.root);
 
@@ -126,7 +138,9 @@ describe("usage and flags", () => {
   test("/file put without a document → put usage", async () => {
     h = harness();
     await h.handler.command(message(), "put notes/a.txt", h.project.root);
-    expect(h.transport.lastText).toContain("usage: send a document with the caption <code>/file put &lt;path&gt;</code>");
+    expect(h.transport.lastText).toContain(
+      "usage: send a document with the caption <code>/file put &lt;path&gt;</code>",
+    );
   });
 
   test("unknown flags are named, escaped", async () => {
@@ -280,7 +294,10 @@ describe("auto-put", () => {
   test("auto-put respects permissions and limits", async () => {
     h = harness();
     h.api.addFile("f", bytes("data"));
-    const res = await h.handler.document(docMessage("f", "notes.txt", 4, { chatId: GROUP, chatType: "supergroup", text: "x" }), h.project.root);
+    const res = await h.handler.document(
+      docMessage("f", "notes.txt", 4, { chatId: GROUP, chatType: "supergroup", text: "x" }),
+      h.project.root,
+    );
     expect(res).toBeUndefined();
     expect(h.transport.lastText).toContain("restricted to group admins");
     await h.handler.document(docMessage("f", "notes.txt", 20 * MIB + 1), h.project.root);
@@ -331,7 +348,15 @@ describe("get", () => {
 
 describe("helpers", () => {
   test("formatSize", () => {
-    expect([0, 512, 1536, 20 * 1024, 3.2 * MIB, 20 * MIB, 1024].map(formatSize)).toEqual(["0 b", "512 b", "1.5 kb", "20 kb", "3.2 mb", "20 mb", "1 kb"]);
+    expect([0, 512, 1536, 20 * 1024, 3.2 * MIB, 20 * MIB, 1024].map(formatSize)).toEqual([
+      "0 b",
+      "512 b",
+      "1.5 kb",
+      "20 kb",
+      "3.2 mb",
+      "20 mb",
+      "1 kb",
+    ]);
   });
 
   test("splitArgs: quotes group, unbalanced quotes fall back to whitespace", () => {

@@ -6,7 +6,7 @@ import { unzipSync } from "fflate";
 import { BUILTIN_DENY_GLOBS } from "../../src/security/deny-globs.ts";
 import { MIB } from "../../src/telegram/files.ts";
 import { TooLargeError, ZipLimitError, zipDirectoryInsideRoot } from "../../src/telegram/zip.ts";
-import { harness, type Harness, message, quietLogs, text } from "./files-fixtures.ts";
+import { type Harness, harness, message, quietLogs, text } from "./files-fixtures.ts";
 
 let h: Harness;
 beforeAll(quietLogs);
@@ -45,7 +45,10 @@ describe("/file get <directory>", () => {
   test("the skipped list says why each entry was left out", async () => {
     h = harness();
     tree();
-    const z = await zipDirectoryInsideRoot(h.project.root, "app", { maxBytes: MIB, denyGlobs: [...BUILTIN_DENY_GLOBS] });
+    const z = await zipDirectoryInsideRoot(h.project.root, "app", {
+      maxBytes: MIB,
+      denyGlobs: [...BUILTIN_DENY_GLOBS],
+    });
     const why = Object.fromEntries(z.skipped.map((s) => [s.path, s.reason]));
     expect(why).toEqual({
       "app/.env": "denied by rule: .env",
@@ -94,10 +97,18 @@ describe("/file get <directory>", () => {
     // 5 MiB of zeros zips to a few kb, but reading it passes the default input cap of 4 × maxBytes.
     h.project.write("zeros/a.bin", new Uint8Array(5 * MIB));
     const globs = [...BUILTIN_DENY_GLOBS];
-    await expect(zipDirectoryInsideRoot(h.project.root, "zeros", { maxBytes: MIB, denyGlobs: globs })).rejects.toBeInstanceOf(TooLargeError);
-    const ok = await zipDirectoryInsideRoot(h.project.root, "zeros", { maxBytes: MIB, maxInputBytes: 8 * MIB, denyGlobs: globs });
+    await expect(
+      zipDirectoryInsideRoot(h.project.root, "zeros", { maxBytes: MIB, denyGlobs: globs }),
+    ).rejects.toBeInstanceOf(TooLargeError);
+    const ok = await zipDirectoryInsideRoot(h.project.root, "zeros", {
+      maxBytes: MIB,
+      maxInputBytes: 8 * MIB,
+      denyGlobs: globs,
+    });
     expect(unzipSync(ok.data)["zeros/a.bin"]?.byteLength).toBe(5 * MIB);
     for (let i = 0; i < 5; i++) h.project.write(`many/f${i}.txt`, "x");
-    await expect(zipDirectoryInsideRoot(h.project.root, "many", { maxBytes: MIB, maxMembers: 4, denyGlobs: globs })).rejects.toBeInstanceOf(ZipLimitError);
+    await expect(
+      zipDirectoryInsideRoot(h.project.root, "many", { maxBytes: MIB, maxMembers: 4, denyGlobs: globs }),
+    ).rejects.toBeInstanceOf(ZipLimitError);
   });
 });

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { TelegramApiError, TelegramNetworkError } from "../../src/botapi/errors.ts";
 import { ProgressState } from "../../src/core/progress.ts";
 import type { MessageRef } from "../../src/core/transport.ts";
 import { createLogger, setLogger } from "../../src/log/logger.ts";
-import { TelegramApiError, TelegramNetworkError } from "../../src/botapi/errors.ts";
-import { fakeBotApi } from "../support/fake-bot-api.ts";
 import { type OutboxClock, OutboxTransport } from "../../src/telegram/outbox.ts";
 import { renderProgress } from "../../src/telegram/render.ts";
+import { fakeBotApi } from "../support/fake-bot-api.ts";
 
 /** Lets every pending promise callback run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -61,7 +61,7 @@ class FakeApi {
   readonly failures: Array<Error | undefined> = [];
   #nextMessageId = 100;
 
-  readonly #clock:FakeClock;
+  readonly #clock: FakeClock;
   constructor(clock: FakeClock) {
     this.#clock = clock;
   }
@@ -105,7 +105,10 @@ const chat = { chatId: 1 };
 
 describe("OutboxTransport", () => {
   test("a send is dispatched at once and returns the MessageRef of the result", async () => {
-    const p = outbox.send({ chatId: 1, threadId: 7 }, "<b>hi</b>", { replyTo: 5, buttons: [[{ text: "cancel", data: "c" }]] });
+    const p = outbox.send({ chatId: 1, threadId: 7 }, "<b>hi</b>", {
+      replyTo: 5,
+      buttons: [[{ text: "cancel", data: "c" }]],
+    });
     expect(api.calls).toHaveLength(1);
     expect(api.calls[0]?.params).toMatchObject({
       chat_id: 1,
@@ -310,7 +313,11 @@ describe("OutboxTransport", () => {
   });
 
   test("documents, callback answers and chat actions go through the same queue", async () => {
-    const doc = await outbox.sendDocument(chat, { fileName: "a.txt", data: new Uint8Array([104, 105]), caption: "<b>f</b>" });
+    const doc = await outbox.sendDocument(chat, {
+      fileName: "a.txt",
+      data: new Uint8Array([104, 105]),
+      caption: "<b>f</b>",
+    });
     expect(doc.messageId).toBe(100);
     const file = api.calls[0]?.params.document;
     expect(file).toBeInstanceOf(File);
@@ -332,7 +339,13 @@ describe("OutboxTransport", () => {
       if (now > clock.now()) await clock.advanceTo(now);
       const id = `a${i >> 1}`;
       state.apply(
-        { type: "action", engine: "claude", action: { id, kind: "command", title: `step ${id}`, detail: {} }, phase: i % 2 ? "completed" : "started", ok: true },
+        {
+          type: "action",
+          engine: "claude",
+          action: { id, kind: "command", title: `step ${id}`, detail: {} },
+          phase: i % 2 ? "completed" : "started",
+          ok: true,
+        },
         now,
       );
       void outbox.edit(ref, renderProgress(state, opts(now)));

@@ -1,15 +1,19 @@
 import { describe, expect, test } from "bun:test";
-import { StateDb } from "../../src/state/db.ts";
 import { TelegramApiError } from "../../src/botapi/errors.ts";
-import { fakeBotApi } from "../support/fake-bot-api.ts";
+import { StateDb } from "../../src/state/db.ts";
 import { Poller, type TelegramUpdate } from "../../src/telegram/poller.ts";
+import { fakeBotApi } from "../support/fake-bot-api.ts";
 
 const noSleep = async () => {};
 
 describe("poller", () => {
   test("the backlog is drained through a flaky start (5xx, 429, 409) and the offset saved", async () => {
     const db = StateDb.open(":memory:");
-    const failures = [new TelegramApiError("getUpdates", 502, "Bad Gateway"), new TelegramApiError("getUpdates", 429, "Too Many", 1), new TelegramApiError("getUpdates", 409, "Conflict")];
+    const failures = [
+      new TelegramApiError("getUpdates", 502, "Bad Gateway"),
+      new TelegramApiError("getUpdates", 429, "Too Many", 1),
+      new TelegramApiError("getUpdates", 409, "Conflict"),
+    ];
     let served = false;
     const call = fakeBotApi(async () => {
       const f = failures.shift();

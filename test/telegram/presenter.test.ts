@@ -7,7 +7,14 @@ const engine = createMockEngine();
 const answer = Array.from({ length: 80 }, (_, i) => `Paragraph ${i}: ${"words ".repeat(30)}`).join("\n\n");
 
 function finished(settings: Partial<PresenterSettings> = {}, source = "telegram") {
-  const view = createRunViewFactory(() => ({ maxActions: 5, verbose: false, showResumeLine: true, messageOverflow: "split", showCost: true, ...settings }))({
+  const view = createRunViewFactory(() => ({
+    maxActions: 5,
+    verbose: false,
+    showResumeLine: true,
+    messageOverflow: "split",
+    showCost: true,
+    ...settings,
+  }))({
     runId: 1,
     engine,
     source,

@@ -33,7 +33,8 @@ function assertWellFormed(html: string): void {
     }
     const top = stack[stack.length - 1];
     if (top === "code" || (top === "pre" && tag !== "code")) throw new Error(`<${tag}> inside <${top}>`);
-    if (tag === "a" && (stack.includes("a") || !/^ href="https?:\/\/[^"]*"$/.test(attrs ?? ""))) throw new Error(`bad <a${attrs}>`);
+    if (tag === "a" && (stack.includes("a") || !/^ href="https?:\/\/[^"]*"$/.test(attrs ?? "")))
+      throw new Error(`bad <a${attrs}>`);
     if (tag === "code" && top === "pre" && attrs !== "" && !/^ class="language-[A-Za-z0-9_+#.-]+"$/.test(attrs ?? "")) {
       throw new Error(`bad code class ${attrs}`);
     }
@@ -66,7 +67,7 @@ describe("markdownToTelegramHtml", () => {
     ["> quoted **x**\n> more", "<blockquote>quoted <b>x</b>\nmore</blockquote>"],
     ["```ts\nconst a = 1 < 2;\n```", '<pre><code class="language-ts">const a = 1 &lt; 2;</code></pre>'],
     ["```\nplain\n```", "<pre>plain</pre>"],
-    ["[docs](https://example.com/a?b=1&c=\"2\")", '<a href="https://example.com/a?b=1&amp;c=&quot;2&quot;">docs</a>'],
+    ['[docs](https://example.com/a?b=1&c="2")', '<a href="https://example.com/a?b=1&amp;c=&quot;2&quot;">docs</a>'],
     ["[x](javascript:alert(1))", "[x](javascript:alert(1)"],
     ["[local](http://localhost:8080/)", "[local](http://localhost:8080/)"],
     ["snake_case_name stays", "snake_case_name stays"],
@@ -106,8 +107,35 @@ describe("markdownToTelegramHtml", () => {
 
   test("property: any input renders to well-formed HTML that keeps all letters and digits", () => {
     const piece = fc.constantFrom(
-      "**", "*", "_", "__", "~~", "`", "```", "```js\n", "\n", "\n\n", "# ", "> ", "- ", "1. ", "[", "]", "(", ")",
-      "https://a.io/x", "javascript:x", "<", ">", "&", '"', "\\", " ", "word", "x_y", "😀",
+      "**",
+      "*",
+      "_",
+      "__",
+      "~~",
+      "`",
+      "```",
+      "```js\n",
+      "\n",
+      "\n\n",
+      "# ",
+      "> ",
+      "- ",
+      "1. ",
+      "[",
+      "]",
+      "(",
+      ")",
+      "https://a.io/x",
+      "javascript:x",
+      "<",
+      ">",
+      "&",
+      '"',
+      "\\",
+      " ",
+      "word",
+      "x_y",
+      "😀",
     );
     fc.assert(
       fc.property(fc.array(fc.oneof(piece, fc.string({ maxLength: 4 })), { maxLength: 40 }), (parts) => {
@@ -127,9 +155,17 @@ describe("markdownToTelegramHtml", () => {
 
 function progressWith(n: number, kind: ActionKind = "command", title = "ls"): ProgressState {
   const s = new ProgressState({ engine: "claude", startedAtMs: 0, retain: 100 });
-  s.apply({ type: "started", engine: "claude", resume: { engine: "claude", value: "abc" }, meta: { model: "opus" } }, 0);
+  s.apply(
+    { type: "started", engine: "claude", resume: { engine: "claude", value: "abc" }, meta: { model: "opus" } },
+    0,
+  );
   for (let i = 0; i < n; i++) {
-    const ev: ActionEvent = { type: "action", engine: "claude", action: { id: `a${i}`, kind, title: `${title} ${i}`, detail: {} }, phase: "started" };
+    const ev: ActionEvent = {
+      type: "action",
+      engine: "claude",
+      action: { id: `a${i}`, kind, title: `${title} ${i}`, detail: {} },
+      phase: "started",
+    };
     s.apply(ev, 1000);
   }
   return s;
@@ -138,15 +174,47 @@ function progressWith(n: number, kind: ActionKind = "command", title = "ls"): Pr
 describe("renderProgress", () => {
   test("header, glyphs per status, titles per kind, footer and resume line", () => {
     const s = new ProgressState({ engine: "claude", startedAtMs: 0, trigger: "cron:nightly" });
-    s.apply({ type: "started", engine: "claude", resume: { engine: "claude", value: "abc" }, meta: { model: "opus", permissionMode: "plan" } }, 0);
-    const act = (id: string, kind: ActionKind, title: string, phase: ActionEvent["phase"], ok?: boolean, detail: Record<string, unknown> = {}) =>
-      s.apply({ type: "action", engine: "claude", action: { id, kind, title, detail }, phase, ...(ok !== undefined && { ok }) }, 1000);
+    s.apply(
+      {
+        type: "started",
+        engine: "claude",
+        resume: { engine: "claude", value: "abc" },
+        meta: { model: "opus", permissionMode: "plan" },
+      },
+      0,
+    );
+    const act = (
+      id: string,
+      kind: ActionKind,
+      title: string,
+      phase: ActionEvent["phase"],
+      ok?: boolean,
+      detail: Record<string, unknown> = {},
+    ) =>
+      s.apply(
+        {
+          type: "action",
+          engine: "claude",
+          action: { id, kind, title, detail },
+          phase,
+          ...(ok !== undefined && { ok }),
+        },
+        1000,
+      );
     act("1", "command", "rm -rf <tmp>", "completed", false, { exit_code: 1 });
     act("2", "tool", "Read", "started");
     act("3", "web_search", "bun docs", "updated");
-    act("4", "file_change", "x", "completed", true, { changes: [1, 2, 3, 4].map((n) => ({ path: `src/f${n}.ts`, kind: "update" })) });
+    act("4", "file_change", "x", "completed", true, {
+      changes: [1, 2, 3, 4].map((n) => ({ path: `src/f${n}.ts`, kind: "update" })),
+    });
     act("5", "note", "thinking & planning", "completed", true);
-    const html = renderProgress(s, { maxActions: 10, verbose: false, now: 75_000, resumeLine: "claude --resume abc", footerContext: "dir: api @main" });
+    const html = renderProgress(s, {
+      maxActions: 10,
+      verbose: false,
+      now: 75_000,
+      resumeLine: "claude --resume abc",
+      footerContext: "dir: api @main",
+    });
     expect(html).toBe(
       [
         "<b>working</b> · claude · 1m 15s · step 5",
@@ -172,8 +240,19 @@ describe("renderProgress", () => {
     expect(html).not.toContain("ls 6");
     expect(html).toContain("ls 7");
     const v = new ProgressState({ engine: "codex", startedAtMs: 0 });
-    v.apply({ type: "action", engine: "codex", action: { id: "1", kind: "command", title: "make", detail: { output: "ok\n<done>" } }, phase: "completed", ok: true }, 0);
-    expect(renderProgress(v, { maxActions: 5, verbose: true, now: 0 })).toContain("✓ <code>make</code>\n  → ok &lt;done&gt;");
+    v.apply(
+      {
+        type: "action",
+        engine: "codex",
+        action: { id: "1", kind: "command", title: "make", detail: { output: "ok\n<done>" } },
+        phase: "completed",
+        ok: true,
+      },
+      0,
+    );
+    expect(renderProgress(v, { maxActions: 5, verbose: true, now: 0 })).toContain(
+      "✓ <code>make</code>\n  → ok &lt;done&gt;",
+    );
   });
 
   test("titles are cut at 300 characters", () => {
@@ -186,7 +265,13 @@ describe("renderProgress", () => {
   test("never over 4096: the body is cut from the oldest lines, header and resume line kept", () => {
     const s = progressWith(100, "command", "&".repeat(290));
     const resumeLine = "claude --resume 0123456789abcdef";
-    const html = renderProgress(s, { maxActions: 100, verbose: true, now: 0, resumeLine, footerContext: "<ctx>".repeat(100) });
+    const html = renderProgress(s, {
+      maxActions: 100,
+      verbose: true,
+      now: 0,
+      resumeLine,
+      footerContext: "<ctx>".repeat(100),
+    });
     expect(telegramTextLength(html)).toBeLessThanOrEqual(4096);
     expect(html.startsWith("<b>working</b> · claude")).toBe(true);
     expect(html.endsWith(`↩️ <code>${resumeLine}</code>`)).toBe(true);
@@ -205,9 +290,24 @@ describe("renderProgress", () => {
         (actions, ctx, verbose) => {
           const s = new ProgressState({ engine: "<e&>", startedAtMs: 0 });
           for (const [i, [kind, title, ok]] of actions.entries()) {
-            s.apply({ type: "action", engine: "e", action: { id: `${i}`, kind, title, detail: { output: title, changes: [{ path: title }] } }, phase: "completed", ok }, 0);
+            s.apply(
+              {
+                type: "action",
+                engine: "e",
+                action: { id: `${i}`, kind, title, detail: { output: title, changes: [{ path: title }] } },
+                phase: "completed",
+                ok,
+              },
+              0,
+            );
           }
-          const html = renderProgress(s, { maxActions: 40, verbose, now: 0, resumeLine: "e --resume x", footerContext: ctx });
+          const html = renderProgress(s, {
+            maxActions: 40,
+            verbose,
+            now: 0,
+            resumeLine: "e --resume x",
+            footerContext: ctx,
+          });
           expect(telegramTextLength(html)).toBeLessThanOrEqual(4096);
           expect(html.endsWith("↩️ <code>e --resume x</code>")).toBe(true);
           assertWellFormed(html);
@@ -233,8 +333,16 @@ describe("splitForTelegram", () => {
 
   test("splits on paragraphs; footer only on the last part; parts 2..N are marked", () => {
     const para = (c: string) => c.repeat(150);
-    const parts = splitForTelegram([para("a"), para("b"), para("c")].join("\n\n"), { header: "H", footer: "F", limit: 300 });
-    expect(parts).toEqual([`H\n\n${para("a")}`, `H · <i>continued (2/3)</i>\n\n${para("b")}`, `H · <i>continued (3/3)</i>\n\n${para("c")}\n\nF`]);
+    const parts = splitForTelegram([para("a"), para("b"), para("c")].join("\n\n"), {
+      header: "H",
+      footer: "F",
+      limit: 300,
+    });
+    expect(parts).toEqual([
+      `H\n\n${para("a")}`,
+      `H · <i>continued (2/3)</i>\n\n${para("b")}`,
+      `H · <i>continued (3/3)</i>\n\n${para("c")}\n\nF`,
+    ]);
   });
 
   test("a code fence cut in two is closed and re-opened with its language", () => {
@@ -259,8 +367,24 @@ describe("splitForTelegram", () => {
 
   // Property tests: ≥10 000 cases in all across the properties below.
   const mdPiece = fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom("word ", "longerword ", "x", "😀", "<&>", '"q"', " ", "\n", "\n\n", "snake_case") },
-    { weight: 3, arbitrary: fc.constantFrom("**b**", "*i*", "`c`", "~~s~~", "[t](https://ex.am/p)", "# h\n", "> q\n", "- li\n", "1. li\n") },
+    {
+      weight: 6,
+      arbitrary: fc.constantFrom("word ", "longerword ", "x", "😀", "<&>", '"q"', " ", "\n", "\n\n", "snake_case"),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        "**b**",
+        "*i*",
+        "`c`",
+        "~~s~~",
+        "[t](https://ex.am/p)",
+        "# h\n",
+        "> q\n",
+        "- li\n",
+        "1. li\n",
+      ),
+    },
     { weight: 2, arbitrary: fc.constantFrom("\n```ts\n", "\n```\n", "\n~~~\n", "**", "_", "`") },
     { weight: 1, arbitrary: fc.string({ maxLength: 3, unit: "grapheme" }) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 400 }).map((n) => "z".repeat(n)) },

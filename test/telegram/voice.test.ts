@@ -4,14 +4,23 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { createLogger, setLogger } from "../../src/log/logger.ts";
 import { Secret } from "../../src/log/secret.ts";
 import type { IncomingMessage } from "../../src/telegram/incoming.ts";
-import { createVoiceHandler, multipartBody, transcriptionUrl, type VoiceConfig, type VoiceDeps } from "../../src/telegram/voice.ts";
+import {
+  createVoiceHandler,
+  multipartBody,
+  transcriptionUrl,
+  type VoiceConfig,
+  type VoiceDeps,
+} from "../../src/telegram/voice.ts";
 import { TooLargeError } from "../../src/telegram/zip.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
 import { FakeTransport } from "./files-fixtures.ts";
 
 const KEY = "sk-test-voice-key-0123456789";
 // Every byte value plus CRLF and a fake boundary line: the multipart body must carry it unchanged.
-const AUDIO = new Uint8Array([...Array.from({ length: 256 }, (_, i) => i), ...new TextEncoder().encode("\r\n--boundary\r\n")]);
+const AUDIO = new Uint8Array([
+  ...Array.from({ length: 256 }, (_, i) => i),
+  ...new TextEncoder().encode("\r\n--boundary\r\n"),
+]);
 
 interface Seen {
   path: string;
@@ -41,7 +50,14 @@ beforeAll(() => {
         if (typeof value === "string") fields[name] = value;
         else file = { name: value.name, type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) };
       }
-      seen.push({ path: url.pathname, search: url.search, authorization: req.headers.get("authorization"), contentType: req.headers.get("content-type"), fields, file });
+      seen.push({
+        path: url.pathname,
+        search: url.search,
+        authorization: req.headers.get("authorization"),
+        contentType: req.headers.get("content-type"),
+        fields,
+        file,
+      });
       return answer();
     },
   });
@@ -127,7 +143,12 @@ function events(name: string): LogRecord[] {
 
 describe("multipart body", () => {
   test("parses as form data with every byte of the file intact", async () => {
-    const { body, contentType } = multipartBody([["model", "m"]], { name: "file", filename: "voice.ogg", type: "audio/ogg", data: AUDIO });
+    const { body, contentType } = multipartBody([["model", "m"]], {
+      name: "file",
+      filename: "voice.ogg",
+      type: "audio/ogg",
+      data: AUDIO,
+    });
     const form = await new Response(body, { headers: { "content-type": contentType } }).formData();
     expect(form.get("model")).toBe("m");
     const file = form.get("file") as File;
@@ -137,7 +158,9 @@ describe("multipart body", () => {
 
   test("the endpoint path is appended to the base, keeping its query", () => {
     expect(transcriptionUrl("https://api.openai.com/v1").href).toBe("https://api.openai.com/v1/audio/transcriptions");
-    expect(transcriptionUrl("http://h:9/v1/?api-version=2").href).toBe("http://h:9/v1/audio/transcriptions?api-version=2");
+    expect(transcriptionUrl("http://h:9/v1/?api-version=2").href).toBe(
+      "http://h:9/v1/audio/transcriptions?api-version=2",
+    );
   });
 });
 
@@ -162,14 +185,18 @@ describe("voice notes", () => {
   });
 
   test("without a language no language field is sent; without the echo nothing is said", async () => {
-    const { transport, handler } = setup(cfg({ voice_transcription_language: undefined, voice_show_transcription: false }));
+    const { transport, handler } = setup(
+      cfg({ voice_transcription_language: undefined, voice_show_transcription: false }),
+    );
     expect(await handler.transcribe(voiceMessage())).toBe("fix the <b>tests</b>");
     expect(seen[0]?.fields).toEqual({ model: "whisper-test" });
     expect(transport.texts).toHaveLength(0);
   });
 
   test("OPENAI_API_KEY from the service's environment is used when the config has no key", async () => {
-    const { handler } = setup(cfg({ voice_transcription_api_key: undefined }), { env: { OPENAI_API_KEY: "sk-from-env-123456" } });
+    const { handler } = setup(cfg({ voice_transcription_api_key: undefined }), {
+      env: { OPENAI_API_KEY: "sk-from-env-123456" },
+    });
     await handler.transcribe(voiceMessage());
     expect(seen[0]?.authorization).toBe("Bearer sk-from-env-123456");
   });
@@ -212,7 +239,9 @@ describe("voice notes", () => {
   });
 
   test("no key in the config or the environment: a reply naming the key, nothing downloaded", async () => {
-    const { transport, api, handler } = setup(cfg({ voice_transcription_api_key: undefined }), { env: { OPENAI_API_KEY: "  " } });
+    const { transport, api, handler } = setup(cfg({ voice_transcription_api_key: undefined }), {
+      env: { OPENAI_API_KEY: "  " },
+    });
     expect(await handler.transcribe(voiceMessage())).toBeUndefined();
     expect(transport.lastText).toContain("transports.telegram.voice_transcription_api_key");
     expect(api.calls).toEqual([]);

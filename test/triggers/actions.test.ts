@@ -36,7 +36,12 @@ beforeAll(() => {
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req) {
-      received.push({ method: req.method, path: new URL(req.url).pathname, headers: req.headers, body: await req.text() });
+      received.push({
+        method: req.method,
+        path: new URL(req.url).pathname,
+        headers: req.headers,
+        body: await req.text(),
+      });
       return new Response("ok", { status: statuses.shift() ?? 200 });
     },
   });
@@ -73,7 +78,9 @@ afterEach(() => {
 });
 
 function hook(extra: string): WebhookConfig {
-  const c = configOf(`[projects.app]\npath = "/srv/app"\n[[triggers.webhooks]]\nid = "w"\npath = "/w"\nsecret = "s3cret-value-0123456"\n${extra}`);
+  const c = configOf(
+    `[projects.app]\npath = "/srv/app"\n[[triggers.webhooks]]\nid = "w"\npath = "/w"\nsecret = "s3cret-value-0123456"\n${extra}`,
+  );
   const w = c.triggers.webhooks[0];
   if (w === undefined) throw new Error("no webhook");
   return w;
@@ -98,7 +105,12 @@ describe("agent_run", () => {
 
 describe("file_write", () => {
   const write = (path: string, payload: unknown = {}, extra = "") =>
-    dispatchWebhook(hook(`action = "file_write"\nproject = "app"\nfile_path = "${path}"\n${extra}`), payload, bytes("BODY"), ctx);
+    dispatchWebhook(
+      hook(`action = "file_write"\nproject = "app"\nfile_path = "${path}"\n${extra}`),
+      payload,
+      bytes("BODY"),
+      ctx,
+    );
 
   test("writes the raw body relative to the project root", async () => {
     const out = await write("inbox/{{ name }}.json", { name: "report" });
@@ -149,7 +161,9 @@ describe("file_write", () => {
     expect(ts.message).toBe(`wrote a_${ns}.txt (4 bytes)`);
     const again = await write("a.txt", {}, 'on_conflict = "append_timestamp"');
     expect(again.message).toBe(`wrote a_${ns}_1.txt (4 bytes)`);
-    expect((await write("fresh.txt", {}, 'on_conflict = "append_timestamp"')).message).toBe("wrote fresh.txt (4 bytes)");
+    expect((await write("fresh.txt", {}, 'on_conflict = "append_timestamp"')).message).toBe(
+      "wrote fresh.txt (4 bytes)",
+    );
 
     writeFileSync(join(root.dir, "b.txt"), "KEEP");
     const err = await write("b.txt", {}, 'on_conflict = "error"');
@@ -252,13 +266,19 @@ describe("http_forward", () => {
     received = [];
     sleeps = [];
     statuses = [500, 500, 500];
-    expect(await fwd(`http://hooks.example:${target.port}/x`)).toEqual({ ok: false, message: "http_forward failed: 500" });
+    expect(await fwd(`http://hooks.example:${target.port}/x`)).toEqual({
+      ok: false,
+      message: "http_forward failed: 500",
+    });
     expect(received).toHaveLength(3);
 
     received = [];
     sleeps = [];
     statuses = [404];
-    expect(await fwd(`http://hooks.example:${target.port}/x`)).toEqual({ ok: false, message: "http_forward failed: 404" });
+    expect(await fwd(`http://hooks.example:${target.port}/x`)).toEqual({
+      ok: false,
+      message: "http_forward failed: 404",
+    });
     expect(received).toHaveLength(1);
     expect(sleeps).toEqual([]);
   });

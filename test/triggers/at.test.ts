@@ -3,14 +3,28 @@ import { join } from "node:path";
 import { StateDb } from "../../src/state/db.ts";
 import { AT_MAX_PENDING_PER_CHAT, AtScheduler, handleAtCommand, parseAt } from "../../src/triggers/at.ts";
 import { captureLogs } from "../config/helpers.ts";
-import { type Clock, clock, manualTimers, memoryDb, type RecordingSink, recordingSink, type TempDir, tempDir } from "./helpers.ts";
+import {
+  type Clock,
+  clock,
+  manualTimers,
+  memoryDb,
+  type RecordingSink,
+  recordingSink,
+  type TempDir,
+  tempDir,
+} from "./helpers.ts";
 
 describe("parseAt", () => {
   test("N + unit + prompt (multi-line prompts kept)", () => {
     expect(parseAt("30m check the build")).toEqual({ delayMs: 1_800_000, delayText: "30m", prompt: "check the build" });
-    expect(parseAt("  2 H  line one\nline two  ")).toEqual({ delayMs: 7_200_000, delayText: "2h", prompt: "line one\nline two" });
+    expect(parseAt("  2 H  line one\nline two  ")).toEqual({
+      delayMs: 7_200_000,
+      delayText: "2h",
+      prompt: "line one\nline two",
+    });
     expect(parseAt("90s x")?.delayMs).toBe(90_000);
-    for (const bad of ["", "30m", "30 minutes x", "m30 x", "-5m x", "1.5h x", "30d x"]) expect(parseAt(bad)).toBeUndefined();
+    for (const bad of ["", "30m", "30 minutes x", "m30 x", "-5m x", "1.5h x", "30d x"])
+      expect(parseAt(bad)).toBeUndefined();
   });
 });
 
@@ -28,7 +42,13 @@ describe("AtScheduler", () => {
   });
 
   test("schedules, fires when due with engine, project and thread frozen, then forgets the job", async () => {
-    const freeze = (prompt: string) => ({ ok: true as const, prompt: prompt.replace(/^\/codex /, ""), engine: "codex", project: "app", branch: "fix-ci" });
+    const freeze = (prompt: string) => ({
+      ok: true as const,
+      prompt: prompt.replace(/^\/codex /, ""),
+      engine: "codex",
+      project: "app",
+      branch: "fix-ci",
+    });
     const reply = handleAtCommand(at, "30m /codex run the tests", { chatId: 5, threadId: 8, freeze });
     expect(reply).toMatchObject({ ok: true, replyHtml: "⏳ Scheduled: runs in 30m.\nCancel with /cancel." });
     const id = reply.ok ? reply.id : "";
@@ -40,7 +60,15 @@ describe("AtScheduler", () => {
     at.tick();
     await at.idle();
     expect(sink.runs).toEqual([
-      { chatId: 5, threadId: 8, engine: "codex", project: "app", branch: "fix-ci", prompt: "run the tests", source: { kind: "at", id } },
+      {
+        chatId: 5,
+        threadId: 8,
+        engine: "codex",
+        project: "app",
+        branch: "fix-ci",
+        prompt: "run the tests",
+        source: { kind: "at", id },
+      },
     ]);
     expect(at.pending(5)).toBe(0);
   });
@@ -58,7 +86,8 @@ describe("AtScheduler", () => {
   });
 
   test("at most 20 pending per chat; other chats unaffected; cancelAll counts", () => {
-    for (let i = 0; i < AT_MAX_PENDING_PER_CHAT; i++) expect(at.schedule(`${i + 1}m job ${i}`, { chatId: 1 }).ok).toBe(true);
+    for (let i = 0; i < AT_MAX_PENDING_PER_CHAT; i++)
+      expect(at.schedule(`${i + 1}m job ${i}`, { chatId: 1 }).ok).toBe(true);
     expect(at.schedule("5m one more", { chatId: 1 }).ok).toBe(false);
     expect(at.schedule("5m elsewhere", { chatId: 2 }).ok).toBe(true);
     expect(at.cancelAll(1)).toBe(20);

@@ -90,7 +90,9 @@ describe("nextRunAfter", () => {
     ]);
     expect(iso(nextRunAfter("0 9 * * 7", new Date("2026-01-01T00:00:00Z"), "UTC"))).toBe("2026-01-04T09:00:00.000Z");
     expect(iso(nextRunAfter("0 9 * * *", new Date("2026-01-01T09:00:00Z"), "UTC"))).toBe("2026-01-02T09:00:00.000Z");
-    expect(iso(nextRunAfter("0 9 * * *", new Date("2026-01-01T08:59:59.999Z"), "UTC"))).toBe("2026-01-01T09:00:00.000Z");
+    expect(iso(nextRunAfter("0 9 * * *", new Date("2026-01-01T08:59:59.999Z"), "UTC"))).toBe(
+      "2026-01-01T09:00:00.000Z",
+    );
   });
 });
 
@@ -280,7 +282,13 @@ describe("cron fetch", () => {
       `[projects.app]\npath = "${root.dir}"\n[triggers]\nenabled = true\n[[triggers.crons]]\nid = "f"\nschedule = "0 8 * * *"\ntimezone = "UTC"\nproject = "app"\n${cron}`,
     );
     edit?.(config);
-    const s = createCronScheduler(config, sink, { db: memoryDb(), now: t.now, timers: manualTimers(), resolver, fetchImpl });
+    const s = createCronScheduler(config, sink, {
+      db: memoryDb(),
+      now: t.now,
+      timers: manualTimers(),
+      resolver,
+      fetchImpl,
+    });
     t.set(Date.parse("2026-06-01T08:00:00Z"));
     s.tick();
     await s.idle();
@@ -314,17 +322,23 @@ body = "{\\"cron\\":\\"{{ cron_id }}\\"}"`);
   });
 
   test("lines, and JSON data pretty-printed in the data block", async () => {
-    await fire(`prompt = "P"\n[triggers.crons.fetch]\ntype = "http_get"\nurl = "http://api.example:${target.port}/lines"\nparse_as = "lines"`);
+    await fire(
+      `prompt = "P"\n[triggers.crons.fetch]\ntype = "http_get"\nurl = "http://api.example:${target.port}/lines"\nparse_as = "lines"`,
+    );
     expect(sink.runs[0]?.prompt).toEndWith('---\n[\n  "one",\n  " two ",\n  "three"\n]');
   });
 
   test("on_failure abort: a notice and no run; run_with_error: the error as data", async () => {
-    await fire(`prompt = "P"\n[triggers.crons.fetch]\ntype = "http_get"\nurl = "http://api.example:${target.port}/fail"`);
+    await fire(
+      `prompt = "P"\n[triggers.crons.fetch]\ntype = "http_get"\nurl = "http://api.example:${target.port}/fail"`,
+    );
     expect(sink.runs).toHaveLength(0);
     expect(sink.notices).toEqual([{ chatId: 4242, html: "❌ cron:f fetch failed: HTTP 503" }]);
 
     sink.notices.length = 0;
-    await fire(`prompt = "P"\n[triggers.crons.fetch]\ntype = "http_get"\nurl = "http://10.0.0.1/x"\non_failure = "run_with_error"`);
+    await fire(
+      `prompt = "P"\n[triggers.crons.fetch]\ntype = "http_get"\nurl = "http://10.0.0.1/x"\non_failure = "run_with_error"`,
+    );
     const prompt = sink.runs[0]?.prompt ?? "";
     expect(prompt.split("\n")[0]).toBe(FETCHED_DATA_MARKER);
     expect(prompt).toMatch(/\[FETCH ERROR: .+\]$/);
@@ -334,7 +348,9 @@ body = "{\\"cron\\":\\"{{ cron_id }}\\"}"`);
     await fire(`prompt = "P"\n[triggers.crons.fetch]\ntype = "http_get"\nurl = "http://intranet.example/x"`);
     expect(sink.notices[0]?.html).toStartWith("❌ cron:f fetch failed:");
     sink.notices.length = 0;
-    await fire(`prompt = "P"\n[triggers.crons.fetch]\ntype = "http_get"\nurl = "http://api.example:${target.port}/big"\nmax_bytes = 1024`);
+    await fire(
+      `prompt = "P"\n[triggers.crons.fetch]\ntype = "http_get"\nurl = "http://api.example:${target.port}/big"\nmax_bytes = 1024`,
+    );
     expect(sink.notices[0]?.html).toContain("exceeds 1024 bytes");
     expect(sink.runs).toHaveLength(0);
   });
@@ -347,7 +363,16 @@ body = "{\\"cron\\":\\"{{ cron_id }}\\"}"`);
     await fire(`prompt = "P"\n[triggers.crons.fetch]\ntype = "file_read"\nfile_path = "data/todo.txt"`);
     expect(sink.runs[0]?.prompt).toBe(`${FETCHED_DATA_MARKER}\nP\n\n--- Fetched data (fetch_result) ---\nship it`);
     // The config refuses '..' at load; the fetch refuses it again at run time.
-    for (const path of ["../../etc/passwd", "data/../../x", "/etc/passwd", "~/.bashrc", ".env", "sub/.env", "data/link", "missing.txt"]) {
+    for (const path of [
+      "../../etc/passwd",
+      "data/../../x",
+      "/etc/passwd",
+      "~/.bashrc",
+      ".env",
+      "sub/.env",
+      "data/link",
+      "missing.txt",
+    ]) {
       sink.notices.length = 0;
       await fire(`prompt = "P"\n[triggers.crons.fetch]\ntype = "file_read"\nfile_path = "data/todo.txt"`, (c) => {
         const f = c.triggers.crons[0]?.fetch;

@@ -47,11 +47,15 @@ export interface Clock {
 
 export function clock(start: number): Clock {
   let t = start;
-  return { now: () => t, set: (ms) => {
-        t = ms;
-      }, advance: (ms) => {
-        t += ms;
-      } };
+  return {
+    now: () => t,
+    set: (ms) => {
+      t = ms;
+    },
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 /** Timers that never fire on their own: tests call tick() after moving the clock. */

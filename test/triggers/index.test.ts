@@ -36,10 +36,18 @@ describe("startTriggers", () => {
       expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: "ok", webhooks: 1, paused: false });
       expect(running.crons?.ids).toEqual(["c"]);
       running.setPaused(true);
-      const res = await fetch(`${base}/h`, { method: "POST", body: "{}", headers: { authorization: "Bearer tok-1234567890abcdef" } });
+      const res = await fetch(`${base}/h`, {
+        method: "POST",
+        body: "{}",
+        headers: { authorization: "Bearer tok-1234567890abcdef" },
+      });
       expect(res.status).toBe(503);
       running.setPaused(false);
-      const ok = await fetch(`${base}/h`, { method: "POST", body: "{}", headers: { authorization: "Bearer tok-1234567890abcdef" } });
+      const ok = await fetch(`${base}/h`, {
+        method: "POST",
+        body: "{}",
+        headers: { authorization: "Bearer tok-1234567890abcdef" },
+      });
       expect(ok.status).toBe(202);
     } finally {
       await running.stop();

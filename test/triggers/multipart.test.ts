@@ -5,7 +5,17 @@ import { WEBHOOK_PAYLOAD_MARKER } from "../../src/security/untrusted.ts";
 import { sanitizeUploadName } from "../../src/triggers/multipart.ts";
 import { createTriggerApp, type TriggerApp } from "../../src/triggers/server.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
-import { clock, configOf, hmacHex, local, memoryDb, type RecordingSink, recordingSink, type TempDir, tempDir } from "./helpers.ts";
+import {
+  clock,
+  configOf,
+  hmacHex,
+  local,
+  memoryDb,
+  type RecordingSink,
+  recordingSink,
+  type TempDir,
+  tempDir,
+} from "./helpers.ts";
 
 const SECRET = "multipart-secret-value";
 
@@ -43,7 +53,10 @@ prompt_template = "x"
 `;
 
 // Every byte value, CRLF and a fake boundary line: the saved file must match byte for byte.
-const BINARY = new Uint8Array([...Array.from({ length: 256 }, (_, i) => i), ...new TextEncoder().encode("\r\n--x--\r\n")]);
+const BINARY = new Uint8Array([
+  ...Array.from({ length: 256 }, (_, i) => i),
+  ...new TextEncoder().encode("\r\n--x--\r\n"),
+]);
 
 let logs: LogRecord[];
 let sink: RecordingSink;
@@ -146,12 +159,15 @@ describe("multipart webhooks", () => {
     expect(filesUnder(tmp.dir)).toEqual([]);
     expect(existsSync(join(tmp.dir, "..", "outside"))).toBe(false);
     expect(sink.runs).toHaveLength(0);
-    const codes = logs.filter((l) => l.msg === "triggers.webhook.file_destination_refused").map((l) => l["code"]);
+    const codes = logs.filter((l) => l.msg === "triggers.webhook.file_destination_refused").map((l) => l.code);
     expect(codes).toEqual(["path.traversal", "path.denied", "path.absolute", "path.traversal", "path.denied"]);
   });
 
   test("an unsigned upload is 401 before any parsing", async () => {
-    const broken = { bytes: new TextEncoder().encode("not multipart at all"), contentType: "multipart/form-data; boundary=zzz" };
+    const broken = {
+      bytes: new TextEncoder().encode("not multipart at all"),
+      contentType: "multipart/form-data; boundary=zzz",
+    };
     expect(await send(request("/hooks/up", broken, false))).toEqual({ status: 401, text: "unauthorized" });
     expect(await send(request("/hooks/up", broken))).toEqual({ status: 400, text: "invalid multipart body" });
   });
@@ -164,7 +180,7 @@ describe("multipart webhooks", () => {
 
   test("a webhook without a project refuses uploads and names the config key", async () => {
     const startLog = logs.find((l) => l.msg === "triggers.webhook.multipart_no_project");
-    expect(startLog?.["webhook"]).toBe("orphan");
+    expect(startLog?.webhook).toBe("orphan");
     const body = await multipart([["f", new File(["x"], "x.txt")]]);
     const res = await send(request("/hooks/orphan", body));
     expect(res.status).toBe(400);

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { startTriggerServer, type TriggerServer } from "../../src/triggers/server.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
 import { peerPost } from "../support/peer-http.ts";
-import { clock, configOf, hmacHex, memoryDb, recordingSink, type RecordingSink } from "./helpers.ts";
+import { clock, configOf, hmacHex, memoryDb, type RecordingSink, recordingSink } from "./helpers.ts";
 
 const SECRET = "peer-guard-secret-0123456789";
 const TOML = `
@@ -54,7 +54,13 @@ function start(maxPeers?: number): number {
 const sig = (body: string) => `sha256=${hmacHex("sha256", SECRET, body)}`;
 const BAD = `sha256=${"0".repeat(64)}`;
 
-function send(port: number, from: string, body: string, signature: string, extra: Partial<Parameters<typeof peerPost>[0]> = {}) {
+function send(
+  port: number,
+  from: string,
+  body: string,
+  signature: string,
+  extra: Partial<Parameters<typeof peerPost>[0]> = {},
+) {
   return peerPost({
     port,
     from,

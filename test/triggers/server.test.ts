@@ -186,7 +186,10 @@ describe("webhook pipeline", () => {
     const body = '{"action":"captured"}';
     expect((await send(signed(body, { headers: { "x-github-delivery": "d-1" } }))).status).toBe(202);
     expect(await send(signed(body))).toMatchObject({ status: 200, text: "duplicate" });
-    expect(await send(signed(body, { headers: { "x-github-delivery": "d-2" } }))).toMatchObject({ status: 200, text: "duplicate" });
+    expect(await send(signed(body, { headers: { "x-github-delivery": "d-2" } }))).toMatchObject({
+      status: 200,
+      text: "duplicate",
+    });
     // The same signature spelled another way (bare upper-case hex in X-Signature) is the same request.
     const bare = new Request("http://localhost/hooks/github", {
       method: "POST",
@@ -259,7 +262,10 @@ describe("webhook pipeline", () => {
     for (let i = 0; i < 5; i++) expect((await send(push(i))).status).toBe(202);
     // Both hooks at their limit: 10 = 2 × 5 global tokens spent, each hook is refused on its own bucket.
     expect((await send(push(5))).status).toBe(429);
-    expect(logs.filter((l) => l.msg === "triggers.webhook.rate_limited").map((l) => l.scope)).toEqual(["webhook", "webhook"]);
+    expect(logs.filter((l) => l.msg === "triggers.webhook.rate_limited").map((l) => l.scope)).toEqual([
+      "webhook",
+      "webhook",
+    ]);
     await trig.idle();
     expect(sink.runs).toHaveLength(10);
   });
@@ -355,11 +361,19 @@ auth = "none"
 prompt_template = "x"
 `;
   const post = (headers: Record<string, string>, path = "/open") =>
-    new Request(`http://localhost${path}`, { method: "POST", body: '{"a":1}', headers: { "content-type": "text/plain", ...headers } });
+    new Request(`http://localhost${path}`, {
+      method: "POST",
+      body: '{"a":1}',
+      headers: { "content-type": "text/plain", ...headers },
+    });
 
   test("a form POST from a web page (Origin, Sec-Fetch-Site) is 403 on every hook and runs nothing", async () => {
     const open = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
-    const browsers: Record<string, string>[] = [{ origin: "https://evil.example" }, { origin: "null" }, { "sec-fetch-site": "cross-site" }];
+    const browsers: Record<string, string>[] = [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { "sec-fetch-site": "cross-site" },
+    ];
     for (const h of browsers) {
       const res = await open.app.handle(local(post(h)));
       expect(res.status).toBe(403);
@@ -378,7 +392,9 @@ prompt_template = "x"
       expect((await open.app.handle(post({ host }))).status).toBe(421);
     }
     expect((await open.app.handle(post({}))).status).toBe(421);
-    expect((await open.app.handle(new Request("http://localhost/health", { headers: { host: "evil.example" } }))).status).toBe(421);
+    expect(
+      (await open.app.handle(new Request("http://localhost/health", { headers: { host: "evil.example" } }))).status,
+    ).toBe(421);
     await open.idle();
     expect(sink.runs).toHaveLength(0);
     const refused = logs.find((l) => l.msg === "triggers.server.request_refused" && l.reason === "unknown_host");
@@ -420,7 +436,13 @@ prompt_template = "y"
     c.triggers.allow_unauthenticated_webhooks = false;
     const app = createTriggerApp(c, sink, { db: memoryDb(), now: t.now });
     expect(app.webhooks.map((w) => w.id)).toEqual(["closed"]);
-    expect((await app.app.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" }), "localhost:9876"))).status).toBe(404);
+    expect(
+      (
+        await app.app.handle(
+          local(new Request("http://localhost/open", { method: "POST", body: "{}" }), "localhost:9876"),
+        )
+      ).status,
+    ).toBe(404);
     const refused = logs.find((l) => l.msg === "triggers.server.refused_unauthenticated");
     expect(refused?.level).toBe("error");
     expect(refused?.webhook_ids).toEqual(["open"]);
@@ -428,7 +450,9 @@ prompt_template = "y"
 
   test("served when allowed, or on loopback", async () => {
     const allowed = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
-    expect((await allowed.app.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" })))).status).toBe(202);
+    expect(
+      (await allowed.app.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" })))).status,
+    ).toBe(202);
     const c = configOf(OPEN);
     c.triggers.allow_unauthenticated_webhooks = false;
     c.triggers.server.host = "127.0.0.2";
@@ -436,8 +460,10 @@ prompt_template = "y"
   });
 
   test("loopback detection", () => {
-    for (const h of ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LocalHost"]) expect(isLoopbackHost(h)).toBe(true);
-    for (const h of ["0.0.0.0", "::", "192.168.1.2", "example.com", "", "10.0.0.1"]) expect(isLoopbackHost(h)).toBe(false);
+    for (const h of ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LocalHost"])
+      expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ["0.0.0.0", "::", "192.168.1.2", "example.com", "", "10.0.0.1"])
+      expect(isLoopbackHost(h)).toBe(false);
   });
 });
 
@@ -460,7 +486,10 @@ describe("over real loopback HTTP", () => {
     const res = await fetch(`${base}/hooks/github`, {
       method: "POST",
       body,
-      headers: { "content-type": "application/json", "x-hub-signature-256": `sha256=${hmacHex("sha256", GH_SECRET, body)}` },
+      headers: {
+        "content-type": "application/json",
+        "x-hub-signature-256": `sha256=${hmacHex("sha256", GH_SECRET, body)}`,
+      },
     });
     expect(res.status).toBe(202);
     expect((await fetch(`${base}/health`)).status).toBe(200);
@@ -519,10 +548,17 @@ describe("over real loopback HTTP", () => {
 
 describe("readBodyCapped", () => {
   test("a declared length within the cap is read whole; a body longer than it declared is still refused", async () => {
-    const ok = await readBodyCapped(new Request("http://x/", { method: "POST", body: "abc", headers: { "content-length": "3" } }), 10);
+    const ok = await readBodyCapped(
+      new Request("http://x/", { method: "POST", body: "abc", headers: { "content-length": "3" } }),
+      10,
+    );
     expect(ok.ok && new TextDecoder().decode(ok.bytes)).toBe("abc");
     // The header under the cap does not let a longer body through (a Request built in process can lie).
-    const lying = new Request("http://x/", { method: "POST", body: "x".repeat(5000), headers: { "content-length": "10" } });
+    const lying = new Request("http://x/", {
+      method: "POST",
+      body: "x".repeat(5000),
+      headers: { "content-length": "10" },
+    });
     expect(await readBodyCapped(lying, 1024)).toEqual({ ok: false, reason: "too_large" });
     // With Transfer-Encoding beside it, the length is not trusted: the body is counted as it streams.
     const framed = new Request("http://x/", {

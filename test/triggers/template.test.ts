@@ -26,10 +26,16 @@ describe("renderTemplate", () => {
     ["{{ with-dash }}", "dash ok"],
     ["[{{ missing }}] [{{ nothing }}] [{{ items.9 }}] [{{ items.x }}] [{{ action.length }}]", "[] [] [] [] []"],
     ["[{{ items.01 }}] [{{ items.-1 }}] [{{ number.0 }}]", "[] [] []"],
-    ["[{{ __proto__ }}] [{{ constructor }}] [{{ pull_request.constructor.name }}] [{{ items.constructor }}]", "[] [] [] []"],
+    [
+      "[{{ __proto__ }}] [{{ constructor }}] [{{ pull_request.constructor.name }}] [{{ items.constructor }}]",
+      "[] [] [] []",
+    ],
     ["[{{ prototype }}] [{{ toString }}] [{{ hasOwnProperty }}] [{{ items.length }}]", "[] [] [] []"],
     ["[{{ a..b }}] [{{ .action }}] [{{ action. }}]", "[] [] []"],
-    ["unmatched {{ action and }} and {{ { x }} {{}} {{ a b }}", "unmatched {{ action and }} and {{ { x }} {{}} {{ a b }}"],
+    [
+      "unmatched {{ action and }} and {{ { x }} {{}} {{ a b }}",
+      "unmatched {{ action and }} and {{ { x }} {{}} {{ a b }}",
+    ],
     ["{{{ action }}}", "{opened}"],
     ["no placeholders at all", "no placeholders at all"],
   ];
@@ -52,14 +58,20 @@ describe("renderTemplate", () => {
   test("unrenderable values become empty, never an exception", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    const throwing = { toJSON: () => { throw new Error("boom"); } };
-    expect(renderTemplate("[{{ c }}][{{ t }}][{{ b }}][{{ f }}][{{ n }}]", {
-      c: cyclic,
-      t: throwing,
-      b: 10n,
-      f: () => 1,
-      n: Number.NaN,
-    })).toBe("[][][10][][]");
+    const throwing = {
+      toJSON: () => {
+        throw new Error("boom");
+      },
+    };
+    expect(
+      renderTemplate("[{{ c }}][{{ t }}][{{ b }}][{{ f }}][{{ n }}]", {
+        c: cyclic,
+        t: throwing,
+        b: 10n,
+        f: () => 1,
+        n: Number.NaN,
+      }),
+    ).toBe("[][][10][][]");
     expect(renderValue(Symbol("s"))).toBe("");
     expect(renderValue(undefined)).toBe("");
   });

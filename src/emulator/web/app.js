@@ -2,7 +2,6 @@
 // It acts as the user through the emulator's control API (/__emulator/…) and follows the chat with
 // its long poll. The bot's HTML is treated as untrusted: parsed with DOMParser and rebuilt from
 // Telegram's allowed tags only; everything else becomes text. No inline scripts or styles (CSP).
-"use strict";
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -189,7 +188,15 @@ function buildMessage(m) {
 
 function keyOf(m) {
   const quoted = m.reply_to_message_id ? entries.get(m.reply_to_message_id) : undefined;
-  return JSON.stringify([m.edits, m.edit_date, m.text, m.html, m.document, m.reply_markup, quoted ? [quoted.deleted, quoted.text] : null]);
+  return JSON.stringify([
+    m.edits,
+    m.edit_date,
+    m.text,
+    m.html,
+    m.document,
+    m.reply_markup,
+    quoted ? [quoted.deleted, quoted.text] : null,
+  ]);
 }
 
 function render(messages) {
@@ -212,7 +219,8 @@ function render(messages) {
     else {
       // Keep message-id order even if entries arrive out of order.
       let before = null;
-      for (const [id, n] of nodes) if (id > m.message_id && (!before || id < Number(before.dataset.messageId))) before = n.el;
+      for (const [id, n] of nodes)
+        if (id > m.message_id && (!before || id < Number(before.dataset.messageId))) before = n.el;
       els.list.insertBefore(fresh, before);
       grew = true;
     }
@@ -284,7 +292,10 @@ function toBase64(buf) {
 
 async function sendFile(file, caption) {
   const dataBase64 = toBase64(await file.arrayBuffer());
-  const body = { from: demo.userId, document: { fileName: file.name, dataBase64, mimeType: file.type || "application/octet-stream" } };
+  const body = {
+    from: demo.userId,
+    document: { fileName: file.name, dataBase64, mimeType: file.type || "application/octet-stream" },
+  };
   if (caption.trim()) body.caption = caption;
   await post(`chats/${demo.chatId}/messages`, body);
 }
@@ -322,7 +333,7 @@ function wireComposer() {
   }
   els.attach.addEventListener("click", () => els.file.click());
   els.file.addEventListener("change", async () => {
-    const file = els.file.files && els.file.files[0];
+    const file = els.file.files?.[0];
     els.file.value = "";
     if (!file) return;
     const caption = els.input.value;

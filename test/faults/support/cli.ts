@@ -12,7 +12,12 @@ export interface Finished {
 }
 
 /** Runs `untether --config <path> run` until it exits by itself; fails (and kills it) after timeoutMs. */
-export async function runToExit(configPath: string, home: string, timeoutMs = 20_000, env: Record<string, string> = {}): Promise<Finished> {
+export async function runToExit(
+  configPath: string,
+  home: string,
+  timeoutMs = 20_000,
+  env: Record<string, string> = {},
+): Promise<Finished> {
   const proc = Bun.spawn([...untetherCommand(), "--config", configPath, "run"], {
     cwd: home,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, UNTETHER_LOG_LEVEL: "info", ...env },
@@ -21,9 +26,14 @@ export async function runToExit(configPath: string, home: string, timeoutMs = 20
     stderr: "pipe",
   });
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   clearTimeout(timer);
-  if (proc.signalCode === "SIGKILL") throw new Error(`untether did not exit within ${timeoutMs} ms:\n${stdout}\n${stderr}`);
+  if (proc.signalCode === "SIGKILL")
+    throw new Error(`untether did not exit within ${timeoutMs} ms:\n${stdout}\n${stderr}`);
   return { code, stdout, stderr };
 }
 

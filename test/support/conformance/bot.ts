@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureConformanceClis } from "../../../scripts/conformance-install.ts";
 import type { HistoryEntry } from "../../../src/emulator/index.ts";
-import { startFakeModels, type FakeModels } from "../fake-models/index.ts";
-import { startHarness, type Harness } from "../harness.ts";
-import { setupEngine, type ConformanceEngine, type EngineSetup } from "./engine-setup.ts";
-import { engineStarts, writeEnvWrapper, type EngineStart } from "./env-wrapper.ts";
+import { type FakeModels, startFakeModels } from "../fake-models/index.ts";
+import { type Harness, startHarness } from "../harness.ts";
+import { type ConformanceEngine, type EngineSetup, setupEngine } from "./engine-setup.ts";
+import { type EngineStart, engineStarts, writeEnvWrapper } from "./env-wrapper.ts";
 import { descendants } from "./procs.ts";
 
 /** The cached CLIs' .bin folder; installs them first when a test file is run on its own. */
@@ -35,7 +35,10 @@ export interface ConformanceBot {
   starts(): EngineStart[];
   send(text: string, opts?: { chat?: number; replyTo?: number; from?: number }): { message_id: number };
   finalFor(id: number, chat?: number, re?: RegExp): Promise<HistoryEntry>;
-  ask(text: string, opts?: { chat?: number; replyTo?: number }): Promise<{ id: number; final: HistoryEntry; text: string }>;
+  ask(
+    text: string,
+    opts?: { chat?: number; replyTo?: number },
+  ): Promise<{ id: number; final: HistoryEntry; text: string }>;
   stop(): Promise<void>;
 }
 
@@ -59,7 +62,10 @@ function git(cwd: string, home: string, ...args: string[]): string {
 
 const tomlList = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
 
-export async function startConformanceBot(engine: ConformanceEngine, opts: { engineToml?: string; env?: Record<string, string> } = {}): Promise<ConformanceBot> {
+export async function startConformanceBot(
+  engine: ConformanceEngine,
+  opts: { engineToml?: string; env?: Record<string, string> } = {},
+): Promise<ConformanceBot> {
   const models = startFakeModels();
   const home = mkdtempSync(join(tmpdir(), `untether-conf-${engine}-`));
   const work = mkdtempSync(join(tmpdir(), `untether-conf-${engine}-aux-`));
@@ -84,7 +90,12 @@ export async function startConformanceBot(engine: ConformanceEngine, opts: { eng
     home,
     topToml: `default_engine = "${engine}"`,
     extraToml,
-    env: { PATH: `${wrapDir}:${CLI_BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`, TMPDIR: tmpdir(), ...setup.env, ...opts.env },
+    env: {
+      PATH: `${wrapDir}:${CLI_BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+      TMPDIR: tmpdir(),
+      ...setup.env,
+      ...opts.env,
+    },
     wrap: ["strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=connect", "-o", straceLog],
   });
   // A git project with a branch for @feature-x.
@@ -107,7 +118,11 @@ export async function startConformanceBot(engine: ConformanceEngine, opts: { eng
     return pid;
   };
   const send = (text: string, o: { chat?: number; replyTo?: number; from?: number } = {}) => {
-    const input: { chatId: number; from: number; text: string; replyTo?: number } = { chatId: o.chat ?? h.dm, from: o.from ?? h.alice, text };
+    const input: { chatId: number; from: number; text: string; replyTo?: number } = {
+      chatId: o.chat ?? h.dm,
+      from: o.from ?? h.alice,
+      text,
+    };
     if (o.replyTo !== undefined) input.replyTo = o.replyTo;
     return h.emu.sendUserMessage(input);
   };
@@ -115,7 +130,12 @@ export async function startConformanceBot(engine: ConformanceEngine, opts: { eng
   // "done" header too before it is deleted.
   const finalFor = (id: number, chat = h.dm, re = FINAL_RE) =>
     h.emu.waitFor(
-      () => h.emu.botMessages(chat).filter((x) => x.reply_to_message_id === id).slice(1).find((x) => re.test(x.text ?? "")),
+      () =>
+        h.emu
+          .botMessages(chat)
+          .filter((x) => x.reply_to_message_id === id)
+          .slice(1)
+          .find((x) => re.test(x.text ?? "")),
       RUN_TIMEOUT_MS,
       `the final answer to message ${id}`,
     );

@@ -35,7 +35,11 @@ export function setupEngine(engine: ConformanceEngine, home: string, modelUrl: s
         DISABLE_AUTOUPDATER: "1",
         DISABLE_ERROR_REPORTING: "1",
       };
-      return { env, extraAllow: ["DISABLE_TELEMETRY", "DISABLE_AUTOUPDATER", "DISABLE_ERROR_REPORTING"], engineToml: "" };
+      return {
+        env,
+        extraAllow: ["DISABLE_TELEMETRY", "DISABLE_AUTOUPDATER", "DISABLE_ERROR_REPORTING"],
+        engineToml: "",
+      };
     }
     case "codex": {
       const codexHome = join(home, ".codex");
@@ -84,7 +88,17 @@ export function setupEngine(engine: ConformanceEngine, home: string, modelUrl: s
             baseUrl: `${modelUrl}/v1`,
             api: "openai-completions",
             apiKey: "FAKE_OPENAI_API_KEY",
-            models: [{ id: "fake-model", name: "Fake model", reasoning: false, input: ["text"], contextWindow: 128000, maxTokens: 4096, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }],
+            models: [
+              {
+                id: "fake-model",
+                name: "Fake model",
+                reasoning: false,
+                input: ["text"],
+                contextWindow: 128000,
+                maxTokens: 4096,
+                cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+              },
+            ],
           },
         },
       };
@@ -100,12 +114,22 @@ export function setupEngine(engine: ConformanceEngine, home: string, modelUrl: s
       const settings = {
         privacy: { usageStatisticsEnabled: false },
         telemetry: { enabled: false },
-        general: { disableAutoUpdate: true, disableUpdateNag: true, enableAutoUpdate: false, enableAutoUpdateNotification: false },
+        general: {
+          disableAutoUpdate: true,
+          disableUpdateNag: true,
+          enableAutoUpdate: false,
+          enableAutoUpdateNotification: false,
+        },
         security: { auth: { selectedType: "gemini-api-key" } },
       };
       write(join(home, ".gemini/settings.json"), `${JSON.stringify(settings, null, 2)}\n`);
       return {
-        env: { GEMINI_API_KEY: "dummy", GOOGLE_GEMINI_BASE_URL: modelUrl, GEMINI_TELEMETRY_ENABLED: "false", GEMINI_CLI_TRUST_WORKSPACE: "true" },
+        env: {
+          GEMINI_API_KEY: "dummy",
+          GOOGLE_GEMINI_BASE_URL: modelUrl,
+          GEMINI_TELEMETRY_ENABLED: "false",
+          GEMINI_CLI_TRUST_WORKSPACE: "true",
+        },
         extraAllow: ["GOOGLE_GEMINI_BASE_URL", "GEMINI_TELEMETRY_ENABLED", "GEMINI_CLI_TRUST_WORKSPACE"],
         engineToml: "",
       };
@@ -127,7 +151,9 @@ export function setupEngine(engine: ConformanceEngine, home: string, modelUrl: s
       };
       write(join(home, ".config/opencode/opencode.json"), `${JSON.stringify(config, null, 2)}\n`);
       write(join(home, ".npmrc"), "offline=true\n");
-      const disable = ["AUTOUPDATE", "MODELS_FETCH", "DEFAULT_PLUGINS", "LSP_DOWNLOAD", "SHARE", "CLAUDE_CODE"].map((s) => `OPENCODE_DISABLE_${s}`);
+      const disable = ["AUTOUPDATE", "MODELS_FETCH", "DEFAULT_PLUGINS", "LSP_DOWNLOAD", "SHARE", "CLAUDE_CODE"].map(
+        (s) => `OPENCODE_DISABLE_${s}`,
+      );
       const env: Record<string, string> = { FAKE_OPENAI_API_KEY: "dummy" };
       for (const name of disable) env[name] = "1";
       return { env, extraAllow: ["FAKE_OPENAI_API_KEY", ...disable], engineToml: "" };

@@ -3,9 +3,9 @@
 // action carrying the environment, {"type":"pids"} → note action with child pids, {"type":"done","answer"} → completed ok.
 import { join } from "node:path";
 import type { EngineEvent } from "../../../src/engines/events.ts";
-import type { EngineDefinition, EngineParser, StdinSession } from "../../../src/engines/types.ts";
-import { defineResumeSyntax } from "../../../src/engines/resume-syntax.ts";
 import { definePermissions } from "../../../src/engines/permissions.ts";
+import { defineResumeSyntax } from "../../../src/engines/resume-syntax.ts";
+import type { EngineDefinition, EngineParser, StdinSession } from "../../../src/engines/types.ts";
 
 export const FAKES = import.meta.dir;
 
@@ -23,13 +23,45 @@ function parser(id: string): EngineParser {
           session = String(msg.id ?? "");
           return [{ type: "started", engine: id, resume: { engine: id, value: session } }];
         case "note":
-          return [{ type: "action", engine: id, phase: "completed", ok: true, action: { id: "n", kind: "note", title: text.slice(0, 40), detail: { length: text.length } } }];
+          return [
+            {
+              type: "action",
+              engine: id,
+              phase: "completed",
+              ok: true,
+              action: { id: "n", kind: "note", title: text.slice(0, 40), detail: { length: text.length } },
+            },
+          ];
         case "env":
-          return [{ type: "action", engine: id, phase: "completed", ok: true, action: { id: "env", kind: "note", title: "env", detail: { env: msg.env, pid: msg.pid } } }];
+          return [
+            {
+              type: "action",
+              engine: id,
+              phase: "completed",
+              ok: true,
+              action: { id: "env", kind: "note", title: "env", detail: { env: msg.env, pid: msg.pid } },
+            },
+          ];
         case "pids":
-          return [{ type: "action", engine: id, phase: "completed", ok: true, action: { id: "pids", kind: "note", title: "pids", detail: { pids: msg.pids } } }];
+          return [
+            {
+              type: "action",
+              engine: id,
+              phase: "completed",
+              ok: true,
+              action: { id: "pids", kind: "note", title: "pids", detail: { pids: msg.pids } },
+            },
+          ];
         case "done":
-          return [{ type: "completed", engine: id, ok: true, answer: String(msg.answer ?? ""), resume: { engine: id, value: session } }];
+          return [
+            {
+              type: "completed",
+              engine: id,
+              ok: true,
+              answer: String(msg.answer ?? ""),
+              resume: { engine: id, value: session },
+            },
+          ];
         default:
           return [];
       }
@@ -66,6 +98,12 @@ export function fakeDefinition(script: string, o: FakeDefOptions = {}): EngineDe
     extraEnv: o.extraEnv ? () => ({ ...o.extraEnv }) : undefined,
     removeEnv: o.removeEnv ? () => [...(o.removeEnv ?? [])] : undefined,
     permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => false }),
-    resume: defineResumeSyntax({ engine: id, command: "fake\\s+--session", idPattern: /^fake-[0-9a-f]{8}$/, show: (v) => `fake --session ${v}`, resumeArgs: (v) => ["--session", v] }),
+    resume: defineResumeSyntax({
+      engine: id,
+      command: "fake\\s+--session",
+      idPattern: /^fake-[0-9a-f]{8}$/,
+      show: (v) => `fake --session ${v}`,
+      resumeArgs: (v) => ["--session", v],
+    }),
   };
 }

@@ -56,9 +56,15 @@ export function decide(c: Conversation): Answer {
     return { kind: "text", text, chunkDelayMs: 0 };
   }
   const last = c.lastUserText;
-  if (last.includes("FAKE_API_ERROR")) return { kind: "error", status: 400, message: "fake invalid request (FAKE_API_ERROR)" };
+  if (last.includes("FAKE_API_ERROR"))
+    return { kind: "error", status: 400, message: "fake invalid request (FAKE_API_ERROR)" };
   if (last.includes("FAKE_BASH") && c.shellTool) {
-    return { kind: "tool", text: "I will run a shell command.", tool: c.shellTool.name, args: fillArgs(c.shellTool.schema, FAKE_COMMAND) };
+    return {
+      kind: "tool",
+      text: "I will run a shell command.",
+      tool: c.shellTool.name,
+      args: fillArgs(c.shellTool.schema, FAKE_COMMAND),
+    };
   }
   if (last.includes("FAKE_REMEMBER")) {
     return { kind: "text", text: `I see ${c.userMessages} user messages in this conversation.`, chunkDelayMs: 0 };
@@ -71,7 +77,9 @@ export function decide(c: Conversation): Answer {
 }
 
 /** Picks the shell tool among the tools a request offers. */
-export function findShellTool(tools: Array<{ name: string; schema: unknown }>): { name: string; schema: unknown } | undefined {
+export function findShellTool(
+  tools: Array<{ name: string; schema: unknown }>,
+): { name: string; schema: unknown } | undefined {
   for (const name of SHELL_TOOL_NAMES) {
     const t = tools.find((x) => x.name === name);
     if (t) return t;
