@@ -161,6 +161,14 @@ export const TelegramSchema = strictObject(
       10,
       86400,
     ),
+    inbound_rate_per_minute: hot(
+      int(
+        60,
+        "Flood guard: messages one user may send a minute (also the burst); over it they are dropped with one notice a minute. Button presses and /cancel get 4× this. 0 = off.",
+        0,
+        100000,
+      ),
+    ),
     ...LegacyTelegramProps,
     files: FilesSchema,
   },

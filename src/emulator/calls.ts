@@ -38,15 +38,27 @@ function matches(call: ApiCall, f: CallFilter): boolean {
 
 export class CallLog {
   readonly #entries: ApiCall[] = [];
+  /** Requests that arrived and are not answered yet: seq → method as requested. */
+  readonly #open = new Map<number, string>();
   #nextSeq = 1;
 
   /** Reserves the sequence number of a request when it arrives. */
-  begin(): number {
-    return this.#nextSeq++;
+  begin(method = ""): number {
+    const seq = this.#nextSeq++;
+    this.#open.set(seq, method);
+    return seq;
+  }
+
+  /** How many requests for `method` (case-insensitive; "file" for downloads) are not answered yet. */
+  unanswered(method: string): number {
+    let n = 0;
+    for (const m of this.#open.values()) if (m.toLowerCase() === method.toLowerCase()) n++;
+    return n;
   }
 
   /** Records a finished call (entries stay ordered by arrival even when long polls finish late). */
   record(call: ApiCall): void {
+    this.#open.delete(call.seq);
     let i = this.#entries.length;
     while (i > 0 && (this.#entries[i - 1]?.seq ?? 0) > call.seq) i--;
     this.#entries.splice(i, 0, call);

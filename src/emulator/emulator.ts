@@ -219,6 +219,11 @@ export class Emulator {
     return this.callLog.count(filter);
   }
 
+  /** Requests for `method` ("file" for downloads) that arrived and are not answered yet (e.g. held by a delay fault). */
+  unansweredCalls(method: string): number {
+    return this.callLog.unanswered(method);
+  }
+
   /** Seq of the latest recorded call; pass as `afterSeq` to look only at what comes next. */
   lastCallSeq(): number {
     return this.callLog.lastSeq();

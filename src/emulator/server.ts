@@ -74,7 +74,7 @@ async function botApi(
   token: string,
   methodName: string,
 ): Promise<Response> {
-  const seq = emu.callLog.begin();
+  const seq = emu.callLog.begin(methodName);
   const at = emu.store.now();
   const started = performance.now();
   let method = methodName;
@@ -137,17 +137,30 @@ async function botApi(
   }
 }
 
-function fileDownload(emu: Emulator, token: string, path: string): Response {
-  const seq = emu.callLog.begin();
+async function fileDownload(
+  emu: Emulator,
+  server: Server<undefined>,
+  req: Request,
+  token: string,
+  path: string,
+): Promise<Response> {
+  const seq = emu.callLog.begin("file");
   const at = emu.store.now();
+  const started = performance.now();
   const decision = emu.faultRules.decide("file");
+  if (decision.delayMs > 0) {
+    // A held download: visible to tests as an unanswered call (Emulator.unansweredCalls).
+    emu.changes.bump();
+    server.timeout(req, 0);
+    await Bun.sleep(decision.delayMs);
+  }
   const answer = (response: Response, status: number, fault?: string): Response => {
     emu.callLog.record({
       seq,
       method: "file",
       params: { file_path: path },
       at,
-      durationMs: 0,
+      durationMs: performance.now() - started,
       status,
       ok: status === 200,
       ...(fault ? { fault } : {}),
@@ -202,7 +215,7 @@ export function listen(
       const bot = BOT_ROUTE.exec(url.pathname);
       if (bot) return botApi(emu, srv, req, decodeURIComponent(bot[1] ?? ""), bot[2] ?? "");
       const file = FILE_ROUTE.exec(url.pathname);
-      if (file) return fileDownload(emu, decodeURIComponent(file[1] ?? ""), file[2] ?? "");
+      if (file) return fileDownload(emu, srv, req, decodeURIComponent(file[1] ?? ""), file[2] ?? "");
       return errorResponse(notFound());
     },
     error(err) {

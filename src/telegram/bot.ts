@@ -10,12 +10,13 @@ import type { Config } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { VERSION } from "../version.ts";
-import { type AccessPolicy, DropLogger, decideAccess } from "./access.ts";
+import { type AccessPolicy, decideAccess } from "./access.ts";
 import type { ChatController } from "./controller.ts";
-import { originOf, parseUpdate } from "./incoming.ts";
+import { originOf } from "./incoming.ts";
 import type { OutboxTransport } from "./outbox.ts";
-import { Poller, type TelegramUpdate } from "./poller.ts";
+import { Poller } from "./poller.ts";
 import { escapeHtml } from "./render.ts";
+import { UpdateRouter } from "./router.ts";
 
 export class BotStartError extends Error {}
 
@@ -105,7 +106,11 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   const config = live.current();
   const tg = config.transports.telegram;
   let policy = accessPolicyOf(config);
-  live.onChange((next) => (policy = accessPolicyOf(next)));
+  let inboundRate = tg.inbound_rate_per_minute;
+  live.onChange((next) => {
+    policy = accessPolicyOf(next);
+    inboundRate = next.transports.telegram.inbound_rate_per_minute;
+  });
 
   try {
     await call("setMyCommands", { commands: COMMANDS });
@@ -113,37 +118,42 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     logger().warn({ error_code: (e as TelegramApiError).errorCode }, "telegram.set_commands_failed");
   }
 
+  const router = new UpdateRouter({
+    policy: () => policy,
+    inboundRatePerMinute: () => inboundRate,
+    controller,
+    answerCallback: (id, text) => transport.answerCallback(id, text),
+    notify: (chatId, threadId, html) => {
+      transport
+        .send(threadId === undefined ? { chatId } : { chatId, threadId }, html)
+        .catch((e) => logger().warn({ error: (e as Error).message }, "telegram.flood_notice_failed"));
+    },
+  });
   const poller = new Poller({
     call,
     db,
     timeoutSec: deps.pollTimeoutSec ?? 30,
-    onUpdate: (u) => handleUpdate(u),
+    onUpdate: (u) => router.take(u),
+    reportChat: (u) => router.reportChat(u),
     onFatal: (e) => resolveFatal(e),
   });
   let resolveFatal!: (e: TelegramApiError | undefined) => void;
   const fatal = new Promise<TelegramApiError | undefined>((r) => (resolveFatal = r));
-  const drops = new DropLogger();
-
-  async function handleUpdate(update: TelegramUpdate): Promise<void> {
-    const origin = originOf(update);
-    const decision = decideAccess(policy, origin);
-    const incoming = parseUpdate(update);
-    if (!decision.allowed) {
-      drops.log(decision.reason, origin);
-      if (decision.toast && incoming?.kind === "callback")
-        await transport.answerCallback(incoming.callbackId, "Not authorised.");
-      return;
-    }
-    if (!incoming) return;
-    if (incoming.kind === "callback") return controller.handleCallback(incoming);
-    return controller.handleMessage(incoming);
-  }
 
   // Messages sent while we were down are not run: a stale "deploy" is worse than a missed one.
+  // So are the ones taken before a stop or a crash that never finished (the poller's ledger).
+  const leftovers = poller.leftovers;
   const backlog = await poller.drainBacklog();
   const missed = new Map<number, number>();
+  const counted = new Set<number>();
+  for (const l of leftovers) {
+    if (l.chatId === undefined) continue;
+    counted.add(l.updateId);
+    missed.set(l.chatId, (missed.get(l.chatId) ?? 0) + 1);
+  }
   for (const u of backlog) {
     const origin = originOf(u);
+    if (counted.has(u.update_id)) continue;
     if (origin.chatId === undefined || origin.isCallback || !decideAccess(policy, origin).allowed) continue;
     missed.set(origin.chatId, (missed.get(origin.chatId) ?? 0) + 1);
   }
@@ -164,7 +174,12 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     .catch((e) => logger().warn({ error: (e as Error).message }, "telegram.ready_message_failed"));
   poller.start();
   logger().info(
-    { username: deps.me.username, engines: deps.engineIds, backlog_dropped: backlog.length },
+    {
+      username: deps.me.username,
+      engines: deps.engineIds,
+      backlog_dropped: backlog.length,
+      unfinished_before_stop: leftovers.length,
+    },
     "bot.started",
   );
 
@@ -173,6 +188,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     fatal,
     async stop() {
       await poller.stop();
+      router.stop();
       resolveFatal(undefined);
     },
   };

@@ -70,7 +70,8 @@ function chatOf(m: IncomingMessage): ChatRef {
 export class ChatController {
   constructor(private readonly d: ControllerDeps) {}
 
-  async handleMessage(m: IncomingMessage): Promise<void> {
+  /** `droppedWaiting`: messages of this chat a `/cancel` took out of the lane before they ran. */
+  async handleMessage(m: IncomingMessage, opts: { droppedWaiting?: number } = {}): Promise<void> {
     const cmd = leadingCommand(m.text);
     if (cmd) {
       switch (cmd.name) {
@@ -78,7 +79,7 @@ export class ChatController {
         case "help":
           return this.d.replies.reply(chatOf(m), HELP_TEXT, m.messageId);
         case "cancel":
-          return this.#cancel(m);
+          return this.#cancel(m, opts.droppedWaiting ?? 0);
         case "new":
           return this.#new(m);
         case "agent":
@@ -185,38 +186,31 @@ export class ChatController {
     await files.command(m, at[2] as string, wt.cwd);
   }
 
-  async #cancel(m: IncomingMessage): Promise<void> {
+  async #cancel(m: IncomingMessage, droppedWaiting: number): Promise<void> {
     const chat = chatOf(m);
+    const reply = (text: string) => this.d.replies.reply(chat, text, m.messageId);
     if (m.replyTo) {
       const r = this.d.runs.cancelByMessage(m.chatId, m.replyTo.messageId);
-      if (r !== "none")
-        return this.d.replies.reply(
-          chat,
-          r === "cancelling" ? "Cancelling that run." : "Removed that run from the queue.",
-          m.messageId,
-        );
-      return this.d.replies.reply(chat, "Nothing is running for that message.", m.messageId);
+      if (r !== "none") return reply(r === "cancelling" ? "Cancelling that run." : "Removed that run from the queue.");
+      return reply("Nothing is running for that message.");
     }
+    const waiting =
+      droppedWaiting > 0
+        ? ` Dropped ${droppedWaiting} message${droppedWaiting > 1 ? "s" : ""} still waiting to be handled here.`
+        : "";
     const runs = this.d.runs.runsInChat(m.chatId);
     if (runs.length === 0) {
       const dropped = this.d.cancelScheduled?.(m.chatId) ?? 0;
-      if (dropped > 0)
-        return this.d.replies.reply(
-          chat,
-          `Cancelled ${dropped} scheduled run${dropped > 1 ? "s" : ""} (/at).`,
-          m.messageId,
-        );
-      return this.d.replies.reply(chat, "Nothing is running in this chat.", m.messageId);
+      if (dropped > 0) return reply(`Cancelled ${dropped} scheduled run${dropped > 1 ? "s" : ""} (/at).${waiting}`);
+      return reply(waiting ? waiting.trimStart() : "Nothing is running in this chat.");
     }
     if (runs.length > 1) {
-      return this.d.replies.reply(
-        chat,
-        `${runs.length} runs are active here. Reply <code>/cancel</code> to the progress message of the one to stop.`,
-        m.messageId,
+      return reply(
+        `${runs.length} runs are active here. Reply <code>/cancel</code> to the progress message of the one to stop.${waiting}`,
       );
     }
     const r = this.d.runs.cancelRun((runs[0] as { runId: number }).runId);
-    return this.d.replies.reply(chat, r === "dropped" ? "Removed the queued run." : "Cancelling the run.", m.messageId);
+    return reply(`${r === "dropped" ? "Removed the queued run." : "Cancelling the run."}${waiting}`);
   }
 
   async #new(m: IncomingMessage): Promise<void> {

@@ -67,4 +67,109 @@ describe("poller", () => {
     expect(handled).toEqual([1, 2]);
     expect(p.offset).toBe(3);
   });
+
+  test("fetching goes on while an update is handled; the saved offset never passes an unfinished update", async () => {
+    const db = StateDb.open(":memory:");
+    const batches = [[{ update_id: 5 }, { update_id: 6 }], [{ update_id: 7 }]];
+    const offsets: unknown[] = [];
+    const call = fakeBotApi(async (_m, params) => {
+      offsets.push(params.offset);
+      const b = batches.shift();
+      if (b) return b;
+      await Bun.sleep(5);
+      return [];
+    });
+    const release = new Map<number, () => void>();
+    const started: number[] = [];
+    const p = new Poller({
+      call,
+      db,
+      onUpdate: (u) => {
+        started.push(u.update_id);
+        return new Promise<"done">((r) => release.set(u.update_id, () => r("done")));
+      },
+      reportChat: (u) => 100 + u.update_id,
+      onFatal: () => {},
+      sleep: noSleep,
+    });
+    p.start();
+    while (started.length < 3) await Bun.sleep(2);
+    // All three were taken while none had finished: the poller did not wait for 5 before fetching 7.
+    expect(started).toEqual([5, 6, 7]);
+    expect(offsets.slice(0, 2)).toEqual([0, 7]);
+    expect(db.getUpdateOffset()).toBe(5);
+    release.get(6)?.();
+    await Bun.sleep(1);
+    expect(db.getUpdateOffset()).toBe(5);
+    release.get(5)?.();
+    await Bun.sleep(1);
+    expect(db.getUpdateOffset()).toBe(7);
+    // A stop with 7 unfinished: the next start knows it, with the chat to tell.
+    await p.stop();
+    const again = new Poller({ call, db, onUpdate: async () => "done", onFatal: () => {}, sleep: noSleep });
+    expect(again.leftovers).toEqual([{ updateId: 7, chatId: 107 }]);
+    expect(again.offset).toBe(7);
+    release.get(7)?.();
+  });
+
+  test("an update left unhandled at a stop stays in the ledger; the next start's drain clears it", async () => {
+    const db = StateDb.open(":memory:");
+    let served = false;
+    const call = fakeBotApi(async () => {
+      if (!served) {
+        served = true;
+        return [{ update_id: 1 }, { update_id: 2 }];
+      }
+      await Bun.sleep(5);
+      return [];
+    });
+    const p = new Poller({
+      call,
+      db,
+      onUpdate: async (u) => (u.update_id === 1 ? "done" : "unhandled"),
+      reportChat: () => 42,
+      onFatal: () => {},
+      sleep: noSleep,
+    });
+    p.start();
+    while (p.offset < 2) await Bun.sleep(2);
+    await Bun.sleep(5);
+    await p.stop();
+    expect(db.getUpdateOffset()).toBe(2);
+    const again = new Poller({ call, db, onUpdate: async () => "done", onFatal: () => {}, sleep: noSleep });
+    expect(again.leftovers).toEqual([{ updateId: 2, chatId: 42 }]);
+    await again.drainBacklog();
+    expect(again.offset).toBe(3);
+    expect(new Poller({ call, db, onUpdate: async () => "done", onFatal: () => {} }).leftovers).toEqual([]);
+  });
+
+  test("fetching pauses while maxInFlight updates are unfinished", async () => {
+    const db = StateDb.open(":memory:");
+    let next = 1;
+    let calls = 0;
+    const call = fakeBotApi(async () => {
+      calls++;
+      await Bun.sleep(1);
+      return [{ update_id: next++ }];
+    });
+    const release: Array<() => void> = [];
+    const p = new Poller({
+      call,
+      db,
+      maxInFlight: 2,
+      onUpdate: () => new Promise<"done">((r) => release.push(() => r("done"))),
+      onFatal: () => {},
+      sleep: noSleep,
+    });
+    p.start();
+    while (release.length < 2) await Bun.sleep(2);
+    await Bun.sleep(20);
+    expect(calls).toBe(2);
+    expect(p.inFlight).toBe(2);
+    release[0]?.();
+    while (release.length < 3) await Bun.sleep(2);
+    expect(p.inFlight).toBe(2);
+    await p.stop();
+    for (const r of release) r();
+  });
 });
