@@ -27,6 +27,7 @@ export class JobQueue {
   /** Keys held by running jobs (a key is held by at most one running job). */
   readonly #busy = new Set<string>();
   readonly #idle: Array<() => void> = [];
+  readonly #started = new Set<Entry>();
   #running = 0;
   #nextId = 1;
 
@@ -69,6 +70,21 @@ export class JobQueue {
     };
   }
 
+  /**
+   * What a job with these keys waits for: the keys of the job that goes first (a running one, else
+   * one waiting ahead of it), or "cap" when only the global cap holds it; undefined when it could
+   * start now. With `self` (an enqueued job's id), only jobs ahead of that one count, and a job
+   * that already started waits for nothing.
+   */
+  blocker(keys: readonly string[], self?: number): ReadonlySet<string> | "cap" | undefined {
+    const selfAt = self === undefined ? this.#waiting.length : this.#waiting.findIndex((e) => e.id === self);
+    if (selfAt < 0) return undefined;
+    const shares = (e: Entry) => keys.some((k) => e.keys.has(k));
+    for (const e of this.#started) if (shares(e)) return e.keys;
+    for (const e of this.#waiting.slice(0, selfAt)) if (shares(e)) return e.keys;
+    return this.#maxConcurrent > 0 && this.#running >= this.#maxConcurrent ? "cap" : undefined;
+  }
+
   /** Resolves when nothing is running or waiting. */
   idle(): Promise<void> {
     if (this.#running === 0 && this.#waiting.length === 0) return Promise.resolve();
@@ -94,10 +110,12 @@ export class JobQueue {
 
   #start(entry: Entry): void {
     entry.started = true;
+    this.#started.add(entry);
     this.#running++;
     for (const k of entry.keys) this.#busy.add(k);
     const finish = () => {
       entry.done = true;
+      this.#started.delete(entry);
       this.#running--;
       for (const k of entry.keys) this.#busy.delete(k);
       this.#pump();
