@@ -53,6 +53,12 @@ export class RunLiveness {
       this.#tools.set(action.id, { name: toolName(action.detail, action.title), startedAt: now });
   }
 
+  /** Silence that is not the engine's (it waits for a person's answer) restarts the silence clock. */
+  touch(now: number): void {
+    this.#lastOutputAt = now;
+    this.#silenceNotifiedAt = undefined;
+  }
+
   /** How long the engine has been silent, ms. */
   silentMs(now: number): number {
     return Math.max(0, now - this.#lastOutputAt);

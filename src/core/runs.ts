@@ -531,6 +531,12 @@ export class RunManager {
     const settings = this.#o.liveness?.();
     if (settings === undefined || run.liveness === undefined) return;
     const now = this.#clock.now();
+    // Waiting for a person's answer is no stall, and nobody is typing: the approval has its own timeout.
+    if (this.#approvals.pendingFor(run.id).length > 0) {
+      run.liveness.touch(now);
+      if (now - run.lastRenderAt >= settings.heartbeatMs) this.#scheduleRender(run.id, true);
+      return;
+    }
     this.#typing(run, now);
     const due = run.liveness.due(now, settings);
     // The heartbeat: the elapsed time (and a silence line) moves even while the engine says nothing.

@@ -17,7 +17,7 @@ import type { ButtonRows, ChatRef, MessageRef, SendOptions, Transport } from "..
 import type { EngineEvent } from "../../src/engines/events.ts";
 import { createMockEngine } from "../../src/engines/mock.ts";
 import { createEngineRegistry } from "../../src/engines/registry.ts";
-import type { EngineDefinition } from "../../src/engines/types.ts";
+import type { EngineDefinition, PermissionDecision, PermissionRequest } from "../../src/engines/types.ts";
 import { StateDb } from "../../src/state/db.ts";
 import { createRunViewFactory } from "../../src/telegram/presenter.ts";
 import { flush, ManualClock } from "../support/manual-clock.ts";
@@ -47,6 +47,7 @@ class RecordingTransport implements Transport {
 
 interface Launched {
   emit(e: EngineEvent): void;
+  ask(req: PermissionRequest): Promise<PermissionDecision>;
   finish(): void;
   cancelledAs?: string;
   alive: boolean;
@@ -54,12 +55,17 @@ interface Launched {
 
 class HandLauncher implements EngineLauncher {
   launched: Launched[] = [];
-  launch(def: EngineDefinition, _job: unknown, hooks: { onEvent(e: EngineEvent): void }): LaunchedRun {
+  launch(
+    def: EngineDefinition,
+    _job: unknown,
+    hooks: { onEvent(e: EngineEvent): void; ask(r: PermissionRequest): Promise<PermissionDecision> },
+  ): LaunchedRun {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const run: Launched = {
       alive: true,
       emit: (e) => hooks.onEvent(e),
+      ask: (r) => hooks.ask(r),
       finish: () => {
         hooks.onEvent({ type: "completed", engine: def.id, ok: true, answer: "done" });
         run.alive = false;
@@ -288,6 +294,30 @@ describe("stall watchdog", () => {
     expect(notices).toHaveLength(1);
     expect(notices[0]?.html).toContain("The tool <b>Bash</b> has been running for 2 min (tool_timeout is 2 min)");
     expect(notices[0]?.opts?.buttons?.[0]?.[0]?.data).toBe(CANCEL_DATA);
+  });
+
+  test("waiting for an approval is no stall and shows no typing; the silence counts from the answer", async () => {
+    const { clock, transport, launcher, runs, req } = setup();
+    const r = await runs.submit(req());
+    if (!r.accepted) throw new Error("refused");
+    await flush();
+    const decision = launcher.launched[0]?.ask({ requestId: "q1", toolName: "Bash", input: { command: "ls" } });
+    await clock.advance(1_000);
+    const typingBefore = transport.typing.length;
+    await clock.advance(119_000);
+    expect(stallNotices(transport)).toHaveLength(0);
+    expect(transport.typing.length).toBe(typingBefore);
+    const buttons = transport.edits.at(-1)?.buttons ?? [];
+    const approve = buttons.flat().find((b) => b.text.includes("Approve"));
+    if (approve === undefined) throw new Error("no Approve button");
+    const [, id, choice] = approve.data.split(":");
+    expect(runs.answerApproval(id as string, choice as string, r.progress)).toBeDefined();
+    expect((await decision)?.behavior).toBe("allow");
+    await clock.advance(59_000);
+    expect(stallNotices(transport)).toHaveLength(0);
+    expect(transport.typing.length).toBeGreaterThan(typingBefore);
+    await clock.advance(1_000);
+    expect(stallNotices(transport)).toHaveLength(1);
   });
 
   test("an MCP tool (mcp__*) is held to mcp_tool_timeout instead", () => {
