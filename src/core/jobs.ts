@@ -71,17 +71,25 @@ export class JobQueue {
   }
 
   /**
-   * What a job with these keys waits for: the keys of the job that goes first (a running one, else
-   * one waiting ahead of it), or "cap" when only the global cap holds it; undefined when it could
-   * start now. With `self` (an enqueued job's id), only jobs ahead of that one count, and a job
-   * that already started waits for nothing.
+   * What a job with these keys would wait for: the keys of the job right ahead of it (the last waiting
+   * one it shares a key with, else a running one), or "cap" when only the global cap holds it; undefined when it could start now.
    */
-  blocker(keys: readonly string[], self?: number): ReadonlySet<string> | "cap" | undefined {
-    const selfAt = self === undefined ? this.#waiting.length : this.#waiting.findIndex((e) => e.id === self);
-    if (selfAt < 0) return undefined;
+  blocker(keys: readonly string[]): ReadonlySet<string> | "cap" | undefined {
+    return this.#blockerAt(keys, this.#waiting.length);
+  }
+
+  /** The same for a job already waiting (only jobs ahead of it count); undefined once it started. */
+  blockerOf(jobId: number): ReadonlySet<string> | "cap" | undefined {
+    const at = this.#waiting.findIndex((e) => e.id === jobId);
+    const entry = this.#waiting[at];
+    return entry === undefined ? undefined : this.#blockerAt([...entry.keys], at);
+  }
+
+  #blockerAt(keys: readonly string[], ahead: number): ReadonlySet<string> | "cap" | undefined {
     const shares = (e: Entry) => keys.some((k) => e.keys.has(k));
+    // The nearest job ahead: the last waiting one that shares a key, else the running one.
+    for (const e of this.#waiting.slice(0, ahead).reverse()) if (shares(e)) return e.keys;
     for (const e of this.#started) if (shares(e)) return e.keys;
-    for (const e of this.#waiting.slice(0, selfAt)) if (shares(e)) return e.keys;
     return this.#maxConcurrent > 0 && this.#running >= this.#maxConcurrent ? "cap" : undefined;
   }
 

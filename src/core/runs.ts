@@ -484,12 +484,8 @@ export class RunManager {
 
   /** The notes of a run's next render: what a queued run waits for, how long a working one has been silent. */
   #notes(run: ActiveRun, now: number): ProgressNotes {
-    if (run.status === "queued") {
-      const keys = run.job === undefined ? [] : [`run:${run.id}`];
-      return {
-        waitingFor: run.job === undefined ? undefined : this.#waitingFor(this.#queue.blocker(keys, run.job.id)),
-      };
-    }
+    if (run.status === "queued")
+      return { waitingFor: run.job === undefined ? undefined : this.#waitingFor(this.#queue.blockerOf(run.job.id)) };
     const settings = this.#o.liveness?.();
     const silentMs = run.liveness?.silentMs(now);
     if (settings === undefined || silentMs === undefined || silentMs < settings.livenessMs) return {};

@@ -95,7 +95,7 @@ const SETTINGS: LivenessOptions = {
   autoKill: false,
 };
 
-function setup(liveness: Partial<LivenessOptions> = {}) {
+function setup(liveness: Partial<LivenessOptions> = {}, maxConcurrent = 0) {
   const clock = new ManualClock();
   const transport = new RecordingTransport(clock);
   const launcher = new HandLauncher();
@@ -111,7 +111,7 @@ function setup(liveness: Partial<LivenessOptions> = {}) {
       showCost: false,
     })),
     db: StateDb.open(":memory:"),
-    maxConcurrent: 0,
+    maxConcurrent,
     approvalTimeoutMs: 300_000,
     clock,
     liveness: () => ({ ...SETTINGS, ...liveness }),
@@ -209,6 +209,31 @@ describe("first render", () => {
     expect(launcher.launched).toHaveLength(2);
     const lastOfB = transport.edits.filter((e) => e.ref.messageId === b.progress.messageId).at(-1)?.html ?? "";
     expect(lastOfB).not.toContain("queued");
+  });
+
+  test("a third run waits behind the second; when the second leaves the queue, it says the first", async () => {
+    const { transport, launcher, runs, req } = setup();
+    const scope = "chat:1";
+    await runs.submit(req({ sessionScope: scope, prompt: "first task" }));
+    const b = await runs.submit(req({ sessionScope: scope, prompt: "second task" }));
+    const c = await runs.submit(req({ sessionScope: scope, prompt: "third task" }));
+    if (!b.accepted || !c.accepted) throw new Error("refused");
+    expect(transport.sent[2]?.html).toContain("queued behind the run of “second task”");
+    await flush();
+    expect(runs.cancelRun(b.runId)).toBe("dropped");
+    await flush();
+    const lastOfC = transport.edits.filter((e) => e.ref.messageId === c.progress.messageId).at(-1)?.html ?? "";
+    expect(lastOfC).toContain("queued behind the run of “first task”");
+    launcher.launched[0]?.finish();
+    await flush();
+    expect(launcher.launched).toHaveLength(2);
+  });
+
+  test("with the engine-run cap reached, a run says it waits for a free slot", async () => {
+    const { transport, runs, req } = setup({}, 1);
+    await runs.submit(req({ chat: { chatId: 1 } }));
+    await runs.submit(req({ chat: { chatId: 2 } }));
+    expect(transport.sent[1]?.html).toContain("queued — waiting for a free engine slot");
   });
 
   test("a run behind a trigger names the trigger, not its prompt; in a supergroup it links the message", async () => {
