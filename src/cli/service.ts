@@ -14,6 +14,7 @@ import { preambleFor } from "../core/preamble.ts";
 import { sourceLabel, type TriggerSource } from "../core/run-source.ts";
 import { RunManager } from "../core/runs.ts";
 import { gitEnv } from "../core/worktrees.ts";
+import { claudeWatchdogEnv } from "../engines/claude.ts";
 import { createMockEngine } from "../engines/mock.ts";
 import { preparePiSessionDir } from "../engines/pi.ts";
 import { resolveCli } from "../engines/process.ts";
@@ -94,6 +95,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
       prefix: live.current().security.env_extra_prefix_allow,
     }),
     envAudit: () => live.current().security.env_audit,
+    defaultEnv: (def) => (def.id === "claude" ? claudeWatchdogEnv(live.current().watchdog) : {}),
     prepare: (def, job) => {
       if (def.id === "pi") preparePiSessionDir(job.cwd, o.env);
     },
@@ -133,6 +135,17 @@ export async function startService(o: ServeOptions): Promise<Service> {
     approvalTimeoutMs: tg.approval_timeout_s * 1000,
     preamble: (engineId) => preambleFor(live.current().preamble, engineId),
     budget: new CostBudget({ config: () => live.current().cost_budget, db }),
+    liveness: () => {
+      const c = live.current();
+      return {
+        heartbeatMs: c.progress.heartbeat_interval * 1000,
+        livenessMs: c.watchdog.liveness_timeout * 1000,
+        repeatMs: c.watchdog.stall_repeat_seconds * 1000,
+        toolMs: c.watchdog.tool_timeout * 1000,
+        mcpToolMs: c.watchdog.mcp_tool_timeout * 1000,
+        autoKill: c.watchdog.stall_auto_kill,
+      };
+    },
     afterRun: async (req) => {
       // Files the agent left in the outbox go to the chat once the run is over.
       const files = live.current().transports.telegram.files;

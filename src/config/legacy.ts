@@ -36,7 +36,6 @@ export const LegacyProgressProps = {
       description: "Edits per second allowed in group chats (> 0).",
     }),
   ),
-  heartbeat_interval: inert(num(30, "Seconds between elapsed-time updates of long actions.", 5, 120)),
 };
 
 /** In [footer]. */
@@ -44,14 +43,9 @@ export const LegacyFooterProps = {
   show_subscription_usage: inert(bool(false, "Show subscription usage under the answer.")),
 };
 
-/** In [watchdog], beside max_concurrent_engine_runs (the one key that acts). Load-time rules still check the RAM pair. */
+/** In [watchdog], beside the keys that act (schema.ts). Load-time rules still check the RAM pair. */
 export const LegacyWatchdogProps = {
-  liveness_timeout: inert(num(600, "Seconds without output before a stall warning.", 60, 3600)),
-  stall_auto_kill: inert(bool(false, "Kill a stalled engine.")),
-  stall_repeat_seconds: inert(num(180, "Seconds between repeated stall warnings.", 30, 600)),
   reap_orphans: inert(bool(true, "Kill processes an engine left behind.")),
-  tool_timeout: inert(num(600, "Seconds a tool may run before a warning.", 60, 7200)),
-  mcp_tool_timeout: inert(num(900, "Seconds an MCP tool may run before a warning.", 60, 7200)),
   subagent_timeout: inert(num(900, "Seconds a subagent may run before a warning.", 60, 7200)),
   detect_stuck_after_tool_result: inert(bool(false, "Detect engines silent after a tool result.")),
   stuck_after_tool_result_timeout: inert(num(300, "Seconds of that silence before acting.", 60, 1800)),
@@ -63,7 +57,6 @@ export const LegacyWatchdogProps = {
   prespawn_ram_warn_mb: inert(int(2000, "Warn before starting an engine below this free RAM (0 = off).", 0, 65536)),
   prespawn_ram_block_mb: inert(int(500, "Refuse to start an engine below this free RAM (0 = off).", 0, 65536)),
   prespawn_ram_per_run_reserve_mb: inert(int(750, "Extra free RAM required per run already in flight.", 0, 65536)),
-  claude_stream_idle_timeout_ms: inert(int(300000, "Claude's stream idle timeout, in ms.", 30000, 1800000)),
   stream_idle_auto_retry: inert(bool(false, "Resume once after a mid-answer stream stall.")),
   stream_idle_max_retries: inert(int(1, "Retries after stream stalls.", 1, 3)),
   post_result_idle_enabled: inert(bool(true, "Close an idle Claude process after its result.")),

@@ -215,6 +215,12 @@ export const ProgressSchema = hot(
       verbosity: oneOf(["compact", "verbose"], { default: "compact", description: "Progress message detail." }),
       max_actions: int(5, "Actions shown in the progress message.", 0, 50),
       min_render_interval: num(2.0, "Seconds between progress edits.", 0, 30),
+      heartbeat_interval: num(
+        30,
+        "Seconds between re-renders of a working run's progress message (its elapsed time) when the engine is silent.",
+        5,
+        120,
+      ),
       ...LegacyProgressProps,
     },
     "The live progress message.",
@@ -254,10 +260,31 @@ export const CostBudgetSchema = hot(
   ),
 );
 
-/** [watchdog]: only max_concurrent_engine_runs acts here; the rest is accepted for compatibility. */
+/** [watchdog]: the concurrency cap, the stall watchdog and Claude's stream watchdog; the rest is accepted for compatibility. */
 export const WatchdogSchema = table(
   {
     max_concurrent_engine_runs: int(0, "Most engine processes at once (0 = unlimited).", 0, 64),
+    liveness_timeout: num(
+      600,
+      "Seconds without engine output before the progress message says so and a stall notice (with a Cancel button) is sent.",
+      60,
+      3600,
+    ),
+    stall_auto_kill: bool(false, "Cancel a stalled run instead of sending the stall notice."),
+    stall_repeat_seconds: num(180, "Seconds between repeated stall notices of the same run.", 30, 600),
+    tool_timeout: num(600, "Seconds a single tool action may run before a stall notice.", 60, 7200),
+    mcp_tool_timeout: num(
+      900,
+      "Seconds a single MCP tool action (mcp__*) may run before a stall notice; also Claude's MCP_TOOL_TIMEOUT.",
+      60,
+      7200,
+    ),
+    claude_stream_idle_timeout_ms: int(
+      300000,
+      "Claude's own stream idle timeout (CLAUDE_STREAM_IDLE_TIMEOUT_MS), in ms; the user's environment wins.",
+      30000,
+      1800000,
+    ),
     ...LegacyWatchdogProps,
   },
   "Stall detection and resource guards.",

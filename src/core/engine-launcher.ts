@@ -10,6 +10,8 @@ export interface LauncherSettings {
   sourceEnv: Record<string, string | undefined>;
   extras: () => EnvExtras;
   envAudit: () => boolean;
+  /** Environment defaults for an engine, re-read for every run; the user's allowed environment wins. */
+  defaultEnv?(def: EngineDefinition): Record<string, string>;
   graceMs?: number;
   /** Whole-run limit in ms (0 = none). */
   timeoutMs?: number;
@@ -24,6 +26,7 @@ export function createEngineLauncher(s: LauncherSettings): EngineLauncher {
       const handle = runEngine(def, job, {
         sourceEnv: s.sourceEnv,
         extras: s.extras(),
+        defaultEnv: s.defaultEnv?.(def),
         envAudit: s.envAudit(),
         graceMs: s.graceMs,
         timeoutMs: s.timeoutMs || undefined,

@@ -27,6 +27,7 @@ export class JobQueue {
   /** Keys held by running jobs (a key is held by at most one running job). */
   readonly #busy = new Set<string>();
   readonly #idle: Array<() => void> = [];
+  readonly #started = new Set<Entry>();
   #running = 0;
   #nextId = 1;
 
@@ -69,6 +70,29 @@ export class JobQueue {
     };
   }
 
+  /**
+   * What a job with these keys would wait for: the keys of the job right ahead of it (the last waiting
+   * one it shares a key with, else a running one), or "cap" when only the global cap holds it; undefined when it could start now.
+   */
+  blocker(keys: readonly string[]): ReadonlySet<string> | "cap" | undefined {
+    return this.#blockerAt(keys, this.#waiting.length);
+  }
+
+  /** The same for a job already waiting (only jobs ahead of it count); undefined once it started. */
+  blockerOf(jobId: number): ReadonlySet<string> | "cap" | undefined {
+    const at = this.#waiting.findIndex((e) => e.id === jobId);
+    const entry = this.#waiting[at];
+    return entry === undefined ? undefined : this.#blockerAt([...entry.keys], at);
+  }
+
+  #blockerAt(keys: readonly string[], ahead: number): ReadonlySet<string> | "cap" | undefined {
+    const shares = (e: Entry) => keys.some((k) => e.keys.has(k));
+    // The nearest job ahead: the last waiting one that shares a key, else the running one.
+    for (const e of this.#waiting.slice(0, ahead).reverse()) if (shares(e)) return e.keys;
+    for (const e of this.#started) if (shares(e)) return e.keys;
+    return this.#maxConcurrent > 0 && this.#running >= this.#maxConcurrent ? "cap" : undefined;
+  }
+
   /** Resolves when nothing is running or waiting. */
   idle(): Promise<void> {
     if (this.#running === 0 && this.#waiting.length === 0) return Promise.resolve();
@@ -94,10 +118,12 @@ export class JobQueue {
 
   #start(entry: Entry): void {
     entry.started = true;
+    this.#started.add(entry);
     this.#running++;
     for (const k of entry.keys) this.#busy.add(k);
     const finish = () => {
       entry.done = true;
+      this.#started.delete(entry);
       this.#running--;
       for (const k of entry.keys) this.#busy.delete(k);
       this.#pump();

@@ -8,8 +8,9 @@ import type { StateDb } from "../state/db.ts";
 import { ApprovalCenter, approvalButtons, type PendingApproval } from "./approvals.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { JobQueue, type QueuedJob } from "./jobs.ts";
+import { formatStall, type LivenessSettings, RunLiveness, type StallNotice } from "./liveness.ts";
 import { composePrompt } from "./preamble.ts";
-import { type RunSource, sourceLabel } from "./run-source.ts";
+import { isUnattended, type RunSource, sourceLabel } from "./run-source.ts";
 import type { ButtonRows, ChatRef, MessageRef, Transport } from "./transport.ts";
 
 export type RunStatus = "queued" | "running" | "done" | "error" | "cancelled" | "interrupted";
@@ -23,11 +24,27 @@ export interface RunInfo {
   context?: string;
 }
 
+/** The run another one waits behind: how to name it (prompt head or trigger label) and its message. */
+export interface BlockingRun {
+  label: string;
+  chatId: number;
+  /** The message that started it (the user's prompt or the trigger notice), when there is one. */
+  messageId?: number;
+}
+
+/** What the progress message says besides the run's own state. */
+export interface ProgressNotes {
+  /** A queued run: the run that goes first, or "slot" when only the engine-run cap holds it. */
+  waitingFor?: BlockingRun | "slot";
+  /** The engine has been silent this long, past `liveness_timeout` (ms). */
+  silentMs?: number;
+}
+
 /** Turns a run's state into Telegram-ready HTML (implemented in telegram/, so core stays transport-neutral). */
 export interface RunView {
   apply(event: EngineEvent): void;
   setStatus(status: RunStatus): void;
-  progressHtml(now: number, pending: readonly PendingApproval[]): string;
+  progressHtml(now: number, pending: readonly PendingApproval[], notes?: ProgressNotes): string;
   finalParts(now: number): string[];
 }
 
@@ -110,9 +127,25 @@ export interface RunManagerOptions {
   clock?: Clock;
   /** How often the progress view is re-rendered at most (the outbox throttles edits further). */
   renderEveryMs?: number;
+  /** Heartbeat and stall watchdog; without it a run is re-rendered only on its events. */
+  liveness?(): LivenessOptions;
 }
 
 export const CANCEL_DATA = "run:cancel";
+
+/** Heartbeat, typing and the stall watchdog, re-read on every tick (a reloaded config applies). */
+export interface LivenessOptions extends LivenessSettings {
+  /** Re-render a working run's progress message at least this often, ms. */
+  heartbeatMs: number;
+  /** Cancel a stalled run instead of sending the stall notice. */
+  autoKill: boolean;
+}
+
+/** How often a working run checks its heartbeat, typing and watchdog. */
+const TICK_MS = 1000;
+/** Telegram shows "typing…" for about 5 s: renewed this often per chat (topic), whatever the number of runs. */
+export const TYPING_EVERY_MS = 4500;
+const PROMPT_HEAD_MAX = 40;
 
 interface ActiveRun {
   id: number;
@@ -124,6 +157,12 @@ interface ActiveRun {
   launched?: LaunchedRun;
   status: RunStatus;
   renderTimer?: unknown;
+  /** The heartbeat / typing / watchdog timer of a working run. */
+  tickTimer?: unknown;
+  lastRenderAt: number;
+  liveness?: RunLiveness;
+  /** Stall notices sent for this run: their Cancel button cancels it too. */
+  notices: Set<number>;
   finished: Promise<RunResult>;
   settle(r: RunResult): void;
 }
@@ -134,6 +173,8 @@ export class RunManager {
   readonly #approvals: ApprovalCenter;
   readonly #runs = new Map<number, ActiveRun>();
   readonly #clock: Clock;
+  /** When "typing…" last went to a chat (topic), by `chat:thread`. */
+  readonly #typingAt = new Map<string, number>();
   #accepting = true;
 
   constructor(o: RunManagerOptions) {
@@ -184,8 +225,16 @@ export class RunManager {
     });
     const view = this.#o.createView({ runId, engine, source, startedAt, context: contextLabel(req) });
     view.setStatus("queued");
-    // The first render goes out at once, as a reply, with the cancel button.
-    const progress = await this.#o.transport.send(req.chat, view.progressHtml(startedAt, []), {
+    // One session, one process: a run waits for any run holding its conversation, its session, or
+    // the run it continues; the session a run reports later is added to its keys when it arrives.
+    const keys = [`run:${runId}`];
+    if (req.follows !== undefined) keys.push(`run:${req.follows}`);
+    if (req.sessionScope !== undefined) keys.push(`scope:${req.sessionScope}:${engine.id}`);
+    if (knownSession !== undefined) keys.push(sessionKey(engine.id, knownSession));
+    // The first render goes out at once, as a reply, with the cancel button: "starting", or queued
+    // behind the run that really goes first.
+    const firstNotes = { waitingFor: this.#waitingFor(this.#queue.blocker(keys)) };
+    const progress = await this.#o.transport.send(req.chat, view.progressHtml(startedAt, [], firstNotes), {
       replyTo: req.replyTo,
       buttons: this.#buttons(runId),
       silent: true,
@@ -195,18 +244,14 @@ export class RunManager {
 
     let resolveFinished!: (r: RunResult) => void;
     const finished = new Promise<RunResult>((r) => (resolveFinished = r));
-    // One session, one process: a run waits for any run holding its conversation, its session, or
-    // the run it continues; the session a run reports later is added to its keys when it arrives.
-    const keys = [`run:${runId}`];
-    if (req.follows !== undefined) keys.push(`run:${req.follows}`);
-    if (req.sessionScope !== undefined) keys.push(`scope:${req.sessionScope}:${engine.id}`);
-    if (knownSession !== undefined) keys.push(sessionKey(engine.id, knownSession));
     const run: ActiveRun = {
       id: runId,
       req,
       view,
       progress,
       status: "queued",
+      lastRenderAt: startedAt,
+      notices: new Set(),
       finished,
       settle: resolveFinished,
     };
@@ -221,7 +266,8 @@ export class RunManager {
   /** Cancels the run whose progress message this is. Returns what happened, for the user. */
   cancelByMessage(chatId: number, messageId: number): "cancelling" | "dropped" | "none" {
     for (const run of this.#runs.values()) {
-      if (run.progress.chatId === chatId && run.progress.messageId === messageId) return this.#cancel(run, "cancelled");
+      if (run.progress.chatId === chatId && (run.progress.messageId === messageId || run.notices.has(messageId)))
+        return this.#cancel(run, "cancelled");
     }
     return "none";
   }
@@ -288,6 +334,7 @@ export class RunManager {
       this.#o.db.finishRun(run.id, reason);
       void this.#o.transport.edit(run.progress, run.view.progressHtml(this.#clock.now(), []), []);
       run.settle({ status: reason });
+      this.#renderQueued();
       return "dropped";
     }
     if (run.status !== "running" || !run.launched) return "none";
@@ -303,6 +350,7 @@ export class RunManager {
     run.status = "running";
     run.view.setStatus("running");
     this.#scheduleRender(run.id, true);
+    this.#startTicking(run);
     let completed: CompletedEvent | undefined;
     const job: EngineJob = {
       prompt: composePrompt(this.#o.preamble?.(engine.id), run.req.prompt),
@@ -315,6 +363,7 @@ export class RunManager {
       run.launched = this.#o.launcher.launch(engine, job, {
         onEvent: (e) => {
           if (e.type === "completed") completed = e;
+          run.liveness?.observe(e, this.#clock.now());
           if (e.type === "started" && e.resume.value && !e.resume.isContinue)
             this.#sessionKnown(run, e.resume.engine, e.resume.value);
           run.view.apply(e);
@@ -336,6 +385,8 @@ export class RunManager {
     }
     this.#approvals.cancelRun(run.id);
     if (run.renderTimer !== undefined) this.#clock.clearTimeout(run.renderTimer);
+    if (run.tickTimer !== undefined) this.#clock.clearTimeout(run.tickTimer);
+    run.tickTimer = undefined;
     // #cancel may have changed the status while we awaited.
     const current = run.status as RunStatus;
     const cancelledAs = current === "cancelled" || current === "interrupted" ? current : undefined;
@@ -350,6 +401,7 @@ export class RunManager {
     const costUsd = completed?.usage?.costUsd;
     this.#o.db.finishRun(run.id, status, { resumeToken: resume?.value, costUsd, finishedAt: this.#clock.now() });
     this.#runs.delete(run.id);
+    this.#renderQueued();
     // After finishRun: the budget's daily total includes this run.
     for (const warning of this.#o.budget?.afterRun(costUsd) ?? []) {
       await this.#o.transport.send(run.req.chat, warning, { replyTo: run.req.replyTo }).catch((e: unknown) => {
@@ -414,9 +466,11 @@ export class RunManager {
       run.renderTimer = undefined;
       if (run.status !== "running" && run.status !== "queued") return;
       const pending = this.#approvals.pendingFor(runId);
+      const now = this.#clock.now();
+      run.lastRenderAt = now;
       void this.#o.transport.edit(
         run.progress,
-        run.view.progressHtml(this.#clock.now(), pending),
+        run.view.progressHtml(now, pending, this.#notes(run, now)),
         this.#buttons(runId),
       );
     };
@@ -428,6 +482,120 @@ export class RunManager {
     run.renderTimer ??= this.#clock.setTimeout(render, this.#o.renderEveryMs ?? 250);
   }
 
+  /** The notes of a run's next render: what a queued run waits for, how long a working one has been silent. */
+  #notes(run: ActiveRun, now: number): ProgressNotes {
+    if (run.status === "queued")
+      return { waitingFor: run.job === undefined ? undefined : this.#waitingFor(this.#queue.blockerOf(run.job.id)) };
+    const settings = this.#o.liveness?.();
+    const silentMs = run.liveness?.silentMs(now);
+    if (settings === undefined || silentMs === undefined || silentMs < settings.livenessMs) return {};
+    return { silentMs };
+  }
+
+  #waitingFor(blocker: ReadonlySet<string> | "cap" | undefined): BlockingRun | "slot" | undefined {
+    if (blocker === undefined) return undefined;
+    if (blocker === "cap") return "slot";
+    // A job's first key is its own run.
+    const first = blocker.values().next();
+    const id = first.done ? Number.NaN : Number(first.value.replace(/^run:/, ""));
+    const other = this.#runs.get(id);
+    if (other === undefined) return undefined;
+    const label = isUnattended(other.req.source) ? sourceLabel(other.req.source) : promptHead(other.req.prompt);
+    return { label, chatId: other.req.chat.chatId, messageId: other.req.replyTo };
+  }
+
+  /** A run ended or left the queue: the queued ones say what they wait for now. */
+  #renderQueued(): void {
+    for (const r of this.#runs.values())
+      if (r.status === "queued" && r.job !== undefined) this.#scheduleRender(r.id, true);
+  }
+
+  #startTicking(run: ActiveRun): void {
+    if (this.#o.liveness === undefined) return;
+    run.liveness = new RunLiveness(this.#clock.now());
+    this.#typing(run, this.#clock.now());
+    const tick = () => {
+      run.tickTimer = undefined;
+      if (run.status !== "running") return;
+      this.#tick(run);
+      if (run.status === "running") run.tickTimer = this.#clock.setTimeout(tick, TICK_MS);
+    };
+    run.tickTimer = this.#clock.setTimeout(tick, TICK_MS);
+  }
+
+  #tick(run: ActiveRun): void {
+    const settings = this.#o.liveness?.();
+    if (settings === undefined || run.liveness === undefined) return;
+    const now = this.#clock.now();
+    // Waiting for a person's answer is no stall, and nobody is typing: the approval has its own timeout.
+    if (this.#approvals.pendingFor(run.id).length > 0) {
+      run.liveness.touch(now);
+      if (now - run.lastRenderAt >= settings.heartbeatMs) this.#scheduleRender(run.id, true);
+      return;
+    }
+    this.#typing(run, now);
+    const due = run.liveness.due(now, settings);
+    // The heartbeat: the elapsed time (and a silence line) moves even while the engine says nothing.
+    // The outbox keeps it within the edit budget and never re-sends an unchanged text.
+    if (due.length > 0 || now - run.lastRenderAt >= settings.heartbeatMs) this.#scheduleRender(run.id, true);
+    for (const notice of due) {
+      if (run.status !== "running") break;
+      void this.#stallNotice(run, notice, settings);
+    }
+  }
+
+  /** "typing…" while a run works, renewed at most every TYPING_EVERY_MS per chat (topic), not per run. */
+  #typing(run: ActiveRun, now: number): void {
+    const chatAction = this.#o.transport.chatAction;
+    if (chatAction === undefined) return;
+    const key = `${run.req.chat.chatId}:${run.req.chat.threadId ?? ""}`;
+    const last = this.#typingAt.get(key);
+    if (last !== undefined && now - last < TYPING_EVERY_MS) return;
+    this.#typingAt.set(key, now);
+    if (this.#typingAt.size > 1000) {
+      const oldest = this.#typingAt.keys().next();
+      if (!oldest.done) this.#typingAt.delete(oldest.value);
+    }
+    chatAction.call(this.#o.transport, run.req.chat).catch((e: unknown) => {
+      logger().debug({ run_id: run.id, error: (e as Error).message }, "run.typing_failed");
+    });
+  }
+
+  async #stallNotice(run: ActiveRun, notice: StallNotice, settings: LivenessOptions): Promise<void> {
+    const what =
+      notice.kind === "silence"
+        ? `No output from ${escapeHtml(this.#o.engines.get(run.req.engineId)?.displayName ?? run.req.engineId)} for ${formatStall(notice.silentMs)}`
+        : `The ${notice.mcp ? "MCP tool" : "tool"} <b>${escapeHtml(notice.tool)}</b> has been running for ${formatStall(notice.runningMs)} (${notice.mcp ? "mcp_tool_timeout" : "tool_timeout"} is ${formatStall(notice.limitMs)})`;
+    logger().warn(
+      {
+        run_id: run.id,
+        kind: notice.kind,
+        auto_kill: settings.autoKill,
+        ...(notice.kind === "tool" ? { tool: notice.tool } : {}),
+      },
+      "run.stalled",
+    );
+    const chat = run.req.chat;
+    try {
+      if (settings.autoKill) {
+        this.#cancel(run, "cancelled");
+        await this.#o.transport.send(chat, `⏹ ${what}: cancelled (<code>stall_auto_kill</code>).`, {
+          replyTo: run.req.replyTo,
+        });
+        return;
+      }
+      const every = formatStall(settings.repeatMs);
+      const sent = await this.#o.transport.send(
+        chat,
+        `⏸ ${what}. It may be stuck: cancel it, or let it work (reminder every ${every}).`,
+        { replyTo: run.progress.messageId, buttons: [[{ text: "✖ Cancel", data: CANCEL_DATA }]] },
+      );
+      run.notices.add(sent.messageId);
+    } catch (e) {
+      logger().warn({ run_id: run.id, error: (e as Error).message }, "run.stall_notice_failed");
+    }
+  }
+
   async #noticeTimeout(p: PendingApproval): Promise<void> {
     const run = this.#runs.get(p.runId);
     if (!run) return;
@@ -437,6 +605,11 @@ export class RunManager {
       { replyTo: run.progress.messageId },
     );
   }
+}
+
+function promptHead(prompt: string): string {
+  const line = prompt.trim().split("\n", 1)[0] ?? "";
+  return line.length > PROMPT_HEAD_MAX ? `${line.slice(0, PROMPT_HEAD_MAX - 1)}…` : line;
 }
 
 function sessionKey(engineId: string, session: string): string {

@@ -39,4 +39,6 @@ export interface Transport {
   edit(msg: MessageRef, html: string, buttons?: ButtonRows): Promise<void>;
   delete(msg: MessageRef): Promise<void>;
   sendDocument(chat: ChatRef, doc: DocumentInput, opts?: SendOptions): Promise<MessageRef>;
+  /** Shows "typing…" in the chat (topic) for about 5 s; a transport without it shows nothing. */
+  chatAction?(chat: ChatRef): Promise<void>;
 }

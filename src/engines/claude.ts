@@ -135,6 +135,27 @@ export function createClaudeStdinSession(
   };
 }
 
+// ---- stream watchdog ---------------------------------------------------------------------------
+
+/** Claude's own MCP output cap, as the original Untether set it. */
+export const CLAUDE_MAX_MCP_OUTPUT_TOKENS = 12000;
+
+/**
+ * Claude Code's own watchdog variables, from `[watchdog]`: defaults only — the same names in the
+ * user's environment win (engines/process.ts engineEnv).
+ */
+export function claudeWatchdogEnv(w: {
+  claude_stream_idle_timeout_ms: number;
+  mcp_tool_timeout: number;
+}): Record<string, string> {
+  return {
+    CLAUDE_ENABLE_STREAM_WATCHDOG: "1",
+    CLAUDE_STREAM_IDLE_TIMEOUT_MS: String(w.claude_stream_idle_timeout_ms),
+    MCP_TOOL_TIMEOUT: String(Math.round(w.mcp_tool_timeout * 1000)),
+    MAX_MCP_OUTPUT_TOKENS: String(CLAUDE_MAX_MCP_OUTPUT_TOKENS),
+  };
+}
+
 // ---- definition ---------------------------------------------------------------------------------
 
 export const claudeEngine = defineEngine(

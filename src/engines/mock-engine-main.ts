@@ -7,7 +7,8 @@
 // `mock:garbage`, `mock:long <chars>`, `mock:flood <events>`, `mock:ask <command>` (asks permission
 // over a Claude-like stdin control channel), `mock:env` (answers with its environment's names),
 // `mock:outbox <name>` (writes a file into .untether-outbox/; <name> must be a plain file name),
-// `mock:pwd` (answers with its working directory and session).
+// `mock:pwd` (answers with its working directory and session), `mock:quiet <seconds>` (its session
+// line, then silence for that long (at most 600 s), then an answer).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -89,6 +90,12 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
     return 0;
   }
   emit({ type: "session", id: session, resumed: a.session !== undefined });
+  if (keyword === "mock:quiet") {
+    const seconds = Math.min(Math.max(Number(arg) || 0, 0), 600);
+    await Bun.sleep(seconds * 1000);
+    emit({ type: "final", session, answer: `Quiet for ${seconds}s.` });
+    return 0;
+  }
   await pause();
   if (keyword === "mock:garbage") {
     out("this is not json\n{broken json\n\u0000\u0001 binary noise\n");

@@ -14,6 +14,8 @@ import type { EngineDefinition, EngineJob, PermissionDecision, PermissionRequest
 export interface RunEngineOptions {
   sourceEnv: Record<string, string | undefined>;
   extras: EnvExtras;
+  /** Defaults for the engine (e.g. Claude's stream watchdog): a value in the user's allowed environment wins. */
+  defaultEnv?: Record<string, string>;
   /** Read /proc/<pid>/environ once and log names the policy does not allow. */
   envAudit: boolean;
   onEvent(e: EngineEvent): void;
@@ -76,13 +78,17 @@ export function redactEnv(env: Record<string, string>): string[] {
   return Object.keys(env).map((k) => `${k}=***`);
 }
 
-/** Exactly the environment the engine is exec'd with: the allowlist, minus the definition's removals, plus its extras. */
+/**
+ * Exactly the environment the engine is exec'd with: the defaults, overridden by the allowlisted
+ * user environment, minus the definition's removals, plus its forced extras.
+ */
 export function engineEnv(
   def: EngineDefinition,
   sourceEnv: Record<string, string | undefined>,
   extras: EnvExtras,
+  defaults: Record<string, string> = {},
 ): Record<string, string> {
-  const env = filterEnv(sourceEnv, extras);
+  const env = { ...defaults, ...filterEnv(sourceEnv, extras) };
   for (const name of def.removeEnv?.() ?? []) delete env[name];
   const out = { ...env, ...def.extraEnv?.() };
   // The mock engine is this binary re-executed: BUN_BE_BUN would turn it into the bun CLI.
@@ -134,7 +140,7 @@ export function auditEnv(def: EngineDefinition, pid: number, extras: EnvExtras):
 }
 
 export function runEngine(def: EngineDefinition, job: EngineJob, o: RunEngineOptions): RunHandle {
-  const env = engineEnv(def, o.sourceEnv, o.extras);
+  const env = engineEnv(def, o.sourceEnv, o.extras, o.defaultEnv);
   logUserExtensionsOnce(o.extras);
   const cliPath = (o.resolveCli ?? resolveCli)(def.cli, env.PATH);
   const emitted = { started: false, completed: false };

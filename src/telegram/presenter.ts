@@ -1,8 +1,9 @@
 // The Telegram face of a run: a ProgressState rendered as the live progress message and, at the end,
 // as the final answer split to Telegram's limit (footer and resume line on the last part only).
 import type { PendingApproval } from "../core/approvals.ts";
+import { formatStall } from "../core/liveness.ts";
 import { ProgressState } from "../core/progress.ts";
-import type { RunInfo, RunStatus, RunView } from "../core/runs.ts";
+import type { BlockingRun, ProgressNotes, RunInfo, RunStatus, RunView } from "../core/runs.ts";
 import type { EngineEvent } from "../engines/events.ts";
 import { redactSecrets } from "../log/redact.ts";
 import { escapeHtml, renderHeader, renderProgress, renderResumeLine, splitForTelegram } from "./render.ts";
@@ -37,6 +38,20 @@ function pendingText(p: PendingApproval): string {
   return `⚠️ Permission needed: <b>${escapeHtml(p.request.toolName)}</b>${detail}`;
 }
 
+/** A link to a message, where Telegram has one (supergroups and channels: ids -100…). */
+function messageLink(chatId: number, messageId: number | undefined): string | undefined {
+  if (messageId === undefined) return undefined;
+  const s = String(chatId);
+  return s.startsWith("-100") && s.length > 4 ? `https://t.me/c/${s.slice(4)}/${messageId}` : undefined;
+}
+
+function waitingText(w: BlockingRun | "slot"): string {
+  if (w === "slot") return "queued — waiting for a free engine slot (<code>max_concurrent_engine_runs</code>)";
+  const label = `“${escapeHtml(w.label)}”`;
+  const link = messageLink(w.chatId, w.messageId);
+  return `queued behind the run of ${link === undefined ? label : `<a href="${link}">${label}</a>`}`;
+}
+
 class TelegramRunView implements RunView {
   readonly #state: ProgressState;
   readonly #info: RunInfo;
@@ -69,7 +84,7 @@ class TelegramRunView implements RunView {
     return this.#info.engine.resume.format(resume);
   }
 
-  progressHtml(now: number, pending: readonly PendingApproval[]): string {
+  progressHtml(now: number, pending: readonly PendingApproval[], notes: ProgressNotes = {}): string {
     const s = this.#settings();
     const html = renderProgress(this.#state, {
       maxActions: s.maxActions,
@@ -78,9 +93,14 @@ class TelegramRunView implements RunView {
       resumeLine: this.#resumeLine(),
       footerContext: this.#info.context,
     });
-    const queued = this.#status === "queued" ? "\n\n<i>queued — another run in this conversation goes first</i>" : "";
+    const queued =
+      this.#status === "queued" && notes.waitingFor !== undefined ? `\n\n<i>${waitingText(notes.waitingFor)}</i>` : "";
+    const silent =
+      this.#status === "running" && notes.silentMs !== undefined
+        ? `\n\n⏸ <i>no output for ${formatStall(notes.silentMs)}</i>`
+        : "";
     const asks = pending.length ? `\n\n${pending.map(pendingText).join("\n\n")}` : "";
-    return `${html}${queued}${asks}`;
+    return `${html}${queued}${silent}${asks}`;
   }
 
   finalParts(now: number): string[] {

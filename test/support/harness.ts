@@ -22,6 +22,8 @@ export interface HarnessOptions {
   /** Top-level TOML keys placed before any table. */
   topToml?: string;
   telegramToml?: string;
+  /** Extra keys of the [progress] table. */
+  progressToml?: string;
   env?: Record<string, string>;
   emulator?: Emulator;
   home?: string;
@@ -69,6 +71,7 @@ export function writeConfig(
     "",
     "[progress]",
     "min_render_interval = 0.5",
+    opts.progressToml ?? "",
     "",
     "[projects.demo]",
     `path = "${opts.project}"`,
