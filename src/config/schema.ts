@@ -207,6 +207,12 @@ export const ProgressSchema = hot(
       verbosity: oneOf(["compact", "verbose"], { default: "compact", description: "Progress message detail." }),
       max_actions: int(5, "Actions shown in the progress message.", 0, 50),
       min_render_interval: num(2.0, "Seconds between progress edits.", 0, 30),
+      group_chat_rps: Type.Number({
+        default: 20 / 60,
+        exclusiveMinimum: 0,
+        maximum: 10,
+        description: "Messages (sends and edits) per second to one group chat (> 0); private chats get one per second.",
+      }),
       ...LegacyProgressProps,
     },
     "The live progress message.",
@@ -246,10 +252,18 @@ export const CostBudgetSchema = hot(
   ),
 );
 
-/** [watchdog]: only max_concurrent_engine_runs acts here; the rest is accepted for compatibility. */
+/** [watchdog]: the admission keys act here; the keys from legacy.ts are accepted for compatibility. */
 export const WatchdogSchema = table(
   {
-    max_concurrent_engine_runs: int(0, "Most engine processes at once (0 = unlimited).", 0, 64),
+    max_concurrent_engine_runs: int(
+      0,
+      "Most engine processes at once (0 = unlimited); a run over the cap is refused, not parked.",
+      0,
+      64,
+    ),
+    prespawn_ram_warn_mb: int(2000, "Warn before starting an engine below this free RAM (0 = off).", 0, 65536),
+    prespawn_ram_block_mb: int(500, "Refuse to start an engine below this free RAM (0 = off).", 0, 65536),
+    prespawn_ram_per_run_reserve_mb: int(750, "Extra free RAM required per run already in flight.", 0, 65536),
     ...LegacyWatchdogProps,
   },
   "Stall detection and resource guards.",

@@ -14,8 +14,6 @@ const INERT = [
   "loop.max_iterations",
   "auto_continue.enabled",
   "watchdog.liveness_timeout",
-  "watchdog.prespawn_ram_block_mb",
-  "progress.group_chat_rps",
   "progress.heartbeat_interval",
   "footer.show_subscription_usage",
   "transports.telegram.topics.enabled",
@@ -25,6 +23,8 @@ const INERT = [
 ];
 const ACTIVE = [
   "watchdog.max_concurrent_engine_runs",
+  "watchdog.prespawn_ram_block_mb",
+  "progress.group_chat_rps",
   "progress.max_actions",
   "footer.show_api_cost",
   "transports.telegram.chat_id",
