@@ -28,6 +28,8 @@ export interface HarnessOptions {
   allowAnyUser?: boolean;
   /** A command Untether runs under (e.g. strace); its arguments end where Untether's begin. */
   wrap?: string[];
+  /** How long to wait for `bot.started` (default 15 s). */
+  startTimeoutMs?: number;
 }
 
 export interface Harness {
@@ -135,7 +137,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     }
   };
   spawnIt();
-  await waitForOutput(/"bot\.started"|bot\.started/);
+  await waitForOutput(/"bot\.started"|bot\.started/, opts.startTimeoutMs);
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
     proc.kill(signal);
     return await proc.exited;
