@@ -116,6 +116,9 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     editIntervalMs: () => Math.round(live.current().progress.min_render_interval * 1000),
     maxAttempts: 6,
     backoffMs: 500,
+    // Per-chat pacing across messages: groups (negative ids) at progress.group_chat_rps, private chats
+    // at one message a second — Telegram's limits, so a burst of runs draws no 429.
+    chatRps: (chatId) => (chatId < 0 ? live.current().progress.group_chat_rps : 1),
   });
   // Before anything can start a run (an overdue /at fires as soon as its scheduler starts).
   await markInterruptedRuns(db, transport);
