@@ -71,6 +71,8 @@ export function writeConfig(
     "",
     "[progress]",
     "min_render_interval = 0.5",
+    // Groups are paced at 20 messages a minute by default; tests that are not about pacing go faster.
+    "group_chat_rps = 5",
     "",
     "[projects.demo]",
     `path = "${opts.project}"`,
