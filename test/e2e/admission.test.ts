@@ -5,11 +5,12 @@ import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness | undefined;
 
+// Stopping flushes the outbox: seventeen interrupted progress messages in one private chat, paced at 1/s.
 afterEach(async () => {
   await h?.stop();
   await h?.emu.stop();
   h = undefined;
-});
+}, 60_000);
 
 /** Engine processes started so far: one `engine.spawn` log line each. */
 const spawns = (out: string) => (out.match(/engine\.spawn"/g) ?? []).length;
