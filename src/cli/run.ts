@@ -47,6 +47,10 @@ export interface ServeOptions {
 export async function serve(o: ServeOptions): Promise<number> {
   const { startService } = await import("./service.ts");
   const svc = await startService(o);
+  if (svc === undefined) {
+    logger().info({}, "bot.stopped_before_start");
+    return EXIT.ok;
+  }
   o.onReady?.({ username: svc.bot.username });
   const reason = await Promise.race([o.stopSignal, svc.bot.fatal.then((e) => (e ? "fatal" : "stopped"))]);
   logger().info({ reason }, "bot.stopping");

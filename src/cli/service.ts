@@ -22,7 +22,8 @@ import { createEngineRegistry, type EngineOptionsMap, engineProblems } from "../
 import { logger } from "../log/logger.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
 import { StateDb } from "../state/db.ts";
-import { accessPolicyOf, connectBot, markInterruptedRuns, type RunningBot, startBot } from "../telegram/bot.ts";
+import { accessPolicyOf, markInterruptedRuns, type RunningBot, startBot } from "../telegram/bot.ts";
+import { connectBot } from "../telegram/connect.ts";
 import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
 import { OutboxTransport } from "../telegram/outbox.ts";
@@ -70,7 +71,8 @@ const TRIGGER_ICON: Record<TriggerSource["kind"], string> = {
   at: "⏳ Delayed",
 };
 
-export async function startService(o: ServeOptions): Promise<Service> {
+/** The running service, or undefined when stopped before the Bot API could be reached. */
+export async function startService(o: ServeOptions): Promise<Service | undefined> {
   const { config } = o;
   // Startup values (token, API base, chat id, engines, triggers); everything else via live.current().
   const tg = config.transports.telegram;
@@ -101,7 +103,12 @@ export async function startService(o: ServeOptions): Promise<Service> {
     },
   });
   const client = createBotApi({ token: tg.bot_token.reveal(), baseUrl: tg.api_base_url });
-  const me = await connectBot(client.call);
+  // Waits out an unreachable Bot API (a boot with slow DNS); a stop request during the wait ends it.
+  const me = await connectBot(client.call, { stopped: o.stopSignal });
+  if (me === undefined) {
+    watched?.close();
+    return undefined;
+  }
 
   const db = StateDb.open(join(o.stateDir, "untether.db"));
   // Final answers must not be lost to a bad minute of Telegram: six attempts over ~15 s for 5xx and
@@ -111,6 +118,9 @@ export async function startService(o: ServeOptions): Promise<Service> {
     editIntervalMs: () => Math.round(live.current().progress.min_render_interval * 1000),
     maxAttempts: 6,
     backoffMs: 500,
+    // Per-chat pacing across messages: groups (negative ids) at progress.group_chat_rps, private chats
+    // at one message a second — Telegram's limits, so a burst of runs draws no 429.
+    chatRps: (chatId) => (chatId < 0 ? live.current().progress.group_chat_rps : 1),
   });
   // Before anything can start a run (an overdue /at fires as soon as its scheduler starts).
   await markInterruptedRuns(db, transport);
@@ -131,7 +141,13 @@ export async function startService(o: ServeOptions): Promise<Service> {
     launcher,
     createView: createRunViewFactory(presenter),
     db,
-    maxConcurrent: config.watchdog.max_concurrent_engine_runs > 0 ? config.watchdog.max_concurrent_engine_runs : 16,
+    // 0 = unlimited; over a non-zero cap a run is refused (core/admission.ts).
+    maxConcurrent: config.watchdog.max_concurrent_engine_runs,
+    admission: () => ({
+      ramWarnMb: config.watchdog.prespawn_ram_warn_mb,
+      ramBlockMb: config.watchdog.prespawn_ram_block_mb,
+      ramReserveMb: config.watchdog.prespawn_ram_per_run_reserve_mb,
+    }),
     approvalTimeoutMs: tg.approval_timeout_s * 1000,
     preamble: (engineId) => preambleFor(live.current().preamble, engineId),
     budget: new CostBudget({ config: () => live.current().cost_budget, db }),

@@ -3,7 +3,6 @@
 // Each node is marked `inert` (docs/config.md lists them from that marker); schema.ts composes these
 // tables and keys into the tables they belong to. A key that starts doing something moves back to
 // schema.ts and loses its marker.
-import { Type } from "@sinclair/typebox";
 import { bool, inert, int, num, oneOf, strings, table } from "./schema-kit.ts";
 
 // ---- keys inside tables that otherwise work ------------------------------------------------
@@ -26,24 +25,12 @@ export const LegacyTelegramProps = {
   ),
 };
 
-/** In [progress]. */
-export const LegacyProgressProps = {
-  group_chat_rps: inert(
-    Type.Number({
-      default: 20 / 60,
-      exclusiveMinimum: 0,
-      maximum: 10,
-      description: "Edits per second allowed in group chats (> 0).",
-    }),
-  ),
-};
-
 /** In [footer]. */
 export const LegacyFooterProps = {
   show_subscription_usage: inert(bool(false, "Show subscription usage under the answer.")),
 };
 
-/** In [watchdog], beside the keys that act (schema.ts). Load-time rules still check the RAM pair. */
+/** In [watchdog], beside the keys that act (schema.ts). */
 export const LegacyWatchdogProps = {
   reap_orphans: inert(bool(true, "Kill processes an engine left behind.")),
   subagent_timeout: inert(num(900, "Seconds a subagent may run before a warning.", 60, 7200)),
@@ -54,9 +41,6 @@ export const LegacyWatchdogProps = {
   detect_catalog_staleness: inert(bool(true, "Warn when MCP servers are not connected.")),
   notify_catalog_refresh: inert(bool(false, "Ask Claude for MCP status after tool results (experimental).")),
   catalog_refresh_min_interval_s: inert(num(5, "Least seconds between such requests.", 0, 60)),
-  prespawn_ram_warn_mb: inert(int(2000, "Warn before starting an engine below this free RAM (0 = off).", 0, 65536)),
-  prespawn_ram_block_mb: inert(int(500, "Refuse to start an engine below this free RAM (0 = off).", 0, 65536)),
-  prespawn_ram_per_run_reserve_mb: inert(int(750, "Extra free RAM required per run already in flight.", 0, 65536)),
   stream_idle_auto_retry: inert(bool(false, "Resume once after a mid-answer stream stall.")),
   stream_idle_max_retries: inert(int(1, "Retries after stream stalls.", 1, 3)),
   post_result_idle_enabled: inert(bool(true, "Close an idle Claude process after its result.")),

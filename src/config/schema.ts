@@ -17,7 +17,6 @@ import {
 import {
   AutoContinueSchema,
   LegacyFooterProps,
-  LegacyProgressProps,
   LegacyTelegramProps,
   LegacyWatchdogProps,
   LoopSchema,
@@ -221,7 +220,12 @@ export const ProgressSchema = hot(
         5,
         120,
       ),
-      ...LegacyProgressProps,
+      group_chat_rps: Type.Number({
+        default: 20 / 60,
+        exclusiveMinimum: 0,
+        maximum: 10,
+        description: "Messages (sends and edits) per second to one group chat (> 0); private chats get one per second.",
+      }),
     },
     "The live progress message.",
   ),
@@ -260,10 +264,15 @@ export const CostBudgetSchema = hot(
   ),
 );
 
-/** [watchdog]: the concurrency cap, the stall watchdog and Claude's stream watchdog; the rest is accepted for compatibility. */
+/** [watchdog]: admission (cap, memory guard), the stall watchdog and Claude's stream watchdog; the keys from legacy.ts are accepted for compatibility. */
 export const WatchdogSchema = table(
   {
-    max_concurrent_engine_runs: int(0, "Most engine processes at once (0 = unlimited).", 0, 64),
+    max_concurrent_engine_runs: int(
+      0,
+      "Most engine processes at once (0 = unlimited); a run over the cap is refused, not parked.",
+      0,
+      64,
+    ),
     liveness_timeout: num(
       600,
       "Seconds without engine output before the progress message says so and a stall notice (with a Cancel button) is sent.",
@@ -285,6 +294,9 @@ export const WatchdogSchema = table(
       30000,
       1800000,
     ),
+    prespawn_ram_warn_mb: int(2000, "Warn before starting an engine below this free RAM (0 = off).", 0, 65536),
+    prespawn_ram_block_mb: int(500, "Refuse to start an engine below this free RAM (0 = off).", 0, 65536),
+    prespawn_ram_per_run_reserve_mb: int(750, "Extra free RAM required per run already in flight.", 0, 65536),
     ...LegacyWatchdogProps,
   },
   "Stall detection and resource guards.",

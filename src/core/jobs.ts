@@ -44,6 +44,11 @@ export class JobQueue {
     return this.#waiting.length;
   }
 
+  /** True when a job with these keys would wait for a running or waiting job that holds one of them. */
+  wouldWait(keys: readonly string[]): boolean {
+    return keys.some((k) => this.#busy.has(k) || this.#waiting.some((e) => e.keys.has(k)));
+  }
+
   enqueue(keys: readonly string[], run: () => Promise<void>): QueuedJob {
     const entry: Entry = { id: this.#nextId++, keys: new Set(keys), run, started: false, dropped: false, done: false };
     this.#waiting.push(entry);

@@ -5,6 +5,7 @@ import type { CompletedEvent, EngineEvent, ResumeToken } from "../engines/events
 import type { EngineDefinition, EngineJob, PermissionDecision, PermissionRequest } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
+import { type AdmissionLimits, decideAdmission, type MemAvailableReader, procMemAvailableMb } from "./admission.ts";
 import { ApprovalCenter, approvalButtons, type PendingApproval } from "./approvals.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { JobQueue, type QueuedJob } from "./jobs.ts";
@@ -117,6 +118,10 @@ export interface RunManagerOptions {
   createView(info: RunInfo): RunView;
   db: StateDb;
   maxConcurrent: number;
+  /** The RAM guard's thresholds (`[watchdog]`); without them only the cap applies. */
+  admission?: () => Omit<AdmissionLimits, "maxConcurrent">;
+  /** Free memory in MiB (tests fake it); /proc/meminfo by default. */
+  memAvailableMb?: MemAvailableReader;
   approvalTimeoutMs: number;
   /** Called after a run ended and its answer was sent (outbox delivery of agent files, …). */
   afterRun?(req: RunRequest, result: RunResult): Promise<void>;
@@ -176,6 +181,8 @@ export class RunManager {
   /** When "typing…" last went to a chat (topic), by `chat:thread`. */
   readonly #typingAt = new Map<string, number>();
   #accepting = true;
+  /** Runs admitted to start now whose job is not enqueued yet (their progress message is on its way). */
+  #admitting = 0;
 
   constructor(o: RunManagerOptions) {
     this.#o = o;
@@ -211,8 +218,54 @@ export class RunManager {
       logger().warn({ chat_id: req.chat.chatId, source }, "run.refused_by_budget");
       return { accepted: false, notice: await this.#o.transport.send(req.chat, refusal, { replyTo: req.replyTo }) };
     }
-    const startedAt = this.#clock.now();
     const knownSession = req.resume && !req.resume.isContinue && req.resume.value ? req.resume.value : undefined;
+    // One session, one process: a run waits for any run holding its conversation, its session, or
+    // the run it continues; the session a run reports later is added to its keys when it arrives.
+    const keys: string[] = [];
+    if (req.follows !== undefined) keys.push(`run:${req.follows}`);
+    if (req.sessionScope !== undefined) keys.push(`scope:${req.sessionScope}:${engine.id}`);
+    if (knownSession !== undefined) keys.push(sessionKey(engine.id, knownSession));
+    const inFlight = this.#queue.running + this.#admitting;
+    const admission = decideAdmission(
+      {
+        maxConcurrent: this.#o.maxConcurrent,
+        ...(this.#o.admission?.() ?? { ramWarnMb: 0, ramBlockMb: 0, ramReserveMb: 0 }),
+      },
+      inFlight,
+      this.#queue.wouldWait(keys),
+      (this.#o.memAvailableMb ?? procMemAvailableMb)(),
+    );
+    if (admission.kind === "refuse") {
+      logger().warn(
+        { chat_id: req.chat.chatId, source, reason: admission.reason, in_flight: inFlight },
+        "run.refused_by_admission",
+      );
+      return {
+        accepted: false,
+        notice: await this.#o.transport.send(req.chat, admission.notice, { replyTo: req.replyTo }),
+      };
+    }
+    this.#admitting++;
+    try {
+      return await this.#admit(req, engine, source, knownSession, keys, admission.warning);
+    } finally {
+      this.#admitting--;
+    }
+  }
+
+  async #admit(
+    req: RunRequest,
+    engine: EngineDefinition,
+    source: string,
+    knownSession: string | undefined,
+    convKeys: readonly string[],
+    warning: string | undefined,
+  ): Promise<SubmitResult> {
+    if (warning !== undefined) {
+      logger().warn({ chat_id: req.chat.chatId, source }, "run.low_memory");
+      await this.#o.transport.send(req.chat, warning, { replyTo: req.replyTo, silent: true });
+    }
+    const startedAt = this.#clock.now();
     const runId = this.#o.db.startRun({
       chatId: req.chat.chatId,
       engine: engine.id,
@@ -225,12 +278,7 @@ export class RunManager {
     });
     const view = this.#o.createView({ runId, engine, source, startedAt, context: contextLabel(req) });
     view.setStatus("queued");
-    // One session, one process: a run waits for any run holding its conversation, its session, or
-    // the run it continues; the session a run reports later is added to its keys when it arrives.
-    const keys = [`run:${runId}`];
-    if (req.follows !== undefined) keys.push(`run:${req.follows}`);
-    if (req.sessionScope !== undefined) keys.push(`scope:${req.sessionScope}:${engine.id}`);
-    if (knownSession !== undefined) keys.push(sessionKey(engine.id, knownSession));
+    const keys = [`run:${runId}`, ...convKeys];
     // The first render goes out at once, as a reply, with the cancel button: "starting", or queued
     // behind the run that really goes first.
     const firstNotes = { waitingFor: this.#waitingFor(this.#queue.blocker(keys)) };

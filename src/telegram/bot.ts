@@ -3,7 +3,7 @@
 // marked interrupted, a ready message. The services it uses (database, outbox, run manager,
 // controller) are built by the composition root, cli/service.ts.
 
-import { TelegramApiError } from "../botapi/errors.ts";
+import type { TelegramApiError } from "../botapi/errors.ts";
 import type { BotApiCall } from "../botapi/types.ts";
 import type { LiveConfig } from "../config/live.ts";
 import type { Config } from "../config/schema.ts";
@@ -11,36 +11,13 @@ import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { VERSION } from "../version.ts";
 import { type AccessPolicy, decideAccess } from "./access.ts";
+import type { BotIdentity } from "./connect.ts";
 import type { ChatController } from "./controller.ts";
 import { originOf } from "./incoming.ts";
 import type { OutboxTransport } from "./outbox.ts";
 import { Poller } from "./poller.ts";
 import { escapeHtml } from "./render.ts";
 import { UpdateRouter } from "./router.ts";
-
-export class BotStartError extends Error {}
-
-export interface BotIdentity {
-  id: number;
-  username: string;
-}
-
-/** getMe: who the bot is, or a start error that says what to fix. */
-export async function connectBot(call: BotApiCall): Promise<BotIdentity> {
-  try {
-    const me = await call("getMe");
-    return { id: me.id, username: me.username ?? String(me.id) };
-  } catch (e) {
-    if (e instanceof TelegramApiError && (e.errorCode === 401 || e.errorCode === 404)) {
-      throw new BotStartError(
-        "Telegram rejected the bot token. Check transports.telegram.bot_token (from @BotFather) and run `untether doctor`.",
-      );
-    }
-    throw new BotStartError(
-      `cannot reach the Telegram Bot API (${(e as Error).message}). Check the network and transports.telegram.api_base_url.`,
-    );
-  }
-}
 
 /** Runs a crash or kill -9 left marked running: marked interrupted, their progress message says so. */
 export async function markInterruptedRuns(db: StateDb, transport: OutboxTransport): Promise<void> {

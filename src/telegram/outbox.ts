@@ -1,6 +1,10 @@
 // The only path for Telegram writes. Operations are keyed by (kind, chat, message) and run one at a
 // time per chat:
-// - sends go out at once (a first render never waits), unless the chat is held after a 429;
+// - sends go out at once (a first render never waits), unless the chat is held after a 429 or paced;
+// - with `chatRps`, the messages (sends, documents, edits) of one chat are spaced at least 1/rps apart
+//   across all its messages — Telegram's per-chat limits (about 1/s in a private chat, 20/min in a
+//   group) are never hit, so a burst of runs in a group draws no 429; when a slot comes, sends (a
+//   final answer, a first render) go before edits of progress messages, so edits never starve them;
 // - an edit waits until `editIntervalMs` after the previous write to its message; a newer edit of the
 //   same message replaces the pending payload; an unchanged text+keyboard is never sent;
 // - a 429 holds the whole chat for retry_after, then the op is retried (unless superseded);
@@ -28,7 +32,15 @@ export interface OutboxOptions {
   backoffMs?: number;
   /** Wait on a 429 that carries no retry_after. Default 5 s. */
   defaultRetryAfterSec?: number;
+  /**
+   * Messages per second allowed to one chat (sends, documents and edits together), read at each
+   * write; undefined (or no function) = no pacing.
+   */
+  chatRps?: (chatId: number) => number | undefined;
 }
+
+/** Writes that count against a chat's message rate; deletes, chat actions and callback answers do not. */
+const PACED: ReadonlySet<OpKind> = new Set<OpKind>(["send", "sendDocument", "edit"]);
 
 type OpKind = "send" | "sendDocument" | "delete" | "edit" | "answerCallback" | "chatAction";
 
@@ -80,6 +92,8 @@ interface Lane {
   queue: Op[];
   busy: boolean;
   heldUntil: number;
+  /** When the lane's last paced write went out. */
+  lastPacedAt: number;
   timer?: unknown;
   timerAt?: number;
 }
@@ -144,6 +158,7 @@ export class OutboxTransport implements Transport {
   readonly #maxAttempts: number;
   readonly #backoffMs: number;
   readonly #defaultRetryAfterSec: number;
+  readonly #chatRps: ((chatId: number) => number | undefined) | undefined;
 
   readonly #lanes = new Map<string, Lane>();
   /** Pending (queued, not in flight) ops by key: where a newer edit finds the one it replaces. */
@@ -167,6 +182,7 @@ export class OutboxTransport implements Transport {
     this.#maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
     this.#backoffMs = opts.backoffMs ?? 1000;
     this.#defaultRetryAfterSec = opts.defaultRetryAfterSec ?? 5;
+    this.#chatRps = opts.chatRps;
   }
 
   /** API calls made per method (retries included). */
@@ -322,7 +338,7 @@ export class OutboxTransport implements Transport {
     const laneId = spec.lane ?? String(spec.chat?.chatId ?? "");
     let lane = this.#lanes.get(laneId);
     if (!lane) {
-      lane = { id: laneId, queue: [], busy: false, heldUntil: 0 };
+      lane = { id: laneId, queue: [], busy: false, heldUntil: 0, lastPacedAt: Number.NEGATIVE_INFINITY };
       this.#lanes.set(laneId, lane);
     }
     const key = spec.key ?? `${spec.kind}:${laneId}:#${seq}`;
@@ -375,7 +391,16 @@ export class OutboxTransport implements Transport {
       const last = this.#lastWriteAt.get(op.msgKey);
       if (last !== undefined) at = Math.max(at, last + this.#editIntervalMs());
     }
+    const gap = this.#pacingGapMs(op);
+    if (gap > 0) at = Math.max(at, op.lane.lastPacedAt + gap);
     return at;
+  }
+
+  /** The least time between two paced writes to this op's chat; 0 when not paced. */
+  #pacingGapMs(op: Op): number {
+    if (!PACED.has(op.kind) || op.chat === undefined || this.#chatRps === undefined) return 0;
+    const rps = this.#chatRps(op.chat.chatId);
+    return rps !== undefined && rps > 0 ? 1000 / rps : 0;
   }
 
   #pump(lane: Lane): void {
@@ -433,6 +458,7 @@ export class OutboxTransport implements Transport {
     op.attempts++;
     const startedAt = this.#clock.now();
     if (op.msgKey !== undefined && op.kind === "edit") this.#lastWriteAt.set(op.msgKey, startedAt);
+    if (PACED.has(op.kind)) lane.lastPacedAt = startedAt;
     this.#counts.set(op.req.method, (this.#counts.get(op.req.method) ?? 0) + 1);
     this.#call(op.req.method, op.req.params)
       .then(

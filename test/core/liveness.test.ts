@@ -229,11 +229,13 @@ describe("first render", () => {
     expect(launcher.launched).toHaveLength(2);
   });
 
-  test("with the engine-run cap reached, a run says it waits for a free slot", async () => {
+  test("with the engine-run cap reached, another conversation's run is refused, not shown as queued", async () => {
     const { transport, runs, req } = setup({}, 1);
     await runs.submit(req({ chat: { chatId: 1 } }));
-    await runs.submit(req({ chat: { chatId: 2 } }));
-    expect(transport.sent[1]?.html).toContain("queued — waiting for a free engine slot");
+    const second = await runs.submit(req({ chat: { chatId: 2 } }));
+    expect(second.accepted).toBe(false);
+    expect(transport.sent[1]?.html).toContain("🛑 Too many engine runs in flight (1/1)");
+    expect(transport.sent.some((m) => m.html.includes("queued"))).toBe(false);
   });
 
   test("a run behind a trigger names the trigger, not its prompt; in a supergroup it links the message", async () => {

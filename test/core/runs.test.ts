@@ -107,7 +107,15 @@ class PlainView implements RunView {
   }
 }
 
-function setup(o: { refusal?: string; approvalTimeoutMs?: number } = {}) {
+function setup(
+  o: {
+    refusal?: string;
+    approvalTimeoutMs?: number;
+    maxConcurrent?: number;
+    ram?: { warn: number; block: number; reserve: number };
+    memMb?: () => number | undefined;
+  } = {},
+) {
   const clock = new ManualClock();
   const transport = new MemoryTransport();
   const launcher = new FakeLauncher();
@@ -119,9 +127,19 @@ function setup(o: { refusal?: string; approvalTimeoutMs?: number } = {}) {
     launcher,
     createView: () => new PlainView(),
     db,
-    maxConcurrent: 0,
+    maxConcurrent: o.maxConcurrent ?? 0,
     approvalTimeoutMs: o.approvalTimeoutMs ?? 300_000,
     clock,
+    ...(o.ram === undefined
+      ? {}
+      : {
+          admission: () => ({
+            ramWarnMb: o.ram?.warn ?? 0,
+            ramBlockMb: o.ram?.block ?? 0,
+            ramReserveMb: o.ram?.reserve ?? 0,
+          }),
+        }),
+    memAvailableMb: o.memMb ?? (() => undefined),
     ...(o.refusal === undefined ? {} : { budget: { refusal: () => o.refusal, afterRun: () => [] } }),
   });
   const req = (extra: Partial<RunRequest> = {}): RunRequest => ({
@@ -315,5 +333,96 @@ describe("run manager: cancel, approvals, budget, shutdown", () => {
     expect(launcher.launched[0]?.cancelledAs).toBe("interrupted");
     if (r.accepted) expect((await r.finished).status).toBe("interrupted");
     await expect(runs.submit(req())).rejects.toThrow(/shutting down/);
+  });
+});
+
+describe("run manager: admission", () => {
+  test("cap 0 is unlimited: twenty runs in twenty conversations all start", async () => {
+    const { launcher, runs, req } = setup({ maxConcurrent: 0 });
+    for (let i = 0; i < 20; i++) await runs.submit(req({ chat: { chatId: i + 1 }, sessionScope: `chat:${i + 1}` }));
+    await flush();
+    expect(launcher.launched).toHaveLength(20);
+  });
+
+  test("over the cap a run is refused at once with the figures, and nothing is launched for it", async () => {
+    const { launcher, runs, req, transport } = setup({ maxConcurrent: 1 });
+    const first = await runs.submit(req({ chat: { chatId: 1 }, sessionScope: "chat:1" }));
+    const second = await runs.submit(req({ chat: { chatId: 2 }, sessionScope: "chat:2" }));
+    await flush();
+    expect(first.accepted).toBe(true);
+    expect(second.accepted).toBe(false);
+    expect(launcher.launched).toHaveLength(1);
+    const notice = transport.sent.find((m) => m.ref.chatId === 2);
+    expect(notice?.html).toStartWith("🛑 Too many engine runs in flight (1/1).");
+    expect(notice?.html).toContain("/cancel");
+    expect(notice?.opts?.replyTo).toBe(10);
+    // The slot is free again once the first run ends.
+    launcher.launched[0]?.finish();
+    await flush();
+    expect((await runs.submit(req({ chat: { chatId: 2 }, sessionScope: "chat:2" }))).accepted).toBe(true);
+    await flush();
+    expect(launcher.launched).toHaveLength(2);
+  });
+
+  test("two submits racing for the last slot: the second is refused while the first's progress is on its way", async () => {
+    const { launcher, runs, req } = setup({ maxConcurrent: 1 });
+    const [a, b] = await Promise.all([
+      runs.submit(req({ chat: { chatId: 1 }, sessionScope: "chat:1" })),
+      runs.submit(req({ chat: { chatId: 2 }, sessionScope: "chat:2" })),
+    ]);
+    await flush();
+    expect([a.accepted, b.accepted]).toEqual([true, false]);
+    expect(launcher.launched).toHaveLength(1);
+  });
+
+  test("a follow-up in the same conversation at the cap waits for its run instead of being refused", async () => {
+    const { launcher, runs, req } = setup({ maxConcurrent: 1 });
+    await runs.submit(req({ sessionScope: "chat:1" }));
+    const follow = await runs.submit(req({ sessionScope: "chat:1" }));
+    await flush();
+    expect(follow.accepted).toBe(true);
+    expect(launcher.launched).toHaveLength(1);
+    launcher.launched[0]?.finish("one", CLAUDE_S1);
+    await flush();
+    expect(launcher.launched).toHaveLength(2);
+  });
+
+  test("free memory below the warning: the run starts, after a warning with the figures", async () => {
+    const { launcher, runs, req, transport } = setup({
+      ram: { warn: 2000, block: 500, reserve: 750 },
+      memMb: () => 1500,
+    });
+    const r = await runs.submit(req());
+    await flush();
+    expect(r.accepted).toBe(true);
+    expect(launcher.launched).toHaveLength(1);
+    expect(transport.sent[0]?.html).toContain("1500 MB available");
+    expect(transport.sent[0]?.html).toContain("prespawn_ram_warn_mb = 2000 MB");
+  });
+
+  test("free memory below the block plus the reserve per run in flight: refused with the figures", async () => {
+    let free = 1000;
+    const { launcher, runs, req, transport } = setup({ ram: { warn: 0, block: 500, reserve: 750 }, memMb: () => free });
+    expect((await runs.submit(req({ chat: { chatId: 1 } }))).accepted).toBe(true);
+    await flush();
+    // One run in flight: 500 + 750 = 1250 MB needed, 1000 free.
+    const refused = await runs.submit(req({ chat: { chatId: 2 } }));
+    expect(refused.accepted).toBe(false);
+    const notice = transport.sent.find((m) => m.ref.chatId === 2)?.html ?? "";
+    expect(notice).toContain("1000 MB available, 1250 MB needed");
+    expect(notice).toContain("prespawn_ram_block_mb = 500 MB + 750 MB × 1 run in flight");
+    free = 400;
+    launcher.launched[0]?.finish();
+    await flush();
+    expect((await runs.submit(req({ chat: { chatId: 3 } }))).accepted).toBe(false);
+    expect(transport.sent.at(-1)?.html).toContain("400 MB available, 500 MB needed");
+    expect(launcher.launched).toHaveLength(1);
+  });
+
+  test("unknown free memory (no /proc/meminfo) does not block", async () => {
+    const { launcher, runs, req } = setup({ ram: { warn: 2000, block: 500, reserve: 750 }, memMb: () => undefined });
+    expect((await runs.submit(req())).accepted).toBe(true);
+    await flush();
+    expect(launcher.launched).toHaveLength(1);
   });
 });

@@ -30,6 +30,8 @@ export interface HarnessOptions {
   allowAnyUser?: boolean;
   /** A command Untether runs under (e.g. strace); its arguments end where Untether's begin. */
   wrap?: string[];
+  /** How long to wait for `bot.started` (default 15 s). */
+  startTimeoutMs?: number;
 }
 
 export interface Harness {
@@ -71,6 +73,8 @@ export function writeConfig(
     "",
     "[progress]",
     "min_render_interval = 0.5",
+    // Groups are paced at 20 messages a minute by default; tests that are not about pacing go faster.
+    "group_chat_rps = 5",
     opts.progressToml ?? "",
     "",
     "[projects.demo]",
@@ -138,7 +142,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     }
   };
   spawnIt();
-  await waitForOutput(/"bot\.started"|bot\.started/);
+  await waitForOutput(/"bot\.started"|bot\.started/, opts.startTimeoutMs);
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
     proc.kill(signal);
     return await proc.exited;

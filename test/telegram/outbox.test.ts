@@ -360,3 +360,93 @@ describe("OutboxTransport", () => {
     expect(api.calls.at(-1)?.params.text).toContain("<b>done</b>");
   });
 });
+
+describe("OutboxTransport: per-chat pacing across messages", () => {
+  const GROUP = -1001;
+  const DM = 7;
+  const paced = () =>
+    new OutboxTransport({
+      call: api.call,
+      clock,
+      editIntervalMs: 500,
+      chatRps: (chatId) => (chatId < 0 ? 20 / 60 : 1),
+    });
+  const gapsIn = (chatId: number) => {
+    const at = api.calls
+      .filter((c) => c.params.chat_id === chatId && (c.method === "sendMessage" || c.method === "editMessageText"))
+      .map((c) => c.at);
+    return at.slice(1).map((t, i) => t - (at[i] ?? 0));
+  };
+
+  test("five runs in one group: every send and edit is at least 1/group_chat_rps apart, none lost", async () => {
+    const o = paced();
+    const started = Promise.all(
+      [1, 2, 3, 4, 5].map(async (i) => {
+        const ref = await o.send({ chatId: GROUP }, `run ${i}: starting`);
+        void o.edit(ref, `run ${i}: working`);
+        return ref;
+      }),
+    );
+    await clock.advance(30_000);
+    const refs = await started;
+    for (const [i, ref] of refs.entries()) void o.edit(ref, `run ${i + 1}: step 2`);
+    await clock.advance(120_000);
+    const gaps = gapsIn(GROUP);
+    expect(gaps.length).toBeGreaterThanOrEqual(9);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(3000);
+    // Each message ends with its latest text.
+    for (const i of [1, 2, 3, 4, 5]) {
+      const texts = api.calls.filter((c) => String(c.params.text).startsWith(`run ${i}:`)).map((c) => c.params.text);
+      expect(texts.at(-1)).toBe(`run ${i}: step 2`);
+    }
+  });
+
+  test("a private chat is paced at one message a second; another chat is not held by it", async () => {
+    const o = paced();
+    const sends = [1, 2, 3].map((i) => o.send({ chatId: DM }, `dm ${i}`));
+    void o.send({ chatId: DM + 1 }, "other chat");
+    await clock.advance(0);
+    expect(api.calls.map((c) => c.params.text)).toEqual(["dm 1", "other chat"]);
+    await clock.advance(10_000);
+    await Promise.all(sends);
+    expect(gapsIn(DM)).toEqual([1000, 1000]);
+  });
+
+  test("a final answer is never starved by progress edits: it takes the next slot", async () => {
+    const o = paced();
+    const sent = Promise.all([1, 2, 3].map((i) => o.send({ chatId: GROUP }, `p${i}`)));
+    await clock.advance(60_000);
+    const progress = await sent;
+    api.calls.length = 0;
+    // Edits of three progress messages keep coming; the final answer is queued after them.
+    let n = 0;
+    const keepEditing = () => {
+      for (const ref of progress) void o.edit(ref, `p${ref.messageId} edit ${++n}`);
+    };
+    keepEditing();
+    const final = o.send({ chatId: GROUP }, "final answer");
+    for (let t = 0; t < 10; t++) {
+      await clock.advance(1000);
+      keepEditing();
+    }
+    await final;
+    const firstTwo = api.calls.slice(0, 2).map((c) => c.params.text);
+    expect(firstTwo).toContain("final answer");
+  });
+
+  test("deletes, chat actions and callback answers are not paced", async () => {
+    const o = paced();
+    const ref = await o.send({ chatId: GROUP }, "one");
+    void o.delete(ref);
+    void o.chatAction({ chatId: GROUP });
+    void o.answerCallback("q1", "ok");
+    await clock.advance(0);
+    expect(api.methods().sort()).toEqual(["answerCallbackQuery", "deleteMessage", "sendChatAction", "sendMessage"]);
+  });
+
+  test("without chatRps nothing is paced (sends of one chat go back to back)", async () => {
+    const o = new OutboxTransport({ call: api.call, clock });
+    await Promise.all([o.send({ chatId: GROUP }, "a"), o.send({ chatId: GROUP }, "b")]);
+    expect(gapsIn(GROUP)).toEqual([0]);
+  });
+});
