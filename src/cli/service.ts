@@ -329,7 +329,17 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     engineIds: [...engines.keys()],
     engineNotes: notes,
     pollTimeoutSec: o.pollTimeoutSec,
+    stopped: o.stopSignal,
   });
+  if (bot === undefined) {
+    // Stopped while the first getUpdates still waited for the Bot API: nothing was taken yet.
+    watched?.close();
+    await triggers.stop();
+    await runs.shutdown(0);
+    await transport.close();
+    db.close();
+    return undefined;
+  }
   // The binary starts with JIT tier-up thresholds raised (scripts/compile-options.ts), so code that only
   // runs while starting stays interpreted; from here on, hot paths compile as usual.
   Bun.unsafe.setJITPolicy(1);

@@ -46,6 +46,8 @@ export interface BotDeps {
   engineNotes?: string[];
   /** Long-poll timeout in seconds (tests shorten it). */
   pollTimeoutSec?: number;
+  /** Resolves on a stop request (SIGTERM): ends the wait for an unreachable Bot API at start. */
+  stopped?: Promise<unknown>;
 }
 
 export interface RunningBot {
@@ -77,7 +79,8 @@ const COMMANDS = [
   { command: "help", description: "what Untether can do" },
 ];
 
-export async function startBot(deps: BotDeps): Promise<RunningBot> {
+/** The bot, polling; undefined when `deps.stopped` resolved while the Bot API was still unreachable. */
+export async function startBot(deps: BotDeps): Promise<RunningBot | undefined> {
   const { call, db, transport, controller } = deps;
   const live = deps.config;
   const config = live.current();
@@ -120,7 +123,8 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   // Messages sent while we were down are not run: a stale "deploy" is worse than a missed one.
   // So are the ones taken before a stop or a crash that never finished (the poller's ledger).
   const leftovers = poller.leftovers;
-  const backlog = await poller.drainBacklog();
+  const backlog = await poller.drainBacklog(undefined, deps.stopped);
+  if (backlog === undefined) return undefined;
   const missed = new Map<number, number>();
   const counted = new Set<number>();
   for (const l of leftovers) {

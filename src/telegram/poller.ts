@@ -13,6 +13,7 @@ import { TelegramApiError } from "../botapi/errors.ts";
 import type { BotApiCall, BotParams, TelegramUpdate } from "../botapi/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
+import { isTransientStartFailure } from "./connect.ts";
 
 export type { TelegramUpdate };
 
@@ -102,10 +103,21 @@ export class Poller {
    * Acknowledges and returns every update already waiting. A flaky Telegram at boot (429, 5xx, a
    * 409 from an old poll still open) is retried a few times; a rejected token is not.
    */
-  async drainBacklog(maxAttempts = 6): Promise<TelegramUpdate[]> {
+  /**
+   * The first getUpdates of a start. The network, Telegram's 5xx and 429s are waited out for as long
+   * as they last (a boot with slow DNS must not exhaust systemd's start limit); other refusals are
+   * tried `maxAttempts` times; a rejected token stops at once. Resolves undefined when `stopped`
+   * resolves during a wait.
+   */
+  async drainBacklog(maxAttempts = 6, stopped?: Promise<unknown>): Promise<TelegramUpdate[] | undefined> {
     const dropped: TelegramUpdate[] = [];
     let failures = 0;
+    let stop = false;
+    const stopWait = stopped?.then(() => {
+      stop = true;
+    });
     for (;;) {
+      if (stop) return undefined;
       const params: BotParams<"getUpdates"> = { timeout: 0, limit: 100 };
       if (this.#frontier > 0) params.offset = this.#frontier;
       let batch: TelegramUpdate[];
@@ -113,7 +125,9 @@ export class Poller {
         batch = await this.#opts.call("getUpdates", params);
       } catch (e) {
         const fatal = e instanceof TelegramApiError && (e.errorCode === 401 || e.errorCode === 404);
-        if (fatal || ++failures >= maxAttempts) throw e;
+        failures++;
+        const transient = isTransientStartFailure(e) || (e instanceof TelegramApiError && e.errorCode === 429);
+        if (fatal || (!transient && failures >= maxAttempts)) throw e;
         const wait =
           e instanceof TelegramApiError && e.retryAfter
             ? e.retryAfter * 1000
@@ -122,7 +136,7 @@ export class Poller {
           { error_code: e instanceof TelegramApiError ? e.errorCode : undefined, attempt: failures },
           "telegram.backlog_retry",
         );
-        await this.#sleep(wait);
+        await Promise.race([this.#sleep(wait), ...(stopWait ? [stopWait] : [])]);
         continue;
       }
       if (batch.length === 0) break;

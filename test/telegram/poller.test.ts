@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { TelegramApiError } from "../../src/botapi/errors.ts";
+import { TelegramApiError, TelegramNetworkError } from "../../src/botapi/errors.ts";
 import { StateDb } from "../../src/state/db.ts";
 import { Poller, type TelegramUpdate } from "../../src/telegram/poller.ts";
 import { fakeBotApi } from "../support/fake-bot-api.ts";
@@ -24,8 +24,59 @@ describe("poller", () => {
     });
     const p = new Poller({ call, db, onUpdate: async () => {}, onFatal: () => {}, sleep: noSleep });
     const dropped = await p.drainBacklog();
-    expect(dropped.map((u) => u.update_id)).toEqual([10, 11]);
+    expect(dropped?.map((u) => u.update_id)).toEqual([10, 11]);
     expect(db.getUpdateOffset()).toBe(12);
+  });
+
+  test("an unreachable Bot API at start is waited out however long it lasts; other refusals give up", async () => {
+    const db = StateDb.open(":memory:");
+    let calls = 0;
+    const waits: number[] = [];
+    const call = fakeBotApi(async () => {
+      calls++;
+      if (calls <= 40) throw new TelegramNetworkError("getUpdates", "ECONNREFUSED");
+      return [];
+    });
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+    };
+    const p = new Poller({ call, db, onUpdate: async () => {}, onFatal: () => {}, sleep });
+    expect(await p.drainBacklog()).toEqual([]);
+    expect(calls).toBe(41);
+    expect(Math.max(...waits)).toBe(30_000);
+
+    let conflicts = 0;
+    const refusing = fakeBotApi(async () => {
+      conflicts++;
+      throw new TelegramApiError("getUpdates", 409, "Conflict");
+    });
+    const q = new Poller({ call: refusing, db, onUpdate: async () => {}, onFatal: () => {}, sleep: noSleep });
+    await expect(q.drainBacklog()).rejects.toThrow(TelegramApiError);
+    expect(conflicts).toBe(6);
+  });
+
+  test("a stop request ends the wait for an unreachable Bot API at start", async () => {
+    const db = StateDb.open(":memory:");
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => {
+      stop = r;
+    });
+    let calls = 0;
+    const call = fakeBotApi(async () => {
+      calls++;
+      if (calls === 3) stop();
+      throw new TelegramApiError("getUpdates", 502, "Bad Gateway");
+    });
+    const never = () => new Promise<void>(() => {});
+    const p = new Poller({
+      call,
+      db,
+      onUpdate: async () => {},
+      onFatal: () => {},
+      sleep: (ms) => (calls < 3 ? noSleep() : never()),
+    });
+    expect(await p.drainBacklog(undefined, stopped)).toBeUndefined();
+    expect(calls).toBe(3);
   });
 
   test("a rejected token at start is not retried", async () => {
