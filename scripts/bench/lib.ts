@@ -176,7 +176,8 @@ Ratios: for times and memory, ratio = Untether ÷ baseline (lower is better); fo
   plain \`JSON.parse\` of the same lines in the same process. 5 alternating rounds, median.
 - **budget-***: Telegram Bot API calls recorded by the emulator (\`emu.calls()\`, from the prompt to
   the final answer) for one run of \`mock:flood N 2000\` with N = 10, 1 000 and 100 000, with the
-  bot as a process. Baseline: the 10-event run.
+  bot as a process, runs 5 s apart (Telegram's "typing…" is renewed at most every 4.5 s per chat, so
+  runs closer together would share one and look cheaper). Baseline: the 10-event run.
 - **latency-***: from \`sendUserMessage\` in the benchmark to the time of the bot's \`engine.spawn\`
   log line (JSON \`time\`, ms resolution), ~50 runs of a short mock prompt, p50 and p99. Baseline: a bare
   \`Bun.spawn(["true"])\` until its exit, timed in the same process in the same run.
@@ -185,6 +186,22 @@ Ratios: for times and memory, ratio = Untether ÷ baseline (lower is better); fo
   \`notify_only\` webhook, rate limit raised out of the way) vs a bare \`Bun.serve\` route doing the same
   HMAC check on the raw body with \`Bun.CryptoHasher\` and a constant-time compare. Alternating rounds, median.
 `;
+
+/**
+ * The page with its machine and results blocks replaced; everything written by hand around them (the
+ * notes on unmet targets, the probe tables) stays. A page without the markers is made from the template.
+ */
+export function mergeIntoDoc(text: string | undefined, machine: string[], rows: string[]): string {
+  const replace = (t: string, start: string, end: string, body: string): string | undefined => {
+    const a = t.indexOf(start);
+    const b = t.indexOf(end);
+    return a >= 0 && b > a ? `${t.slice(0, a + start.length)}\n${body}\n${t.slice(b)}` : undefined;
+  };
+  const withMachine = text === undefined ? undefined : replace(text, MSTART, MEND, machine.join("\n"));
+  const withRows =
+    withMachine === undefined ? undefined : replace(withMachine, START, END, [...TABLE_HEAD, ...rows].join("\n"));
+  return withRows ?? DOC_TEMPLATE(machine, rows);
+}
 
 /** Merges `results` (by id) into docs/benchmarks.md, refreshing the machine section. */
 export function writeDocs(results: readonly BenchResult[]): void {
@@ -212,7 +229,7 @@ export function writeDocs(results: readonly BenchResult[]): void {
   };
   const rows = [...merged.entries()].sort((x, y) => rank(x[0]) - rank(y[0])).map(([, r]) => r);
   // Keep the order rows were produced in within a group.
-  writeFileSync(DOCS, DOC_TEMPLATE(machineLines(), rows));
+  writeFileSync(DOCS, mergeIntoDoc(existsSync(DOCS) ? readFileSync(DOCS, "utf8") : undefined, machineLines(), rows));
   process.stdout.write(`wrote ${DOCS}\n`);
 }
 
