@@ -73,7 +73,7 @@ describe("poller", () => {
       db,
       onUpdate: async () => {},
       onFatal: () => {},
-      sleep: (ms) => (calls < 3 ? noSleep() : never()),
+      sleep: () => (calls < 3 ? noSleep() : never()),
     });
     expect(await p.drainBacklog(undefined, stopped)).toBeUndefined();
     expect(calls).toBe(3);
