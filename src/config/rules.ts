@@ -1,6 +1,7 @@
 // Rules beyond the JSON Schema, run on a schema-valid document with defaults applied. Each failure
 // names the key (and the webhook/cron id) and says what would be accepted.
 import ipaddr from "ipaddr.js";
+import { ENV_NAME_RE } from "../security/env-policy.ts";
 import { ConfigError } from "./errors.ts";
 import { formatKeyPath, type KeyPath, labelKey } from "./keys.ts";
 import {
@@ -13,7 +14,6 @@ import {
 } from "./schema.ts";
 import { isSecretPath } from "./secret-keys.ts";
 
-export const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
 export const WEBHOOK_PATH_RE = /^\/[a-zA-Z0-9/_.-]+$/;
 /** Shortest webhook secret accepted at load. */
 export const MIN_WEBHOOK_SECRET_CHARS = 16;

@@ -14,6 +14,7 @@ import {
   type TSchema,
   Type,
 } from "@sinclair/typebox";
+import { WEBHOOK_AUTH_MODES } from "../security/webhook-auth.ts";
 import {
   AutoContinueSchema,
   LegacyFooterProps,
@@ -430,7 +431,6 @@ export type AnyEngineOptions = EngineOptionsById[ConfigurableEngineId];
 
 // ---- [triggers] -----------------------------------------------------------------------------
 
-export const WEBHOOK_AUTH_MODES = ["bearer", "hmac-sha256", "hmac-sha1", "standard-webhooks", "none"] as const;
 export const WEBHOOK_ACTIONS = ["agent_run", "file_write", "http_forward", "notify_only"] as const;
 
 export const ServerSchema = table(

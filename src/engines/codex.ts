@@ -1,7 +1,7 @@
 // Codex: `codex exec --json`, prompt on stdin (never on argv, so no quoting or `-` problems).
 import { defineEngine } from "./define.ts";
 import type { Action, EngineEvent, Usage } from "./events.ts";
-import { isRecord, type Json, list, num, rec, str, truncate, unwrapErrorText } from "./json.ts";
+import { isRecord, type Json, list, numOf, rec, str, truncate, unwrapErrorText } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
 import { missingCompletionText, RunTracker } from "./run-tracker.ts";
 import { displayPath } from "./tool-actions.ts";
@@ -48,7 +48,7 @@ function itemAction(item: Json, cwd: string): Action | undefined {
 
 function itemOk(item: Json): boolean {
   if (item.status === "failed" || item.status === "declined") return false;
-  const exit = num(item.exit_code);
+  const exit = numOf(item.exit_code);
   if (exit !== undefined && exit !== 0) return false;
   return !isRecord(item.error);
 }
@@ -81,7 +81,7 @@ export function createCodexParser(job: EngineJob, model?: string, profile?: stri
     if (phase !== "completed") return run.action(action, phase);
     const output = str(item.aggregated_output);
     if (output) action.detail.output = truncate(output, 500);
-    const exit = num(item.exit_code);
+    const exit = numOf(item.exit_code);
     if (exit !== undefined) action.detail.exitCode = exit;
     return run.action(action, "completed", itemOk(item));
   };
@@ -105,7 +105,7 @@ export function createCodexParser(job: EngineJob, model?: string, profile?: stri
           return isRecord(msg.item) ? onItem(msg.type.slice(5) as "started" | "updated" | "completed", msg.item) : [];
         case "turn.completed": {
           const u = rec(msg.usage);
-          const usage: Usage = { inputTokens: num(u.input_tokens) ?? 0, outputTokens: num(u.output_tokens) ?? 0 };
+          const usage: Usage = { inputTokens: numOf(u.input_tokens) ?? 0, outputTokens: numOf(u.output_tokens) ?? 0 };
           return [...run.action(turnAction(), "completed", true), ...run.complete({ ok: true, answer, usage })];
         }
         case "turn.failed": {

@@ -2,7 +2,7 @@
 // headless and is read as the prompt; nothing of it on the command line).
 import { defineEngine } from "./define.ts";
 import type { EngineEvent, Usage } from "./events.ts";
-import { num, rec, str, truncate, unwrapErrorText } from "./json.ts";
+import { numOf, rec, str, truncate, unwrapErrorText } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
 import { missingCompletionText, RunTracker } from "./run-tracker.ts";
 import { toolAction } from "./tool-actions.ts";
@@ -53,8 +53,8 @@ export function createGeminiParser(job: EngineJob, model?: string): EngineParser
         case "result": {
           const stats = rec(msg.stats);
           const usage: Usage = {
-            inputTokens: num(stats.input_tokens) ?? 0,
-            outputTokens: num(stats.output_tokens) ?? 0,
+            inputTokens: numOf(stats.input_tokens) ?? 0,
+            outputTokens: numOf(stats.output_tokens) ?? 0,
           };
           const ok = msg.status === "success";
           const fields: Parameters<RunTracker["complete"]>[0] = { ok, answer, usage };

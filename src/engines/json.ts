@@ -10,7 +10,7 @@ export function str(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-export function num(v: unknown): number | undefined {
+export function numOf(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
@@ -61,7 +61,7 @@ export function unwrapErrorText(text: string): string {
     const err = isRecord(parsed) ? (isRecord(parsed.error) ? parsed.error : parsed) : {};
     const msg = str(err.message);
     if (!msg) return text;
-    const code = num(err.code);
+    const code = numOf(err.code);
     return code === undefined ? msg : `${code} ${msg}`;
   } catch {
     return text;

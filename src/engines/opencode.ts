@@ -2,7 +2,7 @@
 // message; nothing of it on the command line).
 import { defineEngine } from "./define.ts";
 import type { EngineEvent, Usage } from "./events.ts";
-import { type Json, num, rec, str, truncate } from "./json.ts";
+import { type Json, numOf, rec, str, truncate } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
 import { missingCompletionText, RunTracker } from "./run-tracker.ts";
 import { toolAction } from "./tool-actions.ts";
@@ -17,10 +17,10 @@ export function createOpencodeParser(job: EngineJob, model?: string): EnginePars
 
   const addUsage = (part: Json): void => {
     const tokens = rec(part.tokens);
-    const cost = num(part.cost);
+    const cost = numOf(part.cost);
     usage = {
-      inputTokens: (usage?.inputTokens ?? 0) + (num(tokens.input) ?? 0),
-      outputTokens: (usage?.outputTokens ?? 0) + (num(tokens.output) ?? 0),
+      inputTokens: (usage?.inputTokens ?? 0) + (numOf(tokens.input) ?? 0),
+      outputTokens: (usage?.outputTokens ?? 0) + (numOf(tokens.output) ?? 0),
       costUsd: (usage?.costUsd ?? 0) + (cost ?? 0),
     };
   };
@@ -42,7 +42,7 @@ export function createOpencodeParser(job: EngineJob, model?: string): EnginePars
       const detail = { ...action.detail, result: truncate(lastToolError, 500) };
       return [...events, ...run.action({ ...action, detail }, "completed", false)];
     }
-    const exit = num(rec(state.metadata).exit);
+    const exit = numOf(rec(state.metadata).exit);
     const detail = { ...action.detail, result: truncate(str(state.output) ?? "", 500) };
     return [...events, ...run.action({ ...action, detail }, "completed", exit === undefined || exit === 0)];
   };

@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { defineEngine } from "./define.ts";
 import type { Action, EngineEvent, Usage } from "./events.ts";
-import { contentText, isRecord, type Json, list, num, rec, str, truncate } from "./json.ts";
+import { contentText, isRecord, type Json, list, numOf, rec, str, truncate } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
 import { missingCompletionText, RunTracker } from "./run-tracker.ts";
 import { toolAction } from "./tool-actions.ts";
@@ -36,9 +36,9 @@ export function promotePiToken(headerId: string): string {
 }
 
 function addUsage(total: Usage | undefined, u: Json): Usage | undefined {
-  const input = num(u.input);
-  const output = num(u.output);
-  const cost = num(rec(u.cost).total);
+  const input = numOf(u.input);
+  const output = numOf(u.output);
+  const cost = numOf(rec(u.cost).total);
   if (input === undefined && output === undefined) return total;
   const next: Usage = {
     inputTokens: (total?.inputTokens ?? 0) + (input ?? 0),

@@ -2,7 +2,7 @@
 // and tool_use blocks, tool_result blocks, the final `result` with usage and cost, and Claude's
 // `can_use_tool` control requests as approval actions.
 import type { Action, EngineEvent, Usage } from "./events.ts";
-import { contentText, isRecord, type Json, list, num, rec, str, truncate } from "./json.ts";
+import { contentText, isRecord, type Json, list, numOf, rec, str, truncate } from "./json.ts";
 import { missingCompletionText, RunTracker } from "./run-tracker.ts";
 import { inputSummary, toolAction } from "./tool-actions.ts";
 import type { EngineJob, EngineParser } from "./types.ts";
@@ -20,9 +20,9 @@ export interface StreamJsonParserOptions {
 
 function usageOf(result: Json): Usage | undefined {
   const usage = rec(result.usage);
-  const input = num(usage.input_tokens);
-  const output = num(usage.output_tokens);
-  const cost = num(result.total_cost_usd);
+  const input = numOf(usage.input_tokens);
+  const output = numOf(usage.output_tokens);
+  const cost = numOf(result.total_cost_usd);
   if (input === undefined && output === undefined && cost === undefined) return undefined;
   const u: Usage = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
   if (cost !== undefined) u.costUsd = cost;

@@ -2,15 +2,10 @@
 // bytes; malformed, oversized or non-ASCII header values are a plain failure, never an exception.
 import { timingSafeEqual } from "node:crypto";
 
-export type WebhookAuthMode = "hmac-sha256" | "hmac-sha1" | "bearer" | "none" | "standard-webhooks";
+/** The one list of webhook auth modes (the config schema's `auth` enum is built from it). */
+export const WEBHOOK_AUTH_MODES = ["bearer", "hmac-sha256", "hmac-sha1", "standard-webhooks", "none"] as const;
 
-export const WEBHOOK_AUTH_MODES: readonly WebhookAuthMode[] = [
-  "hmac-sha256",
-  "hmac-sha1",
-  "bearer",
-  "none",
-  "standard-webhooks",
-];
+export type WebhookAuthMode = (typeof WEBHOOK_AUTH_MODES)[number];
 
 /**
  * `deliveryId`: the sender's delivery header (unsigned unless standard-webhooks). `replayKey`: derived
@@ -162,7 +157,7 @@ export function verifyWebhook(
   headers: Headers,
   now: () => number,
 ): WebhookAuthResult {
-  if (!WEBHOOK_AUTH_MODES.includes(mode)) return fail("unknown auth mode");
+  if (!(WEBHOOK_AUTH_MODES as readonly string[]).includes(mode)) return fail("unknown auth mode");
   if (mode !== "none" && (secret === undefined || secret === "")) return fail("no secret configured");
   const key = secret ?? "";
   let result: WebhookAuthResult;
