@@ -23,6 +23,8 @@ import { logger } from "../log/logger.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
 import { StateDb } from "../state/db.ts";
 import { accessPolicyOf, markInterruptedRuns, type RunningBot, startBot } from "../telegram/bot.ts";
+import { createCommandKit } from "../telegram/commands/kit.ts";
+import { CommandRegistry } from "../telegram/commands/registry.ts";
 import { connectBot } from "../telegram/connect.ts";
 import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
@@ -256,25 +258,15 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
       logger().warn({ runs: cancelled.size, at_jobs: dropped.size }, "security.access_revoked");
     tellRevoked(cancelled, dropped);
   });
+  const kit = createCommandKit({ transport, call: client.call, config: () => live.current() });
+  const commands = new CommandRegistry();
   const controller = new ChatController({
     runs,
     dispatch,
     engines,
     db,
-    replies: {
-      reply: async (chat, html, replyTo) => {
-        await transport.send(chat, html, { replyTo });
-      },
-      toast: (id, text) => transport.answerCallback(id, text),
-      isChatAdmin: async (chatId, userId) => {
-        try {
-          const m = await client.call("getChatMember", { chat_id: chatId, user_id: userId });
-          return m.status === "creator" || m.status === "administrator";
-        } catch {
-          return false;
-        }
-      },
-    },
+    kit,
+    commands,
     files: createFileHandler({
       config: () => live.current().transports.telegram.files,
       transport,
@@ -290,9 +282,14 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
       env: o.env,
     }),
     cancelScheduled: (chatId) => triggers.at.cancelAll(chatId),
-    extraCommand: async (name, args, m) => {
-      if (name !== "at") return false;
-      // /at freezes the chat's engine, project and branch now (directives in its prompt included).
+  });
+
+  // /at freezes the chat's engine, project and branch now (directives in its prompt included).
+  commands.add({
+    name: "at",
+    usage: "/at 30m <task>",
+    summary: "run a task later (30m, 2h, 1d; /cancel drops it)",
+    run: async ({ m, args, chat }) => {
       const reply = triggers.at.schedule(args, {
         chatId: m.chatId,
         threadId: m.threadId,
@@ -310,12 +307,7 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
             : t;
         },
       });
-      await transport.send(
-        m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId },
-        reply.replyHtml,
-        { replyTo: m.messageId },
-      );
-      return true;
+      await kit.reply(chat, reply.replyHtml, { replyTo: m.messageId });
     },
   });
 
@@ -325,6 +317,7 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     db,
     transport,
     controller,
+    commandMenu: commands.menu(),
     me,
     engineIds: [...engines.keys()],
     engineNotes: notes,

@@ -118,6 +118,14 @@ export const TelegramSchema = strictObject(
       ints("Telegram user ids allowed to use the bot. Empty refuses to start unless allow_any_user."),
     ),
     allow_any_user: hot(bool(false, "Open the bot to anyone who finds it. For demos only.")),
+    admin_user_ids: hot(
+      opt(
+        Type.Array(Type.Integer(), {
+          description:
+            "Users who may /restart, pause triggers and lower safety from the chat (bypassPermissions, full access, yolo). Default: allowed_user_ids.",
+        }),
+      ),
+    ),
     message_overflow: hot(
       oneOf(["trim", "split"], {
         default: "split",

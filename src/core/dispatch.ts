@@ -127,6 +127,11 @@ export class RunDispatch {
     return s.defaultEngine;
   }
 
+  /** Configured project names (each is also a `/<project>` directive). */
+  projectNames(): string[] {
+    return [...this.d.settings().projects.keys()];
+  }
+
   /** The project a chat works in when the message names none: the one bound to it, else the default. */
   chatProject(origin: ChatOrigin): string | undefined {
     const s = this.d.settings();

@@ -82,3 +82,12 @@ export class DropLogger {
     logger().debug({ reason, user_id: origin.userId, chat_id: origin.chatId }, "access.update_dropped");
   }
 }
+
+/** Bot admins: `admin_user_ids` when set, else everyone in `allowed_user_ids` (never "any user"). */
+export function isBotAdmin(
+  tg: { admin_user_ids?: readonly number[]; allowed_user_ids: readonly number[] },
+  userId: number | undefined,
+): boolean {
+  if (userId === undefined) return false;
+  return (tg.admin_user_ids ?? tg.allowed_user_ids).includes(userId);
+}

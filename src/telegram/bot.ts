@@ -40,6 +40,8 @@ export interface BotDeps {
   db: StateDb;
   transport: OutboxTransport;
   controller: ChatController;
+  /** The Telegram command menu (setMyCommands), from the command registry. */
+  commandMenu: { command: string; description: string }[];
   me: BotIdentity;
   engineIds: readonly string[];
   /** Problems with engines to list in the ready message. */
@@ -69,16 +71,6 @@ export function accessPolicyOf(config: Config): AccessPolicy {
   };
 }
 
-const COMMANDS = [
-  { command: "cancel", description: "stop a run (reply to its progress message)" },
-  { command: "new", description: "forget this chat's sessions and start fresh" },
-  { command: "agent", description: "show or set the default engine" },
-  { command: "continue", description: "continue the newest session" },
-  { command: "file", description: "get or put a file in the project" },
-  { command: "at", description: "run a task later: /at 30m <task>" },
-  { command: "help", description: "what Untether can do" },
-];
-
 /** The bot, polling; undefined when `deps.stopped` resolved while the Bot API was still unreachable. */
 export async function startBot(deps: BotDeps): Promise<RunningBot | undefined> {
   const { call, db, transport, controller } = deps;
@@ -93,7 +85,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot | undefined> {
   });
 
   try {
-    await call("setMyCommands", { commands: COMMANDS });
+    await call("setMyCommands", { commands: deps.commandMenu });
   } catch (e) {
     logger().warn({ error_code: (e as TelegramApiError).errorCode }, "telegram.set_commands_failed");
   }

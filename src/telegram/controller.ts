@@ -1,5 +1,5 @@
 // What the bot does with an allowed update: commands, button presses, and prompts that become runs.
-// Every reply goes through `replies` (the outbox); nothing here talks HTTP.
+// Every reply goes through the command kit (the outbox); nothing here talks HTTP.
 
 import { APPROVAL_PREFIX } from "../core/approvals.ts";
 import { leadingCommand } from "../core/directives.ts";
@@ -9,16 +9,11 @@ import type { ChatRef } from "../core/transport.ts";
 import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
+import type { CommandRegistry } from "./commands/registry.ts";
+import { type ChatCommand, type CommandKit, chatOf } from "./commands/types.ts";
 import type { IncomingCallback, IncomingMessage } from "./incoming.ts";
 import { escapeHtml } from "./render.ts";
 import type { VoiceHandler } from "./voice.ts";
-
-export interface Replies {
-  reply(chat: ChatRef, html: string, replyTo?: number): Promise<void>;
-  toast(callbackId: string, text: string): Promise<void>;
-  /** creator or administrator of a group chat. */
-  isChatAdmin(chatId: number, userId: number): Promise<boolean>;
-}
 
 /** Handles `/file …` and documents (file transfer); optional so the bot works without it. */
 export interface FileHandler {
@@ -31,27 +26,21 @@ export interface ControllerDeps {
   dispatch: RunDispatch;
   engines: ReadonlyMap<string, EngineDefinition>;
   db: StateDb;
-  replies: Replies;
+  kit: CommandKit;
+  /** The controller adds its own commands (help, cancel, new, agent, continue, file) to it. */
+  commands: CommandRegistry;
   files?: FileHandler;
   /** Voice notes → transcript; without it voice notes are ignored like other media. */
   voice?: VoiceHandler;
-  /** Extra commands (e.g. /at from triggers); returns true when handled. */
-  extraCommand?(name: string, args: string, m: IncomingMessage): Promise<boolean>;
   /** Drops a chat's scheduled runs (/at); returns how many. Used by /cancel when nothing runs. */
   cancelScheduled?(chatId: number): number;
 }
 
-export const HELP_TEXT = [
+const HELP_HEADER = [
   "<b>Untether</b> runs your coding agents on your server.",
   "",
-  "Send a task as a message. The first line may pick an engine, project or git branch (a worktree): <code>/claude @fix-ci fix the tests</code>.",
+  "Send a task as a message. The first line may pick an engine, project or git branch (a worktree): <code>/claude @fix-ci fix the tests</code>. Start a message with <code>//</code> to send it to the agent exactly as typed.",
   "",
-  "<code>/cancel</code> — stop a run (reply to its progress message, or the only run here)",
-  "<code>/new</code> — forget the stored sessions of this chat and start fresh",
-  "<code>/agent</code> — show the default engine; <code>/agent set codex</code>, <code>/agent clear</code>",
-  "<code>/continue [task]</code> — continue the engine's newest session in the project",
-  "<code>/file get &lt;path&gt;</code>, <code>/file put &lt;path&gt;</code> — move files (when enabled)",
-  "<code>/at 30m &lt;task&gt;</code> — run a task later",
 ].join("\n");
 
 export function chatOriginOf(m: IncomingMessage): ChatOrigin {
@@ -63,43 +52,104 @@ export function chatOriginOf(m: IncomingMessage): ChatOrigin {
   };
 }
 
-function chatOf(m: IncomingMessage): ChatRef {
-  return m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId };
-}
-
 export class ChatController {
-  constructor(private readonly d: ControllerDeps) {}
+  readonly #d: ControllerDeps;
+
+  constructor(d: ControllerDeps) {
+    this.#d = d;
+    d.commands.add(...this.#builtins());
+  }
+
+  #builtins(): ChatCommand[] {
+    return [
+      {
+        name: "cancel",
+        usage: "/cancel",
+        summary: "stop a run (reply to its progress message, or the only run here)",
+        run: ({ m }) => this.#cancel(m, 0),
+      },
+      {
+        name: "new",
+        usage: "/new",
+        summary: "forget this chat's stored sessions and start fresh",
+        run: ({ m }) => this.#new(m),
+      },
+      {
+        name: "agent",
+        usage: "/agent [set <engine>|clear]",
+        summary: "show or set the default engine here",
+        run: ({ m, args }) => this.#agent(m, args),
+      },
+      {
+        name: "continue",
+        usage: "/continue [task]",
+        summary: "continue the engine's newest session in the project",
+        run: ({ m, args }) => this.#continue(m, args),
+      },
+      {
+        name: "file",
+        usage: "/file get|put <path>",
+        summary: "move a file between the chat and the project (when enabled)",
+        run: ({ m, args }) =>
+          this.#d.files
+            ? this.#file(this.#d.files, m, args)
+            : this.#reply(m, "File transfer is not available in this build."),
+      },
+      {
+        name: "help",
+        usage: "/help",
+        summary: "what Untether can do: commands, engines and projects",
+        run: ({ m }) => this.#reply(m, this.helpText()),
+      },
+      {
+        name: "start",
+        usage: "/start",
+        summary: "the same as /help",
+        unlisted: true,
+        run: ({ m }) => this.#reply(m, this.helpText()),
+      },
+    ];
+  }
+
+  /** /help: every registered command, then the engines and projects a message may start with. */
+  helpText(): string {
+    const engines = [...this.#d.engines.keys()].sort().map((e) => `/${escapeHtml(e)}`);
+    const projects = this.#d.dispatch
+      .projectNames()
+      .sort()
+      .map((p) => `/${escapeHtml(p)}`);
+    const lines = [HELP_HEADER, ...this.#d.commands.helpLines(), "", `Engines: ${engines.join(" ")}`];
+    if (projects.length) lines.push(`Projects: ${projects.join(" ")}`);
+    return lines.join("\n");
+  }
+
+  #reply(m: IncomingMessage, html: string): Promise<void> {
+    return this.#d.kit.reply(chatOf(m), html, { replyTo: m.messageId }).then(() => undefined);
+  }
 
   /** `droppedWaiting`: messages of this chat a `/cancel` took out of the lane before they ran. */
   async handleMessage(m: IncomingMessage, opts: { droppedWaiting?: number } = {}): Promise<void> {
+    // `//text` goes to the agent as typed (one slash removed): no commands, no directives.
+    if (m.text.startsWith("//")) return this.#startPrompt(m, m.text.slice(1), { fixed: {} });
     const cmd = leadingCommand(m.text);
     if (cmd) {
-      switch (cmd.name) {
-        case "start":
-        case "help":
-          return this.d.replies.reply(chatOf(m), HELP_TEXT, m.messageId);
-        case "cancel":
-          return this.#cancel(m, opts.droppedWaiting ?? 0);
-        case "new":
-          return this.#new(m);
-        case "agent":
-          return this.#agent(m, cmd.args);
-        case "continue":
-          return this.#continue(m, cmd.args);
-        case "file":
-          if (this.d.files) return this.#file(this.d.files, m, cmd.args);
-          return this.d.replies.reply(chatOf(m), "File transfer is not available in this build.", m.messageId);
-      }
-      if (this.d.extraCommand && (await this.d.extraCommand(cmd.name, cmd.args, m))) return;
+      if (cmd.name === "cancel") return this.#cancel(m, opts.droppedWaiting ?? 0);
+      const command = this.#d.commands.get(cmd.name);
+      if (command) return command.run({ m, args: cmd.args, chat: chatOf(m) });
+      if (!this.#isDirective(cmd.name)) return this.#unknownCommand(m, `/${cmd.name}`, cmd.name);
+    } else {
+      const dotted = dottedCommand(m.text);
+      if (dotted && (this.#d.commands.get(dotted) || this.#d.commands.suggest(dotted)))
+        return this.#unknownCommand(m, `.${dotted}`, dotted);
     }
-    if (m.voice && this.d.voice) {
+    if (m.voice && this.#d.voice) {
       // The transcript takes the typed-prompt path, so "/claude …" spoken at the start still routes.
-      const text = await this.d.voice.transcribe(m);
+      const text = await this.#d.voice.transcribe(m);
       if (text !== undefined) await this.#startPrompt(m, text);
       return;
     }
-    if (m.document && this.d.files) {
-      const res = await this.d.files.document(m, this.#projectCwd(m));
+    if (m.document && this.#d.files) {
+      const res = await this.#d.files.document(m, this.#projectCwd(m));
       if (res?.startRunWith) await this.#startPrompt(m, res.startRunWith);
       return;
     }
@@ -107,40 +157,59 @@ export class ChatController {
     await this.#startPrompt(m, m.text);
   }
 
+  /** `/claude`, `/backend`: the first line picks an engine or project (core/directives.ts). */
+  #isDirective(name: string): boolean {
+    return this.#d.engines.has(name) || this.#d.dispatch.projectNames().includes(name);
+  }
+
+  /** A typo must not become a paid run: say what was meant and run nothing. */
+  #unknownCommand(m: IncomingMessage, typed: string, name: string): Promise<void> {
+    const exact = this.#d.commands.get(name) ? name : undefined;
+    const guess = exact ?? this.#d.commands.suggest(name);
+    const hint = guess ? ` Did you mean <code>/${escapeHtml(guess)}</code>?` : " /help lists the commands.";
+    logger().info({ chat_id: m.chatId, command: name.slice(0, 32) }, "command.unknown");
+    return this.#reply(
+      m,
+      `❓ Unknown command <code>${escapeHtml(typed.slice(0, 40))}</code> — nothing was sent to the agent.${hint}\nTo send a message to the agent exactly as typed, start it with <code>//</code>.`,
+    );
+  }
+
   async handleCallback(q: IncomingCallback): Promise<void> {
     if (q.data === CANCEL_DATA) {
       if (q.chatId === undefined || q.messageId === undefined)
-        return this.d.replies.toast(q.callbackId, "Nothing to cancel.");
-      const r = this.d.runs.cancelByMessage(q.chatId, q.messageId);
+        return this.#d.kit.toast(q.callbackId, "Nothing to cancel.");
+      const r = this.#d.runs.cancelByMessage(q.chatId, q.messageId);
       const text =
         r === "cancelling"
           ? "Cancelling…"
           : r === "dropped"
             ? "Removed from the queue."
             : "That run is not running any more.";
-      return this.d.replies.toast(q.callbackId, text);
+      return this.#d.kit.toast(q.callbackId, text);
     }
     if (q.data.startsWith(`${APPROVAL_PREFIX}:`)) {
       const [, id, choice] = q.data.split(":");
       const pending =
         id && choice && q.chatId !== undefined && q.messageId !== undefined
-          ? this.d.runs.answerApproval(id, choice, { chatId: q.chatId, messageId: q.messageId })
+          ? this.#d.runs.answerApproval(id, choice, { chatId: q.chatId, messageId: q.messageId })
           : undefined;
-      if (!pending) return this.d.replies.toast(q.callbackId, "This request is no longer waiting for an answer.");
+      if (!pending) return this.#d.kit.toast(q.callbackId, "This request is no longer waiting for an answer.");
       logger().info({ tool: pending.request.toolName, choice, user_id: q.userId }, "approval.answered");
-      return this.d.replies.toast(q.callbackId, choice === "d" ? "Denied." : "Approved.");
+      return this.#d.kit.toast(q.callbackId, choice === "d" ? "Denied." : "Approved.");
     }
-    return this.d.replies.toast(q.callbackId, "This button is no longer active.");
+    const routed = this.#d.commands.callbackRoute(q);
+    if (routed) return routed.route.handle(q, routed.rest);
+    return this.#d.kit.toast(q.callbackId, "This button is no longer active.");
   }
 
   /** The chat's project directory (file transfer without @branch). */
   #projectCwd(m: IncomingMessage): string {
     const o = chatOriginOf(m);
-    return this.d.dispatch.projectCwd(o);
+    return this.#d.dispatch.projectCwd(o);
   }
 
   async #startPrompt(m: IncomingMessage, text: string, extra: Partial<DispatchInput> = {}): Promise<void> {
-    const resolved = await this.d.dispatch.dispatch({
+    const resolved = await this.#d.dispatch.dispatch({
       source: { kind: "chat" },
       origin: chatOriginOf(m),
       text,
@@ -149,31 +218,22 @@ export class ChatController {
       ...(m.replyTo === undefined ? {} : { replied: m.replyTo }),
       ...extra,
     });
-    if (!resolved.ok) return this.d.replies.reply(chatOf(m), `⚠️ ${escapeHtml(resolved.message)}`, m.messageId);
+    if (!resolved.ok) return this.#reply(m, `⚠️ ${escapeHtml(resolved.message)}`);
     const req = resolved.request;
     if (req.prompt === "") {
-      return this.d.replies.reply(
-        chatOf(m),
-        "Send the task after the engine name, e.g. <code>/claude fix the tests</code>.",
-        m.messageId,
-      );
+      return this.#reply(m, "Send the task after the engine name, e.g. <code>/claude fix the tests</code>.");
     }
-    if (req.resume?.isContinue && !this.d.engines.get(req.engineId)?.supportsContinue) {
-      return this.d.replies.reply(
-        chatOf(m),
+    if (req.resume?.isContinue && !this.#d.engines.get(req.engineId)?.supportsContinue) {
+      return this.#reply(
+        m,
         `<b>${escapeHtml(req.engineId)}</b> cannot continue its newest session; send a new task instead.`,
-        m.messageId,
       );
     }
     try {
-      await this.d.runs.submit(req);
+      await this.#d.runs.submit(req);
     } catch (e) {
       logger().error({ error: (e as Error).message, chat_id: m.chatId }, "run.submit_failed");
-      await this.d.replies.reply(
-        chatOf(m),
-        `⚠️ Could not start the run: ${escapeHtml((e as Error).message)}`,
-        m.messageId,
-      );
+      await this.#reply(m, `⚠️ Could not start the run: ${escapeHtml((e as Error).message)}`);
     }
   }
 
@@ -181,16 +241,16 @@ export class ChatController {
   async #file(files: FileHandler, m: IncomingMessage, args: string): Promise<void> {
     const at = /^@(\S+)\s*([\s\S]*)$/.exec(args);
     if (!at) return files.command(m, args, this.#projectCwd(m));
-    const wt = await this.d.dispatch.worktree(chatOriginOf(m), undefined, at[1] as string);
-    if (!wt.ok) return this.d.replies.reply(chatOf(m), `⚠️ ${escapeHtml(wt.message)}`, m.messageId);
+    const wt = await this.#d.dispatch.worktree(chatOriginOf(m), undefined, at[1] as string);
+    if (!wt.ok) return this.#reply(m, `⚠️ ${escapeHtml(wt.message)}`);
     await files.command(m, at[2] as string, wt.cwd);
   }
 
   async #cancel(m: IncomingMessage, droppedWaiting: number): Promise<void> {
     const chat = chatOf(m);
-    const reply = (text: string) => this.d.replies.reply(chat, text, m.messageId);
+    const reply = (text: string) => this.#reply(m, text);
     if (m.replyTo) {
-      const r = this.d.runs.cancelByMessage(m.chatId, m.replyTo.messageId);
+      const r = this.#d.runs.cancelByMessage(m.chatId, m.replyTo.messageId);
       if (r !== "none") return reply(r === "cancelling" ? "Cancelling that run." : "Removed that run from the queue.");
       return reply("Nothing is running for that message.");
     }
@@ -198,9 +258,9 @@ export class ChatController {
       droppedWaiting > 0
         ? ` Dropped ${droppedWaiting} message${droppedWaiting > 1 ? "s" : ""} still waiting to be handled here.`
         : "";
-    const runs = this.d.runs.runsInChat(m.chatId);
+    const runs = this.#d.runs.runsInChat(m.chatId);
     if (runs.length === 0) {
-      const dropped = this.d.cancelScheduled?.(m.chatId) ?? 0;
+      const dropped = this.#d.cancelScheduled?.(m.chatId) ?? 0;
       if (dropped > 0) return reply(`Cancelled ${dropped} scheduled run${dropped > 1 ? "s" : ""} (/at).${waiting}`);
       return reply(waiting ? waiting.trimStart() : "Nothing is running in this chat.");
     }
@@ -209,73 +269,66 @@ export class ChatController {
         `${runs.length} runs are active here. Reply <code>/cancel</code> to the progress message of the one to stop.${waiting}`,
       );
     }
-    const r = this.d.runs.cancelRun((runs[0] as { runId: number }).runId);
+    const r = this.#d.runs.cancelRun((runs[0] as { runId: number }).runId);
     return reply(`${r === "dropped" ? "Removed the queued run." : "Cancelling the run."}${waiting}`);
   }
 
   async #new(m: IncomingMessage): Promise<void> {
     let cancelled = 0;
-    for (const r of this.d.runs.runsInChat(m.chatId)) if (this.d.runs.cancelRun(r.runId) !== "none") cancelled++;
-    const cleared = this.d.db.clearSessions(sessionScope(chatOriginOf(m)));
+    for (const r of this.#d.runs.runsInChat(m.chatId)) if (this.#d.runs.cancelRun(r.runId) !== "none") cancelled++;
+    const cleared = this.#d.db.clearSessions(sessionScope(chatOriginOf(m)));
     const parts: string[] = [];
     if (cancelled) parts.push(`cancelled ${cancelled} run${cancelled > 1 ? "s" : ""}`);
     if (cleared) parts.push("cleared the stored sessions");
     const text = parts.length
       ? `🧹 ${parts.join(" and ")}. The next message starts fresh.`
       : "No stored sessions here — the next message starts fresh anyway.";
-    return this.d.replies.reply(chatOf(m), text, m.messageId);
+    return this.#reply(m, text);
   }
 
   async #agent(m: IncomingMessage, args: string): Promise<void> {
     const chat = chatOf(m);
     const [sub, value] = args.split(/\s+/).filter(Boolean);
     const key = agentKey(chatOriginOf(m));
-    const known = [...this.d.engines.keys()].sort();
+    const known = [...this.#d.engines.keys()].sort();
     if (!sub) {
-      const chosen = this.d.db.getKv(key);
+      const chosen = this.#d.db.getKv(key);
       const current = this.#chatEngine(m);
-      return this.d.replies.reply(
-        chat,
+      return this.#reply(
+        m,
         `Default engine here: <b>${escapeHtml(current)}</b>${chosen ? " (set with /agent)" : " (from the config)"}.\nAvailable: ${known.map(escapeHtml).join(", ")}.\nChange it with <code>/agent set &lt;engine&gt;</code> or <code>/agent clear</code>.`,
-        m.messageId,
       );
     }
     if (sub !== "set" && sub !== "clear") {
-      return this.d.replies.reply(
-        chat,
+      return this.#reply(
+        m,
         "Usage: <code>/agent</code>, <code>/agent set &lt;engine&gt;</code> or <code>/agent clear</code>.",
-        m.messageId,
       );
     }
     if (
       m.chatType !== "private" &&
-      (m.userId === undefined || !(await this.d.replies.isChatAdmin(m.chatId, m.userId)))
+      (m.userId === undefined || !(await this.#d.kit.mayChangeChat(m.chatId, m.chatType, m.userId)))
     ) {
-      return this.d.replies.reply(chat, "Only the group's admins can change the default engine.", m.messageId);
+      return this.#reply(m, "Only the group's admins can change the default engine.");
     }
     if (sub === "clear") {
-      this.d.db.setKv(key, "");
-      return this.d.replies.reply(
-        chat,
-        `Default engine reset to the config's: <b>${escapeHtml(this.#chatEngine(m))}</b>.`,
-        m.messageId,
-      );
+      this.#d.db.setKv(key, "");
+      return this.#reply(m, `Default engine reset to the config's: <b>${escapeHtml(this.#chatEngine(m))}</b>.`);
     }
     const engine = value?.toLowerCase();
-    if (!engine || !this.d.engines.has(engine)) {
-      return this.d.replies.reply(
-        chat,
+    if (!engine || !this.#d.engines.has(engine)) {
+      return this.#reply(
+        m,
         `Unknown engine${engine ? ` <b>${escapeHtml(engine)}</b>` : ""}. Available: ${known.map(escapeHtml).join(", ")}.`,
-        m.messageId,
       );
     }
-    this.d.db.setKv(key, engine);
-    return this.d.replies.reply(chat, `Default engine here is now <b>${escapeHtml(engine)}</b>.`, m.messageId);
+    this.#d.db.setKv(key, engine);
+    return this.#reply(m, `Default engine here is now <b>${escapeHtml(engine)}</b>.`);
   }
 
   #chatEngine(m: IncomingMessage): string {
     const o = chatOriginOf(m);
-    return this.d.dispatch.chatEngine(o, this.d.dispatch.chatProject(o));
+    return this.#d.dispatch.chatEngine(o, this.#d.dispatch.chatProject(o));
   }
 
   async #continue(m: IncomingMessage, args: string): Promise<void> {
@@ -286,4 +339,12 @@ export class ChatController {
       replied: undefined,
     });
   }
+}
+
+/** ".cancel" (a phone keyboard's dot for a slash): the word, when the message is only that and a few words. */
+function dottedCommand(text: string): string | undefined {
+  const t = text.trim();
+  if (t.includes("\n")) return undefined;
+  const m = /^\.([A-Za-z_]{2,32})(?:\s+\S+){0,2}$/.exec(t);
+  return m ? (m[1] as string).toLowerCase() : undefined;
 }
