@@ -134,6 +134,7 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
       verbose: c.progress.verbosity === "verbose",
       showResumeLine: c.transports.telegram.show_resume_line || tg.session_mode === "stateless",
       messageOverflow: c.transports.telegram.message_overflow,
+      maxAnswerParts: c.transports.telegram.max_answer_parts,
       showCost: c.footer.show_api_cost,
     };
   };

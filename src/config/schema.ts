@@ -132,6 +132,14 @@ export const TelegramSchema = strictObject(
         description: "Answers longer than Telegram's limit: split into several messages or trim.",
       }),
     ),
+    max_answer_parts: hot(
+      int(
+        3,
+        'Answers that would need more messages than this (message_overflow = "split") come as their first paragraph plus the whole answer as answer.md.',
+        1,
+        100,
+      ),
+    ),
     voice_transcription: hot(bool(false, "Transcribe voice notes and run them as prompts.")),
     voice_max_bytes: hot(int(10485760, "Largest voice note transcribed, in bytes.", 1)),
     voice_transcription_model: hot(

@@ -12,7 +12,7 @@ import { JobQueue, type QueuedJob } from "./jobs.ts";
 import { formatStall, type LivenessSettings, RunLiveness, type StallNotice } from "./liveness.ts";
 import { composePrompt } from "./preamble.ts";
 import { isUnattended, type RunSource, sourceLabel } from "./run-source.ts";
-import type { ButtonRows, ChatRef, MessageRef, Transport } from "./transport.ts";
+import type { ButtonRows, ChatRef, DocumentInput, MessageRef, Transport } from "./transport.ts";
 
 export type RunStatus = "queued" | "running" | "done" | "error" | "cancelled" | "interrupted";
 
@@ -46,7 +46,15 @@ export interface RunView {
   apply(event: EngineEvent): void;
   setStatus(status: RunStatus): void;
   progressHtml(now: number, pending: readonly PendingApproval[], notes?: ProgressNotes): string;
-  finalParts(now: number): string[];
+  finalAnswer(now: number): FinalAnswer;
+}
+
+/** The answer as messages, and the whole of it as a file when it is too long to read as messages. */
+export interface FinalAnswer {
+  parts: string[];
+  document?: DocumentInput;
+  /** The answer as messages, sent if the document cannot be. */
+  fallbackParts?: string[];
 }
 
 export interface LaunchedRun {
@@ -473,10 +481,24 @@ export class RunManager {
       await this.#o.transport.edit(run.progress, run.view.progressHtml(now, []), []);
       return;
     }
-    const parts = run.view.finalParts(now);
-    for (const html of parts) {
+    const final = run.view.finalAnswer(now);
+    for (const html of final.parts) {
       const sent = await this.#o.transport.send(run.req.chat, html, { replyTo: run.req.replyTo });
       this.#o.db.recordRunMessage(run.id, sent.chatId, sent.messageId);
+    }
+    if (final.document) {
+      try {
+        // A reply to the file continues the run like a reply to its message.
+        const sent = await this.#o.transport.sendDocument(run.req.chat, final.document, { replyTo: run.req.replyTo });
+        this.#o.db.recordRunMessage(run.id, sent.chatId, sent.messageId);
+      } catch (e) {
+        // Nothing lost: without the file, the answer comes as messages after all.
+        logger().warn({ run_id: run.id, error: (e as Error).message }, "run.answer_document_failed");
+        for (const html of final.fallbackParts ?? []) {
+          const sent = await this.#o.transport.send(run.req.chat, html, { replyTo: run.req.replyTo });
+          this.#o.db.recordRunMessage(run.id, sent.chatId, sent.messageId);
+        }
+      }
     }
     await this.#o.transport.delete(run.progress);
   }

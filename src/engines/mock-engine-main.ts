@@ -11,6 +11,7 @@
 // line, then silence for that long (at most 600 s), then an answer).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { mockLongAnswer } from "./mock-long-answer.ts";
 
 /** One path component of ordinary characters: no separators, no `.`/`..`, no hidden or control names. */
 const OUTBOX_NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/;
@@ -162,19 +163,7 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
   await pause();
   let answer: string;
   if (keyword === "mock:long") {
-    const n = Math.min(Number(arg) || 10_000, 200_000);
-    const para = "This is a long answer from the mock agent, written to test how answers are split. ";
-    const blocks: string[] = [];
-    let size = 0;
-    for (let i = 0; size < n; i++) {
-      const block =
-        i % 5 === 4
-          ? `\`\`\`ts\nconst line${i} = ${i}; // code inside a fence\n${"const x = 1;\n".repeat(8)}\`\`\``
-          : para.repeat(3);
-      blocks.push(block);
-      size += block.length + 2;
-    }
-    answer = blocks.join("\n\n");
+    answer = mockLongAnswer(Math.min(Number(arg) || 10_000, 200_000));
   } else if (keyword === "mock:env") {
     answer = `ENV: ${Object.keys(process.env).sort().join(" ")}`;
   } else if (keyword === "mock:pwd") {

@@ -1,9 +1,10 @@
 // The Telegram face of a run: a ProgressState rendered as the live progress message and, at the end,
-// as the final answer split to Telegram's limit (footer and resume line on the last part only).
+// as the final answer split to Telegram's limit (footer and resume line on the last part only), or, past
+// `max_answer_parts` messages, its first paragraph plus the whole answer as answer.md.
 import type { PendingApproval } from "../core/approvals.ts";
 import { formatStall } from "../core/liveness.ts";
 import { ProgressState } from "../core/progress.ts";
-import type { BlockingRun, ProgressNotes, RunInfo, RunStatus, RunView } from "../core/runs.ts";
+import type { BlockingRun, FinalAnswer, ProgressNotes, RunInfo, RunStatus, RunView } from "../core/runs.ts";
 import type { EngineEvent } from "../engines/events.ts";
 import { redactSecrets } from "../log/redact.ts";
 import { escapeHtml, renderHeader, renderProgress, renderResumeLine, splitForTelegram } from "./render.ts";
@@ -16,6 +17,20 @@ export interface PresenterSettings {
   messageOverflow: "split" | "trim";
   /** `[footer] show_api_cost`: the run's cost, when the engine reports one. */
   showCost: boolean;
+  /** `max_answer_parts`: a split answer needing more messages is sent as a head plus answer.md. */
+  maxAnswerParts: number;
+}
+
+/** The head of an answer sent as a document: its first paragraph, at most this long. */
+const HEAD_CHARS = 1200;
+
+/** The first paragraph of a long answer, cut at a line or word end when it is itself long. */
+export function answerHead(answer: string): string {
+  const trimmed = answer.trim();
+  const para = trimmed.split(/\n\s*\n/)[0] ?? trimmed;
+  if (para.length <= HEAD_CHARS) return para;
+  const cut = Math.max(para.lastIndexOf("\n", HEAD_CHARS), para.lastIndexOf(" ", HEAD_CHARS));
+  return `${para.slice(0, cut > HEAD_CHARS / 2 ? cut : HEAD_CHARS)} …`;
 }
 
 /** Room for a trimmed answer: under Telegram's 4096 with the header and footer around it. */
@@ -103,7 +118,7 @@ class TelegramRunView implements RunView {
     return `${html}${queued}${silent}${asks}`;
   }
 
-  finalParts(now: number): string[] {
+  finalAnswer(now: number): FinalAnswer {
     const st = this.#state;
     const header = renderHeader(st, now);
     const resume = this.#resumeLine();
@@ -126,7 +141,17 @@ class TelegramRunView implements RunView {
       const cut = body.lastIndexOf("\n", TRIM_CHARS);
       body = `${body.slice(0, cut > TRIM_CHARS / 2 ? cut : TRIM_CHARS)}\n\n_…(answer trimmed; set message_overflow = "split" to get all of it)_`;
     }
-    return splitForTelegram(body, { header, footer: fullFooter || undefined });
+    const split = { header, footer: fullFooter || undefined };
+    const parts = splitForTelegram(body, split);
+    if (this.#settings().messageOverflow === "trim" || parts.length <= this.#settings().maxAnswerParts)
+      return { parts };
+    // Many parts are unreadable on a phone: the first paragraph here, the whole answer as a file.
+    const note = `_📎 The whole answer (${body.length.toLocaleString("en-US")} characters) is in answer.md._`;
+    return {
+      parts: splitForTelegram(`${answerHead(body)}\n\n${note}`, split),
+      document: { fileName: "answer.md", data: new TextEncoder().encode(`${body}\n`) },
+      fallbackParts: parts,
+    };
   }
 }
 

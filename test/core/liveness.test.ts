@@ -109,6 +109,7 @@ function setup(liveness: Partial<LivenessOptions> = {}, maxConcurrent = 0) {
       showResumeLine: false,
       messageOverflow: "split",
       showCost: false,
+      maxAnswerParts: 3,
     })),
     db: StateDb.open(":memory:"),
     maxConcurrent,

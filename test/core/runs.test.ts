@@ -102,8 +102,8 @@ class PlainView implements RunView {
   progressHtml(_now: number, pending: readonly PendingApproval[]): string {
     return `${this.status}${pending.length ? ` · ${pending.length} pending` : ""}`;
   }
-  finalParts(): string[] {
-    return [`${this.status}: ${this.answer}`];
+  finalAnswer(): { parts: string[] } {
+    return { parts: [`${this.status}: ${this.answer}`] };
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createMockEngine } from "../../src/engines/mock.ts";
-import { createRunViewFactory, type PresenterSettings } from "../../src/telegram/presenter.ts";
+import { answerHead, createRunViewFactory, type PresenterSettings } from "../../src/telegram/presenter.ts";
 import { telegramTextLength } from "../../src/telegram/render.ts";
 
 const engine = createMockEngine();
@@ -13,6 +13,7 @@ function finished(settings: Partial<PresenterSettings> = {}, source = "telegram"
     showResumeLine: true,
     messageOverflow: "split",
     showCost: true,
+    maxAnswerParts: 100,
     ...settings,
   }))({
     runId: 1,
@@ -24,7 +25,7 @@ function finished(settings: Partial<PresenterSettings> = {}, source = "telegram"
   view.apply({ type: "started", engine: "mock", resume: { engine: "mock", value: "mock-abc" } });
   view.apply({ type: "completed", engine: "mock", ok: true, answer, resume: { engine: "mock", value: "mock-abc" } });
   view.setStatus("done");
-  return view.finalParts(Date.now());
+  return view.finalAnswer(Date.now()).parts;
 }
 
 describe("final answers", () => {
@@ -48,5 +49,48 @@ describe("final answers", () => {
 
   test("no resume line when show_resume_line is off", () => {
     expect(finished({ showResumeLine: false }).join("")).not.toContain("mock --session");
+  });
+});
+
+describe("answers past max_answer_parts", () => {
+  function finishedAnswer(settings: Partial<PresenterSettings>) {
+    const view = createRunViewFactory(() => ({
+      maxActions: 5,
+      verbose: false,
+      showResumeLine: true,
+      messageOverflow: "split",
+      showCost: false,
+      maxAnswerParts: 3,
+      ...settings,
+    }))({ runId: 1, engine, source: "telegram", startedAt: Date.now() });
+    view.setStatus("running");
+    view.apply({ type: "completed", engine: "mock", ok: true, answer, resume: { engine: "mock", value: "mock-abc" } });
+    view.setStatus("done");
+    return view.finalAnswer(Date.now());
+  }
+
+  test("one short message with the first paragraph and the resume line, plus answer.md holding all of it", () => {
+    const final = finishedAnswer({});
+    expect(final.parts).toHaveLength(1);
+    expect(final.parts[0]).toContain("Paragraph 0:");
+    expect(final.parts[0]).not.toContain("Paragraph 1:");
+    expect(final.parts[0]).toContain("answer.md");
+    expect(final.parts[0]).toContain("mock --session mock-abc");
+    expect(final.document?.fileName).toBe("answer.md");
+    expect(new TextDecoder().decode(final.document?.data)).toBe(`${answer}\n`);
+    expect((final.fallbackParts ?? []).length).toBeGreaterThan(3);
+  });
+
+  test("within the limit the answer stays messages; trim never makes a document", () => {
+    expect(finishedAnswer({ maxAnswerParts: 100 }).document).toBeUndefined();
+    const trimmed = finishedAnswer({ messageOverflow: "trim" });
+    expect(trimmed.document).toBeUndefined();
+    expect(trimmed.parts).toHaveLength(1);
+  });
+
+  test("a first paragraph longer than the head is cut at a word", () => {
+    const head = answerHead(`${"word ".repeat(1000)}\n\nsecond`);
+    expect(head.length).toBeLessThan(1300);
+    expect(head.endsWith(" …")).toBe(true);
   });
 });
