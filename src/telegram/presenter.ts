@@ -7,6 +7,7 @@ import { ProgressState } from "../core/progress.ts";
 import type { BlockingRun, FinalAnswer, ProgressNotes, RunInfo, RunStatus, RunView } from "../core/runs.ts";
 import type { EngineEvent } from "../engines/events.ts";
 import { redactSecrets } from "../log/redact.ts";
+import { diffPreview } from "./diff-preview.ts";
 import { escapeHtml, renderHeader, renderProgress, renderResumeLine, splitForTelegram } from "./render.ts";
 
 export interface PresenterSettings {
@@ -41,6 +42,8 @@ const PENDING_MAX = 400;
 function pendingText(p: PendingApproval): string {
   if (p.question) return `❓ <b>${escapeHtml(p.question.slice(0, PENDING_MAX))}</b>`;
   const input = p.request.input;
+  const diff = diffPreview(p.request.toolName, input);
+  if (diff) return `⚠️ Permission needed: <b>${escapeHtml(p.request.toolName)}</b> ${diff}`;
   const what =
     typeof input.command === "string"
       ? input.command

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type ConformanceBot, RUN_TIMEOUT_MS } from "../support/conformance/bot.ts";
 import { conformanceSuite } from "../support/conformance/steps.ts";
+import { FAKE_WRITE_CONTENT } from "../support/fake-models/script.ts";
 
 const T = 2 * RUN_TIMEOUT_MS;
 
@@ -56,6 +57,38 @@ conformanceSuite("claude", {
         expect(final.text ?? "").toStartWith("done · claude");
         expect(final.text ?? "").toContain("Tool finished");
         expect(readFileSync(join(h.project, "out.txt"), "utf8")).toBe("hello\n");
+      },
+      T,
+    );
+
+    test(
+      "claude: a Write approval shows the change as a diff; Approve writes exactly that",
+      async () => {
+        const bot = get();
+        const { h } = bot;
+        const target = join(h.project, "notes.md");
+        rmSync(target, { force: true });
+        const m = bot.send(`FAKE_WRITE ${target} please`, { chat: h.group });
+        const progress = await h.emu.waitForBotMessage(
+          h.group,
+          (x) => x.reply_to_message_id === m.message_id && JSON.stringify(x.reply_markup ?? {}).includes("Approve"),
+          RUN_TIMEOUT_MS,
+        );
+        const text = progress.text ?? "";
+        expect(text).toContain("Permission needed: Write");
+        expect(text).toContain("notes.md (+2 −0)");
+        expect(text).toContain("+line one\n+line two");
+        expect(existsSync(target)).toBe(false);
+        const own = h.emu.pressButton({
+          chatId: h.group,
+          messageId: progress.message_id,
+          from: h.alice,
+          text: "✅ Approve",
+        });
+        expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Approved.");
+        const final = await bot.finalFor(m.message_id, h.group);
+        expect(final.text ?? "").toStartWith("done · claude");
+        expect(readFileSync(target, "utf8")).toBe(FAKE_WRITE_CONTENT);
       },
       T,
     );

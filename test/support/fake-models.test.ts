@@ -7,7 +7,7 @@ import { geminiConversation } from "./fake-models/gemini.ts";
 import { startFakeModels } from "./fake-models/index.ts";
 import { chatConversation } from "./fake-models/openai-chat.ts";
 import { responsesConversation } from "./fake-models/openai-responses.ts";
-import { decide, FAKE_COMMAND, fillArgs, PLAIN_ANSWER } from "./fake-models/script.ts";
+import { decide, FAKE_COMMAND, FAKE_WRITE_CONTENT, fillArgs, PLAIN_ANSWER } from "./fake-models/script.ts";
 
 const shell = {
   name: "bash",
@@ -39,6 +39,16 @@ describe("script", () => {
     expect(
       decide({ lastUserText: "FAKE_BASH", userMessages: 1, toolResult: { text: "denied", failed: true } }),
     ).toMatchObject({ text: "Tool failed: denied" });
+  });
+
+  test("FAKE_WRITE <path> calls Write with that path when the request offers Write", () => {
+    expect(decide({ lastUserText: "FAKE_WRITE /p/notes.md please", userMessages: 1, toolNames: ["Write"] })).toEqual({
+      kind: "tool",
+      text: "I will write a file.",
+      tool: "Write",
+      args: { file_path: "/p/notes.md", content: FAKE_WRITE_CONTENT },
+    });
+    expect(decide({ lastUserText: "FAKE_WRITE /p/notes.md", userMessages: 1, toolNames: ["Bash"] }).kind).toBe("text");
   });
 
   test("fills a shell tool's arguments from its schema", () => {

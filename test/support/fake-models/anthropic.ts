@@ -33,6 +33,7 @@ export function anthropicConversation(body: Record<string, unknown>): Conversati
   const conv: Conversation = {
     lastUserText: stripContext(userTexts.at(-1) ?? ""),
     userMessages: userTexts.length,
+    toolNames: tools.map((t) => t.name ?? ""),
   };
   if (result) conv.toolResult = { text: textOf(result.content), failed: result.is_error === true };
   const shell = findShellTool(tools.map((t) => ({ name: t.name ?? "", schema: t.input_schema })));

@@ -11,6 +11,8 @@ export interface Conversation {
   toolResult?: { text: string; failed: boolean };
   /** The request offers a shell tool with this name and JSON schema. */
   shellTool?: { name: string; schema: unknown };
+  /** Names of every tool the request offers (where the wire format says). */
+  toolNames?: string[];
 }
 
 export type Answer =
@@ -24,6 +26,8 @@ export type Spoken = Exclude<Answer, { kind: "error" }>;
 /** The command of a FAKE_BASH tool call (the one the recorded fixtures show). */
 export const FAKE_COMMAND = "echo hello > out.txt";
 export const PLAIN_ANSWER = "Hi! I am the fake model.";
+/** What a `FAKE_WRITE <absolute path>` Write tool call puts in the file. */
+export const FAKE_WRITE_CONTENT = "line one\nline two\n";
 /** Shell tools of the five CLIs, most specific first. */
 export const SHELL_TOOL_NAMES = ["Bash", "exec_command", "run_shell_command", "shell", "bash"];
 
@@ -64,6 +68,15 @@ export function decide(c: Conversation): Answer {
       text: "I will run a shell command.",
       tool: c.shellTool.name,
       args: fillArgs(c.shellTool.schema, FAKE_COMMAND),
+    };
+  }
+  const write = /FAKE_WRITE (\S+)/.exec(last);
+  if (write && c.toolNames?.includes("Write")) {
+    return {
+      kind: "tool",
+      text: "I will write a file.",
+      tool: "Write",
+      args: { file_path: write[1], content: FAKE_WRITE_CONTENT },
     };
   }
   if (last.includes("FAKE_REMEMBER")) {
