@@ -3,7 +3,7 @@
 // Each node is marked `inert` (docs/config.md lists them from that marker); schema.ts composes these
 // tables and keys into the tables they belong to. A key that starts doing something moves back to
 // schema.ts and loses its marker.
-import { bool, inert, int, num, oneOf, strings, table } from "./schema-kit.ts";
+import { bool, inert, int, num, strings, table } from "./schema-kit.ts";
 
 // ---- keys inside tables that otherwise work ------------------------------------------------
 
@@ -11,18 +11,6 @@ import { bool, inert, int, num, oneOf, strings, table } from "./schema-kit.ts";
 export const LegacyTelegramProps = {
   forward_coalesce_s: inert(num(1.0, "Seconds to wait for more forwarded messages before running.", 0)),
   media_group_debounce_s: inert(num(1.0, "Seconds to wait for the rest of an album.", 0)),
-  topics: inert(
-    table(
-      {
-        enabled: bool(false, "Use forum topics as separate threads (checked by `untether doctor`)."),
-        scope: oneOf(["auto", "main", "projects", "all"], {
-          default: "auto",
-          description: "Which chats use topics.",
-        }),
-      },
-      "Forum topics.",
-    ),
-  ),
 };
 
 /** In [footer]. */

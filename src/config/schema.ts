@@ -186,6 +186,20 @@ export const TelegramSchema = strictObject(
       ),
     ),
     ...LegacyTelegramProps,
+    topics: table(
+      {
+        enabled: bool(
+          false,
+          "Forum topics as separate threads: /topic creates one bound to a project (and @branch), each with its own sessions and settings. Checked at start.",
+        ),
+        scope: oneOf(["auto", "main", "projects", "all"], {
+          default: "auto",
+          description:
+            "Which chats must be forums: main (chat_id), projects (every projects.<alias>.chat_id), all, or auto (projects when any project has a chat_id, else main).",
+        }),
+      },
+      "Forum topics.",
+    ),
     files: FilesSchema,
   },
   "The Telegram transport.",

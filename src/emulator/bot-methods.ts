@@ -7,6 +7,7 @@ import { deleteMessage, editMessageReplyMarkup, editMessageText, sendDocument, s
 import type { Params } from "./params.ts";
 import type { Store } from "./store.ts";
 import type { TgBotCommand, TgChatMember, TgFile, TgUpdate } from "./types.ts";
+import { addTopic, TOPIC_ICON_COLOR } from "./user-side.ts";
 
 export interface MethodContext {
   store: Store;
@@ -134,6 +135,40 @@ function getChatMember(p: Params, { store }: MethodContext): TgChatMember {
   return member;
 }
 
+/** Forum topics need a forum and a bot that may manage topics (creator or administrator here). */
+function topicChat(p: Params, store: Store) {
+  const state = targetChat(p, store);
+  if (!state.chat.is_forum) throw badRequest("the chat is not a forum");
+  const status = store.memberStatus(state, store.bot.id);
+  if (status !== "administrator" && status !== "creator") throw badRequest("not enough rights to manage topics");
+  return state;
+}
+
+function topicName(p: Params): string {
+  const name = p.string("name") ?? "";
+  if (name.length < 1 || name.length > 128) throw badRequest("TOPIC_NAME_INVALID");
+  return name;
+}
+
+function createForumTopic(
+  p: Params,
+  { store }: MethodContext,
+): { message_thread_id: number; name: string; icon_color: number } {
+  const state = topicChat(p, store);
+  const name = topicName(p);
+  const id = addTopic(store, state.chat.id, name, store.bot.id);
+  return { message_thread_id: id, name, icon_color: TOPIC_ICON_COLOR };
+}
+
+function editForumTopic(p: Params, { store }: MethodContext): true {
+  const state = topicChat(p, store);
+  const id = p.int("message_thread_id");
+  if (id === undefined || !state.topics.has(id)) throw badRequest("message thread not found");
+  if (p.has("name")) state.topics.set(id, topicName(p));
+  store.bump();
+  return true;
+}
+
 function getFile(p: Params, { store }: MethodContext): TgFile {
   const file = store.files.file(p.string("file_id") ?? "");
   if (!file) throw badRequest("invalid file_id");
@@ -162,6 +197,8 @@ const TABLE: Record<string, MethodHandler> = {
   getChat,
   getChatMember,
   getFile,
+  createForumTopic,
+  editForumTopic,
 };
 
 const BY_LOWER = new Map(Object.entries(TABLE).map(([name, fn]) => [name.toLowerCase(), { name, fn }]));

@@ -145,6 +145,16 @@ export class Emulator {
     return addTopic(this.store, chatId, name, fromUserId);
   }
 
+  /** A forum topic's current name (createForumTopic / editForumTopic), or undefined. */
+  topicName(chatId: number, threadId: number): string | undefined {
+    return this.store.chat(chatId)?.topics.get(threadId);
+  }
+
+  /** Forum topics of a chat: message_thread_id → name. */
+  topics(chatId: number): Map<number, string> {
+    return new Map(this.store.chat(chatId)?.topics ?? []);
+  }
+
   // ── acting as users ────────────────────────────────────────────────────────
 
   sendUserMessage(input: UserMessageInput): TgMessage {

@@ -45,7 +45,7 @@ export interface PressInput {
   text?: string;
 }
 
-const TOPIC_ICON_COLOR = 7322096;
+export const TOPIC_ICON_COLOR = 7322096;
 
 function sender(store: Store, state: ChatState, userId: number): TgUser {
   const user = store.requireUser(userId);

@@ -5,7 +5,6 @@ import { APPROVAL_PREFIX } from "../core/approvals.ts";
 import { leadingCommand } from "../core/directives.ts";
 import { agentKey, type ChatOrigin, type DispatchInput, type RunDispatch, sessionScope } from "../core/dispatch.ts";
 import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
-import type { ChatRef } from "../core/transport.ts";
 import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
@@ -247,7 +246,6 @@ export class ChatController {
   }
 
   async #cancel(m: IncomingMessage, droppedWaiting: number): Promise<void> {
-    const chat = chatOf(m);
     const reply = (text: string) => this.#reply(m, text);
     if (m.replyTo) {
       const r = this.#d.runs.cancelByMessage(m.chatId, m.replyTo.messageId);
@@ -287,7 +285,6 @@ export class ChatController {
   }
 
   async #agent(m: IncomingMessage, args: string): Promise<void> {
-    const chat = chatOf(m);
     const [sub, value] = args.split(/\s+/).filter(Boolean);
     const key = agentKey(chatOriginOf(m));
     const known = [...this.#d.engines.keys()].sort();
