@@ -7,6 +7,7 @@ import { createBotApi } from "../botapi/client.ts";
 import { TelegramApiError } from "../botapi/errors.ts";
 import { type ReloadEvent, staticConfig, type WatchedConfig, watchConfig } from "../config/live.ts";
 import { type Config, DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
+import { ContextBindings } from "../core/bindings.ts";
 import { CostBudget } from "../core/cost-budget.ts";
 import { type DispatchSettings, RunDispatch } from "../core/dispatch.ts";
 import { createEngineLauncher } from "../core/engine-launcher.ts";
@@ -14,15 +15,23 @@ import { preambleFor } from "../core/preamble.ts";
 import { sourceLabel, type TriggerSource } from "../core/run-source.ts";
 import { RunManager } from "../core/runs.ts";
 import { gitEnv } from "../core/worktrees.ts";
+import { topicChats, topicsReadiness } from "../doctor/telegram-checks.ts";
 import { claudeWatchdogEnv } from "../engines/claude.ts";
 import { createMockEngine } from "../engines/mock.ts";
 import { preparePiSessionDir } from "../engines/pi.ts";
 import { resolveCli } from "../engines/process.ts";
 import { createEngineRegistry, type EngineOptionsMap, engineProblems } from "../engines/registry.ts";
+import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
 import { StateDb } from "../state/db.ts";
 import { accessPolicyOf, markInterruptedRuns, type RunningBot, startBot } from "../telegram/bot.ts";
+import {
+  type ContextDeps,
+  createContextCommand,
+  createTopicCommand,
+  unboundTopicHint,
+} from "../telegram/commands/context.ts";
 import { createCommandKit } from "../telegram/commands/kit.ts";
 import { CommandRegistry } from "../telegram/commands/registry.ts";
 import { connectBot } from "../telegram/connect.ts";
@@ -110,6 +119,17 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
   if (me === undefined) {
     watched?.close();
     return undefined;
+  }
+
+  if (tg.topics.enabled) {
+    const ready = await topicsReadiness(config, me.id);
+    if (ready.status !== "ok") {
+      watched?.close();
+      throw new UntetherError(
+        "telegram.topics_unusable",
+        `transports.telegram.topics is enabled but ${ready.detail}. Fix: ${ready.fix ?? "see untether doctor"}.`,
+      );
+    }
   }
 
   const db = StateDb.open(join(o.stateDir, "untether.db"));
@@ -261,6 +281,16 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
   });
   const kit = createCommandKit({ transport, call: client.call, config: () => live.current() });
   const commands = new CommandRegistry();
+  const contextDeps: ContextDeps = {
+    kit,
+    call: client.call,
+    bindings: new ContextBindings(db),
+    projectNames: () => dispatch.projectNames(),
+    engineNames: () => [...engines.keys()],
+    projectOfChat: (chatId) => Object.entries(live.current().projects).find(([, p]) => p.chat_id === chatId)?.[0],
+    defaultProject: () => live.current().default_project,
+    topics: () => ({ enabled: tg.topics.enabled, chats: topicChats(live.current()) }),
+  };
   const controller = new ChatController({
     runs,
     dispatch,
@@ -283,8 +313,10 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
       env: o.env,
     }),
     cancelScheduled: (chatId) => triggers.at.cancelAll(chatId),
+    placeGate: (m) => unboundTopicHint(contextDeps, m),
   });
 
+  commands.add(createContextCommand(contextDeps), createTopicCommand(contextDeps));
   // /at freezes the chat's engine, project and branch now (directives in its prompt included).
   commands.add({
     name: "at",

@@ -2,7 +2,8 @@
 // RunRequest here, over the live config, with one precedence for the engine:
 //   directive (or the trigger's own engine) → the replied run → chat (`/agent`) → project
 //   `default_engine` → `default_engine`
-// and for the project: directive → the replied run → the chat's bound project → `default_project`.
+// and for the project: directive → the replied run → the topic's or chat's `/ctx` binding (with its
+// @branch) → the project whose chat_id this is → `default_project`.
 // A reply continues the replied run's session in the directory it ran in (project, `@branch`
 // worktree), found by message id in the state database; parsing the resume line back is only the
 // fallback for messages of runs the database does not know.
@@ -12,6 +13,7 @@ import { findResumeToken } from "../engines/registry.ts";
 import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { RunContext, StateDb } from "../state/db.ts";
+import { type ContextBinding, ContextBindings } from "./bindings.ts";
 import { DirectiveError, parseDirectives } from "./directives.ts";
 import { isUnattended, type RunSource, sourceLabel } from "./run-source.ts";
 import type { RunRequest } from "./runs.ts";
@@ -127,6 +129,12 @@ export class RunDispatch {
     return s.defaultEngine;
   }
 
+  /** The `/ctx` or `/topic` binding that applies here, if its project is still configured. */
+  binding(origin: Pick<ChatOrigin, "chatId" | "threadId">): ContextBinding | undefined {
+    const b = new ContextBindings(this.d.db).effective(origin);
+    return b !== undefined && this.d.settings().projects.has(b.project) ? b : undefined;
+  }
+
   /** Configured project names (each is also a `/<project>` directive). */
   projectNames(): string[] {
     return [...this.d.settings().projects.keys()];
@@ -135,6 +143,8 @@ export class RunDispatch {
   /** The project a chat works in when the message names none: the one bound to it, else the default. */
   chatProject(origin: ChatOrigin): string | undefined {
     const s = this.d.settings();
+    const bound = this.binding(origin);
+    if (bound !== undefined) return bound.project;
     return [...s.projects.entries()].find(([, p]) => p.chatId === origin.chatId)?.[0] ?? s.defaultProject;
   }
 
@@ -143,6 +153,14 @@ export class RunDispatch {
     const s = this.d.settings();
     const name = this.chatProject(origin);
     return (name === undefined ? undefined : s.projects.get(name)?.path) ?? s.defaultCwd;
+  }
+
+  /** Where file transfer works here: the bound @branch worktree (created on first use), else the project. */
+  async placeCwd(origin: ChatOrigin): Promise<{ ok: true; cwd: string } | { ok: false; message: string }> {
+    const b = this.binding(origin);
+    if (b?.branch === undefined) return { ok: true, cwd: this.projectCwd(origin) };
+    const wt = await this.worktree(origin, b.project, b.branch);
+    return wt.ok ? { ok: true, cwd: wt.cwd } : wt;
   }
 
   /** Engine, project, branch and session of a request, without touching the disk. */
@@ -194,7 +212,9 @@ export class RunDispatch {
     }
     const project = pick.project ?? (replied !== undefined ? replied.project : this.chatProject(input.origin));
     const sameProjectAsReplied = replied !== undefined && project === replied.project;
-    const branch = pick.branch ?? (sameProjectAsReplied ? replied?.branch : undefined);
+    // The place's binding gives its @branch too, unless the message or the replied run chose the project.
+    const bound = pick.project === undefined && replied === undefined ? this.binding(input.origin) : undefined;
+    const branch = pick.branch ?? (sameProjectAsReplied ? replied?.branch : bound?.branch);
     const engine = pick.engine ?? token?.engine ?? replied?.engine ?? this.chatEngine(input.origin, project);
     if (!this.d.engines.has(engine)) {
       return {

@@ -141,6 +141,16 @@ async function checkTopics(target: ApiTarget, config: Config, botId: number): Pr
   );
 }
 
+/** At start with topics on: the same check as doctor's, so a bot never runs half-configured. */
+export function topicsReadiness(config: Config, botId: number, fetchImpl: typeof fetch = fetch): Promise<CheckResult> {
+  const tg = config.transports.telegram;
+  return checkTopics(
+    { baseUrl: tg.api_base_url, token: tg.bot_token.reveal(), fetchImpl, timeoutMs: 10_000 },
+    config,
+    botId,
+  );
+}
+
 export async function telegramChecks(config: Config, opts: TelegramCheckOptions): Promise<CheckResult[]> {
   const tg = config.transports.telegram;
   const target: ApiTarget = {

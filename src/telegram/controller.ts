@@ -31,6 +31,8 @@ export interface ControllerDeps {
   files?: FileHandler;
   /** Voice notes → transcript; without it voice notes are ignored like other media. */
   voice?: VoiceHandler;
+  /** A reason this message must not run here (an unbound forum topic), as HTML for the user. */
+  placeGate?(m: IncomingMessage): string | undefined;
   /** Drops a chat's scheduled runs (/at); returns how many. Used by /cancel when nothing runs. */
   cancelScheduled?(chatId: number): number;
 }
@@ -141,6 +143,8 @@ export class ChatController {
       if (dotted && (this.#d.commands.get(dotted) || this.#d.commands.suggest(dotted)))
         return this.#unknownCommand(m, `.${dotted}`, dotted);
     }
+    const gate = this.#d.placeGate?.(m);
+    if (gate !== undefined) return this.#reply(m, gate);
     if (m.voice && this.#d.voice) {
       // The transcript takes the typed-prompt path, so "/claude …" spoken at the start still routes.
       const text = await this.#d.voice.transcribe(m);
@@ -148,7 +152,9 @@ export class ChatController {
       return;
     }
     if (m.document && this.#d.files) {
-      const res = await this.#d.files.document(m, this.#projectCwd(m));
+      const place = await this.#d.dispatch.placeCwd(chatOriginOf(m));
+      if (!place.ok) return this.#reply(m, `⚠️ ${escapeHtml(place.message)}`);
+      const res = await this.#d.files.document(m, place.cwd);
       if (res?.startRunWith) await this.#startPrompt(m, res.startRunWith);
       return;
     }
@@ -201,12 +207,6 @@ export class ChatController {
     return this.#d.kit.toast(q.callbackId, "This button is no longer active.");
   }
 
-  /** The chat's project directory (file transfer without @branch). */
-  #projectCwd(m: IncomingMessage): string {
-    const o = chatOriginOf(m);
-    return this.#d.dispatch.projectCwd(o);
-  }
-
   async #startPrompt(m: IncomingMessage, text: string, extra: Partial<DispatchInput> = {}): Promise<void> {
     const resolved = await this.#d.dispatch.dispatch({
       source: { kind: "chat" },
@@ -239,7 +239,11 @@ export class ChatController {
   /** `/file @feature-x get path` works in the branch's worktree instead of the project root. */
   async #file(files: FileHandler, m: IncomingMessage, args: string): Promise<void> {
     const at = /^@(\S+)\s*([\s\S]*)$/.exec(args);
-    if (!at) return files.command(m, args, this.#projectCwd(m));
+    if (!at) {
+      const place = await this.#d.dispatch.placeCwd(chatOriginOf(m));
+      if (!place.ok) return this.#reply(m, `⚠️ ${escapeHtml(place.message)}`);
+      return files.command(m, args, place.cwd);
+    }
     const wt = await this.#d.dispatch.worktree(chatOriginOf(m), undefined, at[1] as string);
     if (!wt.ok) return this.#reply(m, `⚠️ ${escapeHtml(wt.message)}`);
     await files.command(m, at[2] as string, wt.cwd);

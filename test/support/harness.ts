@@ -30,6 +30,8 @@ export interface HarnessOptions {
   allowAnyUser?: boolean;
   /** A command Untether runs under (e.g. strace); its arguments end where Untether's begin. */
   wrap?: string[];
+  /** The group is a forum where the bot is an admin (may manage topics). */
+  forum?: boolean;
   /** How long to wait for `bot.started` (default 15 s). */
   startTimeoutMs?: number;
 }
@@ -98,7 +100,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const group = emu.addChat({
     type: "supergroup",
     title: "Team",
+    ...(opts.forum ? { isForum: true } : {}),
     members: [
+      ...(opts.forum ? [{ userId: emu.bot.id, status: "administrator" as const }] : []),
       { userId: alice, status: "creator" },
       { userId: mallory, status: "member" },
       { userId: bob, status: "member" },
