@@ -23,6 +23,8 @@ import { logger } from "../log/logger.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
 import { StateDb } from "../state/db.ts";
 import { accessPolicyOf, markInterruptedRuns, type RunningBot, startBot } from "../telegram/bot.ts";
+import { createBrowse } from "../telegram/commands/browse.ts";
+import { BrowseSessions } from "../telegram/commands/browse-view.ts";
 import { createCommandKit } from "../telegram/commands/kit.ts";
 import { CommandRegistry } from "../telegram/commands/registry.ts";
 import { connectBot } from "../telegram/connect.ts";
@@ -260,6 +262,14 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
   });
   const kit = createCommandKit({ transport, call: client.call, config: () => live.current() });
   const commands = new CommandRegistry();
+  const files = createFileHandler({
+    config: () => live.current().transports.telegram.files,
+    transport,
+    api: fileApi,
+    allowedUserIds: () => new Set(live.current().transports.telegram.allowed_user_ids),
+    allowAnyUser: () => live.current().transports.telegram.allow_any_user === true,
+    apiBaseIsTelegram,
+  });
   const controller = new ChatController({
     runs,
     dispatch,
@@ -267,14 +277,7 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     db,
     kit,
     commands,
-    files: createFileHandler({
-      config: () => live.current().transports.telegram.files,
-      transport,
-      api: fileApi,
-      allowedUserIds: () => new Set(live.current().transports.telegram.allowed_user_ids),
-      allowAnyUser: () => live.current().transports.telegram.allow_any_user === true,
-      apiBaseIsTelegram,
-    }),
+    files,
     voice: createVoiceHandler({
       config: () => live.current().transports.telegram,
       transport,
@@ -310,6 +313,15 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
       await kit.reply(chat, reply.replyHtml, { replyTo: m.messageId });
     },
   });
+
+  const browse = createBrowse({
+    kit,
+    files,
+    dispatch,
+    denyGlobs: () => effectiveDenyGlobs(live.current().transports.telegram.files.deny_globs),
+    sessions: new BrowseSessions({ now: () => Date.now(), ttlMs: 30 * 60_000, max: 200 }),
+  });
+  commands.add(browse.command).route(browse.route);
 
   const bot = await startBot({
     config: live,
