@@ -27,6 +27,7 @@ import { createBrowse } from "../telegram/commands/browse.ts";
 import { BrowseSessions } from "../telegram/commands/browse-view.ts";
 import { createCommandKit } from "../telegram/commands/kit.ts";
 import { CommandRegistry } from "../telegram/commands/registry.ts";
+import { announceRestart, createRestartCommand } from "../telegram/commands/restart.ts";
 import { connectBot } from "../telegram/connect.ts";
 import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
@@ -37,7 +38,7 @@ import { escapeHtml } from "../telegram/render.ts";
 import { createVoiceHandler } from "../telegram/voice.ts";
 import { TooLargeError } from "../telegram/zip.ts";
 import { type RunningTriggers, type StartRunRequest, startTriggers, type TriggerSink } from "../triggers/index.ts";
-import type { ServeOptions } from "./run.ts";
+import { type ServeOptions, SHUTDOWN_GRACE_MS } from "./run.ts";
 
 export interface Service {
   bot: RunningBot;
@@ -322,6 +323,17 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     sessions: new BrowseSessions({ now: () => Date.now(), ttlMs: 30 * 60_000, max: 200 }),
   });
   commands.add(browse.command).route(browse.route);
+  const requestRestart = o.requestRestart;
+  if (requestRestart)
+    commands.add(
+      createRestartCommand({
+        kit,
+        activeRuns: () => runs.activeCount,
+        graceMs: o.graceMs ?? SHUTDOWN_GRACE_MS,
+        kv: db,
+        request: requestRestart,
+      }),
+    );
 
   const bot = await startBot({
     config: live,
@@ -345,6 +357,7 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     db.close();
     return undefined;
   }
+  await announceRestart(db, transport);
   // The binary starts with JIT tier-up thresholds raised (scripts/compile-options.ts), so code that only
   // runs while starting stays interpreted; from here on, hot paths compile as usual.
   Bun.unsafe.setJITPolicy(1);
