@@ -5,8 +5,9 @@ import { logAccessPolicy } from "../config/access.ts";
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { selfCommand } from "../engines/mock.ts";
 import { UntetherError } from "../errors.ts";
-import { logger } from "../log/logger.ts";
+import { flushLogs, logger } from "../log/logger.ts";
 import { acquireInstanceLock } from "../state/lock.ts";
 import { type CliContext, EXIT } from "./context.ts";
 import { RUN_USAGE } from "./usage.ts";
@@ -39,6 +40,8 @@ export interface ServeOptions {
   graceMs?: number;
   pollTimeoutSec?: number;
   onReady?(info: { username: string }): void;
+  /** `/restart` from the chat: stop as for SIGTERM, then re-execute (absent in the demo). */
+  requestRestart?(): void;
   /** Pause between the mock engine's events (the demo, so a person can watch a run progress). */
   mockDelayMs?: number;
 }
@@ -103,14 +106,24 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     ctx.err.write(`error: ${(e as Error).message}\n`);
     return EXIT.failure;
   }
+  let requestRestart!: () => void;
+  const restartAsked = new Promise<string>((resolve) => (requestRestart = () => resolve("restart")));
+  // Whichever comes first decides: a SIGTERM during a restart's grace still ends the process.
+  let stopReason: string | undefined;
+  const stopSignal = Promise.race([signalPromise(), restartAsked]).then((r) => {
+    stopReason = r;
+    return r;
+  });
+  let code: number;
   try {
-    return await serve({
+    code = await serve({
       config,
       configPath: ctx.configPath,
       stateDir,
       env: ctx.env,
-      stopSignal: signalPromise(),
+      stopSignal,
       graceMs,
+      requestRestart,
     });
   } catch (e) {
     const msg = e instanceof UntetherError || e instanceof Error ? e.message : String(e);
@@ -118,6 +131,31 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     logger().error({ error: msg }, "bot.failed");
     return EXIT.failure;
   } finally {
+    // Released before a re-exec: the new program takes it again under the same pid.
     lock.release();
   }
+  if (stopReason !== "restart" || code !== EXIT.ok) return code;
+  return reexec(ctx.env);
+}
+
+/**
+ * Replaces this process with a fresh start of the same program and arguments (execve: same pid, so a
+ * supervisor such as systemd sees no exit). Returns only when the exec failed: exit non-zero so
+ * `Restart=on-failure` brings the bot back.
+ */
+async function reexec(env: Record<string, string | undefined>): Promise<number> {
+  const argv = [...selfCommand(), ...process.argv.slice(2)];
+  logger().info({ pid: process.pid }, "service.reexec");
+  flushLogs();
+  await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+  await new Promise<void>((resolve) => process.stderr.write("", () => resolve()));
+  try {
+    const cleanEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) cleanEnv[k] = v;
+    if (typeof process.execve !== "function") throw new Error("process.execve is not available on this platform");
+    process.execve(argv[0] as string, argv, cleanEnv);
+  } catch (e) {
+    logger().error({ error: (e as Error).message }, "service.reexec_failed");
+  }
+  return EXIT.failure;
 }

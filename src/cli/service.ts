@@ -32,8 +32,11 @@ import {
   createTopicCommand,
   unboundTopicHint,
 } from "../telegram/commands/context.ts";
+import { createBrowse } from "../telegram/commands/browse.ts";
+import { BrowseSessions } from "../telegram/commands/browse-view.ts";
 import { createCommandKit } from "../telegram/commands/kit.ts";
 import { CommandRegistry } from "../telegram/commands/registry.ts";
+import { announceRestart, createRestartCommand } from "../telegram/commands/restart.ts";
 import { connectBot } from "../telegram/connect.ts";
 import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
@@ -44,7 +47,7 @@ import { escapeHtml } from "../telegram/render.ts";
 import { createVoiceHandler } from "../telegram/voice.ts";
 import { TooLargeError } from "../telegram/zip.ts";
 import { type RunningTriggers, type StartRunRequest, startTriggers, type TriggerSink } from "../triggers/index.ts";
-import type { ServeOptions } from "./run.ts";
+import { type ServeOptions, SHUTDOWN_GRACE_MS } from "./run.ts";
 
 export interface Service {
   bot: RunningBot;
@@ -291,6 +294,14 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     defaultProject: () => live.current().default_project,
     topics: () => ({ enabled: tg.topics.enabled, chats: topicChats(live.current()) }),
   };
+  const files = createFileHandler({
+    config: () => live.current().transports.telegram.files,
+    transport,
+    api: fileApi,
+    allowedUserIds: () => new Set(live.current().transports.telegram.allowed_user_ids),
+    allowAnyUser: () => live.current().transports.telegram.allow_any_user === true,
+    apiBaseIsTelegram,
+  });
   const controller = new ChatController({
     runs,
     dispatch,
@@ -298,14 +309,7 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     db,
     kit,
     commands,
-    files: createFileHandler({
-      config: () => live.current().transports.telegram.files,
-      transport,
-      api: fileApi,
-      allowedUserIds: () => new Set(live.current().transports.telegram.allowed_user_ids),
-      allowAnyUser: () => live.current().transports.telegram.allow_any_user === true,
-      apiBaseIsTelegram,
-    }),
+    files,
     voice: createVoiceHandler({
       config: () => live.current().transports.telegram,
       transport,
@@ -344,6 +348,26 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     },
   });
 
+  const browse = createBrowse({
+    kit,
+    files,
+    dispatch,
+    denyGlobs: () => effectiveDenyGlobs(live.current().transports.telegram.files.deny_globs),
+    sessions: new BrowseSessions({ now: () => Date.now(), ttlMs: 30 * 60_000, max: 200 }),
+  });
+  commands.add(browse.command).route(browse.route);
+  const requestRestart = o.requestRestart;
+  if (requestRestart)
+    commands.add(
+      createRestartCommand({
+        kit,
+        activeRuns: () => runs.activeCount,
+        graceMs: o.graceMs ?? SHUTDOWN_GRACE_MS,
+        kv: db,
+        request: requestRestart,
+      }),
+    );
+
   const bot = await startBot({
     config: live,
     call: client.call,
@@ -366,6 +390,7 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     db.close();
     return undefined;
   }
+  await announceRestart(db, transport);
   // The binary starts with JIT tier-up thresholds raised (scripts/compile-options.ts), so code that only
   // runs while starting stays interpreted; from here on, hot paths compile as usual.
   Bun.unsafe.setJITPolicy(1);

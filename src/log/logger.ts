@@ -129,6 +129,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   );
 }
 
+/** Writes what the stdout sink holds now (before the process is replaced by an exec). */
+export function flushLogs(): void {
+  stdoutSink?.flush();
+}
+
 let root: Logger | undefined;
 
 /** The process-wide logger, created on first use (importing this module starts nothing). */

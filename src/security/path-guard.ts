@@ -14,7 +14,18 @@
 //    swapping a path component for a symlink between them cannot escape.
 import { randomBytes } from "node:crypto";
 import { constants, existsSync } from "node:fs";
-import { type FileHandle, link, lstat, mkdir, open, readlink, realpath, rename, unlink } from "node:fs/promises";
+import {
+  type FileHandle,
+  link,
+  lstat,
+  mkdir,
+  open,
+  opendir,
+  readlink,
+  realpath,
+  rename,
+  unlink,
+} from "node:fs/promises";
 import picomatch from "picomatch";
 import { UntetherError } from "../errors.ts";
 import { BUILTIN_DENY_GLOBS } from "./deny-globs.ts";
@@ -464,6 +475,89 @@ export async function statInsideRoot(root: string, relPath: string, opts: GuardO
     }
   } catch (e) {
     throw fsError(e, walk.relPath);
+  } finally {
+    await closeQuietly(dir.handle);
+  }
+}
+
+export interface DirEntryInfo {
+  name: string;
+  /** From the entry itself, never followed: a symlink is reported as one, whatever it points at. */
+  kind: "file" | "directory" | "symlink" | "other";
+  /** Bytes, for regular files; 0 otherwise. */
+  size: number;
+}
+
+export interface DirListing {
+  /** The canonical relative path of the directory ("" for the root). */
+  relPath: string;
+  /** Every entry whose path passes the deny globs, in the order the directory returned them. */
+  entries: DirEntryInfo[];
+  /** More than `maxEntries` entries were there; the rest were not read. */
+  truncated: boolean;
+}
+
+/**
+ * Lists the directory `relDir` below `root` ("" or "." for the root itself). The directory is reached
+ * the way every guarded path is (no `..`, no deny-glob match, a final symlink refused, each step's real
+ * path inside the real root) and read through its own descriptor. Entries matching a deny glob are left
+ * out, so a listing never names them; entries are described with lstat and never followed.
+ */
+export async function listDirInsideRoot(
+  root: string,
+  relDir: string,
+  opts: GuardOptions & { maxEntries?: number } = {},
+): Promise<DirListing> {
+  const maxEntries = opts.maxEntries ?? 5000;
+  const globs = opts.denyGlobs ?? BUILTIN_DENY_GLOBS;
+  const isRoot = relDir.trim() === "" || relDir.trim() === ".";
+  let dir: DirRef;
+  let relPath = "";
+  if (isRoot) {
+    let realRoot: string;
+    try {
+      realRoot = await realpath(root);
+    } catch (cause) {
+      throw new PathGuardError("path.root", "the project root does not exist.", { cause });
+    }
+    dir = await openRootDir({ realRoot, globs, relPath: "" }).catch((e: unknown) => {
+      throw fsError(e, ".");
+    });
+  } else {
+    const parent = await openParent(root, relDir, opts, false);
+    relPath = parent.walk.relPath;
+    try {
+      const expected = parent.dir.real.endsWith("/")
+        ? `${parent.dir.real}${parent.name}`
+        : `${parent.dir.real}/${parent.name}`;
+      checkReal(parent.walk, expected);
+      const l = await lstat(`${parent.dir.base}/${parent.name}`);
+      if (l.isSymbolicLink()) throw err("path.symlink", `${relPath} is a symlink; symlinks are not followed.`);
+      if (!l.isDirectory()) throw err("path.not_directory", `${relPath} is not a directory.`);
+      dir = await enterDir(parent.walk, parent.dir, parent.name, false);
+    } catch (e) {
+      throw fsError(e, relPath);
+    } finally {
+      await closeQuietly(parent.dir.handle);
+    }
+  }
+  try {
+    const entries: DirEntryInfo[] = [];
+    let truncated = false;
+    for await (const d of await opendir(dir.base)) {
+      const childRel = relPath === "" ? d.name : `${relPath}/${d.name}`;
+      if (denyReason(childRel, globs) !== undefined) continue;
+      if (entries.length >= maxEntries) {
+        truncated = true;
+        break;
+      }
+      const kind = d.isSymbolicLink() ? "symlink" : d.isDirectory() ? "directory" : d.isFile() ? "file" : "other";
+      const size = kind === "file" ? ((await lstat(`${dir.base}/${d.name}`).catch(() => undefined))?.size ?? 0) : 0;
+      entries.push({ name: d.name, kind, size });
+    }
+    return { relPath, entries, truncated };
+  } catch (e) {
+    throw fsError(e, relPath || ".");
   } finally {
     await closeQuietly(dir.handle);
   }

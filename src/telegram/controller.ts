@@ -10,6 +10,7 @@ import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import type { CommandRegistry } from "./commands/registry.ts";
 import { type ChatCommand, type CommandKit, chatOf } from "./commands/types.ts";
+import type { FileRequester } from "./files.ts";
 import type { IncomingCallback, IncomingMessage } from "./incoming.ts";
 import { escapeHtml } from "./render.ts";
 import type { VoiceHandler } from "./voice.ts";
@@ -17,6 +18,10 @@ import type { VoiceHandler } from "./voice.ts";
 /** Handles `/file …` and documents (file transfer); optional so the bot works without it. */
 export interface FileHandler {
   command(m: IncomingMessage, args: string, cwd: string): Promise<void>;
+  /** Undefined when `who` may transfer files here (enabled, allowed, admin in a group), else the refusal (HTML). */
+  mayTransfer(who: FileRequester): Promise<string | undefined>;
+  /** Sends `path` below `cwd` to `who`'s chat exactly as `/file get` does; refusals are replied. */
+  send(who: FileRequester, path: string, cwd: string): Promise<void>;
   document(m: IncomingMessage, cwd: string): Promise<{ startRunWith?: string } | undefined>;
 }
 

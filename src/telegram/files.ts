@@ -20,6 +20,16 @@ import { escapeHtml } from "./html.ts";
 import type { IncomingMessage } from "./incoming.ts";
 import { readFileCapped, TooLargeError, ZipLimitError, zipDirectoryInsideRoot } from "./zip.ts";
 
+/** Who asks for a transfer, and where the reply goes: a message, or a button press on a bot message. */
+export interface FileRequester {
+  chatId: number;
+  chatType?: string;
+  threadId?: number;
+  userId?: number;
+  /** The message replies and documents answer. */
+  messageId?: number;
+}
+
 /** What we need from the Bot API; the integrator implements it over the real client. */
 export interface FileApi {
   getFile(fileId: string): Promise<{ file_path?: string; file_size?: number }>;
@@ -126,7 +136,7 @@ function shown(path: string): string {
   return `<code>${escapeHtml(cut)}</code>`;
 }
 
-function chatOf(m: IncomingMessage): ChatRef {
+function chatOf(m: FileRequester): ChatRef {
   return m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId };
 }
 
@@ -161,11 +171,18 @@ function guardRefusal(e: PathGuardError, direction: "upload" | "download"): Refu
         e.code,
         "the file has more than one hard link (it may be another file under a harmless name); set <code>transports.telegram.files.allow_hard_links = true</code> to allow.",
       );
+    case "path.not_directory":
+      return refuse(e.code, "not a directory.");
     case "path.root":
       return refuse(e.code, "the project folder does not exist.");
     default:
       return refuse(e.code, `invalid ${direction} path: ${escapeHtml(e.message)}`);
   }
+}
+
+/** A path-guard refusal of a read (listing or sending) as the reply /file get would give. */
+export function readRefusalHtml(e: PathGuardError): string {
+  return guardRefusal(e, "download").message;
 }
 
 /** The user-provided name of a document as one safe path component, or undefined. */
@@ -184,12 +201,12 @@ function documentName(m: IncomingMessage, telegramPath: string | undefined): str
 
 export function createFileHandler(deps: FileHandlerDeps): FileHandler {
   const limits = (): TransferLimits => transferLimits(deps.apiBaseIsTelegram());
-  const reply = async (m: IncomingMessage, html: string): Promise<void> => {
-    await deps.transport.send(chatOf(m), html, { replyTo: m.messageId });
+  const reply = async (m: FileRequester, html: string): Promise<void> => {
+    await deps.transport.send(chatOf(m), html, m.messageId === undefined ? {} : { replyTo: m.messageId });
   };
 
   /** Undefined when the sender may transfer files here, else the refusal. */
-  async function permission(m: IncomingMessage, cfg: FilesConfig): Promise<Refusal | undefined> {
+  async function permission(m: FileRequester, cfg: FilesConfig): Promise<Refusal | undefined> {
     const user = m.userId;
     if (user === undefined) return refuse("files.no_sender", "cannot verify who sent this; file transfer refused.");
     if (cfg.allowed_user_ids.length > 0) {
@@ -295,7 +312,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
     }
   }
 
-  async function get(m: IncomingMessage, cwd: string, cfg: FilesConfig, pathArg: string): Promise<void> {
+  async function get(m: FileRequester, cwd: string, cfg: FilesConfig, pathArg: string): Promise<void> {
     const globs = effectiveDenyGlobs(cfg.deny_globs);
     const limit = limits().toTelegram;
     const tooLarge = refuse("files.too_large", `file is too large to send (limit ${formatSize(limit)}).`);
@@ -332,7 +349,11 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
       throw e;
     }
     try {
-      await deps.transport.sendDocument(chatOf(m), { fileName, data, caption }, { replyTo: m.messageId });
+      await deps.transport.sendDocument(
+        chatOf(m),
+        { fileName, data, caption },
+        m.messageId === undefined ? {} : { replyTo: m.messageId },
+      );
     } catch (e) {
       logger().warn({ chat_id: m.chatId, error: (e as Error).message }, "files.send_failed");
       throw refuse("files.send", "failed to send the file.");
@@ -341,7 +362,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
   }
 
   /** Runs `fn`, turning a Refusal into a reply. */
-  async function guarded<T>(m: IncomingMessage, fn: () => Promise<T>): Promise<T | undefined> {
+  async function guarded<T>(m: FileRequester, fn: () => Promise<T>): Promise<T | undefined> {
     try {
       return await fn();
     } catch (e) {
@@ -359,6 +380,27 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
   }
 
   return {
+    async mayTransfer(who) {
+      const cfg = deps.config();
+      if (!cfg.enabled) return DISABLED;
+      try {
+        return (await permission(who, cfg))?.message;
+      } catch (e) {
+        logger().error({ chat_id: who.chatId, error: (e as Error).message }, "files.failed");
+        return "file transfer failed; see the server log.";
+      }
+    },
+
+    async send(who, path, cwd) {
+      const cfg = deps.config();
+      if (!cfg.enabled) return reply(who, DISABLED);
+      await guarded(who, async () => {
+        const denied = await permission(who, cfg);
+        if (denied) throw denied;
+        await get(who, cwd, cfg, path);
+      });
+    },
+
     async command(m, args, cwd) {
       const cfg = deps.config();
       if (!cfg.enabled) return reply(m, DISABLED);

@@ -19,6 +19,7 @@ import { BUILTIN_DENY_GLOBS } from "../../src/security/deny-globs.ts";
 import {
   dedupName,
   denyReason,
+  listDirInsideRoot,
   normalizeRelativePath,
   openInsideRoot,
   PathGuardError,
@@ -540,6 +541,51 @@ describe("statInsideRoot", () => {
     expect(await asyncCode(statInsideRoot(root, "missing"))).toBe("path.not_found");
     expect(await asyncCode(statInsideRoot(root, "a/.ssh"))).toBe("path.denied");
     expect(await asyncCode(statInsideRoot(root, "link-out/secret.txt"))).toBe("path.escape");
+  });
+});
+
+describe("listDirInsideRoot", () => {
+  const names = async (rel: string) =>
+    (await listDirInsideRoot(root, rel, { denyGlobs: BUILTIN_DENY_GLOBS })).entries.map((e) => e.name).sort();
+
+  test("the root: denied names (.env, .envrc, .git, *.pem, NFKC .env) are never listed; symlinks are reported as such", async () => {
+    const listing = await listDirInsideRoot(root, "", { denyGlobs: BUILTIN_DENY_GLOBS });
+    expect(listing.relPath).toBe("");
+    const listed = listing.entries.map((e) => e.name);
+    expect(listed).toEqual(
+      expect.arrayContaining(["%2e%2e", "a", "docs", "link-docs", "link-env", "link-etc", "link-out", "link-ssh"]),
+    );
+    for (const hidden of [".env", ".envrc", ".git", "key.pem", "\uFF0Eenv"]) expect(listed).not.toContain(hidden);
+    expect(listing.entries.find((e) => e.name === "link-out")?.kind).toBe("symlink");
+    expect(listing.entries.find((e) => e.name === "docs")?.kind).toBe("directory");
+    expect(await names(".")).toEqual(listing.entries.map((e) => e.name).sort());
+  });
+
+  test("a subdirectory: files with their size, denied children left out", async () => {
+    const listing = await listDirInsideRoot(root, "a", { denyGlobs: BUILTIN_DENY_GLOBS });
+    expect(listing.relPath).toBe("a");
+    expect(listing.entries.sort((x, y) => x.name.localeCompare(y.name))).toEqual([
+      { name: "file.txt", kind: "file", size: 8 },
+      { name: "x", kind: "file", size: 8 },
+    ]);
+  });
+
+  test("the guard on the directory itself: escape, symlink, denied, traversal, a file, missing", async () => {
+    expect(await asyncCode(listDirInsideRoot(root, "link-out"))).toBe("path.symlink");
+    expect(await asyncCode(listDirInsideRoot(root, "link-docs"))).toBe("path.symlink");
+    expect(await asyncCode(listDirInsideRoot(root, "link-etc/ssl"))).toBe("path.escape");
+    expect(await asyncCode(listDirInsideRoot(root, "a/.ssh"))).toBe("path.denied");
+    expect(await asyncCode(listDirInsideRoot(root, ".git"))).toBe("path.git");
+    expect(await asyncCode(listDirInsideRoot(root, "../outside"))).toBe("path.traversal");
+    expect(await asyncCode(listDirInsideRoot(root, "a/file.txt"))).toBe("path.not_directory");
+    expect(await asyncCode(listDirInsideRoot(root, "missing"))).toBe("path.not_found");
+    expect(await asyncCode(listDirInsideRoot(join(base, "no-such-root"), ""))).toBe("path.root");
+  });
+
+  test("maxEntries bounds what is read", async () => {
+    const listing = await listDirInsideRoot(root, "", { denyGlobs: BUILTIN_DENY_GLOBS, maxEntries: 3 });
+    expect(listing.entries).toHaveLength(3);
+    expect(listing.truncated).toBe(true);
   });
 });
 
