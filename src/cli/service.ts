@@ -26,14 +26,14 @@ import { logger } from "../log/logger.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
 import { StateDb } from "../state/db.ts";
 import { accessPolicyOf, markInterruptedRuns, type RunningBot, startBot } from "../telegram/bot.ts";
+import { createBrowse } from "../telegram/commands/browse.ts";
+import { BrowseSessions } from "../telegram/commands/browse-view.ts";
 import {
   type ContextDeps,
   createContextCommand,
   createTopicCommand,
   unboundTopicHint,
 } from "../telegram/commands/context.ts";
-import { createBrowse } from "../telegram/commands/browse.ts";
-import { BrowseSessions } from "../telegram/commands/browse-view.ts";
 import { createCommandKit } from "../telegram/commands/kit.ts";
 import { CommandRegistry } from "../telegram/commands/registry.ts";
 import { announceRestart, createRestartCommand } from "../telegram/commands/restart.ts";
