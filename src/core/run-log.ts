@@ -32,8 +32,9 @@ function statusOf(
   return ok === false || (typeof exit === "number" && exit !== 0) ? "failed" : "done";
 }
 
+/** As stored (JSON, with the separating comma); bounded by TITLE_MAX and DETAIL_MAX. */
 function sizeOf(a: LoggedAction): number {
-  return a.kind.length + a.title.length + (a.detail?.length ?? 0) + 32;
+  return JSON.stringify(a).length + 1;
 }
 
 /** Stored text: secrets redacted (known patterns and the config's secret values). */
