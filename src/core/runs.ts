@@ -471,14 +471,15 @@ export class RunManager {
     const status: RunStatus = cancelledAs ?? (completed?.ok ? "done" : "error");
     run.status = status;
     run.view.setStatus(status);
-    await this.#deliverFinal(run, status);
     const resume = completed?.resume;
+    const costUsd = completed?.usage?.costUsd;
+    // Stored before the answer goes out: whatever the user does on seeing it (/export, /stats) finds the run over.
+    this.#o.db.finishRun(run.id, status, { resumeToken: resume?.value, costUsd, finishedAt: this.#clock.now() });
+    this.#endLog(run, status === "cancelled" || status === "interrupted" ? status : undefined);
+    await this.#deliverFinal(run, status);
     if (resume && run.req.sessionScope && status === "done") {
       this.#o.db.setSession(run.req.sessionScope, resume.engine, resume.value);
     }
-    const costUsd = completed?.usage?.costUsd;
-    this.#o.db.finishRun(run.id, status, { resumeToken: resume?.value, costUsd, finishedAt: this.#clock.now() });
-    this.#endLog(run, status === "cancelled" || status === "interrupted" ? status : undefined);
     this.#runs.delete(run.id);
     this.#renderQueued();
     // After finishRun: the budget's daily total includes this run.
