@@ -8,9 +8,11 @@ import { TelegramApiError } from "../botapi/errors.ts";
 import { type ReloadEvent, staticConfig, type WatchedConfig, watchConfig } from "../config/live.ts";
 import { type Config, DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
 import { ContextBindings } from "../core/bindings.ts";
+import { systemClock } from "../core/clock.ts";
 import { CostBudget } from "../core/cost-budget.ts";
 import { type DispatchSettings, RunDispatch } from "../core/dispatch.ts";
 import { createEngineLauncher } from "../core/engine-launcher.ts";
+import { startHistoryPruning } from "../core/history-prune.ts";
 import { preambleFor } from "../core/preamble.ts";
 import { sourceLabel, type TriggerSource } from "../core/run-source.ts";
 import { RunManager } from "../core/runs.ts";
@@ -34,9 +36,14 @@ import {
   createTopicCommand,
   unboundTopicHint,
 } from "../telegram/commands/context.ts";
+import { createExportCommand } from "../telegram/commands/export.ts";
+import { createHealthCommand } from "../telegram/commands/health.ts";
 import { createCommandKit } from "../telegram/commands/kit.ts";
+import { createPingCommand } from "../telegram/commands/ping.ts";
 import { CommandRegistry } from "../telegram/commands/registry.ts";
 import { announceRestart, createRestartCommand } from "../telegram/commands/restart.ts";
+import { createStatsCommand } from "../telegram/commands/stats.ts";
+import { createTriggersCommand } from "../telegram/commands/triggers.ts";
 import { connectBot } from "../telegram/connect.ts";
 import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
@@ -47,7 +54,9 @@ import { escapeHtml } from "../telegram/render.ts";
 import { createVoiceHandler } from "../telegram/voice.ts";
 import { TooLargeError } from "../telegram/zip.ts";
 import { type RunningTriggers, type StartRunRequest, startTriggers, type TriggerSink } from "../triggers/index.ts";
+import { VERSION } from "../version.ts";
 import { type ServeOptions, SHUTDOWN_GRACE_MS } from "./run.ts";
+import { triggerControl } from "./trigger-control.ts";
 
 export interface Service {
   bot: RunningBot;
@@ -161,6 +170,12 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
       showCost: c.footer.show_api_cost,
     };
   };
+  const budget = new CostBudget({ config: () => live.current().cost_budget, db });
+  const stopPruning = startHistoryPruning({
+    retentionDays: () => live.current().history.retention_days,
+    prune: (cutoff) => db.history.prune(cutoff),
+    clock: systemClock,
+  });
   const runs = new RunManager({
     transport,
     engines,
@@ -176,7 +191,8 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     }),
     approvalTimeoutMs: tg.approval_timeout_s * 1000,
     preamble: (engineId) => preambleFor(live.current().preamble, engineId),
-    budget: new CostBudget({ config: () => live.current().cost_budget, db }),
+    budget,
+    history: () => ({ maxActions: live.current().history.max_actions, maxBytes: live.current().history.max_bytes }),
     liveness: () => {
       const c = live.current();
       return {
@@ -367,6 +383,32 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
         request: requestRestart,
       }),
     );
+  // Observability (issue #15): /stats, /export, /ping, /health, /triggers.
+  const triggerCtl = triggerControl(config, triggers.pauses, db);
+  commands.add(
+    createStatsCommand({
+      kit,
+      statRows: (q) => db.history.statRows(q),
+      engineIds: () => [...engines.keys()],
+      now: Date.now,
+    }),
+    createExportCommand({
+      kit,
+      runByMessage: (chatId, messageId) => db.runByMessage(chatId, messageId),
+      lastFinishedRun: (chatId) => db.history.lastFinishedRun(chatId),
+      storedRun: (runId) => db.history.get(runId),
+    }),
+    createPingCommand({ kit, version: VERSION, uptimeMs: () => process.uptime() * 1000, now: Date.now }),
+    createHealthCommand({
+      kit,
+      rssBytes: () => process.memoryUsage.rss(),
+      runs: () => runs.counts(),
+      triggers: triggerCtl,
+      spentToday: () => budget.spentToday(),
+      now: Date.now,
+    }),
+    createTriggersCommand({ kit, triggers: triggerCtl, now: Date.now }),
+  );
 
   const bot = await startBot({
     config: live,
@@ -384,6 +426,7 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
   if (bot === undefined) {
     // Stopped while the first getUpdates still waited for the Bot API: nothing was taken yet.
     watched?.close();
+    stopPruning();
     await triggers.stop();
     await runs.shutdown(0);
     await transport.close();
@@ -405,6 +448,7 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     triggers,
     async stop(graceMs) {
       watched?.close();
+      stopPruning();
       await triggers.stop();
       await bot.stop();
       await runs.shutdown(graceMs);

@@ -295,6 +295,33 @@ export const CostBudgetSchema = hot(
   ),
 );
 
+/** [history]: what the state database keeps of each run for /export and /stats, and for how long. */
+export const HistorySchema = hot(
+  table(
+    {
+      retention_days: int(
+        30,
+        "Days a run's stored log (prompt, actions, answer) and its message links are kept; older ones are deleted (daily and at start). A reply to a message older than this starts a new conversation.",
+        1,
+        3650,
+      ),
+      max_actions: int(
+        300,
+        "Most actions kept per run in its stored log; the earlier ones are counted by kind instead.",
+        10,
+        10000,
+      ),
+      max_bytes: int(
+        262144,
+        "Most bytes of a run's stored log (prompt, actions, answer); past it the earliest actions are counted instead and the answer is cut.",
+        16384,
+        16777216,
+      ),
+    },
+    "Run history in the state database (/export, /stats).",
+  ),
+);
+
 /** [watchdog]: admission (cap, memory guard), the stall watchdog and Claude's stream watchdog; the keys from legacy.ts are accepted for compatibility. */
 export const WatchdogSchema = table(
   {
@@ -592,6 +619,7 @@ export const ConfigSchema = Type.Object(
     footer: FooterSchema,
     preamble: PreambleSchema,
     cost_budget: CostBudgetSchema,
+    history: HistorySchema,
     loop: LoopSchema,
     auto_continue: AutoContinueSchema,
     watchdog: WatchdogSchema,
@@ -615,6 +643,7 @@ export type ProgressConfig = Config["progress"];
 export type FooterConfig = Config["footer"];
 export type PreambleConfig = Config["preamble"];
 export type CostBudgetConfig = Config["cost_budget"];
+export type HistoryConfig = Config["history"];
 export type LoopConfig = Config["loop"];
 export type AutoContinueConfig = Config["auto_continue"];
 export type WatchdogConfig = Config["watchdog"];

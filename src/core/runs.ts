@@ -11,6 +11,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { JobQueue, type QueuedJob } from "./jobs.ts";
 import { formatStall, type LivenessSettings, RunLiveness, type StallNotice } from "./liveness.ts";
 import { composePrompt } from "./preamble.ts";
+import { type RunLogBounds, RunLogRecorder, storedPrompt } from "./run-log.ts";
 import { isUnattended, type RunSource, sourceLabel } from "./run-source.ts";
 import type { ButtonRows, ChatRef, DocumentInput, MessageRef, Transport } from "./transport.ts";
 
@@ -142,6 +143,16 @@ export interface RunManagerOptions {
   renderEveryMs?: number;
   /** Heartbeat and stall watchdog; without it a run is re-rendered only on its events. */
   liveness?(): LivenessOptions;
+  /** Bounds of the run log kept for /export (`[history]`); without it no log is stored. */
+  history?(): RunLogBounds;
+}
+
+/** Runs by state, for /health. */
+export interface RunCounts {
+  running: number;
+  queued: number;
+  /** Engine processes alive now, by engine id. */
+  processes: Record<string, number>;
 }
 
 export const CANCEL_DATA = "run:cancel";
@@ -176,6 +187,8 @@ interface ActiveRun {
   liveness?: RunLiveness;
   /** Stall notices sent for this run: their Cancel button cancels it too. */
   notices: Set<number>;
+  /** Its log for /export (prompt, actions, answer), written to the state database at the end. */
+  log?: RunLogRecorder;
   finished: Promise<RunResult>;
   settle(r: RunResult): void;
 }
@@ -213,6 +226,17 @@ export class RunManager {
 
   get activeCount(): number {
     return this.#runs.size;
+  }
+
+  counts(): RunCounts {
+    const out: RunCounts = { running: 0, queued: 0, processes: {} };
+    for (const r of this.#runs.values()) {
+      if (r.status === "queued") out.queued++;
+      else out.running++;
+      if (r.launched?.pid !== undefined && r.status !== "queued")
+        out.processes[r.req.engineId] = (out.processes[r.req.engineId] ?? 0) + 1;
+    }
+    return out;
   }
 
   /** Starts (or queues) a run. Resolves once the progress message exists; `finished` resolves at the end. */
@@ -283,7 +307,9 @@ export class RunManager {
       branch: req.branch,
       cwd: req.cwd,
       session: knownSession,
+      startedAt,
     });
+    const log = this.#beginLog(runId, startedAt, req.prompt);
     const view = this.#o.createView({ runId, engine, source, startedAt, context: contextLabel(req) });
     view.setStatus("queued");
     const keys = [`run:${runId}`, ...convKeys];
@@ -310,6 +336,7 @@ export class RunManager {
       notices: new Set(),
       finished,
       settle: resolveFinished,
+      ...(log === undefined ? {} : { log }),
     };
     this.#runs.set(runId, run);
     run.job = this.#queue.enqueue(keys, async () => {
@@ -388,6 +415,7 @@ export class RunManager {
       run.view.setStatus(reason);
       this.#runs.delete(run.id);
       this.#o.db.finishRun(run.id, reason);
+      this.#endLog(run, `${reason} before it started`);
       void this.#o.transport.edit(run.progress, run.view.progressHtml(this.#clock.now(), []), []);
       run.settle({ status: reason });
       this.#renderQueued();
@@ -419,6 +447,7 @@ export class RunManager {
       run.launched = this.#o.launcher.launch(engine, job, {
         onEvent: (e) => {
           if (e.type === "completed") completed = e;
+          run.log?.apply(e);
           run.liveness?.observe(e, this.#clock.now());
           if (e.type === "started" && e.resume.value && !e.resume.isContinue)
             this.#sessionKnown(run, e.resume.engine, e.resume.value);
@@ -438,6 +467,7 @@ export class RunManager {
         error: `could not start ${engine.displayName}: ${(e as Error).message}`,
       };
       run.view.apply(completed);
+      run.log?.apply(completed);
     }
     this.#approvals.cancelRun(run.id);
     if (run.renderTimer !== undefined) this.#clock.clearTimeout(run.renderTimer);
@@ -449,13 +479,15 @@ export class RunManager {
     const status: RunStatus = cancelledAs ?? (completed?.ok ? "done" : "error");
     run.status = status;
     run.view.setStatus(status);
-    await this.#deliverFinal(run, status);
     const resume = completed?.resume;
+    const costUsd = completed?.usage?.costUsd;
+    // Stored before the answer goes out: whatever the user does on seeing it (/export, /stats) finds the run over.
+    this.#o.db.finishRun(run.id, status, { resumeToken: resume?.value, costUsd, finishedAt: this.#clock.now() });
+    this.#endLog(run, status === "cancelled" || status === "interrupted" ? status : undefined);
+    await this.#deliverFinal(run, status);
     if (resume && run.req.sessionScope && status === "done") {
       this.#o.db.setSession(run.req.sessionScope, resume.engine, resume.value);
     }
-    const costUsd = completed?.usage?.costUsd;
-    this.#o.db.finishRun(run.id, status, { resumeToken: resume?.value, costUsd, finishedAt: this.#clock.now() });
     this.#runs.delete(run.id);
     this.#renderQueued();
     // After finishRun: the budget's daily total includes this run.
@@ -501,6 +533,30 @@ export class RunManager {
       }
     }
     await this.#o.transport.delete(run.progress);
+  }
+
+  #beginLog(runId: number, startedAt: number, prompt: string): RunLogRecorder | undefined {
+    const bounds = this.#o.history?.();
+    if (bounds === undefined) return undefined;
+    try {
+      const stored = storedPrompt(prompt, bounds);
+      this.#o.db.history.begin(runId, startedAt, stored);
+      return new RunLogRecorder(bounds, stored);
+    } catch (e) {
+      logger().warn({ run_id: runId, error: (e as Error).message }, "run.log_failed");
+      return undefined;
+    }
+  }
+
+  /** Writes the run's log; `ended` says how a run without its own error ended (cancelled, …). */
+  #endLog(run: ActiveRun, ended: string | undefined): void {
+    if (run.log === undefined) return;
+    if (ended !== undefined) run.log.fail(ended);
+    try {
+      this.#o.db.history.finish(run.id, run.log.end());
+    } catch (e) {
+      logger().warn({ run_id: run.id, error: (e as Error).message }, "run.log_failed");
+    }
   }
 
   /**

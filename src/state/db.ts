@@ -5,6 +5,7 @@ import { Database } from "bun:sqlite";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { UntetherError } from "../errors.ts";
+import { HISTORY_MIGRATIONS, RunHistory } from "./history.ts";
 
 export class StateError extends UntetherError {}
 
@@ -93,12 +94,15 @@ function makePrivateFile(file: string, create: boolean): void {
 export class StateDb {
   readonly path: string;
   readonly #db: Database;
+  /** Run logs (/export) and the run rows /stats reads. */
+  readonly history: RunHistory;
   readonly #pendingTriggers = new Map<string, number>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(path: string, db: Database) {
     this.path = path;
     this.#db = db;
+    this.history = new RunHistory(db);
   }
 
   static open(path: string): StateDb {
@@ -125,6 +129,8 @@ export class StateDb {
         );
         for (const [name, type] of RUN_CONTEXT_COLUMNS)
           if (!have.has(name)) db.exec(`ALTER TABLE runs ADD COLUMN ${name} ${type}`);
+        // Run history (state/history.ts): run logs for /export.
+        for (const sql of HISTORY_MIGRATIONS) db.exec(sql);
       })();
       // Upgraded in place (columns added above): the recorded version follows.
       db.query(
@@ -206,6 +212,8 @@ export class StateDb {
     branch?: string;
     cwd?: string;
     session?: string;
+    /** Epoch ms; now by default. */
+    startedAt?: number;
   }): number {
     const res = this.#db
       .query(
@@ -216,7 +224,7 @@ export class StateDb {
         r.chatId,
         r.engine,
         r.source,
-        Date.now(),
+        r.startedAt ?? Date.now(),
         r.progressMessageId ?? null,
         r.threadId ?? null,
         r.project ?? null,

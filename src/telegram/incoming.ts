@@ -68,6 +68,8 @@ export interface IncomingMessage {
   chatType: string;
   threadId?: number;
   messageId: number;
+  /** When Telegram received the message (epoch seconds), when it says. */
+  date?: number;
   userId?: number;
   text: string;
   document?: TgDocument;
@@ -106,6 +108,7 @@ export function parseUpdate(update: TelegramUpdate): Incoming | undefined {
       chatType: m.chat.type,
       threadId: m.is_topic_message ? m.message_thread_id : undefined,
       messageId: m.message_id,
+      ...(m.date === undefined ? {} : { date: m.date }),
       userId: m.from?.id,
       text: m.text ?? m.caption ?? "",
       document: m.document,

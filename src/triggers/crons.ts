@@ -6,6 +6,7 @@ import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { errorName } from "./actions.ts";
 import { fetchedPrompt, runFetch } from "./fetch.ts";
+import { TriggerPauses } from "./pauses.ts";
 import { escapeHtml, realTimers, type Timers, type TriggerDeps, type TriggerSink } from "./sink.ts";
 import { renderTemplate } from "./template.ts";
 
@@ -47,6 +48,8 @@ export interface CronSchedulerOptions {
   timezoneOf: (cron: CronConfig) => string | undefined;
   now?: () => number;
   timers?: Timers;
+  /** Paused triggers (persisted); one over `db` when absent. */
+  pauses?: TriggerPauses;
 }
 
 interface Entry {
@@ -63,7 +66,7 @@ export class CronScheduler {
   readonly #timers: Timers;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: unknown;
-  #paused = false;
+  readonly #pauses: TriggerPauses;
   #running = false;
 
   constructor(opts: CronSchedulerOptions) {
@@ -71,6 +74,7 @@ export class CronScheduler {
     this.#fire = opts.fire;
     this.#now = opts.now ?? Date.now;
     this.#timers = opts.timers ?? realTimers;
+    this.#pauses = opts.pauses ?? new TriggerPauses(opts.db);
     // Forget run_once marks of crons that left the config, so adding one back re-arms it.
     this.#db.pruneRunOnce(opts.crons.map((c) => c.id));
     const now = this.#now();
@@ -103,8 +107,9 @@ export class CronScheduler {
     return this.#entries.get(id)?.next;
   }
 
+  /** Pauses or resumes all triggers (see TriggerPauses). */
   setPaused(paused: boolean): void {
-    this.#paused = paused;
+    this.#pauses.set(undefined, paused);
   }
 
   start(): void {
@@ -134,7 +139,7 @@ export class CronScheduler {
       if (entry.next === undefined || entry.next > now) continue;
       const due = entry.next;
       entry.next = nextRunAfter(entry.cron.schedule, new Date(Math.max(now, due)), entry.timezone)?.getTime();
-      if (this.#paused) {
+      if (this.#pauses.isPaused(entry.cron.id)) {
         logger().info({ cron: entry.cron.id }, "triggers.cron.skipped_paused");
         continue;
       }
@@ -216,6 +221,7 @@ export function createCronScheduler(config: Config, sink: TriggerSink, deps: Tri
     fire: (cron) => dispatchCron(cron, ctx),
     timezoneOf: (cron) => cronTimezone(cron, config),
     now,
+    ...(deps.pauses === undefined ? {} : { pauses: deps.pauses }),
     ...(deps.timers === undefined ? {} : { timers: deps.timers }),
   });
 }

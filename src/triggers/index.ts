@@ -6,6 +6,7 @@ import type { Config } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
 import { AtScheduler } from "./at.ts";
 import type { CronScheduler } from "./crons.ts";
+import { TriggerPauses } from "./pauses.ts";
 import type { TriggerDeps, TriggerSink } from "./sink.ts";
 
 export { AtScheduler, handleAtCommand } from "./at.ts";
@@ -16,12 +17,16 @@ export interface RunningTriggers {
   server?: { port: number };
   at: AtScheduler;
   crons?: CronScheduler;
-  /** Master pause (in memory): webhooks answer 503 and crons skip their due times. */
+  /** Master pause (persisted): webhooks answer 503 after auth and crons skip their due times. */
   setPaused(paused: boolean): void;
   isPaused(): boolean;
+  /** Per-trigger and master pauses, persisted in the state database. */
+  pauses: TriggerPauses;
 }
 
-export async function startTriggers(config: Config, sink: TriggerSink, deps: TriggerDeps): Promise<RunningTriggers> {
+export async function startTriggers(config: Config, sink: TriggerSink, given: TriggerDeps): Promise<RunningTriggers> {
+  const pauses = given.pauses ?? new TriggerPauses(given.db);
+  const deps: TriggerDeps = { ...given, pauses };
   const at = new AtScheduler({
     db: deps.db,
     sink,
@@ -29,17 +34,12 @@ export async function startTriggers(config: Config, sink: TriggerSink, deps: Tri
     ...(deps.timers === undefined ? {} : { timers: deps.timers }),
   });
   at.start();
-  let paused = false;
+  const setPaused = (b: boolean) => {
+    pauses.set(undefined, b);
+  };
   if (!config.triggers.enabled) {
     logger().debug({}, "triggers.disabled");
-    return {
-      at,
-      stop: () => at.stop(),
-      setPaused: (b) => {
-        paused = b;
-      },
-      isPaused: () => paused,
-    };
+    return { at, pauses, stop: () => at.stop(), setPaused, isPaused: () => pauses.allPaused };
   }
   const [{ startTriggerServer }, { createCronScheduler }] = await Promise.all([
     import("./server.ts"),
@@ -53,13 +53,9 @@ export async function startTriggers(config: Config, sink: TriggerSink, deps: Tri
     at,
     crons,
     ...(server === undefined ? {} : { server: { port: server.port } }),
-    setPaused: (b) => {
-      paused = b;
-      server?.setPaused(b);
-      crons.setPaused(b);
-      logger().info({ paused: b }, b ? "triggers.paused" : "triggers.resumed");
-    },
-    isPaused: () => paused,
+    pauses,
+    setPaused,
+    isPaused: () => pauses.allPaused,
     stop: async () => {
       await Promise.all([server?.stop(), crons.stop(), at.stop()]);
     },

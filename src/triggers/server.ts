@@ -10,6 +10,7 @@ import { PeerFailureLimiter, peerKey } from "../security/peer-limit.ts";
 import { WebhookRateLimiter } from "../security/rate-limit.ts";
 import { ReplayGuard } from "../security/webhook-auth.ts";
 import { errorName, sleepMs } from "./actions.ts";
+import { TriggerPauses } from "./pauses.ts";
 import type { TriggerDeps, TriggerSink } from "./sink.ts";
 import { handleWebhook, textResponse } from "./webhooks.ts";
 
@@ -80,7 +81,7 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       );
     }
   }
-  let paused = false;
+  const pauses = deps.pauses ?? new TriggerPauses(deps.db);
   const inFlight = new Set<Promise<unknown>>();
   const runtime = {
     maxBodyBytes: server.max_body_bytes,
@@ -95,7 +96,7 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       ...(deps.maxPeers === undefined ? {} : { maxPeers: deps.maxPeers }),
     }),
     replay: new ReplayGuard({ now }),
-    isPaused: () => paused,
+    isPaused: (id: string) => pauses.isPaused(id),
     now,
     actions: {
       sink,
@@ -137,7 +138,13 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       logger().error({ code: String(code), err: errorName(error) }, "triggers.server.internal_error");
       return textResponse(500, "internal error");
     })
-    .get("/health", () => Response.json({ status: paused ? "paused" : "ok", webhooks: webhooks.length, paused }))
+    .get("/health", () =>
+      Response.json({
+        status: pauses.allPaused ? "paused" : "ok",
+        webhooks: webhooks.length,
+        paused: pauses.allPaused,
+      }),
+    )
     .all("/health", () => textResponse(405, "method not allowed", { allow: "GET" }));
   for (const w of webhooks) {
     // Elysia's builder methods register on the instance itself.
@@ -161,9 +168,9 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
     app,
     webhooks,
     setPaused: (b) => {
-      paused = b;
+      pauses.set(undefined, b);
     },
-    isPaused: () => paused,
+    isPaused: () => pauses.allPaused,
     trackedPeers: () => runtime.peers.size,
     setBoundPort: (port) => {
       allowedHosts = allowedHostHeaders(server.host, port, server.public_host);

@@ -4,6 +4,7 @@ import type { TriggerSource } from "../core/run-source.ts";
 import type { FetchImpl } from "../security/outbound.ts";
 import type { Resolver } from "../security/ssrf.ts";
 import type { StateDb } from "../state/db.ts";
+import type { TriggerPauses } from "./pauses.ts";
 
 export interface StartRunRequest {
   chatId: number;
@@ -60,6 +61,8 @@ export interface TriggerDeps {
   timers?: Timers;
   /** Most peer addresses the webhook server counts failures for (default 10 000; tests shrink it). */
   maxPeers?: number;
+  /** Paused triggers (persisted); one over `db` when absent. */
+  pauses?: TriggerPauses;
 }
 
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };

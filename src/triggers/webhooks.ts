@@ -1,6 +1,7 @@
 // One webhook request, from raw bytes to a background dispatch. The order of checks is the
-// contract (behaviour §3.10, tightened): paused 503 → peer 429 (a peer with too many failures, before
-// anything is read) → size 413 → auth 401 → rate 429 → JSON 400
+// contract (behaviour §3.10, tightened): peer 429 (a peer with too many failures, before anything is
+// read) → size 413 → auth 401 → paused 503 (after auth: a stranger learns nothing of the pause, and a
+// paused webhook starts nothing) → rate 429 → JSON 400
 // (or multipart 400/413) → replay (delivery id or signature) 200 duplicate → event filter 200 filtered → [files written, 400 if
 // refused] → 202 accepted. Routing (404/405) is server.ts.
 
@@ -19,7 +20,8 @@ export interface WebhookRuntime {
   /** Failed requests per peer address: checked before the body is read, spent by failures only. */
   peers: PeerFailureLimiter;
   replay: ReplayGuard;
-  isPaused(): boolean;
+  /** This webhook paused (on its own or with all triggers; triggers/pauses.ts). */
+  isPaused(id: string): boolean;
   now(): number;
   actions: ActionContext;
   /** Keeps a background dispatch visible (tests and shutdown wait for it). */
@@ -126,10 +128,6 @@ export async function handleWebhook(
 ): Promise<Response> {
   let key: string | undefined;
   const peer = () => (key ??= peerOf());
-  if (rt.isPaused()) {
-    await request.body?.cancel().catch(() => undefined);
-    return textResponse(503, "triggers paused", { "retry-after": String(PAUSED_RETRY_AFTER_SECONDS) });
-  }
   // Before the body is read or any HMAC computed: refusing costs a map lookup, and is not logged per
   // request (peerFailed logged the moment the peer ran out).
   const gate = rt.peers.check(peer);
@@ -152,6 +150,10 @@ export async function handleWebhook(
     peerFailed(w, peer, rt);
     logger().warn({ webhook: w.id, reason: auth.reason }, "triggers.webhook.auth_failed");
     return textResponse(401, "unauthorized");
+  }
+  if (rt.isPaused(w.id)) {
+    logger().info({ webhook: w.id }, "triggers.webhook.skipped_paused");
+    return textResponse(503, "triggers paused", { "retry-after": String(PAUSED_RETRY_AFTER_SECONDS) });
   }
   // After auth, so requests from strangers cannot spend the real sender's tokens.
   const rate = rt.limiter.take(w.id);

@@ -114,6 +114,7 @@ function setup(
     maxConcurrent?: number;
     ram?: { warn: number; block: number; reserve: number };
     memMb?: () => number | undefined;
+    history?: { maxActions: number; maxBytes: number };
   } = {},
 ) {
   const clock = new ManualClock();
@@ -141,6 +142,7 @@ function setup(
         }),
     memAvailableMb: o.memMb ?? (() => undefined),
     ...(o.refusal === undefined ? {} : { budget: { refusal: () => o.refusal, afterRun: () => [] } }),
+    ...(o.history === undefined ? {} : { history: () => o.history ?? { maxActions: 0, maxBytes: 0 } }),
   });
   const req = (extra: Partial<RunRequest> = {}): RunRequest => ({
     chat: { chatId: 1 },
@@ -424,5 +426,50 @@ describe("run manager: admission", () => {
     expect((await runs.submit(req())).accepted).toBe(true);
     await flush();
     expect(launcher.launched).toHaveLength(1);
+  });
+});
+
+describe("run manager: the run log for /export", () => {
+  test("prompt, actions folded by id with their results, answer and status are stored; tokens are not", async () => {
+    const { clock, launcher, db, runs, req } = setup({ history: { maxActions: 100, maxBytes: 65536 } });
+    const sub = await runs.submit(req({ prompt: "deploy with ghp_abcdefghijklmnopqrstuvwxyz012345" }));
+    if (!sub.accepted) throw new Error("refused");
+    await flush();
+    const run = launcher.launched[0];
+    run?.emit({
+      type: "action",
+      engine: "claude",
+      phase: "started",
+      action: { id: "a1", kind: "command", title: "make test", detail: { command: "make test" } },
+    });
+    run?.emit({
+      type: "action",
+      engine: "claude",
+      phase: "completed",
+      action: { id: "a1", kind: "command", title: "make test", detail: { command: "make test", exit_code: 2 } },
+    });
+    await clock.advance(3000);
+    run?.finish("the tests fail: see sk-ant-api03-abcdefghijklmnop");
+    await sub.finished;
+    const stored = db.history.get(sub.runId);
+    expect(stored?.prompt).toBe("deploy with [REDACTED]");
+    expect(stored?.actions).toEqual([
+      { kind: "command", title: "make test", status: "failed", detail: '{"command":"make test","exit_code":2}' },
+    ]);
+    expect(stored?.answer).toBe("the tests fail: see [REDACTED]");
+    expect(stored?.status).toBe("done");
+    expect((stored?.finishedAt ?? 0) - (stored?.startedAt ?? 0)).toBe(3000);
+  });
+
+  test("a queued run cancelled before it started keeps its prompt and says so", async () => {
+    const { launcher, db, runs, req } = setup({ history: { maxActions: 100, maxBytes: 65536 }, maxConcurrent: 0 });
+    const first = await runs.submit(req({ sessionScope: "s" }));
+    const second = await runs.submit(req({ sessionScope: "s", prompt: "second" }));
+    if (!first.accepted || !second.accepted) throw new Error("refused");
+    expect(runs.cancelRun(second.runId)).toBe("dropped");
+    expect(db.history.get(second.runId)).toMatchObject({ prompt: "second", error: "cancelled before it started" });
+    expect(runs.counts()).toMatchObject({ running: 1, queued: 0 });
+    launcher.launched[0]?.finish();
+    await first.finished;
   });
 });

@@ -6,6 +6,7 @@ import type { FetchImpl } from "../../src/security/outbound.ts";
 import { FETCHED_DATA_MARKER } from "../../src/security/untrusted.ts";
 import { StateDb } from "../../src/state/db.ts";
 import { createCronScheduler, nextRunAfter } from "../../src/triggers/crons.ts";
+import { TriggerPauses } from "../../src/triggers/pauses.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
 import {
   type Clock,
@@ -209,6 +210,24 @@ run_once = true`);
     s.tick();
     await s.idle();
     expect(sink.runs).toHaveLength(1);
+  });
+
+  test("one cron paused (persisted): its due time passes, logged, while another fires", async () => {
+    const config = cfg(`[[triggers.crons]]
+id = "a"
+schedule = "* * * * *"
+prompt = "x"
+[[triggers.crons]]
+id = "b"
+schedule = "* * * * *"
+prompt = "y"`);
+    new TriggerPauses(db).set("a", true);
+    const s = createCronScheduler(config, sink, { db, now: t.now, timers: manualTimers() });
+    t.set(Date.parse("2026-03-29T00:00:00Z"));
+    s.tick();
+    await s.idle();
+    expect(sink.runs.map((r) => r.source)).toEqual([{ kind: "cron", id: "b" }]);
+    expect(logs.some((l) => l.msg === "triggers.cron.skipped_paused" && l.cron === "a")).toBe(true);
   });
 
   test("start() arms a timer no longer than a minute; stop() clears it", async () => {

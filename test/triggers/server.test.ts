@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Config } from "../../src/config/schema.ts";
 import { WEBHOOK_PAYLOAD_MARKER } from "../../src/security/untrusted.ts";
+import { TriggerPauses } from "../../src/triggers/pauses.ts";
 import { createTriggerApp, isLoopbackHost, startTriggerServer, type TriggerApp } from "../../src/triggers/server.ts";
 import { readBodyCapped } from "../../src/triggers/webhooks.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
@@ -277,11 +278,15 @@ describe("webhook pipeline", () => {
     expect((await send(signed("{bad"))).status).toBe(429);
   });
 
-  test("paused: 503 with Retry-After before anything else; /health reports it", async () => {
+  test("paused: 503 with Retry-After after auth (a stranger still gets 401), nothing runs; /health reports it", async () => {
     trig.setPaused(true);
-    const res = await send(signed("x".repeat(5000)));
+    expect((await send(signed("x".repeat(5000)))).status).toBe(413);
+    expect((await send(new Request("http://localhost/hooks/github", { method: "POST", body: "{}" }))).status).toBe(401);
+    const res = await send(signed("{}"));
     expect(res).toMatchObject({ status: 503, text: "triggers paused" });
     expect(res.headers.get("retry-after")).toBe("60");
+    await trig.idle();
+    expect(sink.runs).toHaveLength(0);
     const health = await trig.app.handle(local(new Request("http://localhost/health")));
     expect(await health.json()).toEqual({ status: "paused", webhooks: 2, paused: true });
     trig.setPaused(false);
@@ -291,6 +296,32 @@ describe("webhook pipeline", () => {
       paused: false,
     });
     expect((await send(signed("{}"))).status).toBe(202);
+  });
+
+  test("one webhook paused: it answers 503 after auth, the other still runs; the pause survives a restart", async () => {
+    const db = memoryDb();
+    const pauses = new TriggerPauses(db);
+    trig = createTriggerApp(config, sink, { db, now: t.now, pauses });
+    expect(pauses.set("gh", true, 42)).toBe(true);
+    expect((await send(signed("{}"))).status).toBe(503);
+    expect(logs.some((l) => l.msg === "trigger.paused" && l.trigger === "gh" && l.user_id === 42)).toBe(true);
+    const push = new Request("http://localhost/hooks/push", {
+      method: "POST",
+      body: "{}",
+      headers: { authorization: "Bearer bearer-token-123", "x-github-event": "push" },
+    });
+    expect((await send(push)).status).toBe(202);
+    // A new app over the same database (a restart) reads the pause back.
+    trig = createTriggerApp(config, sink, { db, now: t.now });
+    expect((await send(signed("{}"))).status).toBe(503);
+    new TriggerPauses(db).set("gh", false);
+    trig = createTriggerApp(config, sink, { db, now: t.now });
+    expect((await send(signed("{}"))).status).toBe(202);
+    await trig.idle();
+    expect(sink.runs.map((r) => r.source)).toEqual([
+      { kind: "webhook", id: "push-only" },
+      { kind: "webhook", id: "gh" },
+    ]);
   });
 
   test("event filter: X-GitHub-Event, then X-Event-Type; missing header is filtered", async () => {

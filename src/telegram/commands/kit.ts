@@ -16,6 +16,7 @@ export function createCommandKit(deps: {
     reply: (chat, html, opts) => transport.send(chat, html, opts),
     edit: (msg, html, buttons) => transport.edit(msg, html, buttons ?? []),
     toast: (id, text, alert) => transport.answerCallback(id, text, alert),
+    sendDocument: (chat, doc, opts) => transport.sendDocument(chat, doc, opts),
     isBotAdmin: (userId) => isBotAdmin(deps.config().transports.telegram, userId),
     async mayChangeChat(chatId, chatType, userId) {
       if (chatType === "private") return true;

@@ -1,7 +1,7 @@
 // The shape of a chat command. Commands are small modules registered in one CommandRegistry, which is
 // also the one list /help, setMyCommands and the unknown-command hint read.
 
-import type { ButtonRows, ChatRef, MessageRef } from "../../core/transport.ts";
+import type { ButtonRows, ChatRef, DocumentInput, MessageRef } from "../../core/transport.ts";
 import type { IncomingCallback, IncomingMessage } from "../incoming.ts";
 
 export interface CommandRequest {
@@ -33,6 +33,8 @@ export interface CommandKit {
   reply(chat: ChatRef, html: string, opts?: { replyTo?: number; buttons?: ButtonRows }): Promise<MessageRef>;
   edit(msg: MessageRef, html: string, buttons?: ButtonRows): Promise<void>;
   toast(callbackId: string, text: string, alert?: boolean): Promise<void>;
+  /** A file in the chat (through the outbox), e.g. /export's Markdown document. */
+  sendDocument(chat: ChatRef, doc: DocumentInput, opts?: { replyTo?: number }): Promise<MessageRef>;
   /** `transports.telegram.admin_user_ids` (default: the allowed users). */
   isBotAdmin(userId: number | undefined): boolean;
   /** Private chat, or a creator/administrator of the group. */
