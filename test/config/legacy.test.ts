@@ -15,7 +15,6 @@ const INERT = [
   "auto_continue.enabled",
   "watchdog.subagent_timeout",
   "footer.show_subscription_usage",
-  "transports.telegram.topics.enabled",
   "transports.telegram.forward_coalesce_s",
   "transports.telegram.media_group_debounce_s",
   "plugins.enabled",
@@ -34,6 +33,7 @@ const ACTIVE = [
   "progress.max_actions",
   "footer.show_api_cost",
   "transports.telegram.chat_id",
+  "transports.telegram.topics.enabled",
   "watch_config",
 ];
 
