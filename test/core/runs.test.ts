@@ -308,7 +308,8 @@ describe("run manager: cancel, approvals, budget, shutdown", () => {
     expect(runs.answerApproval(id ?? "", "a", { chatId: 2, messageId: r.progress.messageId })).toBeUndefined();
     expect(runs.answerApproval(id ?? "", "a", { chatId: 1, messageId: r.progress.messageId + 1 })).toBeUndefined();
     expect(runs.answerApproval(id ?? "", "a", { chatId: 1, messageId: r.progress.messageId })).toMatchObject({
-      request: { toolName: "Bash" },
+      pending: { request: { toolName: "Bash" } },
+      outcome: "approved",
     });
     expect(await decision).toMatchObject({ behavior: "allow" });
   });
