@@ -6,7 +6,7 @@ import type { EngineDefinition, EngineJob, PermissionDecision, PermissionRequest
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { type AdmissionLimits, decideAdmission, type MemAvailableReader, procMemAvailableMb } from "./admission.ts";
-import { ApprovalCenter, approvalButtons, type PendingApproval } from "./approvals.ts";
+import { ApprovalCenter, approvalButtons, type PendingApproval, type PressOutcome } from "./approvals.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { JobQueue, type QueuedJob } from "./jobs.ts";
 import { formatStall, type LivenessSettings, RunLiveness, type StallNotice } from "./liveness.ts";
@@ -48,6 +48,8 @@ export interface RunView {
   setStatus(status: RunStatus): void;
   progressHtml(now: number, pending: readonly PendingApproval[], notes?: ProgressNotes): string;
   finalAnswer(now: number): FinalAnswer;
+  /** A pending request's long text as a file (a plan as plan.md), sent as a reply to the progress message. */
+  approvalDocument?(p: PendingApproval): DocumentInput | undefined;
 }
 
 /** The answer as messages, and the whole of it as a file when it is too long to read as messages. */
@@ -189,6 +191,8 @@ interface ActiveRun {
   notices: Set<number>;
   /** Its log for /export (prompt, actions, answer), written to the state database at the end. */
   log?: RunLogRecorder;
+  /** Documents sent for a pending request (plan.md), by message id → approval id: a reply to one answers it. */
+  approvalDocs?: Map<number, string>;
   finished: Promise<RunResult>;
   settle(r: RunResult): void;
 }
@@ -215,6 +219,8 @@ export class RunManager {
       hooks: {
         onChange: (runId) => this.#scheduleRender(runId, true),
         onTimeout: (p) => void this.#noticeTimeout(p),
+        onAsked: (p) => void this.#sendApprovalDocument(p),
+        onAnswered: (p, answers) => this.#echoAnswers(p, answers),
       },
     });
   }
@@ -370,7 +376,7 @@ export class RunManager {
     id: string,
     choice: string,
     pressedOn: { chatId: number; messageId: number },
-  ): PendingApproval | undefined {
+  ): { pending: PendingApproval; outcome: PressOutcome } | undefined {
     const pending = this.#approvals.get(id);
     const run = pending === undefined ? undefined : this.#runs.get(pending.runId);
     if (pending === undefined || run === undefined) return undefined;
@@ -378,7 +384,25 @@ export class RunManager {
       logger().warn({ run_id: run.id, chat_id: pressedOn.chatId }, "approval.wrong_message");
       return undefined;
     }
-    return this.#approvals.answer(id, choice) ? pending : undefined;
+    const outcome = this.#approvals.answer(id, choice);
+    return outcome === undefined ? undefined : { pending, outcome };
+  }
+
+  /**
+   * A reply to a run's progress message (or its plan.md) while a request of that run waits for typed
+   * text (a question's "Other…", a plan's "Let's discuss"): the text answers it. Undefined when no
+   * request waits there; the reply then keeps its ordinary meaning.
+   */
+  answerByReply(chatId: number, repliedTo: number, text: string): PendingApproval | undefined {
+    for (const run of this.#runs.values()) {
+      if (run.req.chat.chatId !== chatId) continue;
+      const onDoc = run.approvalDocs?.get(repliedTo);
+      if (run.progress.messageId !== repliedTo && onDoc === undefined) continue;
+      const waiting = this.#approvals.awaitingText(run.id);
+      if (waiting === undefined || (onDoc !== undefined && onDoc !== waiting.id)) return undefined;
+      return this.#approvals.answerText(waiting.id, text) ? waiting : undefined;
+    }
+    return undefined;
   }
 
   /** Cancels every queued or running run asked for by a user who may no longer use the bot; how many, by chat. */
@@ -720,6 +744,37 @@ export class RunManager {
     } catch (e) {
       logger().warn({ run_id: run.id, error: (e as Error).message }, "run.stall_notice_failed");
     }
+  }
+
+  async #sendApprovalDocument(p: PendingApproval): Promise<void> {
+    const run = this.#runs.get(p.runId);
+    const doc = run?.view.approvalDocument?.(p);
+    if (run === undefined || doc === undefined) return;
+    try {
+      const sent = await this.#o.transport.sendDocument(run.req.chat, doc, { replyTo: run.progress.messageId });
+      run.approvalDocs ??= new Map();
+      run.approvalDocs.set(sent.messageId, p.id);
+      this.#o.db.recordRunMessage(run.id, sent.chatId, sent.messageId);
+    } catch (e) {
+      logger().warn({ run_id: run.id, error: (e as Error).message }, "run.approval_document_failed");
+    }
+  }
+
+  /** The answers to Claude's questions stay in the progress message once the buttons are gone. */
+  #echoAnswers(p: PendingApproval, answers: Record<string, string>): void {
+    const run = this.#runs.get(p.runId);
+    if (run === undefined) return;
+    const text = p.questions
+      .map((q) => `${q.header ?? q.question}: ${answers[q.question] ?? ""}`)
+      .join(" · ")
+      .slice(0, 400);
+    run.view.apply({
+      type: "action",
+      engine: run.req.engineId,
+      action: { id: `answers:${p.id}`, kind: "note", title: `💬 ${text}`, detail: {} },
+      phase: "completed",
+      ok: true,
+    });
   }
 
   async #noticeTimeout(p: PendingApproval): Promise<void> {

@@ -8,7 +8,9 @@
 // over a Claude-like stdin control channel), `mock:env` (answers with its environment's names),
 // `mock:outbox <name>` (writes a file into .untether-outbox/; <name> must be a plain file name),
 // `mock:pwd` (answers with its working directory and session), `mock:quiet <seconds>` (its session
-// line, then silence for that long (at most 600 s), then an answer).
+// line, then silence for that long (at most 600 s), then an answer), `mock:questions` (Claude's
+// AskUserQuestion: two questions, the second multi-select) and `mock:plan [<chars>]` (ExitPlanMode with a
+// plan of about that length): both answer with the decision they got, so tests see what reached the engine.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mockLongAnswer } from "./mock-long-answer.ts";
@@ -68,6 +70,46 @@ function promptOf(line: string | undefined): string {
     return msg.type === "prompt" && typeof msg.text === "string" ? msg.text : "";
   } catch {
     return "";
+  }
+}
+
+/** The questions of `mock:questions` (Claude's AskUserQuestion input shape). */
+export const MOCK_QUESTIONS = [
+  {
+    question: "Which database?",
+    header: "Database",
+    options: [
+      { label: "SQLite", description: "one file, no server" },
+      { label: "Postgres", description: "a server" },
+    ],
+    multiSelect: false,
+  },
+  {
+    question: "Which checks should run?",
+    header: "Checks",
+    options: [{ label: "Lint" }, { label: "Tests" }, { label: "Types" }],
+    multiSelect: true,
+  },
+];
+
+/** A Markdown plan of about `chars` characters: numbered steps. */
+export function mockPlan(chars: number): string {
+  const lines = ["# Plan", ""];
+  for (let i = 1; lines.join("\n").length < chars; i++)
+    lines.push(`${i}. Step ${i}: change **module ${i}** and test it`);
+  return lines.join("\n");
+}
+
+function controlResponse(line: string | undefined): {
+  behavior?: string;
+  message?: string;
+  updatedInput?: { answers?: unknown };
+} {
+  try {
+    const msg = JSON.parse(line ?? "") as { response?: { response?: Record<string, unknown> } };
+    return msg.response?.response ?? {};
+  } catch {
+    return {};
   }
 }
 
@@ -141,6 +183,25 @@ export async function runMockEngine(args: string[], out: (line: string) => void)
         ? `Permission granted: I ran \`${command}\`.`
         : `Permission denied: I did not run \`${command}\`.`,
     });
+    return 0;
+  }
+  if (keyword === "mock:questions" || keyword === "mock:plan") {
+    const questions = keyword === "mock:questions";
+    emit({
+      type: "control_request",
+      request_id: "ask2",
+      request: {
+        subtype: "can_use_tool",
+        tool_name: questions ? "AskUserQuestion" : "ExitPlanMode",
+        input: questions ? { questions: MOCK_QUESTIONS } : { plan: mockPlan(Math.min(Number(arg) || 300, 50_000)) },
+      },
+    });
+    const response = controlResponse(await readLine());
+    const answer =
+      response.behavior === "allow"
+        ? `Allowed with answers: ${JSON.stringify(response.updatedInput?.answers ?? null)}`
+        : `Denied: ${response.message ?? ""}`;
+    emit({ type: "final", session, answer });
     return 0;
   }
   if (keyword === "mock:outbox") {

@@ -1,7 +1,7 @@
 // What the bot does with an allowed update: commands, button presses, and prompts that become runs.
 // Every reply goes through the command kit (the outbox); nothing here talks HTTP.
 
-import { APPROVAL_PREFIX } from "../core/approvals.ts";
+import { APPROVAL_PREFIX, type PressOutcome } from "../core/approvals.ts";
 import { leadingCommand } from "../core/directives.ts";
 import { agentKey, type ChatOrigin, type DispatchInput, type RunDispatch, sessionScope } from "../core/dispatch.ts";
 import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
@@ -48,6 +48,19 @@ const HELP_HEADER = [
   "Send a task as a message. The first line may pick an engine, project or git branch (a worktree): <code>/claude @fix-ci fix the tests</code>. Start a message with <code>//</code> to send it to the agent exactly as typed.",
   "",
 ].join("\n");
+
+/** The toast after a press on an approval button. */
+const PRESS_TOASTS: Record<PressOutcome, string> = {
+  approved: "Approved.",
+  denied: "Denied.",
+  chosen: "Chosen — answer the other questions.",
+  toggled: "Toggled — press Send when done.",
+  sent: "Sent — answer the other questions.",
+  answered: "Answers sent.",
+  empty: "Choose at least one option, or Other….",
+  "awaiting-other": "Reply to the progress message with your answer.",
+  "awaiting-discuss": "Reply to the progress message with what to discuss.",
+};
 
 export function chatOriginOf(m: IncomingMessage): ChatOrigin {
   return {
@@ -164,6 +177,14 @@ export class ChatController {
       return;
     }
     if (m.text.trim() === "") return;
+    // A reply to a run's message while Claude waits for a typed answer (Other…, Let's discuss) is that answer.
+    if (m.replyTo !== undefined) {
+      const answered = this.#d.runs.answerByReply(m.chatId, m.replyTo.messageId, m.text);
+      if (answered) {
+        logger().info({ tool: answered.request.toolName, user_id: m.userId }, "approval.answered_by_reply");
+        return;
+      }
+    }
     await this.#startPrompt(m, m.text);
   }
 
@@ -199,13 +220,13 @@ export class ChatController {
     }
     if (q.data.startsWith(`${APPROVAL_PREFIX}:`)) {
       const [, id, choice] = q.data.split(":");
-      const pending =
+      const pressed =
         id && choice && q.chatId !== undefined && q.messageId !== undefined
           ? this.#d.runs.answerApproval(id, choice, { chatId: q.chatId, messageId: q.messageId })
           : undefined;
-      if (!pending) return this.#d.kit.toast(q.callbackId, "This request is no longer waiting for an answer.");
-      logger().info({ tool: pending.request.toolName, choice, user_id: q.userId }, "approval.answered");
-      return this.#d.kit.toast(q.callbackId, choice === "d" ? "Denied." : "Approved.");
+      if (!pressed) return this.#d.kit.toast(q.callbackId, "This request is no longer waiting for an answer.");
+      logger().info({ tool: pressed.pending.request.toolName, choice, user_id: q.userId }, "approval.answered");
+      return this.#d.kit.toast(q.callbackId, PRESS_TOASTS[pressed.outcome]);
     }
     const routed = this.#d.commands.callbackRoute(q);
     if (routed) return routed.route.handle(q, routed.rest);

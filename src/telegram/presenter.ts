@@ -5,10 +5,18 @@ import type { PendingApproval } from "../core/approvals.ts";
 import { formatStall } from "../core/liveness.ts";
 import { ProgressState } from "../core/progress.ts";
 import type { BlockingRun, FinalAnswer, ProgressNotes, RunInfo, RunStatus, RunView } from "../core/runs.ts";
+import type { DocumentInput } from "../core/transport.ts";
 import type { EngineEvent } from "../engines/events.ts";
 import { redactSecrets } from "../log/redact.ts";
 import { diffPreview } from "./diff-preview.ts";
-import { escapeHtml, renderHeader, renderProgress, renderResumeLine, splitForTelegram } from "./render.ts";
+import {
+  escapeHtml,
+  markdownToTelegramHtml,
+  renderHeader,
+  renderProgress,
+  renderResumeLine,
+  splitForTelegram,
+} from "./render.ts";
 
 export interface PresenterSettings {
   maxActions: number;
@@ -38,22 +46,86 @@ export function answerHead(answer: string): string {
 const TRIM_CHARS = 3000;
 
 const PENDING_MAX = 400;
+const DESCRIPTION_MAX = 160;
+/** A plan longer than this shows its head in the progress message and comes whole as plan.md. */
+export const PLAN_INLINE_MAX = 1500;
+const PLAN_HEAD_CHARS = 900;
+
+function cut(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** The first lines of a long plan, whole lines up to PLAN_HEAD_CHARS. */
+export function planHead(plan: string): string {
+  const lines = plan.trim().split("\n");
+  const out: string[] = [];
+  let size = 0;
+  for (const line of lines) {
+    if (size + line.length > PLAN_HEAD_CHARS && out.length > 0) break;
+    out.push(cut(line, PLAN_HEAD_CHARS));
+    size += line.length + 1;
+  }
+  // An unclosed code fence would swallow the note after it: close it.
+  const fences = out.filter((l) => /^ {0,3}(`{3,}|~{3,})/.test(l)).length;
+  if (fences % 2 === 1) out.push("```");
+  return `${out.join("\n")}\n…`;
+}
+
+const REPLY_HINT = "✍️ <i>Reply to this message with your answer.</i>";
+
+function questionsText(p: PendingApproval): string {
+  const many = p.questions.length > 1;
+  const blocks = p.questions.map((q, qi) => {
+    const head = `${many ? `${qi + 1}. ` : ""}${q.header ? `[${escapeHtml(cut(q.header, 24))}] ` : ""}`;
+    const lines = [
+      `<b>${head}${escapeHtml(cut(q.question, PENDING_MAX))}</b>${q.multiSelect ? " <i>(choose any, then Send)</i>" : ""}`,
+    ];
+    const answer = p.answers[qi];
+    if (answer !== undefined) {
+      lines.push(`→ ${escapeHtml(cut(answer, PENDING_MAX))}`);
+      return lines.join("\n");
+    }
+    q.options.forEach((o, oi) => {
+      const mark = q.multiSelect && p.selected[qi]?.has(oi) ? "✓ " : "• ";
+      const desc = o.description ? ` — ${escapeHtml(cut(o.description, DESCRIPTION_MAX))}` : "";
+      lines.push(`${mark}<b>${escapeHtml(cut(o.label, 80))}</b>${desc}`);
+    });
+    if (p.awaiting === qi) lines.push(REPLY_HINT);
+    return lines.join("\n");
+  });
+  return `❓ <b>Claude asks</b>\n${blocks.join("\n\n")}`;
+}
+
+function planText(p: PendingApproval): string {
+  const plan = p.plan?.trim() ?? "";
+  const body =
+    plan === ""
+      ? "<i>(the request carries no plan text)</i>"
+      : plan.length <= PLAN_INLINE_MAX
+        ? markdownToTelegramHtml(plan)
+        : `${markdownToTelegramHtml(planHead(plan))}\n<i>📎 The whole plan (${plan.length.toLocaleString("en-US")} characters) is in plan.md.</i>`;
+  const discuss =
+    p.awaiting === "discuss" ? `\n${"💬 <i>Reply to this message with what to discuss; the plan waits.</i>"}` : "";
+  return `📋 <b>Plan review</b> — approve to let the agent start\n${body}${discuss}`;
+}
 
 function pendingText(p: PendingApproval): string {
-  if (p.question) return `❓ <b>${escapeHtml(p.question.slice(0, PENDING_MAX))}</b>`;
+  if (p.kind === "questions") return questionsText(p);
+  if (p.kind === "plan") return planText(p);
   const input = p.request.input;
   const diff = diffPreview(p.request.toolName, input);
   if (diff) return `⚠️ Permission needed: <b>${escapeHtml(p.request.toolName)}</b> ${diff}`;
   const what =
-    typeof input.command === "string"
-      ? input.command
-      : typeof input.file_path === "string"
-        ? input.file_path
-        : typeof input.plan === "string"
-          ? input.plan
-          : "";
+    typeof input.command === "string" ? input.command : typeof input.file_path === "string" ? input.file_path : "";
   const detail = what ? `\n<code>${escapeHtml(what.slice(0, PENDING_MAX))}</code>` : "";
   return `⚠️ Permission needed: <b>${escapeHtml(p.request.toolName)}</b>${detail}`;
+}
+
+/** A long plan as plan.md (sent next to the progress message); undefined when it fits there. */
+export function planDocument(p: PendingApproval): DocumentInput | undefined {
+  const plan = p.plan?.trim() ?? "";
+  if (p.kind !== "plan" || plan.length <= PLAN_INLINE_MAX) return undefined;
+  return { fileName: "plan.md", data: new TextEncoder().encode(`${plan}\n`) };
 }
 
 /** A link to a message, where Telegram has one (supergroups and channels: ids -100…). */
@@ -119,6 +191,10 @@ class TelegramRunView implements RunView {
         : "";
     const asks = pending.length ? `\n\n${pending.map(pendingText).join("\n\n")}` : "";
     return `${html}${queued}${silent}${asks}`;
+  }
+
+  approvalDocument(p: PendingApproval): DocumentInput | undefined {
+    return planDocument(p);
   }
 
   finalAnswer(now: number): FinalAnswer {

@@ -310,9 +310,33 @@ describe("run manager: cancel, approvals, budget, shutdown", () => {
     expect(runs.answerApproval(id ?? "", "a", { chatId: 2, messageId: r.progress.messageId })).toBeUndefined();
     expect(runs.answerApproval(id ?? "", "a", { chatId: 1, messageId: r.progress.messageId + 1 })).toBeUndefined();
     expect(runs.answerApproval(id ?? "", "a", { chatId: 1, messageId: r.progress.messageId })).toMatchObject({
-      request: { toolName: "Bash" },
+      pending: { request: { toolName: "Bash" } },
+      outcome: "approved",
     });
     expect(await decision).toMatchObject({ behavior: "allow" });
+  });
+
+  test("a typed answer is taken only as a reply to that run's message, in its chat, while one is awaited", async () => {
+    const { launcher, runs, req, transport } = setup();
+    const r = await runs.submit(req());
+    if (!r.accepted) throw new Error("refused");
+    await flush();
+    const input = { questions: [{ question: "Name?", options: [{ label: "A" }, { label: "B" }], multiSelect: false }] };
+    const decision = launcher.launched[0]?.ask({ requestId: "q", toolName: "AskUserQuestion", input });
+    await flush();
+    const at = { chatId: 1, messageId: r.progress.messageId };
+    // Nothing awaited yet: a reply keeps its ordinary meaning.
+    expect(runs.answerByReply(1, r.progress.messageId, "typed")).toBeUndefined();
+    const otherButton = (transport.edits.at(-1)?.buttons ?? []).flat().find((b) => b.text.includes("Other"));
+    const [, id, choice] = (otherButton?.data ?? "").split(":");
+    const other = runs.answerApproval(id ?? "", choice ?? "", at);
+    expect(other?.outcome).toBe("awaiting-other");
+    expect(runs.answerByReply(2, r.progress.messageId, "typed")).toBeUndefined();
+    expect(runs.answerByReply(1, r.progress.messageId + 1, "typed")).toBeUndefined();
+    expect(runs.answerByReply(1, r.progress.messageId, "Zed")).toMatchObject({
+      request: { toolName: "AskUserQuestion" },
+    });
+    expect(await decision).toEqual({ behavior: "allow", updatedInput: { ...input, answers: { "Name?": "Zed" } } });
   });
 
   test("the budget refuses a run before anything starts", async () => {

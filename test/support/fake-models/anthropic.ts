@@ -36,6 +36,16 @@ export function anthropicConversation(body: Record<string, unknown>): Conversati
     toolNames: tools.map((t) => t.name ?? ""),
   };
   if (result) conv.toolResult = { text: textOf(result.content), failed: result.is_error === true };
+  const lastAssistant = messages.filter((m) => m.role === "assistant").at(-1);
+  const lastTool = lastAssistant
+    ? blocks(lastAssistant)
+        .filter((b) => b.type === "tool_use")
+        .at(-1)
+    : undefined;
+  if (result && typeof (lastTool as { name?: unknown } | undefined)?.name === "string")
+    conv.lastToolUse = (lastTool as { name: string }).name;
+  const planFile = /create your plan at (\S+?\.md) using the Write tool/.exec(JSON.stringify(messages));
+  if (planFile) conv.planFile = planFile[1] as string;
   const shell = findShellTool(tools.map((t) => ({ name: t.name ?? "", schema: t.input_schema })));
   if (shell) conv.shellTool = shell;
   return conv;

@@ -11,6 +11,10 @@ export interface Conversation {
   toolResult?: { text: string; failed: boolean };
   /** The request offers a shell tool with this name and JSON schema. */
   shellTool?: { name: string; schema: unknown };
+  /** The tool the model called last (the tool_use the tool result answers), where the wire format says. */
+  lastToolUse?: string;
+  /** The plan file Claude's plan mode names in its system reminder ("create your plan at …"). */
+  planFile?: string;
   /** Names of every tool the request offers (where the wire format says). */
   toolNames?: string[];
 }
@@ -28,6 +32,30 @@ export const FAKE_COMMAND = "echo hello > out.txt";
 export const PLAIN_ANSWER = "Hi! I am the fake model.";
 /** What a `FAKE_WRITE <absolute path>` Write tool call puts in the file. */
 export const FAKE_WRITE_CONTENT = "line one\nline two\n";
+/** The AskUserQuestion call of `FAKE_ASK`: two questions, the second multi-select. */
+export const FAKE_QUESTIONS = [
+  {
+    question: "Which colour should the button be?",
+    header: "Colour",
+    options: [
+      { label: "Red", description: "warm and loud" },
+      { label: "Blue", description: "calm" },
+    ],
+    multiSelect: false,
+  },
+  {
+    question: "Which extras do you want?",
+    header: "Extras",
+    options: [
+      { label: "Tests", description: "unit tests" },
+      { label: "Docs", description: "a README section" },
+      { label: "Bench", description: "a benchmark" },
+    ],
+    multiSelect: true,
+  },
+];
+/** The plan of a `FAKE_PLAN` ExitPlanMode call. */
+export const FAKE_PLAN = "## Plan\n\n1. Add the **retry** loop\n2. Test it\n";
 /** Shell tools of the five CLIs, most specific first. */
 export const SHELL_TOOL_NAMES = ["Bash", "exec_command", "run_shell_command", "shell", "bash"];
 
@@ -55,6 +83,17 @@ export function isTyped(text: string): boolean {
 }
 
 export function decide(c: Conversation): Answer {
+  // FAKE_PLAN: Claude's plan mode the way the model uses it — enter it, write the plan file, ask to exit.
+  if (c.toolResult && c.lastUserText.includes("FAKE_PLAN")) {
+    if (c.lastToolUse === "EnterPlanMode" && c.planFile)
+      return {
+        kind: "tool",
+        text: "Writing the plan.",
+        tool: "Write",
+        args: { file_path: c.planFile, content: FAKE_PLAN },
+      };
+    if (c.lastToolUse === "Write") return { kind: "tool", text: "The plan is ready.", tool: "ExitPlanMode", args: {} };
+  }
   if (c.toolResult) {
     const text = `${c.toolResult.failed ? "Tool failed" : "Tool finished"}: ${c.toolResult.text.trim() || "(no output)"}`;
     return { kind: "text", text, chunkDelayMs: 0 };
@@ -78,6 +117,12 @@ export function decide(c: Conversation): Answer {
       tool: "Write",
       args: { file_path: write[1], content: FAKE_WRITE_CONTENT },
     };
+  }
+  if (last.includes("FAKE_ASK") && c.toolNames?.includes("AskUserQuestion")) {
+    return { kind: "tool", text: "I have questions.", tool: "AskUserQuestion", args: { questions: FAKE_QUESTIONS } };
+  }
+  if (last.includes("FAKE_PLAN") && c.toolNames?.includes("EnterPlanMode")) {
+    return { kind: "tool", text: "Let me plan first.", tool: "EnterPlanMode", args: {} };
   }
   if (last.includes("FAKE_REMEMBER")) {
     return { kind: "text", text: `I see ${c.userMessages} user messages in this conversation.`, chunkDelayMs: 0 };
