@@ -9,6 +9,7 @@ import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
 import { acquireInstanceLock } from "../state/lock.ts";
 import { type CliContext, EXIT } from "./context.ts";
+import { systemdNotifier } from "./sd-notify.ts";
 import { RUN_USAGE } from "./usage.ts";
 
 /** How long running jobs may take to finish after SIGTERM before they are cancelled. */
@@ -39,6 +40,8 @@ export interface ServeOptions {
   graceMs?: number;
   pollTimeoutSec?: number;
   onReady?(info: { username: string }): void;
+  /** Called once when the bot starts stopping (a signal, or polling died). */
+  onStopping?(): void;
   /** Pause between the mock engine's events (the demo, so a person can watch a run progress). */
   mockDelayMs?: number;
 }
@@ -54,6 +57,7 @@ export async function serve(o: ServeOptions): Promise<number> {
   o.onReady?.({ username: svc.bot.username });
   const reason = await Promise.race([o.stopSignal, svc.bot.fatal.then((e) => (e ? "fatal" : "stopped"))]);
   logger().info({ reason }, "bot.stopping");
+  o.onStopping?.();
   await svc.stop(o.graceMs ?? SHUTDOWN_GRACE_MS);
   if (reason === "fatal") {
     process.stderr.write(
@@ -103,6 +107,8 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     ctx.err.write(`error: ${(e as Error).message}\n`);
     return EXIT.failure;
   }
+  // Under systemd (Type=notify): READY=1 once polling, STOPPING=1 on the way out, watchdog pings.
+  const systemd = systemdNotifier(ctx.env);
   try {
     return await serve({
       config,
@@ -111,6 +117,8 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
       env: ctx.env,
       stopSignal: signalPromise(),
       graceMs,
+      onReady: ({ username }) => systemd.ready(`polling as @${username}`),
+      onStopping: () => systemd.stopping(),
     });
   } catch (e) {
     const msg = e instanceof UntetherError || e instanceof Error ? e.message : String(e);
@@ -118,6 +126,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     logger().error({ error: msg }, "bot.failed");
     return EXIT.failure;
   } finally {
+    systemd.close();
     lock.release();
   }
 }
