@@ -21,6 +21,7 @@ options:
 environment:
   UNTETHER_CONFIG_PATH   config file path when --config is not given
   UNTETHER_LOG_LEVEL     trace | debug | info (default) | warn | error | silent
+  UNTETHER_LOG_FORMAT    json | pretty (default: pretty on a terminal, else JSON lines)
   UNTETHER_SHUTDOWN_GRACE_MS  how long running jobs may finish after SIGTERM (default 20000)
 
 exit codes: 0 ok, 1 failure, 2 usage or validation error
