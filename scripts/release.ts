@@ -35,22 +35,21 @@ function buildErrors(e: unknown): string[] {
 }
 
 async function buildTarget(t: ReleaseTarget, outfile: string): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), "untether-release-"));
-  try {
-    const tmpOut = join(work, "untether");
-    const options = compileOptions("src/main.ts", tmpOut, { UNTETHER_VERSION: JSON.stringify(pkg.version) }, t.bun);
-    const problems = await Bun.build(options).then(
-      (r) => (r.success ? [] : r.logs.map(String)),
-      (e: unknown) => buildErrors(e),
+  // Built in a folder of its own beside the result (Bun writes chunk maps next to the binary; a
+  // rename within one file system).
+  const work = mkdtempSync(join(OUT_DIR, `.build-${t.suffix}-`));
+  const tmpOut = join(work, "untether");
+  const options = compileOptions("src/main.ts", tmpOut, { UNTETHER_VERSION: JSON.stringify(pkg.version) }, t.bun);
+  const problems = await Bun.build(options).then(
+    (r) => (r.success ? [] : r.logs.map(String)),
+    (e: unknown) => buildErrors(e),
+  );
+  if (problems.length === 0) renameSync(tmpOut, outfile);
+  rmSync(work, { recursive: true, force: true });
+  if (problems.length > 0)
+    fail(
+      `${t.bun}: could not build; is Bun ${Bun.version}'s runtime for ${t.bun} downloadable from the npm registry? ${problems.join("; ")}`,
     );
-    if (problems.length > 0)
-      fail(
-        `${t.bun}: could not build; is Bun ${Bun.version}'s runtime for ${t.bun} downloadable from the npm registry? ${problems.join("; ")}`,
-      );
-    renameSync(tmpOut, outfile);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
 }
 
 function qemu(t: ReleaseTarget, name: string): string {
