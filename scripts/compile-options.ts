@@ -7,11 +7,18 @@
 /** JIT tier-up threshold scale the binary starts with (1 = Bun's normal policy). */
 export const STARTUP_JIT_POLICY = 50;
 
-export function compileOptions(entry: string, outfile: string, define: Record<string, string> = {}): Bun.BuildConfig {
+/** `target`: another platform's Bun runtime (`bun run release`); default the running one. */
+export function compileOptions(
+  entry: string,
+  outfile: string,
+  define: Record<string, string> = {},
+  target?: Bun.Build.CompileTarget,
+): Bun.BuildConfig {
   return {
     entrypoints: [entry],
     compile: {
       outfile,
+      ...(target === undefined ? {} : { target }),
       autoloadDotenv: false,
       autoloadBunfig: false,
       autoloadTsconfig: false,

@@ -10,6 +10,7 @@ import { UntetherError } from "../errors.ts";
 import { flushLogs, logger } from "../log/logger.ts";
 import { acquireInstanceLock } from "../state/lock.ts";
 import { type CliContext, EXIT } from "./context.ts";
+import { systemdNotifier } from "./sd-notify.ts";
 import { RUN_USAGE } from "./usage.ts";
 
 /** How long running jobs may take to finish after SIGTERM before they are cancelled. */
@@ -42,6 +43,8 @@ export interface ServeOptions {
   onReady?(info: { username: string }): void;
   /** `/restart` from the chat: stop as for SIGTERM, then re-execute (absent in the demo). */
   requestRestart?(): void;
+  /** Called once when the bot starts stopping (a signal, polling died, or "restart"). */
+  onStopping?(reason: string): void;
   /** Pause between the mock engine's events (the demo, so a person can watch a run progress). */
   mockDelayMs?: number;
 }
@@ -57,6 +60,7 @@ export async function serve(o: ServeOptions): Promise<number> {
   o.onReady?.({ username: svc.bot.username });
   const reason = await Promise.race([o.stopSignal, svc.bot.fatal.then((e) => (e ? "fatal" : "stopped"))]);
   logger().info({ reason }, "bot.stopping");
+  o.onStopping?.(reason);
   await svc.stop(o.graceMs ?? SHUTDOWN_GRACE_MS);
   if (reason === "fatal") {
     process.stderr.write(
@@ -115,6 +119,8 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     return r;
   });
   let code: number;
+  // Under systemd (Type=notify): READY=1 once polling, STOPPING=1 on the way out, watchdog pings.
+  const systemd = systemdNotifier(ctx.env);
   try {
     code = await serve({
       config,
@@ -124,6 +130,8 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
       stopSignal,
       graceMs,
       requestRestart,
+      onReady: ({ username }) => systemd.ready(`polling as @${username}`),
+      onStopping: (reason) => (reason === "restart" ? systemd.reloading() : systemd.stopping()),
     });
   } catch (e) {
     const msg = e instanceof UntetherError || e instanceof Error ? e.message : String(e);
@@ -132,6 +140,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<numbe
     return EXIT.failure;
   } finally {
     // Released before a re-exec: the new program takes it again under the same pid.
+    systemd.close();
     lock.release();
   }
   if (stopReason !== "restart" || code !== EXIT.ok) return code;

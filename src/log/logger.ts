@@ -3,6 +3,7 @@
 // inside the compiled binary.
 import { tracingChannel } from "node:diagnostics_channel";
 import pino from "pino";
+import { chooseLogFormat, prettyLine, stdoutFacts } from "./pretty.ts";
 import { redactSecrets } from "./redact.ts";
 
 export type Logger = pino.Logger;
@@ -36,26 +37,13 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Where redacted lines go; default stdout. */
   sink?: LineSink;
-  /** Human-readable lines instead of JSON (default: when stdout is a TTY). */
+  /** Human-readable lines instead of JSON (default: log/pretty.ts chooseLogFormat for stdout). */
   pretty?: boolean;
 }
 
 export function parseLevel(value: string | undefined): LogLevel {
   const v = (value ?? "").trim().toLowerCase();
   return (LEVELS as readonly string[]).includes(v) ? (v as LogLevel) : "info";
-}
-
-/** One readable line from a pino JSON line (for terminals). */
-export function prettyLine(jsonLine: string): string {
-  try {
-    const rec = JSON.parse(jsonLine) as Record<string, unknown>;
-    const { level, time, msg, pid: _pid, hostname: _host, ...rest } = rec;
-    const t = typeof time === "string" ? time.slice(11, 23) : "";
-    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : "";
-    return `${t} ${String(level).toUpperCase().padEnd(5)} ${msg ?? ""}${extra}\n`;
-  } catch {
-    return jsonLine;
-  }
 }
 
 /** Lines at this pino level or above are written at once (with everything buffered before them). */
@@ -105,7 +93,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const given = opts.sink;
   if (given === undefined) stdoutSink ??= createStdoutSink();
   const buffered = given === undefined ? stdoutSink : undefined;
-  const pretty = opts.pretty ?? (opts.sink === undefined && process.stdout.isTTY === true);
+  const pretty = opts.pretty ?? (opts.sink === undefined && chooseLogFormat(process.env, stdoutFacts()) === "pretty");
   const stream = {
     // pino sets lastLevel on a stream that asks for metadata, before each write.
     [Symbol.for("pino.metadata")]: true,
