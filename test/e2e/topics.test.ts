@@ -6,25 +6,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmulator } from "../../src/emulator/index.ts";
+import { git as gitIn } from "../support/git.ts";
 import { type Harness, startHarness, untetherCommand, writeConfig } from "../support/harness.ts";
 
 let h: Harness;
 
-function git(...args: string[]): void {
-  const r = Bun.spawnSync(["git", ...args], {
-    cwd: h.project,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: h.home,
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@example.invalid",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@example.invalid",
-    },
-  });
-  if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
-}
+const git = (...args: string[]) => gitIn(h.project, h.home, ...args);
 
 beforeAll(async () => {
   h = await startHarness({

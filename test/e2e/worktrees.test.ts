@@ -2,27 +2,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { git as gitIn } from "../support/git.ts";
 import { type Harness, startHarness } from "../support/harness.ts";
 
 let h: Harness;
 
-function git(...args: string[]): string {
-  const r = Bun.spawnSync(["git", ...args], {
-    cwd: h.project,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: h.home,
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_TERMINAL_PROMPT: "0",
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@example.invalid",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@example.invalid",
-    },
-  });
-  if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
-  return r.stdout.toString().trim();
-}
+const git = (...args: string[]) => gitIn(h.project, h.home, ...args);
 
 beforeAll(async () => {
   // Files on, outbox delivery off: what the agent writes into .untether-outbox/ stays where it ran.

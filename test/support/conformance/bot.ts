@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ensureConformanceClis } from "../../../scripts/conformance-install.ts";
 import type { HistoryEntry } from "../../../src/emulator/index.ts";
 import { type FakeModels, startFakeModels } from "../fake-models/index.ts";
+import { git } from "../git.ts";
 import { type Harness, startHarness } from "../harness.ts";
 import { type ConformanceEngine, type EngineSetup, setupEngine } from "./engine-setup.ts";
 import { type EngineStart, engineStarts, writeEnvWrapper } from "./env-wrapper.ts";
@@ -40,24 +41,6 @@ export interface ConformanceBot {
     opts?: { chat?: number; replyTo?: number },
   ): Promise<{ id: number; final: HistoryEntry; text: string }>;
   stop(): Promise<void>;
-}
-
-function git(cwd: string, home: string, ...args: string[]): string {
-  const r = Bun.spawnSync(["git", ...args], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: home,
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_TERMINAL_PROMPT: "0",
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@example.invalid",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@example.invalid",
-    },
-  });
-  if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
-  return r.stdout.toString().trim();
 }
 
 const tomlList = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
