@@ -35,7 +35,7 @@ export function checkConfigLoads(path: string, env: Env): LoadOutcome {
     const where = e.key !== undefined && !e.message.includes(e.key) ? `${e.key}: ` : "";
     const fix =
       e.code === "config.missing"
-        ? "untether config set transports.telegram.bot_token <token from @BotFather>"
+        ? "untether config set transports.telegram.bot_token - (then paste the token from @BotFather)"
         : (e.key ?? `edit ${shellQuote(path)}`);
     return { result: fail("config.load", "config loads", `${where}${e.message}`, fix) };
   }

@@ -12,7 +12,7 @@ export interface TelegramCheckOptions {
   conflictProbeSeconds: number;
 }
 
-const TOKEN_FIX = "untether config set transports.telegram.bot_token <token from @BotFather>";
+const TOKEN_FIX = "untether config set transports.telegram.bot_token - (then paste the token from @BotFather)";
 const NETWORK_FIX = "check the network, or transports.telegram.api_base_url";
 
 function networkFail(id: string, label: string, r: Extract<ApiResult<unknown>, { kind: "network" }>): CheckResult {

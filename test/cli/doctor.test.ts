@@ -67,7 +67,9 @@ describe("untether doctor", () => {
     const r = await doctor();
     expect(r.code).toBe(1);
     expect(line(r.out, "bot token")).toStartWith("[FAIL] bot token: rejected by Telegram: 401 Unauthorized");
-    expect(r.out).toContain("    fix: untether config set transports.telegram.bot_token <token from @BotFather>");
+    expect(r.out).toContain(
+      "    fix: untether config set transports.telegram.bot_token - (then paste the token from @BotFather)",
+    );
     expect(line(r.out, "chat_id")).toBe("[warn] chat_id: skipped (token invalid)");
     expect(r.out).not.toContain("AAwrongwrong");
   });
