@@ -10,6 +10,7 @@ commands:
   config        show or change the config file (path, list, get, set, unset)
   doctor        check the config, Telegram, engines and security settings
   chat-id       print the chat id and your user id from the next message to the bot
+  pair          print a one-time code that lets a new user join (/pair <code> to the bot)
   demo          offline demo: a local Telegram emulator, a chat page and a mock agent
 
 options:
