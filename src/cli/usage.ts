@@ -6,6 +6,7 @@ Untether turns a Telegram bot into a secure remote control for the AI coding
 agents on this server (Claude Code, Codex, Pi, Gemini CLI, OpenCode, Amp).
 
 commands:
+  init          set up: bot token (hidden), chat and user from a message, engine, doctor
   run           start the bot (the default when no command is given)
   config        show or change the config file (path, list, get, set, unset)
   doctor        check the config, Telegram, engines and security settings

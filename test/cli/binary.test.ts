@@ -42,7 +42,7 @@ describe("the compiled binary", () => {
     const h = run(["--help"]);
     expect(h.code).toBe(0);
     expect(h.out).toContain("usage: untether");
-    for (const cmd of ["run", "config", "doctor", "chat-id", "demo"]) {
+    for (const cmd of ["run", "config", "doctor", "chat-id", "demo", "init", "pair"]) {
       const c = run([cmd, "--help"]);
       expect(c.code).toBe(0);
       expect(c.out).toContain("usage:");
