@@ -29,7 +29,7 @@ export interface LoadedConfig {
 }
 
 export function missingConfigMessage(path: string, env: Record<string, string | undefined> = process.env): string {
-  return `config file not found: ${displayPath(path, env)}; create it with: untether config set transports.telegram.bot_token - (then paste the token from @BotFather)`;
+  return `config file not found: ${displayPath(path, env)}; create it with: untether init (or step by step: untether config set transports.telegram.bot_token -, then paste the token from @BotFather)`;
 }
 
 /** Reads and parses the file as a plain TOML document (no validation). */

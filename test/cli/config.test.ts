@@ -212,7 +212,7 @@ prompt_template = "x"
     const r = await run(["list"]);
     expect(r.code).toBe(1);
     expect(r.err).toBe(
-      "error: config file not found: ~/.untether/untether.toml; create it with: untether config set transports.telegram.bot_token - (then paste the token from @BotFather)\n",
+      "error: config file not found: ~/.untether/untether.toml; create it with: untether init (or step by step: untether config set transports.telegram.bot_token -, then paste the token from @BotFather)\n",
     );
     expect((await run(["get", "default_engine"])).code).toBe(1);
   });

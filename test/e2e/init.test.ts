@@ -142,3 +142,64 @@ test("config set <secret> - on a terminal: typed without echo, stored, printed m
   expect(transcript).not.toContain("AAAnotherToken");
   expect(loadConfig(configPath).config.transports.telegram.bot_token.reveal()).toBe(other);
 }, 60_000);
+
+test("re-run on a terminal changes only what is confirmed: token kept (n), chat and user from a new message (y)", async () => {
+  const home2 = mkdtempSync(join(tmpdir(), "untether-init-rerun-"));
+  try {
+    mkdirSync(join(home2, ".untether"), { mode: 0o700 });
+    const path2 = join(home2, ".untether", "untether.toml");
+    const first = emu.addUser({ firstName: "First" });
+    const firstDm = emu.privateChat(first.id).id;
+    writeFileSync(
+      path2,
+      `# keep me\ndefault_engine = "claude"\n\n[transports.telegram]\nbot_token = "${emu.token}" # from BotFather\n` +
+        `chat_id = ${firstDm}\nallowed_user_ids = [${first.id}]\napi_base_url = "${emu.apiBaseUrl}"\n`,
+      { mode: 0o600 },
+    );
+    const cmd = [...untetherCommand(), "init"].map(shellQuote).join(" ");
+    const proc = Bun.spawn(["script", "-qfec", cmd, "/dev/null"], {
+      cwd: home2,
+      env: { ...env, HOME: home2 },
+      stdin: "pipe",
+      stdout: "pipe",
+    });
+    let transcript = "";
+    void (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of proc.stdout) transcript += dec.decode(chunk, { stream: true });
+    })();
+    const waitFor = async (text: string) => {
+      const deadline = Date.now() + 30_000;
+      while (!transcript.includes(text)) {
+        if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`no "${text}" in:\n${transcript}`);
+        await Bun.sleep(50);
+      }
+    };
+    await waitFor("A bot token is set. Replace it? [y/N]");
+    proc.stdin.write("n\r");
+    proc.stdin.flush();
+    await waitFor("Set them from a new message? [y/N]");
+    proc.stdin.write("y\r");
+    proc.stdin.flush();
+    await waitFor("Send any message to @untether_init_bot now");
+    const second = emu.addUser({ firstName: "Second" });
+    const group = emu.addChat({
+      type: "supergroup",
+      title: "Ops",
+      members: [{ userId: second.id, status: "creator" }],
+    }).id;
+    emu.sendUserMessage({ chatId: group, from: second.id, text: "this group" });
+    await waitFor("Start the bot:");
+    await proc.exited;
+    const { config } = loadConfig(path2);
+    expect(config.transports.telegram.bot_token.reveal()).toBe(emu.token);
+    expect(config.transports.telegram.chat_id).toBe(group);
+    expect(config.transports.telegram.allowed_user_ids).toEqual([first.id, second.id]);
+    const text = readFileSync(path2, "utf8");
+    expect(text).toContain("# keep me");
+    expect(text).toContain(`bot_token = "${emu.token}" # from BotFather`);
+    expect(transcript).not.toContain(emu.token);
+  } finally {
+    rmSync(home2, { recursive: true, force: true });
+  }
+}, 90_000);
