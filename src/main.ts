@@ -4,7 +4,7 @@ import { type CliContext, EXIT } from "./cli/context.ts";
 import { MAIN_USAGE } from "./cli/usage.ts";
 import { VERSION } from "./version.ts";
 
-const COMMANDS = ["run", "config", "doctor", "chat-id", "demo", "service"] as const;
+const COMMANDS = ["run", "config", "doctor", "chat-id", "demo", "service", "pair", "init"] as const;
 type Command = (typeof COMMANDS)[number];
 
 interface ParsedArgs {
@@ -71,6 +71,10 @@ async function dispatch(command: Command, rest: string[], ctx: CliContext): Prom
       return (await import("./cli/demo.ts")).demoCommand(rest, ctx);
     case "service":
       return (await import("./cli/systemd.ts")).serviceCommand(rest, ctx);
+    case "init":
+      return (await import("./cli/init.ts")).initCommand(rest, ctx);
+    case "pair":
+      return (await import("./cli/pair.ts")).pairCommand(rest, ctx);
   }
 }
 

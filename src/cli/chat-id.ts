@@ -85,7 +85,7 @@ export async function chatIdCommand(args: string[], ctx: CliContext): Promise<nu
   }
   if (!token) {
     ctx.err.write(
-      "error: no bot token: set transports.telegram.bot_token (untether config set transports.telegram.bot_token <token>) or pipe it with --token-stdin\n",
+      "error: no bot token: set transports.telegram.bot_token (untether config set transports.telegram.bot_token -, then paste it) or pipe it with --token-stdin\n",
     );
     return EXIT.usage;
   }

@@ -30,9 +30,11 @@ options:
                status, detail, fix?, skipped?}]} for scripts
   --help, -h   print this help
 
-The Telegram checks call the Bot API (transports.telegram.api_base_url) and hold a
-1-second getUpdates probe open to catch a second bot polling the same token; no
-update is consumed.
+The Telegram checks call the Bot API (transports.telegram.api_base_url). While an
+untether runs with this config (it holds the lock file), the single-poller line
+names its pid; otherwise a 1-second getUpdates probe catches a second bot polling
+the same token; no update is consumed. With only bot_token set, the token is still
+tested. Checks that cannot run yet are shown as skipped, not as warnings.
 
 exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 usage error
 `;

@@ -49,6 +49,7 @@ import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
 import { OutboxTransport } from "../telegram/outbox.ts";
 import { deliverOutbox } from "../telegram/outbox-delivery.ts";
+import { createPairing, pairCommand } from "../telegram/pairing.ts";
 import { createRunViewFactory } from "../telegram/presenter.ts";
 import { escapeHtml } from "../telegram/render.ts";
 import { createVoiceHandler } from "../telegram/voice.ts";
@@ -104,8 +105,10 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     const html = reloadNotice(e);
     if (html) notify?.(html);
   };
-  const watched: WatchedConfig | undefined =
-    config.watch_config && o.configPath ? watchConfig(o.configPath, config, { env: o.env, onEvent }) : undefined;
+  // Without watch_config the file is still reloaded after the bot's own edits (pairing), never on a watch.
+  const watched: WatchedConfig | undefined = o.configPath
+    ? watchConfig(o.configPath, config, { env: o.env, onEvent, watchFiles: config.watch_config })
+    : undefined;
   const live = watched ?? staticConfig(config);
   const engineOptions: EngineOptionsMap = config.engines;
   const engines = createEngineRegistry(engineOptions, [createMockEngine({ delayMs: o.mockDelayMs })]);
@@ -409,8 +412,21 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     }),
     createTriggersCommand({ kit, triggers: triggerCtl, now: Date.now }),
   );
+  commands.add(pairCommand(kit));
+  const pairing =
+    watched && o.configPath
+      ? createPairing({
+          db,
+          configPath: o.configPath,
+          env: o.env,
+          send: (chatId, html) => transport.send({ chatId }, html),
+          ownerChatId: tg.chat_id,
+          reload: () => watched.reloadNow(),
+        })
+      : undefined;
 
   const bot = await startBot({
+    pairing,
     config: live,
     call: client.call,
     db,

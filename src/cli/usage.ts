@@ -6,10 +6,12 @@ Untether turns a Telegram bot into a secure remote control for the AI coding
 agents on this server (Claude Code, Codex, Pi, Gemini CLI, OpenCode, Amp).
 
 commands:
+  init          set up: bot token (hidden), chat and user from a message, engine, doctor
   run           start the bot (the default when no command is given)
   config        show or change the config file (path, list, get, set, unset)
   doctor        check the config, Telegram, engines and security settings
   chat-id       print the chat id and your user id from the next message to the bot
+  pair          print a one-time code that lets a new user join (/pair <code> to the bot)
   demo          offline demo: a local Telegram emulator, a chat page and a mock agent
   service       install, remove or inspect the systemd unit that keeps the bot running
 

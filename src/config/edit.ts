@@ -1,7 +1,9 @@
 // Changing untether.toml from the command line: typed values, edits of a plain TOML document, TOML
-// literals for display, and an atomic 0600 write. smol-toml keeps key order but not comments.
+// literals for display, and an atomic 0600 write that keeps the file's comments and layout.
+
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { patch } from "@decimalturn/toml-patch";
 import type { TSchema } from "@sinclair/typebox";
 import { parse, stringify, TomlDate } from "smol-toml";
 import { ConfigError } from "./errors.ts";
@@ -149,14 +151,104 @@ function randomSuffix(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex");
 }
 
+export interface RenderedConfig {
+  text: string;
+  /** False when the previous text's comments and layout could not be kept (the file is re-printed). */
+  kept: boolean;
+}
+
+/**
+ * The text of `doc`, written as an edit of `previous` (the file as it was read): only the lines of
+ * keys that changed differ, comments and layout stay. The edit is checked by parsing it back with
+ * the loader's own parser; if it does not give exactly `doc`, the document is printed afresh
+ * (`kept: false`) rather than written wrong.
+ */
+export function renderConfigText(previous: string | undefined, doc: TomlDoc): RenderedConfig {
+  if (previous === undefined || previous.trim() === "") return { text: stringify(doc), kept: true };
+  // New tables as [sections] first (the way people write them); inline ones if that cannot be done.
+  const attempts = [
+    () => dropEmptyParentHeaders(patch(previous, doc, { trailingComma: false, inlineTableStart: 100 }), previous),
+    () => patch(previous, doc, { trailingComma: false }),
+  ].map((make) => () => restoreCommentLines(previous, make()));
+  for (const attempt of attempts) {
+    try {
+      const text = attempt();
+      if (Bun.deepEquals(parse(text), doc)) return { text, kept: true };
+    } catch {
+      // the patcher could not express this edit this way
+    }
+  }
+  return { text: stringify(doc), kept: false };
+}
+
+const isCommentLine = (line: string) => line.trimStart().startsWith("#");
+
+/**
+ * The patcher sometimes drops a comment line next to a key it removes (`# limits` above the next
+ * table). Every whole-line comment of `previous` that the edit dropped is put back where it was
+ * (a line diff: kept lines, the edit's new lines, and the old comment lines).
+ */
+function restoreCommentLines(previous: string, edited: string): string {
+  const a = previous.split("\n");
+  const b = edited.split("\n");
+  // Longest common subsequence table, from the end (files are small).
+  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) {
+    const row = lcs[i] as number[];
+    const below = lcs[i + 1] as number[];
+    for (let j = b.length - 1; j >= 0; j--) {
+      row[j] = a[i] === b[j] ? (below[j + 1] as number) + 1 : Math.max(below[j] as number, row[j + 1] as number);
+    }
+  }
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      out.push(a[i] as string);
+      i++;
+      j++;
+    } else if (j < b.length && (i >= a.length || (lcs[i]?.[j + 1] ?? 0) >= (lcs[i + 1]?.[j] ?? 0))) {
+      out.push(b[j] as string);
+      j++;
+    } else {
+      if (isCommentLine(a[i] as string)) out.push(a[i] as string);
+      i++;
+    }
+  }
+  return out.join("\n");
+}
+
+/** `[a]` followed only by blank lines and then `[a.b]`: the patcher's empty parent of a new table. */
+function dropEmptyParentHeaders(text: string, previous: string): string {
+  const lines = text.split("\n");
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const header = /^\[([A-Za-z0-9_.-]+)\]\s*$/.exec(line);
+    if (header && !previous.split("\n").some((l) => l.trim() === line.trim())) {
+      let j = i + 1;
+      while (j < lines.length && (lines[j] as string).trim() === "") j++;
+      const child = lines[j]?.trim() ?? "";
+      if (child.startsWith(`[${header[1]}.`)) {
+        i = j - 1;
+        continue;
+      }
+    }
+    out.push(line);
+  }
+  return out.join("\n");
+}
+
 /**
  * Writes the document atomically: a 0600 temp file next to the target, fsync, rename, fsync of the
  * folder. A missing folder is created 0700 (an existing one keeps its mode). The result is always
- * 0600, tightening looser files.
+ * 0600, tightening looser files. With `previous` (the file's text when it was read), comments and
+ * layout are kept (see renderConfigText); returns whether they were.
  */
-export function writeConfigAtomic(path: string, doc: TomlDoc): void {
+export function writeConfigAtomic(path: string, doc: TomlDoc, previous?: string): boolean {
   const dir = dirname(path);
-  const text = stringify(doc);
+  const { text, kept } = renderConfigText(previous, doc);
   const tmp = join(dir, `.${basename(path)}.${randomSuffix()}.tmp`);
   let fd: number | undefined;
   try {
@@ -190,4 +282,5 @@ export function writeConfigAtomic(path: string, doc: TomlDoc): void {
   } catch {
     // directory fsync is best effort (not supported everywhere)
   }
+  return kept;
 }

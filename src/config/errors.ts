@@ -10,7 +10,8 @@ export type ConfigErrorCode =
   | "config.invalid"
   | "config.access_policy"
   | "config.key_path"
-  | "config.write_failed";
+  | "config.write_failed"
+  | "config.would_not_start";
 
 export class ConfigError extends UntetherError {
   declare readonly code: ConfigErrorCode;

@@ -126,11 +126,15 @@ export type ReloadEvent =
   | { kind: "failed"; reason: string; isNew: boolean };
 
 export interface WatchedConfig extends LiveConfig {
+  /** Reloads now if the file changed (the bot's own edits, e.g. pairing), watched or not. */
+  reloadNow(): void;
   close(): void;
 }
 
 export interface WatchOptions {
   env?: Record<string, string | undefined>;
+  /** Reload on file changes (watch_config); default true. Off, only reloadNow() reloads. */
+  watchFiles?: boolean;
   debounceMs?: number;
   onEvent?(e: ReloadEvent): void;
 }
@@ -211,19 +215,25 @@ export function watchConfig(path: string, initial: Config, opts: WatchOptions = 
 
   const file = basename(path);
   let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
-      if (name !== null && name !== file) return;
-      if (timer !== undefined) clearTimeout(timer);
-      timer = setTimeout(reload, opts.debounceMs ?? 300);
-    });
-    watcher.on("error", (e) => logger().warn({ path, error: e.message }, "config.watch_failed"));
-  } catch (e) {
-    logger().warn({ path, error: (e as Error).message }, "config.watch_failed");
+  if (opts.watchFiles !== false) {
+    try {
+      watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+        if (name !== null && name !== file) return;
+        if (timer !== undefined) clearTimeout(timer);
+        timer = setTimeout(reload, opts.debounceMs ?? 300);
+      });
+      watcher.on("error", (e) => logger().warn({ path, error: e.message }, "config.watch_failed"));
+    } catch (e) {
+      logger().warn({ path, error: (e as Error).message }, "config.watch_failed");
+    }
   }
 
   return {
     current: () => effective,
+    reloadNow() {
+      if (timer !== undefined) clearTimeout(timer);
+      reload();
+    },
     onChange(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);

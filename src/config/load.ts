@@ -29,11 +29,19 @@ export interface LoadedConfig {
 }
 
 export function missingConfigMessage(path: string, env: Record<string, string | undefined> = process.env): string {
-  return `config file not found: ${displayPath(path, env)}; create it with: untether config set transports.telegram.bot_token <token from @BotFather>`;
+  return `config file not found: ${displayPath(path, env)}; create it with: untether init (or step by step: untether config set transports.telegram.bot_token -, then paste the token from @BotFather)`;
 }
 
 /** Reads and parses the file as a plain TOML document (no validation). */
 export function readConfigDocument(path: string, env: Record<string, string | undefined> = process.env): TomlDoc {
+  return readConfigSource(path, env).doc;
+}
+
+/** The file's text and its parsed document (editors keep the text to preserve comments). */
+export function readConfigSource(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): { text: string; doc: TomlDoc } {
   let text: string;
   try {
     if (!statSync(path).isFile()) {
@@ -51,7 +59,7 @@ export function readConfigDocument(path: string, env: Record<string, string | un
       { cause: e },
     );
   }
-  return parseConfigText(text, displayPath(path, env));
+  return { text, doc: parseConfigText(text, displayPath(path, env)) };
 }
 
 /** Parses TOML text; a syntax error names the line and column. */

@@ -127,13 +127,13 @@ function describeError(e: ValueError, path: KeyPath): string {
     }
     case ValueErrorType.ObjectRequiredProperty:
       if (key === "transports.telegram.bot_token") {
-        return "missing; set it with: untether config set transports.telegram.bot_token <token from @BotFather>";
+        return "missing; set it with: untether config set transports.telegram.bot_token - (then paste the token from @BotFather)";
       }
       if (key === "transports.telegram.chat_id") {
         return "missing; find it with `untether chat-id`, then: untether config set transports.telegram.chat_id <id>";
       }
       if (key === "transports" || key === "transports.telegram") {
-        return "missing; start with: untether config set transports.telegram.bot_token <token from @BotFather>";
+        return "missing; start with: untether config set transports.telegram.bot_token - (then paste the token from @BotFather)";
       }
       return "missing; this key is required here";
     case ValueErrorType.Integer:

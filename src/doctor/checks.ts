@@ -1,5 +1,5 @@
-// Runs every doctor check in a fixed order. Checks that need the config are skipped (as warnings
-// saying why) when it does not load, so the report always has the same groups.
+// Runs every doctor check in a fixed order. Checks that need the config are skipped (saying why)
+// when it does not load, so the report always has the same groups; a bot token is tested anyway.
 import { dirname } from "node:path";
 import type { ConfigPathSource } from "../config/paths.ts";
 import { checkAccess } from "./access-checks.ts";
@@ -9,13 +9,14 @@ import {
   checkConfigLoads,
   checkConfigLocation,
   modeOf,
+  partialTelegram,
 } from "./config-checks.ts";
 import { defaultDetectEngine } from "./detect.ts";
 import { engineChecks } from "./engine-checks.ts";
 import { checkDenyGlobs, checkFileAccess } from "./files-checks.ts";
 import { securityChecks } from "./security-checks.ts";
 import { checkStateDir } from "./state-checks.ts";
-import { telegramChecks } from "./telegram-checks.ts";
+import { telegramChecks, telegramTokenOnlyChecks } from "./telegram-checks.ts";
 import { triggerChecks } from "./trigger-checks.ts";
 import { type CheckResult, type DoctorOptions, skip } from "./types.ts";
 import { checkUnattendedShell } from "./unattended-checks.ts";
@@ -49,20 +50,27 @@ export async function runChecks(
   if (modeOf(dirname(path)) !== undefined) results.push(checkConfigDirPermissions(path));
   results.push(checkStateDir(dirname(path)));
 
+  const telegramOptions = {
+    fetchImpl: opts.fetchImpl,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    conflictProbeSeconds: opts.conflictProbeSeconds ?? DEFAULT_CONFLICT_PROBE_SECONDS,
+    lockPath: `${path}.lock`,
+  };
   const config = loaded.config;
   if (!config) {
-    for (const [id, label] of NEEDS_CONFIG) results.push(skip(id, label, "the config did not load"));
+    const why = modeOf(path) === undefined ? "no config file" : "the config did not load";
+    // A half-written file (only the token so far) still gets its token tested.
+    const partial = partialTelegram(path, opts.env);
+    for (const [id, label] of NEEDS_CONFIG) {
+      if (id === "telegram.token" && partial)
+        results.push(...(await telegramTokenOnlyChecks(partial, telegramOptions)));
+      else results.push(skip(id, label, why));
+    }
     return results;
   }
   const tg = config.transports.telegram;
   results.push(checkAccess(tg));
-  results.push(
-    ...(await telegramChecks(config, {
-      fetchImpl: opts.fetchImpl,
-      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      conflictProbeSeconds: opts.conflictProbeSeconds ?? DEFAULT_CONFLICT_PROBE_SECONDS,
-    })),
-  );
+  results.push(...(await telegramChecks(config, telegramOptions)));
   results.push(checkFileAccess(tg.files), checkDenyGlobs(tg.files));
   results.push(...(await voiceChecks(tg, opts.env, opts.resolver)));
   const detect = opts.detectEngine ?? (await defaultDetectEngine());

@@ -2,12 +2,14 @@
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { ConfigError } from "../config/errors.ts";
-import { loadConfig } from "../config/load.ts";
+import { loadConfig, readConfigDocument } from "../config/load.ts";
+import { migrateConfig } from "../config/migrate.ts";
 import type { ConfigPathSource } from "../config/paths.ts";
 import { displayPath } from "../config/paths.ts";
 import { checkConfigPermissions, shellQuote } from "../config/permissions.ts";
-import type { Config } from "../config/schema.ts";
-import { type CheckResult, fail, ok, warn } from "./types.ts";
+import { type Config, DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
+import { validateDocument } from "../config/validate.ts";
+import { type CheckResult, fail, ok, skip, warn } from "./types.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -18,7 +20,36 @@ const SOURCE_TEXT: Record<ConfigPathSource, string> = {
 };
 
 export function checkConfigLocation(path: string, source: ConfigPathSource, env: Env): CheckResult {
-  return ok("config.location", "config file", `${displayPath(path, env)} (${SOURCE_TEXT[source]})`);
+  const where = `${displayPath(path, env)} (${SOURCE_TEXT[source]})`;
+  if (modeOf(path) === undefined) {
+    return fail("config.location", "config file", `${where} does not exist`, "untether init");
+  }
+  return ok("config.location", "config file", where);
+}
+
+/**
+ * The bot token (and API URL) of a file that is only unfinished (valid so far, `chat_id` or the
+ * allowlist still missing), so the token can be tested during set-up. A file with a wrong value
+ * gives undefined: its API URL may be the wrong value.
+ */
+export function partialTelegram(
+  path: string,
+  env: Env,
+): { token: string; baseUrl: string; chatIdSet: boolean } | undefined {
+  try {
+    const { doc } = migrateConfig(readConfigDocument(path, env));
+    validateDocument(doc, { partial: true });
+    const transports = doc.transports as Record<string, unknown> | undefined;
+    const tg = transports?.telegram as Record<string, unknown> | undefined;
+    if (typeof tg?.bot_token !== "string" || tg.bot_token.trim() === "") return undefined;
+    return {
+      token: tg.bot_token.trim(),
+      baseUrl: typeof tg.api_base_url === "string" ? tg.api_base_url : DEFAULT_TELEGRAM_API_BASE_URL,
+      chatIdSet: tg.chat_id !== undefined,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 export type LoadOutcome = { config: Config; result: CheckResult } | { config?: undefined; result: CheckResult };
@@ -32,11 +63,10 @@ export function checkConfigLoads(path: string, env: Env): LoadOutcome {
     return { config: loaded.config, result: ok("config.load", "config loads", detail) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
+    // The "config file" line already fails for a missing file: one problem, one error.
+    if (e.code === "config.missing") return { result: skip("config.load", "config loads", "no config file") };
     const where = e.key !== undefined && !e.message.includes(e.key) ? `${e.key}: ` : "";
-    const fix =
-      e.code === "config.missing"
-        ? "untether config set transports.telegram.bot_token <token from @BotFather>"
-        : (e.key ?? `edit ${shellQuote(path)}`);
+    const fix = e.key ?? `edit ${shellQuote(path)}`;
     return { result: fail("config.load", "config loads", `${where}${e.message}`, fix) };
   }
 }

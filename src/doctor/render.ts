@@ -7,14 +7,14 @@ export interface RenderStyle {
   fancy: boolean;
 }
 
-const SYMBOL: Record<CheckStatus, string> = { ok: "✓", warn: "!", error: "✗" };
-const ASCII: Record<CheckStatus, string> = { ok: "[ok]", warn: "[warn]", error: "[FAIL]" };
-const COLOR: Record<CheckStatus, string> = { ok: "\x1b[32m", warn: "\x1b[33m", error: "\x1b[31m" };
+const SYMBOL: Record<CheckStatus, string> = { ok: "✓", warn: "!", error: "✗", skip: "-" };
+const ASCII: Record<CheckStatus, string> = { ok: "[ok]", warn: "[warn]", error: "[FAIL]", skip: "[skip]" };
+const COLOR: Record<CheckStatus, string> = { ok: "\x1b[32m", warn: "\x1b[33m", error: "\x1b[31m", skip: "\x1b[2m" };
 const RESET = "\x1b[0m";
 
-export function summarize(checks: readonly CheckResult[]): { ok: number; warn: number; error: number } {
+export function summarize(checks: readonly CheckResult[]): { ok: number; warn: number; error: number; skip: number } {
   const count = (s: CheckStatus) => checks.filter((c) => c.status === s).length;
-  return { ok: count("ok"), warn: count("warn"), error: count("error") };
+  return { ok: count("ok"), warn: count("warn"), error: count("error"), skip: count("skip") };
 }
 
 export function renderHuman(checks: readonly CheckResult[], header: string, style: RenderStyle): string {
@@ -22,11 +22,12 @@ export function renderHuman(checks: readonly CheckResult[], header: string, styl
   const lines = [header];
   for (const c of checks) {
     lines.push(`${tag(c.status)} ${c.label}: ${c.detail}`);
-    if (c.status !== "ok" && c.fix) lines.push(`    fix: ${c.fix}`);
+    if ((c.status === "warn" || c.status === "error") && c.fix) lines.push(`    fix: ${c.fix}`);
   }
   const n = summarize(checks);
   const verdict = n.error > 0 ? "problems found" : n.warn > 0 ? "ok, with warnings" : "all good";
-  lines.push(`${n.ok} ok, ${n.warn} warning(s), ${n.error} error(s): ${verdict}`);
+  const skipped = n.skip > 0 ? `, ${n.skip} skipped` : "";
+  lines.push(`${n.ok} ok, ${n.warn} warning(s), ${n.error} error(s)${skipped}: ${verdict}`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -3,6 +3,7 @@
 
 import type { TelegramUser } from "../botapi/types.ts";
 import type { Config } from "../config/schema.ts";
+import { runningLockOwner } from "../state/lock.ts";
 import { type ApiResult, type ApiTarget, callApi } from "./telegram-api.ts";
 import { type CheckResult, fail, ok, skip } from "./types.ts";
 
@@ -10,9 +11,11 @@ export interface TelegramCheckOptions {
   fetchImpl: typeof fetch;
   timeoutMs: number;
   conflictProbeSeconds: number;
+  /** The instance lock of this config: while an untether holds it, the getUpdates probe is not run. */
+  lockPath: string;
 }
 
-const TOKEN_FIX = "untether config set transports.telegram.bot_token <token from @BotFather>";
+const TOKEN_FIX = "untether config set transports.telegram.bot_token - (then paste the token from @BotFather)";
 const NETWORK_FIX = "check the network, or transports.telegram.api_base_url";
 
 function networkFail(id: string, label: string, r: Extract<ApiResult<unknown>, { kind: "network" }>): CheckResult {
@@ -49,9 +52,15 @@ async function checkChat(target: ApiTarget, chatId: number): Promise<CheckResult
   return ok(id, label, `${r.result.type}${title} (${chatId})`);
 }
 
-async function checkPolling(target: ApiTarget, probeSeconds: number): Promise<CheckResult> {
+async function checkPolling(target: ApiTarget, probeSeconds: number, lockPath: string): Promise<CheckResult> {
   const id = "telegram.polling";
   const label = "single poller";
+  // The running bot is the poller: probing would end its long poll with a 409 (and an error in its log).
+  const owner = runningLockOwner(lockPath);
+  if (owner) {
+    const since = owner.startedAt ? `, started ${owner.startedAt}` : "";
+    return ok(id, label, `untether is running, pid ${owner.pid}${since} (it is the poller; getUpdates not probed)`);
+  }
   // No offset: updates are only confirmed by a later call with an offset, so this consumes nothing.
   const r = await callApi(target, "getUpdates", { timeout: probeSeconds, limit: 1 });
   if (r.kind === "network") return networkFail(id, label, r);
@@ -151,6 +160,34 @@ export function topicsReadiness(config: Config, botId: number, fetchImpl: typeof
   );
 }
 
+/**
+ * With only a bot token in the file (set-up not finished, so the config does not load yet): the
+ * token and the single-poller check still run; the chat is reported as skipped.
+ */
+export async function telegramTokenOnlyChecks(
+  tg: { token: string; baseUrl: string; chatIdSet: boolean },
+  opts: TelegramCheckOptions,
+): Promise<CheckResult[]> {
+  const target: ApiTarget = {
+    baseUrl: tg.baseUrl,
+    token: tg.token,
+    fetchImpl: opts.fetchImpl,
+    timeoutMs: opts.timeoutMs,
+  };
+  const me = await callApi(target, "getMe");
+  const token = checkToken(me);
+  const chatWhy = tg.chatIdSet ? "the config did not load" : "chat_id is not set yet";
+  if (me.kind !== "ok") {
+    const why = me.kind === "network" ? "Bot API unreachable" : "token invalid";
+    return [token, skip("telegram.chat", "chat_id", chatWhy), skip("telegram.polling", "single poller", why)];
+  }
+  return [
+    token,
+    skip("telegram.chat", "chat_id", chatWhy),
+    await checkPolling(target, opts.conflictProbeSeconds, opts.lockPath),
+  ];
+}
+
 export async function telegramChecks(config: Config, opts: TelegramCheckOptions): Promise<CheckResult[]> {
   const tg = config.transports.telegram;
   const target: ApiTarget = {
@@ -167,7 +204,11 @@ export async function telegramChecks(config: Config, opts: TelegramCheckOptions)
     if (tg.topics.enabled) rest.push(skip("telegram.topics", "forum topics", why));
     return [token, ...rest];
   }
-  const results = [token, await checkChat(target, tg.chat_id), await checkPolling(target, opts.conflictProbeSeconds)];
+  const results = [
+    token,
+    await checkChat(target, tg.chat_id),
+    await checkPolling(target, opts.conflictProbeSeconds, opts.lockPath),
+  ];
   results.push(
     tg.topics.enabled
       ? await checkTopics(target, config, me.result.id)

@@ -4,7 +4,7 @@ import type { ConfigPathSource } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
 import type { Resolver } from "../security/ssrf.ts";
 
-export type CheckStatus = "ok" | "warn" | "error";
+export type CheckStatus = "ok" | "warn" | "error" | "skip";
 
 export interface CheckResult {
   /** Stable dotted id (`telegram.token`, `files.deny_globs`); scripts match on it. */
@@ -14,7 +14,7 @@ export interface CheckResult {
   detail: string;
   /** The exact command or config key to change; present only when status is not ok. */
   fix?: string;
-  /** True when the check could not run because an earlier one failed (shown as a warning). */
+  /** True when the check could not run (an earlier one failed, or what it checks is not set yet). */
   skipped?: true;
 }
 
@@ -59,11 +59,11 @@ export const warn = (id: string, label: string, detail: string, fix?: string): C
   fix === undefined ? { id, label, status: "warn", detail } : { id, label, status: "warn", detail, fix };
 export const fail = (id: string, label: string, detail: string, fix?: string): CheckResult =>
   fix === undefined ? { id, label, status: "error", detail } : { id, label, status: "error", detail, fix };
-/** A check that could not run; a warning so it never reads as a pass, never an extra error. */
+/** A check that could not run; shown as skipped — never as a pass, a warning or an extra error. */
 export const skip = (id: string, label: string, why: string): CheckResult => ({
   id,
   label,
-  status: "warn",
+  status: "skip",
   detail: `skipped (${why})`,
   skipped: true,
 });

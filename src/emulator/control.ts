@@ -1,7 +1,8 @@
 // The JSON control API under /__emulator/ — what a test in another process or the demo page uses to
 // act as users and watch the chats. Loopback only, and guarded against DNS rebinding and cross-site
-// requests: the Host header must name the loopback address, and bodies must be application/json
-// (which a foreign page cannot send without a CORS preflight this server never grants).
+// requests: the Host header must name the loopback address (or, in the demo, the request carries the
+// access key's session, which is the stricter guard and lets a tunnelled port in), and bodies must be
+// application/json (which a foreign page cannot send without a CORS preflight this server never grants).
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { Server } from "bun";
@@ -103,9 +104,12 @@ function fail(err: EmulatorError): Response {
 
 const isLoopback = (ip: string | undefined): boolean => ip === "127.0.0.1" || ip === "::1" || ip === "::ffff:127.0.0.1";
 
-function guard(req: Request, server: Server<undefined>): void {
+function guard(req: Request, server: Server<undefined>, keyChecked: boolean): void {
   if (!isLoopback(server.requestIP(req)?.address))
     throw new EmulatorError("emulator.forbidden", "the control API answers loopback clients only", 403);
+  // With an access key (the demo), the key's session cookie is the guard: a rebinding page's origin
+  // never received it, while an SSH tunnel on another local port (Host localhost:9000) has it.
+  if (keyChecked) return;
   const host = (req.headers.get("host") ?? "").toLowerCase();
   const port = String(server.port);
   if (![`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host)) {
@@ -258,9 +262,11 @@ export async function handleControl(
   server: Server<undefined>,
   req: Request,
   url: URL,
+  /** True when the request already passed the page-access key check (PageAccess). */
+  keyChecked = false,
 ): Promise<Response> {
   try {
-    guard(req, server);
+    guard(req, server, keyChecked);
     return await route(emu, server, req, url);
   } catch (err) {
     if (err instanceof EmulatorError) return fail(err);

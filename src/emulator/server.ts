@@ -199,7 +199,7 @@ export function listen(
         const decision = access.decide(req, url, srv.port ?? port);
         if (decision.kind !== "allow") return decision.response;
       }
-      if (isControl) return handleControl(emu, srv, req, url);
+      if (isControl) return handleControl(emu, srv, req, url, access !== undefined);
       if (page) {
         return new Response(page.body, {
           headers: {

@@ -168,6 +168,15 @@ export class StateDb {
       .run(key, value);
   }
 
+  /** Deletes `key` only while it still holds `value` (compare-and-delete); true when it did. */
+  deleteKvIf(key: string, value: string): boolean {
+    return this.#db.query("DELETE FROM kv WHERE key = ? AND value = ?").run(key, value).changes > 0;
+  }
+
+  deleteKv(key: string): void {
+    this.#db.query("DELETE FROM kv WHERE key = ?").run(key);
+  }
+
   /** The next update_id to ask Telegram for (0 = never polled). */
   getUpdateOffset(): number {
     return Number(this.getKv("telegram.update_offset") ?? "0");

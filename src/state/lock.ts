@@ -60,6 +60,13 @@ function ownerRunning(owner: LockOwner): boolean {
   return commandIsUntether(owner.pid) ?? true;
 }
 
+/** The running untether holding the lock at `lockPath` (pid, start time), or undefined when none does. */
+export function runningLockOwner(lockPath: string): { pid: number; startedAt?: string } | undefined {
+  const owner = readOwner(lockPath);
+  if (!owner || !ownerRunning(owner)) return undefined;
+  return owner.startedAt === undefined ? { pid: owner.pid } : { pid: owner.pid, startedAt: owner.startedAt };
+}
+
 function readOwner(path: string): LockOwner | undefined {
   try {
     const data = JSON.parse(readFileSync(path, "utf8")) as { pid?: unknown; startedAt?: unknown; procStart?: unknown };

@@ -1,5 +1,6 @@
 // The access gate: the first thing every update meets. Only allowlisted senders in allowed chats get
-// through; everything else is dropped silently (a debug log, rate-limited so a flood cannot fill logs).
+// through; everything else is dropped without a reply (an info log naming the key to change,
+// rate-limited so a flood cannot fill logs).
 import { logger } from "../log/logger.ts";
 
 export interface AccessPolicy {
@@ -52,11 +53,29 @@ export function decideAccess(policy: AccessPolicy, origin: UpdateOrigin): Access
   return { allowed: true };
 }
 
-/** Logs dropped updates at debug, at most `perMinute` lines a minute. */
+/** The config key that would let this update in (said in the log so the owner knows what to change). */
+export function dropFix(reason: string, origin: UpdateOrigin): string {
+  switch (reason) {
+    case "chat_not_allowed":
+      return origin.chatType === "private" && origin.userId !== undefined
+        ? `to let this user in, add ${origin.userId} to transports.telegram.allowed_user_ids (or run: untether pair)`
+        : `to use this chat, set transports.telegram.chat_id (or a project's projects.<alias>.chat_id) to ${origin.chatId}`;
+    case "sender_not_allowed":
+      return `to let this user in, add ${origin.userId} to transports.telegram.allowed_user_ids (or run: untether pair)`;
+    default:
+      return "messages without a sender (anonymous admins, channels) are only taken with transports.telegram.allow_any_user";
+  }
+}
+
+/**
+ * Logs dropped updates at info with the chat, the user and the key to change: one line a minute per
+ * (reason, chat, user), at most `perMinute` lines a minute in all, so a flood cannot fill the logs.
+ */
 export class DropLogger {
   #windowStart = 0;
   #count = 0;
   #suppressed = 0;
+  readonly #seen = new Set<string>();
 
   readonly #perMinute: number;
   readonly #now: () => number;
@@ -69,17 +88,23 @@ export class DropLogger {
   log(reason: string, origin: UpdateOrigin): void {
     const t = this.#now();
     if (t - this.#windowStart >= 60_000) {
-      if (this.#suppressed > 0) logger().debug({ suppressed: this.#suppressed }, "access.dropped_suppressed");
+      if (this.#suppressed > 0) logger().info({ suppressed: this.#suppressed }, "access.dropped_suppressed");
       this.#windowStart = t;
       this.#count = 0;
       this.#suppressed = 0;
+      this.#seen.clear();
     }
-    if (this.#count >= this.#perMinute) {
+    const key = `${reason}:${origin.chatId}:${origin.userId}`;
+    if (this.#seen.has(key) || this.#count >= this.#perMinute) {
       this.#suppressed++;
       return;
     }
+    this.#seen.add(key);
     this.#count++;
-    logger().debug({ reason, user_id: origin.userId, chat_id: origin.chatId }, "access.update_dropped");
+    logger().info(
+      { reason, user_id: origin.userId, chat_id: origin.chatId, fix: dropFix(reason, origin) },
+      "access.update_dropped",
+    );
   }
 }
 

@@ -15,6 +15,7 @@ import type { BotIdentity } from "./connect.ts";
 import type { ChatController } from "./controller.ts";
 import { originOf } from "./incoming.ts";
 import type { OutboxTransport } from "./outbox.ts";
+import type { PairingGate } from "./pairing.ts";
 import { Poller } from "./poller.ts";
 import { escapeHtml } from "./render.ts";
 import { UpdateRouter } from "./router.ts";
@@ -50,6 +51,8 @@ export interface BotDeps {
   pollTimeoutSec?: number;
   /** Resolves on a stop request (SIGTERM): ends the wait for an unreachable Bot API at start. */
   stopped?: Promise<unknown>;
+  /** `/pair <code>` from new users (see pairing.ts); absent, strangers' /pair is dropped like the rest. */
+  pairing?: Pick<PairingGate, "handle">;
 }
 
 export interface RunningBot {
@@ -94,6 +97,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot | undefined> {
     policy: () => policy,
     inboundRatePerMinute: () => inboundRate,
     controller,
+    ...(deps.pairing ? { pairing: deps.pairing } : {}),
     answerCallback: (id, text) => transport.answerCallback(id, text),
     notify: (chatId, threadId, html) => {
       transport

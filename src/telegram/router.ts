@@ -11,6 +11,7 @@ import type { ChatController } from "./controller.ts";
 import { FloodGuard } from "./flood-guard.ts";
 import { type IncomingMessage, originOf, parseUpdate } from "./incoming.ts";
 import { type LaneOutcome, LaneScheduler, MAX_ACTIVE_LANES, MAX_QUEUED_PER_LANE } from "./lanes.ts";
+import { type PairingGate, pairAttemptCode } from "./pairing.ts";
 import type { TelegramUpdate } from "./poller.ts";
 
 /** Out-of-band tasks (button presses, /cancel) running at once; they are quick. */
@@ -23,6 +24,8 @@ export interface RouterDeps {
   controller: Pick<ChatController, "handleMessage" | "handleCallback">;
   answerCallback(callbackId: string, text: string): Promise<void>;
   notify(chatId: number, threadId: number | undefined, html: string): void;
+  /** `/pair <code>` from a stranger in a private chat (the one exception to the gate); off when absent. */
+  pairing?: Pick<PairingGate, "handle">;
   now?: () => number;
   maxActiveLanes?: number;
   maxQueuedPerLane?: number;
@@ -72,6 +75,13 @@ export class UpdateRouter {
     const decision = decideAccess(this.#d.policy(), origin);
     const incoming = parseUpdate(update);
     if (!decision.allowed) {
+      const pairing = this.#d.pairing;
+      const code = pairing && incoming?.kind === "message" ? pairAttemptCode(incoming) : undefined;
+      if (pairing && code !== undefined && incoming?.kind === "message") {
+        const from = update.message?.from;
+        const sender = { firstName: from?.first_name, username: from?.username };
+        return this.#outcome(this.#oob(() => pairing.handle(incoming, code, sender)));
+      }
       this.#drops.log(decision.reason, origin);
       if (decision.toast && incoming?.kind === "callback") {
         return this.#outcome(this.#oob(() => this.#d.answerCallback(incoming.callbackId, "Not authorised.")));

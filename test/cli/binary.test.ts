@@ -8,15 +8,23 @@ import { BINARY, ROOT } from "../support/harness.ts";
 
 const TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijkl";
 
-function run(args: string[], opts: { cwd?: string; home?: string; env?: Record<string, string> } = {}) {
+function run(args: string[], opts: { cwd?: string; home?: string; env?: Record<string, string>; stdin?: string } = {}) {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), "untether-home-"));
   const p = Bun.spawnSync([BINARY, ...args], {
     cwd: opts.cwd ?? mkdtempSync(join(tmpdir(), "untether-cwd-")),
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, ...opts.env },
+    stdin: opts.stdin === undefined ? "ignore" : Buffer.from(opts.stdin),
     stdout: "pipe",
     stderr: "pipe",
   });
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString(), home };
+}
+
+/** `config set`; the token (a secret) goes through stdin, as it must. */
+function setKey(home: string, key: string, value: string) {
+  return key.endsWith("bot_token")
+    ? run(["config", "set", key, "-"], { home, stdin: `${value}\n` })
+    : run(["config", "set", key, value], { home });
 }
 
 beforeAll(() => {
@@ -34,7 +42,7 @@ describe("the compiled binary", () => {
     const h = run(["--help"]);
     expect(h.code).toBe(0);
     expect(h.out).toContain("usage: untether");
-    for (const cmd of ["run", "config", "doctor", "chat-id", "demo"]) {
+    for (const cmd of ["run", "config", "doctor", "chat-id", "demo", "init", "pair"]) {
       const c = run([cmd, "--help"]);
       expect(c.code).toBe(0);
       expect(c.out).toContain("usage:");
@@ -68,7 +76,10 @@ describe("the compiled binary", () => {
 
   test("config set then get in a fresh HOME: file 0600 in a 0700 directory, secrets masked", () => {
     const home = mkdtempSync(join(tmpdir(), "untether-home-"));
-    const set = run(["config", "set", "transports.telegram.bot_token", TOKEN], { home });
+    const onArgv = run(["config", "set", "transports.telegram.bot_token", TOKEN], { home });
+    expect(onArgv.code).toBe(2);
+    expect(onArgv.out + onArgv.err).not.toContain(TOKEN);
+    const set = setKey(home, "transports.telegram.bot_token", TOKEN);
     expect(set.code).toBe(0);
     expect(set.out + set.err).not.toContain(TOKEN);
     expect(run(["config", "set", "transports.telegram.chat_id", "-100123"], { home }).code).toBe(0);
@@ -110,7 +121,7 @@ describe("the compiled binary", () => {
 
   test("the bot refuses to start with an empty allowlist, naming both ways out", () => {
     const home = mkdtempSync(join(tmpdir(), "untether-home-"));
-    run(["config", "set", "transports.telegram.bot_token", TOKEN], { home });
+    setKey(home, "transports.telegram.bot_token", TOKEN);
     run(["config", "set", "transports.telegram.chat_id", "5"], { home });
     const r = run(["run"], { home });
     expect(r.code).toBe(2);
@@ -150,7 +161,7 @@ describe("the compiled binary", () => {
       ["transports.telegram.allowed_user_ids", "[5]"],
       ["transports.telegram.api_base_url", "http://127.0.0.1:9"],
     ] as const) {
-      expect(run(["config", "set", k, v], { home }).code).toBe(0);
+      expect(setKey(home, k, v).code).toBe(0);
     }
     const p = Bun.spawn([BINARY, "run"], {
       cwd: home,
@@ -187,7 +198,7 @@ describe("the compiled binary", () => {
         ["transports.telegram.allowed_user_ids", "[5]"],
         ["transports.telegram.api_base_url", emu.apiBaseUrl],
       ] as const) {
-        expect(run(["config", "set", k, v], { home }).code).toBe(0);
+        expect(setKey(home, k, v).code).toBe(0);
       }
       const p = Bun.spawn([BINARY, "run"], {
         cwd: home,

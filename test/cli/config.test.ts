@@ -16,8 +16,13 @@ beforeEach(() => {
 });
 afterEach(() => home.cleanup());
 
-async function run(args: string[], opts: { env?: Record<string, string | undefined>; flag?: string } = {}) {
+async function run(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; flag?: string; stdin?: string } = {},
+) {
   const r = cliContext(opts.env ?? env, opts.flag);
+  const stdin = opts.stdin;
+  if (stdin !== undefined) r.ctx.readStdin = async () => stdin;
   const code = await runConfigCommand(args, r.ctx);
   return { code, out: r.out(), err: r.err() };
 }
@@ -38,7 +43,7 @@ describe("config path", () => {
 
 describe("config set", () => {
   test("setting the bot token creates a 0600 file in a 0700 folder and never echoes the token", async () => {
-    const r = await run(["set", "transports.telegram.bot_token", FAKE_TOKEN]);
+    const r = await run(["set", "transports.telegram.bot_token", "-"], { stdin: `${FAKE_TOKEN}\n` });
     expect(r).toEqual({ code: 0, out: "updated transports.telegram.bot_token = [REDACTED]\n", err: "" });
     expect(mode(defaultPath)).toBe(0o600);
     expect(mode(join(home.home, ".untether"))).toBe(0o700);
@@ -46,7 +51,7 @@ describe("config set", () => {
   });
 
   test("step by step: token, chat id, allowlist; then the bot config loads", async () => {
-    expect((await run(["set", "transports.telegram.bot_token", FAKE_TOKEN])).code).toBe(0);
+    expect((await run(["set", "transports.telegram.bot_token", "-"], { stdin: FAKE_TOKEN })).code).toBe(0);
     expect((await run(["set", "transports.telegram.chat_id", "-1001234567890"])).out).toBe(
       "updated transports.telegram.chat_id = -1001234567890\n",
     );
@@ -207,7 +212,7 @@ prompt_template = "x"
     const r = await run(["list"]);
     expect(r.code).toBe(1);
     expect(r.err).toBe(
-      "error: config file not found: ~/.untether/untether.toml; create it with: untether config set transports.telegram.bot_token <token from @BotFather>\n",
+      "error: config file not found: ~/.untether/untether.toml; create it with: untether init (or step by step: untether config set transports.telegram.bot_token -, then paste the token from @BotFather)\n",
     );
     expect((await run(["get", "default_engine"])).code).toBe(1);
   });
@@ -217,6 +222,136 @@ prompt_template = "x"
     const r = await run(["list"]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^error: ~\/\.untether\/untether\.toml: TOML syntax error at line \d+, column \d+/);
+  });
+});
+
+const COMMENTED = `# Untether, hand-edited
+# keep this header
+
+default_engine = "claude"   # the default agent
+
+[transports.telegram]
+# from @BotFather
+bot_token = "${FAKE_TOKEN}"
+chat_id = 42 # my private chat
+allowed_user_ids = [
+  42, # me
+]
+
+# limits
+[progress]
+max_actions = 5 # enough
+`;
+
+/** Lines of `after` that are not in `before` and the other way round (a tiny line diff). */
+function lineDiff(before: string, after: string): { added: string[]; removed: string[] } {
+  const a = before.split("\n");
+  const b = after.split("\n");
+  return { added: b.filter((l) => !a.includes(l)), removed: a.filter((l) => !b.includes(l)) };
+}
+
+describe("edits keep the file's comments and layout", () => {
+  test("set changes only the line of the key", async () => {
+    writeConfig(defaultPath, COMMENTED);
+    expect((await run(["set", "progress.max_actions", "7"])).code).toBe(0);
+    const after = readFileSync(defaultPath, "utf8");
+    expect(lineDiff(COMMENTED, after)).toEqual({
+      added: ["max_actions = 7 # enough"],
+      removed: ["max_actions = 5 # enough"],
+    });
+    expect(after.split("\n")).toHaveLength(COMMENTED.split("\n").length);
+    expect(mode(defaultPath)).toBe(0o600);
+  });
+
+  test("a new key is one added line; unset removes only its line", async () => {
+    writeConfig(defaultPath, COMMENTED);
+    expect((await run(["set", "transports.telegram.allow_any_user", "false"])).code).toBe(0);
+    const added = readFileSync(defaultPath, "utf8");
+    expect(lineDiff(COMMENTED, added)).toEqual({ added: ["allow_any_user = false"], removed: [] });
+    expect((await run(["unset", "transports.telegram.allow_any_user"])).code).toBe(0);
+    expect(readFileSync(defaultPath, "utf8")).toBe(COMMENTED);
+  });
+
+  test("a new table is added as a [section] and the comments stay", async () => {
+    writeConfig(defaultPath, COMMENTED);
+    expect((await run(["set", "engines.claude.model", "opus"])).code).toBe(0);
+    const after = readFileSync(defaultPath, "utf8");
+    expect(lineDiff(COMMENTED, after).removed).toEqual([]);
+    expect(after).toContain('[engines.claude]\nmodel = "opus"');
+    expect(after).not.toMatch(/^\[engines\]$/m);
+    expect(loadConfig(defaultPath).config.engines.claude?.model).toBe("opus");
+  });
+
+  test("an edit the patcher cannot express is still written right (comments dropped, with a note)", async () => {
+    writeConfig(defaultPath, COMMENTED);
+    const r = await run([
+      "set",
+      "triggers.crons",
+      '[{ id = "a", schedule = "0 9 * * *", prompt = "hi" }, { id = "b", schedule = "0 10 * * *", prompt = "yo" }]',
+    ]);
+    expect(r.code).toBe(0);
+    const { config } = loadConfig(defaultPath);
+    expect(config.triggers.crons.map((c) => c.id)).toEqual(["a", "b"]);
+    expect(config.transports.telegram.chat_id).toBe(42);
+    if (!readFileSync(defaultPath, "utf8").includes("# my private chat")) expect(r.err).toContain("note: ");
+  });
+});
+
+describe("secrets from standard input", () => {
+  test("a secret on the command line is refused without repeating it; nothing is written", async () => {
+    const r = await run(["set", "transports.telegram.bot_token", FAKE_TOKEN]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("untether config set transports.telegram.bot_token -");
+    expect(`${r.out}${r.err}`).not.toContain(FAKE_TOKEN);
+    expect(() => statSync(defaultPath)).toThrow();
+  });
+
+  test("`-` reads the value from stdin (one line end stripped) and prints it masked", async () => {
+    writeConfig(defaultPath, COMMENTED);
+    const other = "987654321:AAOtherTokenForTestsOnly_abcdefghijkl";
+    const r = await run(["set", "bot_token", "-"], { stdin: `${other}\n` });
+    expect(r).toEqual({ code: 0, out: "updated transports.telegram.bot_token = [REDACTED]\n", err: "" });
+    expect(loadConfig(defaultPath).config.transports.telegram.bot_token.reveal()).toBe(other);
+    expect(readFileSync(defaultPath, "utf8")).toContain("# from @BotFather");
+  });
+
+  test("empty stdin is refused", async () => {
+    const r = await run(["set", "transports.telegram.bot_token", "-"], { stdin: "\n" });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("standard input held no value");
+  });
+});
+
+describe("set refuses a config the bot could not start with", () => {
+  test("an empty allowlist without allow_any_user: exit 2 naming the key, file untouched", async () => {
+    writeConfig(defaultPath, COMMENTED);
+    const r = await run(["set", "transports.telegram.allowed_user_ids", "[]"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toStartWith(
+      "error: refusing to change transports.telegram.allowed_user_ids: the bot would not start",
+    );
+    expect(r.err).toContain("allow_any_user");
+    expect(readFileSync(defaultPath, "utf8")).toBe(COMMENTED);
+  });
+
+  test("unsetting the allowlist of a working file is refused too", async () => {
+    writeConfig(defaultPath, COMMENTED);
+    const r = await run(["unset", "transports.telegram.allowed_user_ids"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("refusing to change transports.telegram.allowed_user_ids");
+    expect(readFileSync(defaultPath, "utf8")).toBe(COMMENTED);
+  });
+
+  test("unsetting the token of a working file is refused", async () => {
+    writeConfig(defaultPath, COMMENTED);
+    const r = await run(["unset", "transports.telegram.bot_token"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("refusing to change transports.telegram.bot_token");
+  });
+
+  test("an empty allowlist with allow_any_user = true is accepted", async () => {
+    writeConfig(defaultPath, COMMENTED.replace("chat_id = 42", "allow_any_user = true\nchat_id = 42"));
+    expect((await run(["set", "transports.telegram.allowed_user_ids", "[]"])).code).toBe(0);
   });
 });
 
@@ -240,7 +375,7 @@ describe("config unset", () => {
 });
 
 describe("help and usage", () => {
-  test("--help documents exit codes, the path order and the comment limitation", async () => {
+  test("--help documents exit codes, the path order, stdin for secrets and kept comments", async () => {
     const r = await run(["--help"]);
     expect(r.code).toBe(0);
     expect(r.out).toBe(configHelp);
@@ -250,7 +385,8 @@ describe("help and usage", () => {
       "0  done",
       "1  key not set",
       "2  usage error",
-      "comments",
+      "set KEY -",
+      "comments and layout are kept",
     ]) {
       expect(r.out).toContain(s);
     }

@@ -32,7 +32,8 @@ async function doctor(args: string[] = [], overrides: Partial<DoctorOptions> = {
 }
 
 /** The check lines (between the header and the summary). */
-const checkLines = (out: string) => out.split("\n").filter((l) => /^(\[ok\]|\[warn\]|\[FAIL\]|✓|!|✗)/.test(l));
+const checkLines = (out: string) =>
+  out.split("\n").filter((l) => /^(\[ok\]|\[warn\]|\[FAIL\]|\[skip\]|✓|!|✗|-)/.test(l));
 const line = (out: string, label: string) => checkLines(out).find((l) => l.includes(` ${label}: `)) ?? "";
 
 describe("untether doctor", () => {
@@ -67,8 +68,10 @@ describe("untether doctor", () => {
     const r = await doctor();
     expect(r.code).toBe(1);
     expect(line(r.out, "bot token")).toStartWith("[FAIL] bot token: rejected by Telegram: 401 Unauthorized");
-    expect(r.out).toContain("    fix: untether config set transports.telegram.bot_token <token from @BotFather>");
-    expect(line(r.out, "chat_id")).toBe("[warn] chat_id: skipped (token invalid)");
+    expect(r.out).toContain(
+      "    fix: untether config set transports.telegram.bot_token - (then paste the token from @BotFather)",
+    );
+    expect(line(r.out, "chat_id")).toBe("[skip] chat_id: skipped (token invalid)");
     expect(r.out).not.toContain("AAwrongwrong");
   });
 
@@ -263,14 +266,50 @@ engine = "gemini"
     expect(r.code).toBe(1);
     expect(line(r.out, "config loads")).toStartWith("[FAIL] config loads:");
     expect(line(r.out, "config loads")).toContain("chat_id");
-    expect(line(r.out, "bot token")).toBe("[warn] bot token: skipped (the config did not load)");
+    expect(line(r.out, "bot token")).toBe("[skip] bot token: skipped (the config did not load)");
+    expect(r.out).toMatch(/ error\(s\), \d+ skipped: problems found\n$/);
   });
 
-  test("a missing config file says how to create it", async () => {
+  test("a missing config file is one error (not ✓) with the command that creates it; the rest is skipped", async () => {
     const r = await doctor();
     expect(r.code).toBe(1);
-    expect(line(r.out, "config loads")).toContain("config file not found");
-    expect(r.out).toContain("fix: untether config set transports.telegram.bot_token");
+    expect(line(r.out, "config file")).toStartWith("[FAIL] config file: ");
+    expect(line(r.out, "config file")).toEndWith("does not exist");
+    expect(r.out).toContain("    fix: untether init");
+    expect(line(r.out, "config loads")).toBe("[skip] config loads: skipped (no config file)");
+    expect(line(r.out, "bot token")).toBe("[skip] bot token: skipped (no config file)");
+    expect(checkLines(r.out).filter((l) => l.startsWith("[FAIL]"))).toHaveLength(1);
+    expect(checkLines(r.out).filter((l) => l.startsWith("[warn]"))).toHaveLength(0);
+  });
+
+  test("only bot_token set (no chat_id yet): the token is tested; chat and access are skipped, not warned", async () => {
+    const { writeConfig } = await import("../config/helpers.ts");
+    writeConfig(
+      w.configPath,
+      `[transports.telegram]\nbot_token = "${w.emu.token}"\napi_base_url = "${w.emu.apiBaseUrl}"\n`,
+    );
+    const r = await doctor();
+    expect(line(r.out, "bot token")).toBe(`[ok] bot token: @untether_emulator_bot (id ${w.emu.bot.id})`);
+    expect(line(r.out, "chat_id")).toBe("[skip] chat_id: skipped (chat_id is not set yet)");
+    expect(line(r.out, "single poller")).toStartWith("[ok] single poller: no other process");
+    expect(line(r.out, "access")).toBe("[skip] access: skipped (the config did not load)");
+    expect(checkLines(r.out).filter((l) => l.startsWith("[warn]"))).toHaveLength(0);
+  });
+
+  test("while untether runs (it holds the lock), single poller names its pid and does not probe getUpdates", async () => {
+    writeGreen(w);
+    const { acquireInstanceLock } = await import("../../src/state/lock.ts");
+    const lock = acquireInstanceLock(`${w.configPath}.lock`);
+    try {
+      const before = w.emu.callCount({ method: "getUpdates" });
+      const r = await doctor();
+      expect(line(r.out, "single poller")).toStartWith(`[ok] single poller: untether is running, pid ${process.pid}`);
+      expect(w.emu.callCount({ method: "getUpdates" })).toBe(before);
+    } finally {
+      lock.release();
+    }
+    const r = await doctor();
+    expect(line(r.out, "single poller")).toStartWith("[ok] single poller: no other process");
   });
 
   test("--json prints one document with one entry per check", async () => {

@@ -20,8 +20,10 @@ afterEach(async () => {
 const configOf = (toml: string) => buildConfig(parseConfigText(toml), { accessPolicy: false }).config;
 
 async function run(toml: string, fetchImpl: typeof fetch = fetch): Promise<CheckResult[]> {
-  return telegramChecks(configOf(toml), { fetchImpl, timeoutMs: 2000, conflictProbeSeconds: 0 });
+  return telegramChecks(configOf(toml), { fetchImpl, timeoutMs: 2000, conflictProbeSeconds: 0, lockPath: noLock() });
 }
+/** A lock path nobody holds. */
+const noLock = () => `${w.configPath}.lock`;
 const byId = (rs: CheckResult[], id: string) => rs.find((r) => r.id === id);
 
 describe("forum topics", () => {
@@ -94,7 +96,7 @@ describe("forum topics", () => {
     });
     const rs = await run(toml);
     expect(byId(rs, "telegram.topics")).toMatchObject({
-      status: "warn",
+      status: "skip",
       skipped: true,
       detail: "skipped (token invalid)",
     });
@@ -108,6 +110,7 @@ describe("network failures", () => {
       fetchImpl: fetch,
       timeoutMs: 100,
       conflictProbeSeconds: 0,
+      lockPath: noLock(),
     });
     expect(byId(rs, "telegram.token")?.detail).toBe(`cannot reach the Bot API at 127.0.0.1:${emu.port} (timed out)`);
     expect(byId(rs, "telegram.chat")?.detail).toBe("skipped (Bot API unreachable)");

@@ -12,6 +12,7 @@ import { coerceForKey, getAt, parseCliValue, setAt, tomlLiteral } from "../../sr
 import { ConfigError } from "../../src/config/errors.ts";
 import { parseKeyPath } from "../../src/config/keys.ts";
 import type { TomlDoc } from "../../src/config/migrate.ts";
+import { isSecretPath } from "../../src/config/secret-keys.ts";
 import { validateDocument } from "../../src/config/validate.ts";
 import { visibleText } from "../../src/telegram/html.ts";
 import { markdownToTelegramHtml, splitForTelegram, telegramTextLength } from "../../src/telegram/render.ts";
@@ -138,7 +139,7 @@ describe("config set values", () => {
     );
   });
 
-  test("property (real files, 300 cases): `config set` then `config get` prints the value set, or set fails with exit 2 and the file is unchanged", async () => {
+  test("property (real files, 300 cases): `config set` (a secret through stdin) then `config get` prints the value set, or set fails with exit 2 and the file is unchanged", async () => {
     const dir = mkdtempSync(join(tmpdir(), "untether-faults-config-"));
     let n = 0;
     await fc.assert(
@@ -153,9 +154,13 @@ describe("config set values", () => {
           out: { write: (t: string) => void out.push(t) },
           err: { write: (t: string) => void err.push(t) },
           isTty: false,
+          // Secrets are never taken from argv: `config set KEY -` reads them here (one line end stripped).
+          readStdin: async () => text,
         };
-        const expected = setInMemory(key, text);
-        const code = await runConfigCommand(["set", "--", key, text], ctx as never);
+        const secret = isSecretPath(parseKeyPath(key));
+        const given = secret ? text.replace(/\r?\n$/, "") : text;
+        const expected = secret && given.trim() === "" ? ({ ok: false } as const) : setInMemory(key, given);
+        const code = await runConfigCommand(["set", "--", key, secret ? "-" : text], ctx as never);
         if (!expected.ok) {
           expect(code).toBe(2);
           expect(await runConfigCommand(["get", key], ctx as never)).toBe(1);

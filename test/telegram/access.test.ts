@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { type AccessPolicy, decideAccess } from "../../src/telegram/access.ts";
+import { type AccessPolicy, DropLogger, decideAccess } from "../../src/telegram/access.ts";
+import { captureLogs } from "../config/helpers.ts";
 
 const closed: AccessPolicy = {
   allowedUserIds: new Set([100, 200]),
@@ -50,5 +51,37 @@ describe("access gate", () => {
     expect(decideAccess(open, { chatId: 4242, chatType: "private", userId: 4242, isCallback: false })).toEqual({
       allowed: true,
     });
+  });
+});
+
+describe("dropped updates are logged for the owner", () => {
+  const stranger = { chatId: 999, chatType: "private", userId: 999, isCallback: false } as const;
+  const otherGroup = { chatId: -777, chatType: "group", userId: 100, isCallback: false } as const;
+
+  test("at info, with the chat id, the user id and the key to change", () => {
+    const logs = captureLogs();
+    const drops = new DropLogger(20, () => 0);
+    drops.log("sender_not_allowed", stranger);
+    drops.log("chat_not_allowed", otherGroup);
+    const lines = logs.filter((l) => l.msg === "access.update_dropped");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: "info", chat_id: 999, user_id: 999, reason: "sender_not_allowed" });
+    expect(lines[0]?.fix).toContain("add 999 to transports.telegram.allowed_user_ids");
+    expect(lines[1]).toMatchObject({ level: "info", chat_id: -777, user_id: 100 });
+    expect(lines[1]?.fix).toContain("transports.telegram.chat_id");
+    expect(lines[1]?.fix).toContain("-777");
+  });
+
+  test("rate-limited: one line a minute per chat and user, a cap in all, the rest counted", () => {
+    const logs = captureLogs();
+    let now = 0;
+    const drops = new DropLogger(3, () => now);
+    for (let i = 0; i < 50; i++) drops.log("sender_not_allowed", stranger);
+    for (let u = 1; u <= 10; u++) drops.log("sender_not_allowed", { ...stranger, chatId: u, userId: u });
+    expect(logs.filter((l) => l.msg === "access.update_dropped")).toHaveLength(3);
+    now = 60_000;
+    drops.log("sender_not_allowed", stranger);
+    expect(logs.filter((l) => l.msg === "access.update_dropped")).toHaveLength(4);
+    expect(logs.find((l) => l.msg === "access.dropped_suppressed")).toMatchObject({ level: "info", suppressed: 57 });
   });
 });

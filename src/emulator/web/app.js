@@ -24,6 +24,17 @@ const nodes = new Map(); // message_id → { el, key }
 
 // ---------- control API ----------
 
+const UNREACHABLE =
+  "cannot reach the demo server — is `untether demo` still running? Through a tunnel, open the full URL with ?key= again";
+
+/** Says on the page (not only in the console) that the server cannot be reached, and why. */
+function unreachable(e) {
+  const why = e instanceof Error && e.message ? ` (${e.message})` : "";
+  els.status.textContent = `${UNREACHABLE}${why}`;
+  els.status.classList.add("error");
+  els.status.classList.remove("live");
+}
+
 async function api(path, init) {
   const res = await fetch(`/__emulator/${path}`, init);
   const json = await res.json().catch(() => ({ ok: false, description: `HTTP ${res.status}` }));
@@ -369,9 +380,11 @@ async function follow() {
       render(view.messages);
       showStatus(view);
       failures = 0;
+      els.status.classList.remove("error");
     } catch (e) {
       failures++;
-      els.status.textContent = "reconnecting…";
+      if (failures < 3) els.status.textContent = "reconnecting…";
+      else unreachable(e);
       if (failures === 1) console.error("untether demo: lost the emulator", e);
       await new Promise((res) => setTimeout(res, Math.min(5000, 250 * 2 ** failures)));
     }
@@ -380,19 +393,21 @@ async function follow() {
 
 async function main() {
   wireComposer();
+  let view;
   try {
     const res = await fetch("/demo.json");
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
     demo = await res.json();
+    view = await api(`chats/${demo.chatId}/history`);
   } catch (e) {
-    console.error("untether demo: cannot load /demo.json", e);
-    els.status.textContent = "the demo is not running";
+    console.error("untether demo: cannot load the demo", e);
+    unreachable(e);
     return;
   }
   els.name.textContent = demo.bot;
   els.avatar.textContent = (demo.bot || "U").slice(0, 1).toUpperCase();
   els.engine.textContent = `engine: ${demo.engine}`;
   document.title = `${demo.bot} · Untether demo`;
-  const view = await api(`chats/${demo.chatId}/history`);
   version = view.version;
   render(view.messages);
   showStatus(view);
