@@ -7,6 +7,7 @@ import { createBotApi } from "../botapi/client.ts";
 import { TelegramApiError } from "../botapi/errors.ts";
 import { type ReloadEvent, staticConfig, type WatchedConfig, watchConfig } from "../config/live.ts";
 import { type Config, DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
+import { ChatSettings } from "../core/chat-settings.ts";
 import { CostBudget } from "../core/cost-budget.ts";
 import { type DispatchSettings, RunDispatch } from "../core/dispatch.ts";
 import { createEngineLauncher } from "../core/engine-launcher.ts";
@@ -25,6 +26,8 @@ import { StateDb } from "../state/db.ts";
 import { accessPolicyOf, markInterruptedRuns, type RunningBot, startBot } from "../telegram/bot.ts";
 import { createCommandKit } from "../telegram/commands/kit.ts";
 import { CommandRegistry } from "../telegram/commands/registry.ts";
+import { SettingsChanger } from "../telegram/commands/settings-change.ts";
+import { createAgentStore, registerSettingsCommands } from "../telegram/commands/settings-commands.ts";
 import { connectBot } from "../telegram/connect.ts";
 import { ChatController, chatOriginOf } from "../telegram/controller.ts";
 import { createFileHandler, type FileApi } from "../telegram/files.ts";
@@ -172,7 +175,9 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     },
   });
   const defaultCwd = process.cwd();
+  const chatSettings = new ChatSettings({ db, config: () => live.current(), engines });
   const dispatch = new RunDispatch({
+    chatSettings,
     settings: () => dispatchSettings(live.current(), defaultCwd),
     engines,
     db,
@@ -260,6 +265,11 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
   });
   const kit = createCommandKit({ transport, call: client.call, config: () => live.current() });
   const commands = new CommandRegistry();
+  const settings = new SettingsChanger({
+    settings: chatSettings,
+    agent: createAgentStore({ db, dispatch, engines, path: o.env.PATH }),
+    kit,
+  });
   const controller = new ChatController({
     runs,
     dispatch,
@@ -282,7 +292,10 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
       env: o.env,
     }),
     cancelScheduled: (chatId) => triggers.at.cancelAll(chatId),
+    settings,
+    botUsername: () => me.username,
   });
+  registerSettingsCommands(commands, { changer: settings, kit, engines });
 
   // /at freezes the chat's engine, project and branch now (directives in its prompt included).
   commands.add({

@@ -1,0 +1,15 @@
+// /reasoning [level|clear]: the reasoning effort of the chat's engine for its next runs (Claude
+// `--effort`, Codex `-c model_reasoning_effort=…`, Pi `--thinking`, OpenCode `--variant`).
+import { type SettingsChanger, settingCommand, simpleArgs } from "./settings-change.ts";
+import type { ChatCommand, CommandKit } from "./types.ts";
+
+export function createReasoningCommand(deps: { changer: SettingsChanger; kit: CommandKit }): ChatCommand {
+  return settingCommand(deps.changer, deps.kit, {
+    name: "reasoning",
+    usage: "/reasoning [low|medium|high|clear]",
+    summary: "show or set the reasoning effort of this chat's engine",
+    key: "reasoning",
+    perEngine: true,
+    parse: simpleArgs,
+  });
+}
