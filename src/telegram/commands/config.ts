@@ -54,7 +54,7 @@ export function createConfigMenu(deps: ConfigMenuDeps): { command: ChatCommand; 
 
   const engineOf = (w: Where) => changer.agent.effective(originOf(w)).value;
 
-  const home = (w: Where): { html: string; buttons: ButtonRows } => {
+  const home = (w: Where, note?: string): { html: string; buttons: ButtonRows } => {
     const o = originOf(w);
     const engine = engineOf(w);
     const lines = [`⚙️ <b>Settings here</b> (engine <b>${escapeHtml(engine)}</b>)`, ""];
@@ -65,7 +65,7 @@ export function createConfigMenu(deps: ConfigMenuDeps): { command: ChatCommand; 
       lines.push(`${label}: <b>${escapeHtml(e.value ?? "not set")}</b> — ${SOURCE_LABEL[e.source]}`);
       rows.push([btn(`${label}: ${e.value ?? "—"}`, `p:${CODE_OF[key]}`)]);
     }
-    lines.push("", "Tap a setting to change it.");
+    lines.push("", note ?? "Tap a setting to change it.");
     return { html: lines.join("\n"), buttons: rows };
   };
 
@@ -149,7 +149,7 @@ export function createConfigMenu(deps: ConfigMenuDeps): { command: ChatCommand; 
           await kit.edit(msg, out.html, [...confirmButtons(out.token), back]);
           return kit.toast(q.callbackId, "Needs a second tap.");
         }
-        await show(k === undefined ? home(w) : page(w, k, out.html));
+        await show(k === undefined ? home(w, out.html) : page(w, k, out.html));
         return kit.toast(q.callbackId, "Saved.");
       }
     },
@@ -158,7 +158,7 @@ export function createConfigMenu(deps: ConfigMenuDeps): { command: ChatCommand; 
 }
 
 function pageTitle(key: ChangeKey, engine: string): string {
-  if (key === "permission") return engine === "claude" ? "Plan / permission mode" : "Approval policy";
+  if (key === "permission") return `${engine === "claude" ? "Plan / permission mode" : "Approval policy"} (${engine})`;
   if (key === "model" || key === "reasoning") return `${KEY_LABEL[key]} (${engine})`;
   return KEY_LABEL[key];
 }
