@@ -53,7 +53,9 @@ async function runArgv(text = "say hi", chatId = h.dm, from = h.alice): Promise<
   );
   const lines = spawnLines();
   expect(lines.length).toBe(before + 1);
-  return (lines.at(-1)?.argv as string[]).slice(1);
+  const argv = lines.at(-1)?.argv;
+  if (!Array.isArray(argv)) throw new Error("engine.spawn without argv");
+  return argv.slice(1).map(String);
 }
 
 function logLines(event: string): Array<Record<string, unknown>> {
