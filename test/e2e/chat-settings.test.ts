@@ -194,6 +194,9 @@ describe("Codex: reasoning and the approval policy", () => {
       "⚠️ unknown codex reasoning 'max'; choose one of minimal, low, medium, high, xhigh.",
     );
     await say("/reasoning high");
+    expect((await say("/approval")).text).toBe(
+      "Permission mode for codex here: full (the CLI's default).\nChoices: safe, full.\nUsage: /approval [mode|clear]",
+    );
     expect((await say("/approval safe")).text).toBe("Permission mode for codex here is now safe.");
     const argv = (await runArgv()).join(" ");
     expect(argv).toContain("-c model_reasoning_effort=high");

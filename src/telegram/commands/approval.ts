@@ -19,6 +19,7 @@ export function createApprovalCommand(deps: {
     key: "permission",
     perEngine: true,
     parse: simpleArgs,
+    choices: (engine) => (engine === undefined ? undefined : deps.modes[engine]),
     notFor: (engine) => {
       const modes = deps.modes[engine];
       return modes === undefined ? `<b>${escapeHtml(engine)}</b> has no approval modes to choose.` : undefined;

@@ -3,7 +3,12 @@
 import { type SettingsChanger, settingCommand, simpleArgs } from "./settings-change.ts";
 import type { ChatCommand, CommandKit } from "./types.ts";
 
-export function createReasoningCommand(deps: { changer: SettingsChanger; kit: CommandKit }): ChatCommand {
+export function createReasoningCommand(deps: {
+  changer: SettingsChanger;
+  kit: CommandKit;
+  /** The engine's reasoning levels (EngineDefinition.reasoningLevels). */
+  levels(engine: string): readonly string[] | undefined;
+}): ChatCommand {
   return settingCommand(deps.changer, deps.kit, {
     name: "reasoning",
     usage: "/reasoning [low|medium|high|clear]",
@@ -11,5 +16,6 @@ export function createReasoningCommand(deps: { changer: SettingsChanger; kit: Co
     key: "reasoning",
     perEngine: true,
     parse: simpleArgs,
+    choices: (engine) => (engine === undefined ? undefined : deps.levels(engine)),
   });
 }

@@ -229,6 +229,8 @@ export interface SettingCommandSpec {
   parse(args: string): ParsedArgs;
   /** Why the command does not apply to the chat's engine (e.g. /planmode with Codex). */
   notFor?(engine: string): string | undefined;
+  /** What the engine accepts, listed when the setting is shown. */
+  choices?(engine: string | undefined): readonly string[] | undefined;
 }
 
 /** A typed command over one setting: no argument shows it, `clear` removes the chat's value. */
@@ -254,8 +256,10 @@ export function settingCommand(changer: SettingsChanger, kit: CommandKit, spec: 
         return;
       }
       if ("show" in parsed) {
+        const choices = spec.choices?.(engine);
+        const listed = choices === undefined ? "" : `\nChoices: ${choices.map(escapeHtml).join(", ")}.`;
         await reply(
-          `${label} here: ${changer.describe(origin, spec.key, engine)}.\nUsage: <code>${escapeHtml(spec.usage)}</code>`,
+          `${label} here: ${changer.describe(origin, spec.key, engine)}.${listed}\nUsage: <code>${escapeHtml(spec.usage)}</code>`,
         );
         return;
       }

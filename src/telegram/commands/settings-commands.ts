@@ -68,7 +68,7 @@ export function registerSettingsCommands(
   commands.add(
     menu.command,
     createModelCommand({ changer, kit }),
-    createReasoningCommand({ changer, kit }),
+    createReasoningCommand({ changer, kit, levels: (e) => d.engines.get(e)?.reasoningLevels }),
     createPlanmodeCommand({ changer, kit }),
     createApprovalCommand({ changer, kit, modes: PERMISSION_VALUES }),
     createVerboseCommand({ changer, kit }),
