@@ -8,6 +8,7 @@ import { TelegramApiError } from "../botapi/errors.ts";
 import { type ReloadEvent, staticConfig, type WatchedConfig, watchConfig } from "../config/live.ts";
 import { type Config, DEFAULT_TELEGRAM_API_BASE_URL } from "../config/schema.ts";
 import { ContextBindings } from "../core/bindings.ts";
+import { ChatSettings } from "../core/chat-settings.ts";
 import { systemClock } from "../core/clock.ts";
 import { CostBudget } from "../core/cost-budget.ts";
 import { type DispatchSettings, RunDispatch } from "../core/dispatch.ts";
@@ -42,6 +43,8 @@ import { createCommandKit } from "../telegram/commands/kit.ts";
 import { createPingCommand } from "../telegram/commands/ping.ts";
 import { CommandRegistry } from "../telegram/commands/registry.ts";
 import { announceRestart, createRestartCommand } from "../telegram/commands/restart.ts";
+import { SettingsChanger } from "../telegram/commands/settings-change.ts";
+import { createAgentStore, registerSettingsCommands } from "../telegram/commands/settings-commands.ts";
 import { createStatsCommand } from "../telegram/commands/stats.ts";
 import { createTriggersCommand } from "../telegram/commands/triggers.ts";
 import { connectBot } from "../telegram/connect.ts";
@@ -215,7 +218,9 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     },
   });
   const defaultCwd = process.cwd();
+  const chatSettings = new ChatSettings({ db, config: () => live.current(), engines });
   const dispatch = new RunDispatch({
+    chatSettings,
     settings: () => dispatchSettings(live.current(), defaultCwd),
     engines,
     db,
@@ -321,6 +326,11 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     allowAnyUser: () => live.current().transports.telegram.allow_any_user === true,
     apiBaseIsTelegram,
   });
+  const settings = new SettingsChanger({
+    settings: chatSettings,
+    agent: createAgentStore({ db, dispatch, engines, path: o.env.PATH }),
+    kit,
+  });
   const controller = new ChatController({
     runs,
     dispatch,
@@ -337,7 +347,10 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     }),
     cancelScheduled: (chatId) => triggers.at.cancelAll(chatId),
     placeGate: (m) => unboundTopicHint(contextDeps, m),
+    settings,
+    botUsername: () => me.username,
   });
+  registerSettingsCommands(commands, { changer: settings, kit, engines });
 
   commands.add(createContextCommand(contextDeps), createTopicCommand(contextDeps));
   // /at freezes the chat's engine, project and branch now (directives in its prompt included).

@@ -14,6 +14,7 @@ import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { RunContext, StateDb } from "../state/db.ts";
 import { type ContextBinding, ContextBindings } from "./bindings.ts";
+import type { ChatSettings } from "./chat-settings.ts";
 import { DirectiveError, parseDirectives } from "./directives.ts";
 import { isUnattended, type RunSource, sourceLabel } from "./run-source.ts";
 import type { RunRequest } from "./runs.ts";
@@ -48,6 +49,8 @@ export interface DispatchDeps {
   isActive(runId: number): boolean;
   /** The bot's @username: "@bot fix it" is addressed to the bot, not an @branch directive. */
   botUsername?: () => string | undefined;
+  /** The chat's /model, /reasoning, /planmode (approval) and /verbose (core/chat-settings.ts). */
+  chatSettings?: Pick<ChatSettings, "forRun">;
 }
 
 /** Where a request comes from in Telegram terms (kept small: core never imports telegram/). */
@@ -124,9 +127,13 @@ export class RunDispatch {
     const s = this.d.settings();
     const chosen = this.d.db.getKv(agentKey(origin));
     if (chosen && this.d.engines.has(chosen)) return chosen;
-    const p = project === undefined ? undefined : s.projects.get(project);
-    if (p?.defaultEngine && this.d.engines.has(p.defaultEngine)) return p.defaultEngine;
-    return s.defaultEngine;
+    return this.projectDefaultEngine(project) ?? s.defaultEngine;
+  }
+
+  /** The project's `default_engine`, when it names an available engine. */
+  projectDefaultEngine(project: string | undefined): string | undefined {
+    const p = project === undefined ? undefined : this.d.settings().projects.get(project);
+    return p?.defaultEngine && this.d.engines.has(p.defaultEngine) ? p.defaultEngine : undefined;
   }
 
   /** The `/ctx` or `/topic` binding that applies here, if its project is still configured. */
@@ -256,7 +263,15 @@ export class RunDispatch {
     } else {
       cwd = target.replied?.cwd ?? s.defaultCwd;
     }
-    const permissionMode = this.#permissionMode(input, target.engine);
+    // The chat's own settings fill what the request does not fix (a cron's permission_mode wins).
+    const own = this.d.chatSettings?.forRun(input.origin, target.engine, !isUnattended(input.source)) ?? {};
+    const model = input.model ?? own.model;
+    const permissionMode = this.#permissionMode(
+      input.permissionMode === undefined && own.permissionMode !== undefined
+        ? { ...input, permissionMode: own.permissionMode }
+        : input,
+      target.engine,
+    );
     const chat: ChatRef =
       input.origin.threadId === undefined
         ? { chatId: input.origin.chatId }
@@ -281,8 +296,10 @@ export class RunDispatch {
       source: input.source,
       ...(input.userId === undefined ? {} : { userId: input.userId }),
       ...(scoped ? { sessionScope: scopeFor(input.origin, target) } : {}),
-      ...(input.model === undefined ? {} : { model: input.model }),
+      ...(model === undefined ? {} : { model }),
+      ...(own.reasoning === undefined ? {} : { reasoning: own.reasoning }),
       ...(permissionMode === undefined ? {} : { permissionMode }),
+      ...(own.verbose === undefined ? {} : { verbose: own.verbose }),
     };
     return { ok: true, request };
   }

@@ -24,6 +24,8 @@ export interface RunInfo {
   startedAt: number;
   /** Shown in the footer (project / branch). */
   context?: string;
+  /** The chat's /verbose for this run; absent: the presenter's setting. */
+  verbose?: boolean;
 }
 
 /** The run another one waits behind: how to name it (prompt head or trigger label) and its message. */
@@ -97,7 +99,11 @@ export interface RunRequest {
   /** Chat-mode session key: the session is read here when the run starts and stored when it ends. */
   sessionScope?: string;
   model?: string;
+  /** The chat's /reasoning level (engines/types.ts EngineJob.reasoning). */
+  reasoning?: string;
   permissionMode?: string;
+  /** The chat's /verbose: progress shows each action's output; absent: `[progress] verbosity`. */
+  verbose?: boolean;
 }
 
 /** The footer tag of a run: "project @branch". */
@@ -316,7 +322,14 @@ export class RunManager {
       startedAt,
     });
     const log = this.#beginLog(runId, startedAt, req.prompt);
-    const view = this.#o.createView({ runId, engine, source, startedAt, context: contextLabel(req) });
+    const view = this.#o.createView({
+      runId,
+      engine,
+      source,
+      startedAt,
+      context: contextLabel(req),
+      ...(req.verbose === undefined ? {} : { verbose: req.verbose }),
+    });
     view.setStatus("queued");
     const keys = [`run:${runId}`, ...convKeys];
     // The first render goes out at once, as a reply, with the cancel button: "starting", or queued
@@ -465,6 +478,7 @@ export class RunManager {
       cwd: run.req.cwd,
       resume: this.#resumeAtStart(run.req, engine),
       model: run.req.model,
+      ...(run.req.reasoning === undefined ? {} : { reasoning: run.req.reasoning }),
       permissionMode: run.req.permissionMode,
     };
     try {

@@ -1,6 +1,7 @@
 // Amp: `amp --stream-json -x`, the prompt on stdin (execute mode reads it there: plain text, or one
 // Claude-shaped user message with `--stream-json-input`). Its stream-json output has Claude's shape
 // (§5.6), so it shares Claude's parser (engines/stream-json.ts); thread ids look like `T-<uuid>`.
+import { AMP_MODES } from "../config/schema.ts";
 import { defineEngine } from "./define.ts";
 import { definePermissions } from "./permissions.ts";
 import { createStreamJsonParser } from "./stream-json.ts";
@@ -43,6 +44,7 @@ export const ampEngine = defineEngine(
           missingCompletion: (code) => parser.missingCompletion(code),
         };
       },
+      modelChoices: AMP_MODES,
       permissions: definePermissions({
         configured: undefined,
         order: [undefined],

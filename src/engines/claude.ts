@@ -156,6 +156,9 @@ export function claudeWatchdogEnv(w: {
   };
 }
 
+/** `claude --effort <level>` (2.1.197 `--help`: low, medium, high, xhigh, max). */
+export const CLAUDE_EFFORT_LEVELS = ["low", "medium", "high", "xhigh", "max"] as const;
+
 // ---- definition ---------------------------------------------------------------------------------
 
 export const claudeEngine = defineEngine(
@@ -176,6 +179,7 @@ export const claudeEngine = defineEngine(
           ...extraArgs,
         ];
         args.push(...resumeArgs(job), ...modelArgs(job));
+        if (job.reasoning !== undefined) args.push("--effort", job.reasoning);
         if (allowedTools.length > 0) args.push("--allowedTools", allowedTools.join(","));
         if (skipPermissions) args.push("--dangerously-skip-permissions");
         const mode = modeOf(job);
@@ -196,6 +200,7 @@ export const claudeEngine = defineEngine(
       createStdinSession(job, ask) {
         return createClaudeStdinSession(job, modeOf(job), ask);
       },
+      reasoningLevels: CLAUDE_EFFORT_LEVELS,
       // Without use_api_billing a stray API key would silently bill the user instead of the subscription.
       env: { add: { UNTETHER_SESSION: "1" }, remove: options.use_api_billing ? [] : ["ANTHROPIC_API_KEY"] },
       permissions: definePermissions({

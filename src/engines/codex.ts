@@ -135,6 +135,9 @@ export function createCodexParser(job: EngineJob, model?: string, profile?: stri
   };
 }
 
+/** `-c model_reasoning_effort=<level>`: the values of codex's `model_reasoning_effort` config key. */
+export const CODEX_REASONING_LEVELS = ["minimal", "low", "medium", "high", "xhigh"] as const;
+
 export const codexEngine = defineEngine(
   { id: "codex", cli: "codex", displayName: "Codex", npm: "@openai/codex", supportsContinue: true },
   ({ options, extraArgs, modelArgs, resumeArgs }) => ({
@@ -143,12 +146,14 @@ export const codexEngine = defineEngine(
       const args = [...extraArgs];
       if (options.profile !== undefined) args.push("--profile", options.profile);
       args.push(...modelArgs(job));
+      if (job.reasoning !== undefined) args.push("-c", `model_reasoning_effort=${job.reasoning}`);
       args.push("--ask-for-approval", job.permissionMode === "safe" ? "untrusted" : "never");
       args.push("exec", "--json", "--skip-git-repo-check", "--color=never", ...resumeArgs(job));
       args.push("-"); // read the prompt from stdin
       return args;
     },
     createParser: (job) => createCodexParser(job, options.model, options.profile),
+    reasoningLevels: CODEX_REASONING_LEVELS,
     // "safe" asks (untrusted); anything else runs with --ask-for-approval never.
     permissions: definePermissions({
       configured: undefined,

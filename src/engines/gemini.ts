@@ -86,7 +86,7 @@ export const geminiEngine = defineEngine(
     createParser: (job) => createGeminiParser(job, options.model),
     permissions: definePermissions({
       configured: "yolo",
-      order: ["default", "auto_edit", "yolo"],
+      order: ["plan", "default", "auto_edit", "yolo"],
       shellWithoutApproval: (mode) => mode === "yolo",
     }),
   }),

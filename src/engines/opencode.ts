@@ -94,10 +94,22 @@ export function createOpencodeParser(job: EngineJob, model?: string): EnginePars
   };
 }
 
+/** `opencode run --variant <v>`: provider-specific; the levels its `--help` names (1.18: minimal, high, max) and the usual low/medium. */
+export const OPENCODE_VARIANTS = ["minimal", "low", "medium", "high", "max"] as const;
+
 export const opencodeEngine = defineEngine(
   { id: "opencode", cli: "opencode", displayName: "OpenCode", npm: "opencode-ai", supportsContinue: true },
   ({ options, extraArgs, modelArgs, resumeArgs }) => ({
-    buildArgs: (job) => ["run", "--format", "json", ...resumeArgs(job), ...modelArgs(job), ...extraArgs],
+    buildArgs: (job) => [
+      "run",
+      "--format",
+      "json",
+      ...resumeArgs(job),
+      ...modelArgs(job),
+      ...(job.reasoning === undefined ? [] : ["--variant", job.reasoning]),
+      ...extraArgs,
+    ],
+    reasoningLevels: OPENCODE_VARIANTS,
     createParser: (job) => createOpencodeParser(job, options.model),
     // `opencode run` cannot ask: its bash tool runs unless the user's opencode config denies it.
     permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => true }),

@@ -110,6 +110,9 @@ export function createPiParser(job: EngineJob, model?: string): EngineParser {
   };
 }
 
+/** `pi --thinking <level>` (0.73 `--help`: off, minimal, low, medium, high, xhigh). */
+export const PI_THINKING_LEVELS = ["off", "minimal", "low", "medium", "high", "xhigh"] as const;
+
 export const piEngine = defineEngine(
   { id: "pi", cli: "pi", displayName: "pi", npm: "@mariozechner/pi-coding-agent", supportsContinue: true },
   ({ options, extraArgs, modelArgs, resumeArgs }) => ({
@@ -119,9 +122,11 @@ export const piEngine = defineEngine(
       // A new run lets pi create its session (in the directory preparePiSessionDir secured); the
       // `session` header then gives us the token.
       args.push(...modelArgs(job), ...resumeArgs(job));
+      if (job.reasoning !== undefined) args.push("--thinking", job.reasoning);
       return args;
     },
     createParser: (job) => createPiParser(job, options.model),
+    reasoningLevels: PI_THINKING_LEVELS,
     env: { add: { NO_COLOR: "1", CI: "1" } },
     // pi has no permission prompts: its tools always run.
     permissions: definePermissions({ configured: undefined, order: [undefined], shellWithoutApproval: () => true }),

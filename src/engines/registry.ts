@@ -11,6 +11,7 @@ import type { ResumeToken } from "./events.ts";
 import { geminiEngine } from "./gemini.ts";
 import { opencodeEngine } from "./opencode.ts";
 import { piEngine } from "./pi.ts";
+import { resolveCli } from "./process.ts";
 import type { EngineDefinition } from "./types.ts";
 
 /** The engine module of every built-in id (config/schema.ts's CONFIGURABLE_ENGINE_IDS; a missing one is a type error). */
@@ -93,6 +94,16 @@ export function createEngineRegistry(
     registry.set(def.id, def);
   }
   return registry;
+}
+
+/**
+ * How to install an engine whose CLI is not on PATH (`npm install -g <package>`), or undefined when it
+ * is installed. A PATH lookup only, no spawn.
+ */
+export function missingEngineHint(def: EngineDefinition, path: string | undefined): string | undefined {
+  if (resolveCli(def.cli, path) !== undefined) return undefined;
+  const mod = (ENGINE_MODULES as Readonly<Record<string, EngineModule<ConfigurableEngineId> | undefined>>)[def.id];
+  return mod ? `npm install -g ${mod.about.npm}` : `install \`${def.cli}\` on PATH`;
 }
 
 /** The engine for a user-supplied id (`/engine codex`, `default_engine`), or a clear error. */

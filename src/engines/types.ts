@@ -10,6 +10,8 @@ export interface EngineJob {
   resume?: ResumeToken;
   /** Per-run overrides (chat /model, cron permission_mode, …). */
   model?: string;
+  /** The chat's /reasoning level: one of the engine's `reasoningLevels`. */
+  reasoning?: string;
   permissionMode?: string;
 }
 
@@ -69,4 +71,8 @@ export interface EngineDefinition {
   resume: ResumeSyntax;
   /** Permission modes and what they allow unattended (engines/permissions.ts). */
   permissions: PermissionPolicy;
+  /** The levels the CLI's reasoning flag accepts (`EngineJob.reasoning`); absent: the CLI has no such flag. */
+  reasoningLevels?: readonly string[];
+  /** The only values a chat's /model may take (amp: its modes); absent: any model name. */
+  modelChoices?: readonly string[];
 }

@@ -29,6 +29,9 @@ const MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS at_jobs (
      id TEXT PRIMARY KEY, chat_id INTEGER NOT NULL, thread_id INTEGER, due_at INTEGER NOT NULL,
      payload TEXT NOT NULL)`,
+  // ---- per-chat settings (issue #15: /config, /model, /reasoning, /planmode, /verbose, /listen) ----
+  `CREATE TABLE IF NOT EXISTS chat_settings (
+     scope TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, key))`,
 ];
 
 /** Columns added to `runs` after version 1: where a run ran, so a reply continues there. */
@@ -411,6 +414,29 @@ export class StateDb {
       dueAt: r.due_at,
       payload: r.payload,
     }));
+  }
+
+  // ---- per-chat settings (issue #15): one row per chat or topic scope and key ----
+
+  getChatSetting(scope: string, key: string): string | undefined {
+    return (
+      this.#db
+        .query<{ value: string }, [string, string]>("SELECT value FROM chat_settings WHERE scope = ? AND key = ?")
+        .get(scope, key)?.value ?? undefined
+    );
+  }
+
+  /** Stores a chat setting; `undefined` removes it (the chat falls back to the project or config). */
+  setChatSetting(scope: string, key: string, value: string | undefined): void {
+    if (value === undefined) {
+      this.#db.query("DELETE FROM chat_settings WHERE scope = ? AND key = ?").run(scope, key);
+      return;
+    }
+    this.#db
+      .query(
+        "INSERT INTO chat_settings (scope, key, value) VALUES (?, ?, ?) ON CONFLICT(scope, key) DO UPDATE SET value = excluded.value",
+      )
+      .run(scope, key, value);
   }
 }
 

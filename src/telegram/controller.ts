@@ -3,12 +3,13 @@
 
 import { APPROVAL_PREFIX, type PressOutcome } from "../core/approvals.ts";
 import { leadingCommand } from "../core/directives.ts";
-import { agentKey, type ChatOrigin, type DispatchInput, type RunDispatch, sessionScope } from "../core/dispatch.ts";
+import { type ChatOrigin, type DispatchInput, type RunDispatch, sessionScope } from "../core/dispatch.ts";
 import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
 import type { EngineDefinition } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import type { CommandRegistry } from "./commands/registry.ts";
+import type { SettingsChanger } from "./commands/settings-change.ts";
 import { type ChatCommand, type CommandKit, chatOf } from "./commands/types.ts";
 import type { FileRequester } from "./files.ts";
 import type { IncomingCallback, IncomingMessage } from "./incoming.ts";
@@ -40,6 +41,10 @@ export interface ControllerDeps {
   placeGate?(m: IncomingMessage): string | undefined;
   /** Drops a chat's scheduled runs (/at); returns how many. Used by /cancel when nothing runs. */
   cancelScheduled?(chatId: number): number;
+  /** Per-chat settings: /agent changes go through it; its listen mode filters group messages. */
+  settings: SettingsChanger;
+  /** The bot's @username, for `/listen mentions`. */
+  botUsername?: () => string | undefined;
 }
 
 const HELP_HEADER = [
@@ -148,6 +153,10 @@ export class ChatController {
 
   /** `droppedWaiting`: messages of this chat a `/cancel` took out of the lane before they ran. */
   async handleMessage(m: IncomingMessage, opts: { droppedWaiting?: number } = {}): Promise<void> {
+    if (!this.#listening(m)) {
+      logger().debug({ chat_id: m.chatId, message_id: m.messageId }, "listen.ignored");
+      return;
+    }
     // `//text` goes to the agent as typed (one slash removed): no commands, no directives.
     if (m.text.startsWith("//")) return this.#startPrompt(m, m.text.slice(1), { fixed: {} });
     const cmd = leadingCommand(m.text);
@@ -186,6 +195,22 @@ export class ChatController {
       }
     }
     await this.#startPrompt(m, m.text);
+  }
+
+  /**
+   * `/listen mentions` in a group: only a message that mentions the bot, replies to the bot, starts
+   * with /<engine> or /<project>, or is a known command is handled; the rest of the talk is not ours.
+   */
+  #listening(m: IncomingMessage): boolean {
+    if (m.chatType === "private") return true;
+    if (this.#d.settings.settings.listenMode(chatOriginOf(m)) === "all") return true;
+    if (m.replyTo?.fromBot) return true;
+    const cmd = leadingCommand(m.text);
+    if (cmd && (this.#d.commands.get(cmd.name) || cmd.name === "cancel" || this.#isDirective(cmd.name))) return true;
+    const bot = this.#d.botUsername?.();
+    if (bot === undefined) return false;
+    const re = new RegExp(`(^|[^A-Za-z0-9_])@${bot.replace(/[^A-Za-z0-9_]/g, "")}(?![A-Za-z0-9_])`, "i");
+    return re.test(m.text);
   }
 
   /** `/claude`, `/backend`: the first line picks an engine or project (core/directives.ts). */
@@ -316,46 +341,28 @@ export class ChatController {
 
   async #agent(m: IncomingMessage, args: string): Promise<void> {
     const [sub, value] = args.split(/\s+/).filter(Boolean);
-    const key = agentKey(chatOriginOf(m));
-    const known = [...this.#d.engines.keys()].sort();
+    const origin = chatOriginOf(m);
+    const changer = this.#d.settings;
     if (!sub) {
-      const chosen = this.#d.db.getKv(key);
-      const current = this.#chatEngine(m);
+      const known = changer.agent.known();
       return this.#reply(
         m,
-        `Default engine here: <b>${escapeHtml(current)}</b>${chosen ? " (set with /agent)" : " (from the config)"}.\nAvailable: ${known.map(escapeHtml).join(", ")}.\nChange it with <code>/agent set &lt;engine&gt;</code> or <code>/agent clear</code>.`,
+        `Default engine here: ${changer.describe(origin, "agent")}.\nAvailable: ${known.map(escapeHtml).join(", ")}.\nChange it with <code>/agent set &lt;engine&gt;</code> or <code>/agent clear</code>.`,
       );
     }
-    if (sub !== "set" && sub !== "clear") {
+    if ((sub !== "set" && sub !== "clear") || (sub === "set" && !value)) {
       return this.#reply(
         m,
         "Usage: <code>/agent</code>, <code>/agent set &lt;engine&gt;</code> or <code>/agent clear</code>.",
       );
     }
-    if (
-      m.chatType !== "private" &&
-      (m.userId === undefined || !(await this.#d.kit.mayChangeChat(m.chatId, m.chatType, m.userId)))
-    ) {
-      return this.#reply(m, "Only the group's admins can change the default engine.");
-    }
-    if (sub === "clear") {
-      this.#d.db.setKv(key, "");
-      return this.#reply(m, `Default engine reset to the config's: <b>${escapeHtml(this.#chatEngine(m))}</b>.`);
-    }
-    const engine = value?.toLowerCase();
-    if (!engine || !this.#d.engines.has(engine)) {
-      return this.#reply(
-        m,
-        `Unknown engine${engine ? ` <b>${escapeHtml(engine)}</b>` : ""}. Available: ${known.map(escapeHtml).join(", ")}.`,
-      );
-    }
-    this.#d.db.setKv(key, engine);
-    return this.#reply(m, `Default engine here is now <b>${escapeHtml(engine)}</b>.`);
-  }
-
-  #chatEngine(m: IncomingMessage): string {
-    const o = chatOriginOf(m);
-    return this.#d.dispatch.chatEngine(o, this.#d.dispatch.chatProject(o));
+    const out = await changer.change({
+      origin,
+      userId: m.userId,
+      key: "agent",
+      value: sub === "clear" ? undefined : value,
+    });
+    return this.#reply(m, out.html);
   }
 
   async #continue(m: IncomingMessage, args: string): Promise<void> {

@@ -178,7 +178,7 @@ class TelegramRunView implements RunView {
     const s = this.#settings();
     const html = renderProgress(this.#state, {
       maxActions: s.maxActions,
-      verbose: s.verbose,
+      verbose: this.#info.verbose ?? s.verbose,
       now,
       resumeLine: this.#resumeLine(),
       footerContext: this.#info.context,

@@ -94,3 +94,42 @@ describe("answers past max_answer_parts", () => {
     expect(head.endsWith(" …")).toBe(true);
   });
 });
+
+describe("a chat's /verbose", () => {
+  function progressOf(runVerbose: boolean | undefined, configVerbose: boolean): string {
+    const view = createRunViewFactory(() => ({
+      maxActions: 5,
+      verbose: configVerbose,
+      showResumeLine: false,
+      messageOverflow: "split",
+      showCost: false,
+      maxAnswerParts: 3,
+    }))({
+      runId: 1,
+      engine,
+      source: "telegram",
+      startedAt: 0,
+      ...(runVerbose === undefined ? {} : { verbose: runVerbose }),
+    });
+    view.setStatus("running");
+    view.apply({ type: "started", engine: "mock", resume: { engine: "mock", value: "s" } });
+    view.apply({
+      type: "action",
+      engine: "mock",
+      phase: "completed",
+      ok: false,
+      action: { id: "c1", kind: "command", title: "cat out.txt", detail: { output: "No such file or directory" } },
+    });
+    return view.progressHtml(1000, []);
+  }
+
+  test("on: each action's output under its line, whatever [progress] verbosity says", () => {
+    expect(progressOf(true, false)).toContain("→ No such file or directory");
+  });
+
+  test("off: titles only, even when the config is verbose; unset: the config decides", () => {
+    expect(progressOf(false, true)).not.toContain("No such file");
+    expect(progressOf(undefined, true)).toContain("→ No such file or directory");
+    expect(progressOf(undefined, false)).not.toContain("No such file");
+  });
+});
