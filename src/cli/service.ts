@@ -350,7 +350,8 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
     settings,
     botUsername: () => me.username,
   });
-  registerSettingsCommands(commands, { changer: settings, kit, engines });
+  const triggerCtl = triggerControl(config, triggers.pauses, db);
+  registerSettingsCommands(commands, { changer: settings, kit, engines, triggers: triggerCtl });
 
   commands.add(createContextCommand(contextDeps), createTopicCommand(contextDeps));
   // /at freezes the chat's engine, project and branch now (directives in its prompt included).
@@ -400,7 +401,6 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
       }),
     );
   // Observability (issue #15): /stats, /export, /ping, /health, /triggers.
-  const triggerCtl = triggerControl(config, triggers.pauses, db);
   commands.add(
     createStatsCommand({
       kit,

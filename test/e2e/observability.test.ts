@@ -201,4 +201,30 @@ describe("after a restart (admin_user_ids = alice)", () => {
       20_000,
     );
   }, 60_000);
+
+  test("/config has a Triggers page: a non-admin's tap is refused, an admin's pauses and resumes", async () => {
+    const menu = await ask(h.group, h.alice, "/config");
+    expect(menu.text ?? "").toContain("Triggers: 2");
+    h.emu.pressButton({ chatId: h.group, messageId: menu.message_id, from: h.alice, text: "Triggers: 2" });
+    await h.emu.waitFor(
+      () => (h.emu.history(h.group).find((x) => x.message_id === menu.message_id)?.text ?? "").includes("⚙️ Triggers"),
+      10_000,
+    );
+    const refused = h.emu.pressButton({ chatId: h.group, messageId: menu.message_id, from: h.bob, text: "⏸ Pause gh" });
+    expect((await h.emu.waitForCallbackAnswer(refused.id)).text).toContain("Only the bot's admins");
+    expect((await hook(5)).status).toBe(202);
+    const own = h.emu.pressButton({ chatId: h.group, messageId: menu.message_id, from: h.alice, text: "⏸ Pause gh" });
+    expect((await h.emu.waitForCallbackAnswer(own.id)).text).toBe("Paused.");
+    expect((await hook(6)).status).toBe(503);
+    const page = h.emu.history(h.group).find((x) => x.message_id === menu.message_id);
+    expect(page?.text ?? "").toContain("gh paused.");
+    const resume = h.emu.pressButton({
+      chatId: h.group,
+      messageId: menu.message_id,
+      from: h.alice,
+      text: "▶️ Resume gh",
+    });
+    expect((await h.emu.waitForCallbackAnswer(resume.id)).text).toBe("Resumed.");
+    expect((await hook(7)).status).toBe(202);
+  }, 60_000);
 });

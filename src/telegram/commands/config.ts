@@ -2,7 +2,8 @@
 // lists every setting with its effective value and where it comes from (chat, project, config); a
 // setting's page offers its values, "Clear" (back to the project's or config's) and Back. Callback
 // data: `cfg:h` (home), `cfg:p:<k>` (page), `cfg:s:<k>:<value>` (set; empty value clears),
-// `cfg:ok:<token>` (the second tap for a value that lowers safety).
+// `cfg:ok:<token>` (the second tap for a value that lowers safety), `cfg:t` (the triggers page) and
+// `cfg:tp:<index>|*` (pause or resume one trigger, or all: bot admins only).
 import type { Button, ButtonRows, MessageRef } from "../../core/transport.ts";
 import type { IncomingCallback } from "../incoming.ts";
 import { escapeHtml } from "../render.ts";
@@ -15,6 +16,7 @@ import {
   type SettingsChanger,
   SOURCE_LABEL,
 } from "./settings-change.ts";
+import { setTriggerPause, type TriggerControl, triggerLines } from "./trigger-list.ts";
 import type { CallbackRoute, ChatCommand, CommandKit } from "./types.ts";
 
 export const CONFIG_PREFIX = "cfg";
@@ -43,6 +45,9 @@ export interface ConfigMenuDeps {
   kit: CommandKit;
   /** Values a setting's page offers for an engine; undefined: nothing to tap (e.g. model names). */
   choices(key: ChangeKey, engine: string): readonly string[] | undefined;
+  /** The configured webhooks and crons, to pause and resume here. */
+  triggers?: TriggerControl;
+  now(): number;
 }
 
 type Where = { chatId: number; chatType?: string; threadId?: number; userId?: number };
@@ -65,7 +70,21 @@ export function createConfigMenu(deps: ConfigMenuDeps): { command: ChatCommand; 
       lines.push(`${label}: <b>${escapeHtml(e.value ?? "not set")}</b> — ${SOURCE_LABEL[e.source]}`);
       rows.push([btn(`${label}: ${e.value ?? "—"}`, `p:${CODE_OF[key]}`)]);
     }
+    const t = deps.triggers?.list() ?? [];
+    if (t.length > 0) {
+      const paused = t.filter((x) => x.paused).length;
+      lines.push(`Triggers: <b>${t.length}</b>${paused ? `, ${paused} paused` : ""}`);
+      rows.push([btn(`Triggers: ${t.length}${paused ? ` (${paused} ⏸)` : ""}`, "t")]);
+    }
     lines.push("", note ?? "Tap a setting to change it.");
+    return { html: lines.join("\n"), buttons: rows };
+  };
+
+  const triggersPage = (c: TriggerControl, note?: string): { html: string; buttons: ButtonRows } => {
+    const list = c.list();
+    const rows: ButtonRows = list.map((t, i) => [btn(`${t.paused ? "▶️ Resume" : "⏸ Pause"} ${t.id}`, `tp:${i}`)]);
+    rows.push([btn(c.allPaused() ? "▶️ Resume all" : "⏸ Pause all", "tp:*")], back);
+    const lines = ["⚙️ <b>Triggers</b>", ...triggerLines(c, deps.now()), "", note ?? "Pausing is for the bot's admins."];
     return { html: lines.join("\n"), buttons: rows };
   };
 
@@ -124,6 +143,29 @@ export function createConfigMenu(deps: ConfigMenuDeps): { command: ChatCommand; 
       if (action === "p" && key !== undefined) {
         await show(page(w, key));
         return kit.toast(q.callbackId, "");
+      }
+      const c = deps.triggers;
+      if (action === "t" && c) {
+        await show(triggersPage(c));
+        return kit.toast(q.callbackId, "");
+      }
+      if (action === "tp" && c && code !== undefined) {
+        if (!kit.isBotAdmin(q.userId))
+          return kit.toast(
+            q.callbackId,
+            "Only the bot's admins (transports.telegram.admin_user_ids) can pause triggers.",
+            true,
+          );
+        const all = code === "*";
+        const target = all ? undefined : c.list()[Number(code)];
+        if (!all && target === undefined) return kit.toast(q.callbackId, "That trigger is gone.");
+        if (!all && c.allPaused()) return kit.toast(q.callbackId, "All triggers are paused: resume all first.", true);
+        const pause = all ? !c.allPaused() : !target?.paused;
+        const id = target?.id;
+        setTriggerPause(c, id, pause, { userId: q.userId, chatId: q.chatId });
+        const what = id === undefined ? "All triggers" : `<code>${escapeHtml(id)}</code>`;
+        await show(triggersPage(c, `${what} ${pause ? "paused" : "resumed"}.`));
+        return kit.toast(q.callbackId, pause ? "Paused." : "Resumed.");
       }
       if (action === "ok" && code !== undefined) {
         const out = changer.confirm(code, q.userId);

@@ -14,6 +14,7 @@ import { createPlanmodeCommand } from "./planmode.ts";
 import { createReasoningCommand } from "./reasoning.ts";
 import type { CommandRegistry } from "./registry.ts";
 import type { AgentStore, ChangeKey, SettingsChanger } from "./settings-change.ts";
+import type { TriggerControl } from "./trigger-list.ts";
 import type { CommandKit } from "./types.ts";
 import { createVerboseCommand } from "./verbose.ts";
 
@@ -45,7 +46,13 @@ export function createAgentStore(d: {
 
 export function registerSettingsCommands(
   commands: CommandRegistry,
-  d: { changer: SettingsChanger; kit: CommandKit; engines: ReadonlyMap<string, EngineDefinition> },
+  d: {
+    changer: SettingsChanger;
+    kit: CommandKit;
+    engines: ReadonlyMap<string, EngineDefinition>;
+    /** Pause and resume from /config (bot admins). */
+    triggers?: TriggerControl;
+  },
 ): void {
   const { changer, kit } = d;
   const choices = (key: ChangeKey, engine: string): readonly string[] | undefined => {
@@ -64,7 +71,13 @@ export function registerSettingsCommands(
         return undefined;
     }
   };
-  const menu = createConfigMenu({ changer, kit, choices });
+  const menu = createConfigMenu({
+    changer,
+    kit,
+    choices,
+    ...(d.triggers === undefined ? {} : { triggers: d.triggers }),
+    now: Date.now,
+  });
   commands.add(
     menu.command,
     createModelCommand({ changer, kit }),

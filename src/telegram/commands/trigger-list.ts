@@ -1,6 +1,7 @@
 // What /health and /triggers show of the configured triggers: kind, last fire (from trigger_history)
 // and pause state. The composition root implements TriggerControl over the config and triggers/pauses.ts.
 import { formatDuration } from "../../core/run-stats.ts";
+import { logger } from "../../log/logger.ts";
 import { escapeHtml } from "../render.ts";
 
 export interface TriggerRow {
@@ -33,4 +34,18 @@ export function triggerLines(c: TriggerControl, now: number): string[] {
   if (!c.enabled()) head.push("Triggers are off (<code>triggers.enabled = false</code>).");
   if (c.allPaused()) head.push("All triggers are paused.");
   return [...head, ...rows.map((t) => triggerLine(t, now))];
+}
+
+/** Pauses or resumes one trigger (or all), logging `settings.changed` when it changed anything. */
+export function setTriggerPause(
+  c: TriggerControl,
+  id: string | undefined,
+  paused: boolean,
+  by: { userId: number | undefined; chatId: number | undefined },
+): boolean {
+  const key = id === undefined ? "triggers.paused" : `triggers.paused.${id}`;
+  const old = id === undefined ? c.allPaused() : c.list().find((t) => t.id === id)?.paused === true;
+  const changed = c.set(id, paused, by.userId);
+  if (changed) logger().info({ user_id: by.userId, chat_id: by.chatId, key, old, new: paused }, "settings.changed");
+  return changed;
 }

@@ -3,7 +3,7 @@
 // state database. A paused webhook answers 503 after auth; a paused cron skips its due times.
 import { logger } from "../../log/logger.ts";
 import { escapeHtml } from "../render.ts";
-import { type TriggerControl, triggerLines } from "./trigger-list.ts";
+import { setTriggerPause, type TriggerControl, triggerLines } from "./trigger-list.ts";
 import type { ChatCommand, CommandKit } from "./types.ts";
 
 export interface TriggersDeps {
@@ -45,10 +45,7 @@ export function createTriggersCommand(d: TriggersDeps): ChatCommand {
         return;
       }
       const paused = action === "pause";
-      const key = id === undefined ? "triggers.paused" : `triggers.paused.${id}`;
-      const old = id === undefined ? d.triggers.allPaused() : rows.find((t) => t.id === id)?.paused === true;
-      const changed = d.triggers.set(id, paused, m.userId);
-      if (changed) logger().info({ user_id: m.userId, chat_id: m.chatId, key, old, new: paused }, "settings.changed");
+      const changed = setTriggerPause(d.triggers, id, paused, { userId: m.userId, chatId: m.chatId });
       const what = id === undefined ? "All triggers" : `<code>${escapeHtml(id)}</code>`;
       const lines = [`${paused ? "⏸" : "▶️"} ${what} ${paused ? "paused" : "resumed"}${changed ? "" : " (no change)"}.`];
       if (!paused && id !== undefined && d.triggers.allPaused())
