@@ -79,9 +79,13 @@ export async function startBot(deps: BotDeps): Promise<RunningBot | undefined> {
   const tg = config.transports.telegram;
   let policy = accessPolicyOf(config);
   let inboundRate = tg.inbound_rate_per_minute;
+  let forwardMs = tg.forward_coalesce_s * 1000;
+  let albumMs = tg.media_group_debounce_s * 1000;
   live.onChange((next) => {
     policy = accessPolicyOf(next);
     inboundRate = next.transports.telegram.inbound_rate_per_minute;
+    forwardMs = next.transports.telegram.forward_coalesce_s * 1000;
+    albumMs = next.transports.telegram.media_group_debounce_s * 1000;
   });
 
   try {
@@ -93,6 +97,8 @@ export async function startBot(deps: BotDeps): Promise<RunningBot | undefined> {
   const router = new UpdateRouter({
     policy: () => policy,
     inboundRatePerMinute: () => inboundRate,
+    forwardCoalesceMs: () => forwardMs,
+    mediaGroupDebounceMs: () => albumMs,
     controller,
     answerCallback: (id, text) => transport.answerCallback(id, text),
     notify: (chatId, threadId, html) => {
