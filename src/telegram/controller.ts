@@ -5,7 +5,7 @@ import { APPROVAL_PREFIX } from "../core/approvals.ts";
 import { leadingCommand } from "../core/directives.ts";
 import { agentKey, type ChatOrigin, type DispatchInput, type RunDispatch, sessionScope } from "../core/dispatch.ts";
 import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
-import type { EngineDefinition } from "../engines/types.ts";
+import type { EngineDefinition, PromptImage } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import type { CommandRegistry } from "./commands/registry.ts";
@@ -28,7 +28,10 @@ export interface FileHandler {
    * saved or refused. `startRunWith`: the caption with the saved paths, to run; `pendingPaths`: no
    * caption in `auto_put_mode = "prompt"`, so the sender's next message here is their prompt.
    */
-  document(m: IncomingMessage, cwd: string): Promise<{ startRunWith?: string; pendingPaths?: string[] } | undefined>;
+  document(
+    m: IncomingMessage,
+    cwd: string,
+  ): Promise<{ startRunWith?: string; images?: PromptImage[]; pendingPaths?: string[] } | undefined>;
 }
 
 export interface ControllerDeps {
@@ -176,7 +179,7 @@ export class ChatController {
       if (!place.ok) return this.#reply(m, `⚠️ ${escapeHtml(place.message)}`);
       const res = await this.#d.files.document(m, place.cwd);
       if (res?.pendingPaths) this.#holdUploads(m, res.pendingPaths);
-      if (res?.startRunWith) await this.#startPrompt(m, res.startRunWith);
+      if (res?.startRunWith) await this.#startPrompt(m, res.startRunWith, res.images ? { images: res.images } : {});
       return;
     }
     if (m.text.trim() === "") return;

@@ -4,6 +4,7 @@
 
 import type { FilesConfig } from "../config/schema.ts";
 import type { ChatRef, Transport } from "../core/transport.ts";
+import type { PromptImage } from "../engines/types.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
@@ -263,6 +264,19 @@ export function promptWithAttachments(text: string, relPaths: readonly string[])
 
 const MAX_GENERATED = 10_000;
 
+/** Images larger than this are only named by path, not sent to the engine (the model API's per-image cap). */
+export const MAX_PROMPT_IMAGE_BYTES = 5 * MIB;
+
+/** The type of an image by its first bytes (JPEG, PNG, GIF, WebP); undefined for anything else. */
+export function imageTypeOf(b: Uint8Array): PromptImage["mediaType"] | undefined {
+  const at = (i: number, ...xs: number[]) => xs.every((x, k) => b[i + k] === x);
+  if (at(0, 0xff, 0xd8, 0xff)) return "image/jpeg";
+  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
+  if (at(0, 0x47, 0x49, 0x46, 0x38)) return "image/gif";
+  if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return "image/webp";
+  return undefined;
+}
+
 export function createFileHandler(deps: FileHandlerDeps): FileHandler {
   const limits = (): TransferLimits => transferLimits(deps.apiBaseIsTelegram());
   const reply = async (m: FileRequester, html: string): Promise<void> => {
@@ -328,7 +342,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
     pathArg: string | undefined,
     force: boolean,
     upload: Upload | undefined = uploadOf(m, limits().fromTelegram),
-  ): Promise<{ relPath: string; bytes: number }> {
+  ): Promise<{ relPath: string; bytes: number; data: Uint8Array }> {
     const doc = upload;
     if (!doc) throw refuse("files.usage", USAGE_PUT);
     const globs = effectiveDenyGlobs(cfg.deny_globs);
@@ -397,7 +411,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
     try {
       const written = await writeFileAtomicInsideRoot(cwd, target, data, { denyGlobs: globs, force, mkdirs: true });
       logger().info({ chat_id: m.chatId, user_id: m.userId, bytes: written.bytes }, "files.saved");
-      return { relPath: written.relPath, bytes: written.bytes };
+      return { relPath: written.relPath, bytes: written.bytes, data };
     } catch (e) {
       if (e instanceof PathGuardError) throw guardRefusal(e, "upload");
       throw e;
@@ -536,7 +550,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
       return guarded(m, async () => {
         const denied = await permission(m, cfg);
         if (denied) throw denied;
-        const saved: { relPath: string; bytes: number }[] = [];
+        const saved: { relPath: string; bytes: number; data: Uint8Array }[] = [];
         const failed: string[] = [];
         for (const item of items) {
           const upload = uploadOf(item, limits().fromTelegram);
@@ -560,7 +574,17 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
         await reply(m, `saved ${names} (${formatSize(total)})${failures}`);
         const paths = saved.map((f) => f.relPath);
         const caption = m.text.trim();
-        if (caption !== "") return { startRunWith: promptWithAttachments(caption, paths) };
+        // Photos and image documents also go to the engine as images (engines that take them).
+        const images: PromptImage[] = [];
+        for (const f of saved) {
+          const mediaType = f.data.byteLength <= MAX_PROMPT_IMAGE_BYTES ? imageTypeOf(f.data) : undefined;
+          if (mediaType) images.push({ mediaType, data: f.data });
+        }
+        if (caption !== "")
+          return {
+            startRunWith: promptWithAttachments(caption, paths),
+            ...(images.length > 0 ? { images } : {}),
+          };
         if (cfg.auto_put_mode === "prompt") return { pendingPaths: paths };
         return undefined;
       });

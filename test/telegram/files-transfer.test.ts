@@ -300,9 +300,19 @@ describe("auto-put", () => {
     const first = await h.handler.document(message({ photo, date, text: "what is wrong here?" }), h.project.root);
     expect(first).toEqual({ startRunWith: "what is wrong here?\n\n[attached: incoming/photo-2026-12-06-1.jpg]" });
     expect(text(new Uint8Array(readFileSync(h.project.path("incoming/photo-2026-12-06-1.jpg"))))).toBe("BIG");
+    // "BIG" is no image by its bytes: named by path only, not sent to the engine as an image.
     const second = await h.handler.document(message({ photo, date }), h.project.root);
     expect(second).toBeUndefined();
     expect(h.transport.lastText).toBe("saved <code>incoming/photo-2026-12-06-2.jpg</code> (3 b)");
+  });
+
+  test("a real image (by its bytes) is also handed back for the engine, up to 5 MiB", async () => {
+    h = harness();
+    const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    h.api.addFile("j", jpeg);
+    const photo = [{ file_id: "j", width: 10, height: 10, file_size: jpeg.byteLength }];
+    const res = await h.handler.document(message({ photo, text: "see" }), h.project.root);
+    expect(res?.images).toEqual([{ mediaType: "image/jpeg", data: jpeg }]);
   });
 
   test("an album: every item saved, one reply, one prompt naming them all; a refused item is reported", async () => {
