@@ -13,6 +13,8 @@ export interface Conversation {
   shellTool?: { name: string; schema: unknown };
   /** Names of every tool the request offers (where the wire format says). */
   toolNames?: string[];
+  /** Media types of the image blocks in the last user message (where the wire format says). */
+  images?: string[];
 }
 
 export type Answer =
@@ -78,6 +80,10 @@ export function decide(c: Conversation): Answer {
       tool: "Write",
       args: { file_path: write[1], content: FAKE_WRITE_CONTENT },
     };
+  }
+  if (last.includes("FAKE_IMAGE")) {
+    const seen = c.images ?? [];
+    return { kind: "text", text: `I see ${seen.length} image(s): ${seen.join(", ") || "none"}.`, chunkDelayMs: 0 };
   }
   if (last.includes("FAKE_REMEMBER")) {
     return { kind: "text", text: `I see ${c.userMessages} user messages in this conversation.`, chunkDelayMs: 0 };
