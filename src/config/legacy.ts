@@ -8,10 +8,7 @@ import { bool, inert, int, num, strings, table } from "./schema-kit.ts";
 // ---- keys inside tables that otherwise work ------------------------------------------------
 
 /** In [transports.telegram]. */
-export const LegacyTelegramProps = {
-  forward_coalesce_s: inert(num(1.0, "Seconds to wait for more forwarded messages before running.", 0)),
-  media_group_debounce_s: inert(num(1.0, "Seconds to wait for the rest of an album.", 0)),
-};
+export const LegacyTelegramProps = {};
 
 /** In [footer]. */
 export const LegacyFooterProps = {

@@ -185,6 +185,22 @@ export const TelegramSchema = strictObject(
         100000,
       ),
     ),
+    forward_coalesce_s: hot(
+      num(
+        1.0,
+        "Forwarded messages arriving within this many seconds of each other, and of your next own message, become one prompt (quoted with their origin); forwards with nothing after them run on their own when the window closes. 0 = each forward runs alone.",
+        0,
+        60,
+      ),
+    ),
+    media_group_debounce_s: hot(
+      num(
+        1.0,
+        "Seconds to wait after an album's last item for more: the album is saved as one upload and runs one prompt. 0 = item by item.",
+        0,
+        60,
+      ),
+    ),
     ...LegacyTelegramProps,
     topics: table(
       {

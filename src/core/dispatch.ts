@@ -10,7 +10,7 @@
 import type { ResumeToken } from "../engines/events.ts";
 import { unattendedMode } from "../engines/permissions.ts";
 import { findResumeToken } from "../engines/registry.ts";
-import type { EngineDefinition } from "../engines/types.ts";
+import type { EngineDefinition, PromptImage } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { RunContext, StateDb } from "../state/db.ts";
 import { type ContextBinding, ContextBindings } from "./bindings.ts";
@@ -83,6 +83,8 @@ export interface DispatchInput {
   model?: string;
   /** Who asked (a chat message's sender, the user who scheduled an /at). */
   userId?: number;
+  /** Images sent with the prompt (a photo's caption run), for engines that take them. */
+  images?: readonly PromptImage[];
 }
 
 /** The engine, project and branch a request resolves to, before any directory is created. */
@@ -300,6 +302,7 @@ export class RunDispatch {
       ...(own.reasoning === undefined ? {} : { reasoning: own.reasoning }),
       ...(permissionMode === undefined ? {} : { permissionMode }),
       ...(own.verbose === undefined ? {} : { verbose: own.verbose }),
+      ...(input.images === undefined || input.images.length === 0 ? {} : { images: input.images }),
     };
     return { ok: true, request };
   }

@@ -2,7 +2,13 @@
 // progress message, and the answer arrives as the final message(s). Everything user-visible goes
 // through the Transport (the outbox in production), everything textual through the RunView.
 import type { CompletedEvent, EngineEvent, ResumeToken } from "../engines/events.ts";
-import type { EngineDefinition, EngineJob, PermissionDecision, PermissionRequest } from "../engines/types.ts";
+import type {
+  EngineDefinition,
+  EngineJob,
+  PermissionDecision,
+  PermissionRequest,
+  PromptImage,
+} from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { type AdmissionLimits, decideAdmission, type MemAvailableReader, procMemAvailableMb } from "./admission.ts";
@@ -104,6 +110,8 @@ export interface RunRequest {
   permissionMode?: string;
   /** The chat's /verbose: progress shows each action's output; absent: `[progress] verbosity`. */
   verbose?: boolean;
+  /** Images for the engine with the prompt (EngineJob.images). */
+  images?: readonly PromptImage[];
 }
 
 /** The footer tag of a run: "project @branch". */
@@ -480,6 +488,7 @@ export class RunManager {
       model: run.req.model,
       ...(run.req.reasoning === undefined ? {} : { reasoning: run.req.reasoning }),
       permissionMode: run.req.permissionMode,
+      ...(run.req.images === undefined ? {} : { images: run.req.images }),
     };
     try {
       run.launched = this.#o.launcher.launch(engine, job, {

@@ -20,9 +20,11 @@ import type { MemberStatus, TgBotUser, TgCallbackQuery, TgChat, TgMessage, TgUpd
 import {
   addTopic,
   type PressInput,
+  postUserAlbum,
   postUserMessage,
   postUserVoice,
   pressButton,
+  type UserAlbumInput,
   type UserMessageInput,
   type UserVoiceInput,
 } from "./user-side.ts";
@@ -159,6 +161,11 @@ export class Emulator {
 
   sendUserMessage(input: UserMessageInput): TgMessage {
     return postUserMessage(this.store, input, this.privacyMode);
+  }
+
+  /** An album: one message (and update) per item, sharing a media_group_id, as Telegram sends it. */
+  sendUserAlbum(input: UserAlbumInput): TgMessage[] {
+    return postUserAlbum(this.store, input, this.privacyMode);
   }
 
   sendUserVoice(input: UserVoiceInput): TgMessage {

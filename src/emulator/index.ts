@@ -9,4 +9,14 @@ export { type ParsedText, parseHtml } from "./html.ts";
 export { MAX_CAPTION, MAX_TEXT } from "./message-text.ts";
 export type { CallbackAnswer, ChatAction, HistoryEntry, NewChat, NewMember, NewUser } from "./store.ts";
 export type * from "./types.ts";
-export type { PressInput, UserDocument, UserMessageInput, UserVoiceInput } from "./user-side.ts";
+export type {
+  PressInput,
+  UserAlbumInput,
+  UserAlbumItem,
+  UserDocument,
+  UserForward,
+  UserMessageInput,
+  UserPhoto,
+  UserVideo,
+  UserVoiceInput,
+} from "./user-side.ts";

@@ -72,6 +72,32 @@ export interface TgForumTopicCreated {
   icon_color: number;
 }
 
+export interface TgPhotoSize {
+  file_id: string;
+  file_unique_id: string;
+  width: number;
+  height: number;
+  file_size: number;
+}
+
+export interface TgVideo {
+  file_id: string;
+  file_unique_id: string;
+  width: number;
+  height: number;
+  duration: number;
+  file_name: string;
+  mime_type: string;
+  file_size: number;
+}
+
+/** Bot API 7.0 MessageOrigin (the forward_* fields it replaced are not sent any more). */
+export type TgMessageOrigin =
+  | { type: "user"; date: number; sender_user: TgUser }
+  | { type: "hidden_user"; date: number; sender_user_name: string }
+  | { type: "chat"; date: number; sender_chat: TgChat; author_signature?: string }
+  | { type: "channel"; date: number; chat: TgChat; message_id: number; author_signature?: string };
+
 export interface TgMessage {
   message_id: number;
   message_thread_id?: number;
@@ -85,6 +111,10 @@ export interface TgMessage {
   entities?: TgMessageEntity[];
   document?: TgDocument;
   voice?: TgVoice;
+  photo?: TgPhotoSize[];
+  video?: TgVideo;
+  media_group_id?: string;
+  forward_origin?: TgMessageOrigin;
   caption?: string;
   caption_entities?: TgMessageEntity[];
   reply_markup?: TgInlineKeyboardMarkup;

@@ -5,12 +5,44 @@ import { composeMessage } from "./compose.ts";
 import type { ParsedText } from "./html.ts";
 import { MAX_CAPTION, MAX_TEXT } from "./message-text.ts";
 import type { ChatState, Store } from "./store.ts";
-import type { TgCallbackQuery, TgMessage, TgMessageEntity, TgUser, TgVoice } from "./types.ts";
+import type {
+  TgCallbackQuery,
+  TgMessage,
+  TgMessageEntity,
+  TgMessageOrigin,
+  TgPhotoSize,
+  TgUser,
+  TgVideo,
+  TgVoice,
+} from "./types.ts";
 
 export interface UserDocument {
   fileName: string;
   data: Uint8Array;
   mimeType?: string;
+}
+
+/** A photo as a phone sends it: Telegram stores it in several sizes, the largest being these bytes. */
+export interface UserPhoto {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface UserVideo extends UserDocument {
+  width?: number;
+  height?: number;
+  durationSec?: number;
+}
+
+/** Where a forwarded message came from: a known user, a user hiding their account, or a chat. */
+export interface UserForward {
+  fromUserId?: number;
+  hiddenName?: string;
+  /** A group or supergroup of the emulator (MessageOriginChat). */
+  chatId?: number;
+  /** Unix seconds the original was sent (default: a minute ago). */
+  date?: number;
 }
 
 export interface UserMessageInput {
@@ -23,7 +55,28 @@ export interface UserMessageInput {
   /** Forum topic (message_thread_id). */
   threadId?: number;
   document?: UserDocument;
+  photo?: UserPhoto;
+  video?: UserVideo;
   caption?: string;
+  /** Forwarded from elsewhere (forward_origin). */
+  forward?: UserForward;
+  /** Set by postUserAlbum on each item. */
+  mediaGroupId?: string;
+}
+
+export interface UserAlbumItem {
+  document?: UserDocument;
+  photo?: UserPhoto;
+  video?: UserVideo;
+  caption?: string;
+}
+
+export interface UserAlbumInput {
+  chatId: number;
+  from: number;
+  threadId?: number;
+  /** 2–10 items; documents cannot be mixed with photos and videos (as in the app). */
+  items: UserAlbumItem[];
 }
 
 export interface UserVoiceInput {
@@ -102,8 +155,10 @@ export function postUserMessage(store: Store, input: UserMessageInput, privacyMo
     input.caption !== undefined && input.caption.trim() !== ""
       ? plain(input.caption, MAX_CAPTION, "caption")
       : undefined;
-  if (!text && !input.document) throw new EmulatorError("emulator.empty_message", "a message needs text or a document");
-  if (text && input.document)
+  const media = [input.document, input.photo, input.video].filter((x) => x !== undefined).length;
+  if (!text && media === 0) throw new EmulatorError("emulator.empty_message", "a message needs text or a document");
+  if (media > 1) throw new EmulatorError("emulator.bad_message", "a message carries one document, photo or video");
+  if (text && media > 0)
     throw new EmulatorError("emulator.bad_message", "a document message carries a caption, not text");
   let replyTo: TgMessage | undefined;
   if (input.replyTo !== undefined) {
@@ -114,12 +169,86 @@ export function postUserMessage(store: Store, input: UserMessageInput, privacyMo
   const document = input.document
     ? store.files.put(input.document.data, input.document.fileName, input.document.mimeType)
     : undefined;
-  const stored = store.appendMessage(state, false, (id, date) =>
-    composeMessage(state, from, id, date, { threadId: input.threadId, replyTo, text, caption, document }),
-  );
+  const photo = input.photo ? photoSizes(store, input.photo) : undefined;
+  const video = input.video ? storeVideo(store, input.video) : undefined;
+  const forwardOrigin = input.forward ? originOf(store, input.forward) : undefined;
+  const stored = store.appendMessage(state, false, (id, date) => ({
+    ...composeMessage(state, from, id, date, { threadId: input.threadId, replyTo, text, caption, document }),
+    ...(photo ? { photo } : {}),
+    ...(video ? { video } : {}),
+    ...(input.mediaGroupId !== undefined ? { media_group_id: input.mediaGroupId } : {}),
+    ...(forwardOrigin ? { forward_origin: forwardOrigin } : {}),
+  }));
   if (botSees(store, state, stored.message, privacyMode))
     store.updates.push("message", { message: structuredClone(stored.message) });
   return structuredClone(stored.message);
+}
+
+/** Telegram's standard photo sizes (longest side); the sizes are those not larger than the original. */
+const PHOTO_SIDES = [90, 320, 800, 1280];
+
+/**
+ * The PhotoSize array Telegram sends for a photo: smaller renditions first, then the original size,
+ * whose bytes are the photo's. Smaller renditions get bytes of their own (a prefix stands in for a
+ * re-encoded image), so a bot that picks a thumbnail is caught.
+ */
+function photoSizes(store: Store, p: UserPhoto): TgPhotoSize[] {
+  if (p.data.byteLength === 0) throw new EmulatorError("emulator.bad_message", "a photo needs bytes");
+  const longest = Math.max(p.width, p.height);
+  const sizes: TgPhotoSize[] = [];
+  const add = (data: Uint8Array, width: number, height: number) => {
+    const f = store.files.put(data, "photo.jpg", "image/jpeg");
+    sizes.push({ file_id: f.file_id, file_unique_id: f.file_unique_id, width, height, file_size: f.file_size });
+  };
+  for (const side of PHOTO_SIDES) {
+    if (side >= longest) break;
+    const scale = side / longest;
+    const bytes = Math.max(1, Math.min(p.data.byteLength - 1, Math.floor(p.data.byteLength * scale * scale)));
+    add(p.data.slice(0, bytes), Math.round(p.width * scale), Math.round(p.height * scale));
+  }
+  add(p.data, p.width, p.height);
+  return sizes;
+}
+
+function storeVideo(store: Store, v: UserVideo): TgVideo {
+  const f = store.files.put(v.data, v.fileName, v.mimeType ?? "video/mp4");
+  return {
+    file_id: f.file_id,
+    file_unique_id: f.file_unique_id,
+    width: v.width ?? 1280,
+    height: v.height ?? 720,
+    duration: v.durationSec ?? 1,
+    file_name: f.file_name,
+    mime_type: f.mime_type,
+    file_size: f.file_size,
+  };
+}
+
+function originOf(store: Store, f: UserForward): TgMessageOrigin {
+  const date = f.date ?? store.unixNow() - 60;
+  if (f.fromUserId !== undefined) return { type: "user", date, sender_user: { ...store.requireUser(f.fromUserId) } };
+  if (f.hiddenName !== undefined) return { type: "hidden_user", date, sender_user_name: f.hiddenName };
+  if (f.chatId !== undefined) return { type: "chat", date, sender_chat: { ...store.requireChat(f.chatId).chat } };
+  throw new EmulatorError("emulator.bad_message", "a forward names a user, a hidden name or a chat");
+}
+
+let albumSeq = 0;
+
+/** An album: each item is its own message and update, all with one media_group_id; the caption rides on its item. */
+export function postUserAlbum(store: Store, input: UserAlbumInput, privacyMode = false): TgMessage[] {
+  if (input.items.length < 2 || input.items.length > 10)
+    throw new EmulatorError("emulator.bad_message", "an album has 2 to 10 items");
+  const docs = input.items.filter((i) => i.document !== undefined).length;
+  if (docs > 0 && docs < input.items.length)
+    throw new EmulatorError("emulator.bad_message", "an album of documents cannot hold photos or videos");
+  const mediaGroupId = String(13_000_000_000_000_000n + BigInt(++albumSeq) * 7919n);
+  return input.items.map((item) =>
+    postUserMessage(
+      store,
+      { chatId: input.chatId, from: input.from, threadId: input.threadId, ...item, mediaGroupId },
+      privacyMode,
+    ),
+  );
 }
 
 /** A voice note: its bytes go to the file store so getFile and the download serve them. */

@@ -6,7 +6,7 @@ import { defineEngine } from "./define.ts";
 import { type Json, rec, str } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
 import { createStreamJsonParser } from "./stream-json.ts";
-import type { EngineJob, PermissionDecision, PermissionRequest, StdinSession } from "./types.ts";
+import type { EngineJob, PermissionDecision, PermissionRequest, PromptImage, StdinSession } from "./types.ts";
 
 /** The request id of our initialize handshake (the SDK's `req_<n>_<suffix>` shape, as recorded). */
 export const CLAUDE_INIT_REQUEST_ID = "req_1_init";
@@ -39,11 +39,24 @@ export function claudeInitializeLine(): string {
   });
 }
 
-/** The user message. session_id stays "" even when resuming: `--resume` selects the session (recorded). */
-export function claudeUserLine(prompt: string): string {
+/**
+ * The user message. session_id stays "" even when resuming: `--resume` selects the session (recorded).
+ * With images the content is a list of blocks: the text, then each image as a base64 image block.
+ */
+export function claudeUserLine(prompt: string, images: readonly PromptImage[] = []): string {
+  const content =
+    images.length === 0
+      ? prompt
+      : [
+          { type: "text", text: prompt },
+          ...images.map((i) => ({
+            type: "image",
+            source: { type: "base64", media_type: i.mediaType, data: Buffer.from(i.data).toString("base64") },
+          })),
+        ];
   return JSON.stringify({
     type: "user",
-    message: { role: "user", content: prompt },
+    message: { role: "user", content },
     parent_tool_use_id: null,
     session_id: "",
   });
@@ -92,7 +105,7 @@ export function createClaudeStdinSession(
   ask: (req: PermissionRequest) => Promise<PermissionDecision>,
 ): StdinSession {
   return {
-    initialLines: [claudeInitializeLine(), claudeUserLine(job.prompt)],
+    initialLines: [claudeInitializeLine(), claudeUserLine(job.prompt, job.images)],
     onMessage(msg, write) {
       if (msg.type === "control_response") {
         const response = rec(msg.response);

@@ -13,6 +13,14 @@ export interface EngineJob {
   /** The chat's /reasoning level: one of the engine's `reasoningLevels`. */
   reasoning?: string;
   permissionMode?: string;
+  /** Images sent with the prompt (a photo's bytes), for engines whose input protocol takes them. */
+  images?: readonly PromptImage[];
+}
+
+/** An image for the prompt: a recognised type and its bytes. */
+export interface PromptImage {
+  mediaType: "image/jpeg" | "image/png" | "image/gif" | "image/webp";
+  data: Uint8Array;
 }
 
 /** A tool-permission question from an engine (Claude's `can_use_tool` control request). */

@@ -82,9 +82,13 @@ export async function startBot(deps: BotDeps): Promise<RunningBot | undefined> {
   const tg = config.transports.telegram;
   let policy = accessPolicyOf(config);
   let inboundRate = tg.inbound_rate_per_minute;
+  let forwardMs = tg.forward_coalesce_s * 1000;
+  let albumMs = tg.media_group_debounce_s * 1000;
   live.onChange((next) => {
     policy = accessPolicyOf(next);
     inboundRate = next.transports.telegram.inbound_rate_per_minute;
+    forwardMs = next.transports.telegram.forward_coalesce_s * 1000;
+    albumMs = next.transports.telegram.media_group_debounce_s * 1000;
   });
 
   try {
@@ -96,6 +100,8 @@ export async function startBot(deps: BotDeps): Promise<RunningBot | undefined> {
   const router = new UpdateRouter({
     policy: () => policy,
     inboundRatePerMinute: () => inboundRate,
+    forwardCoalesceMs: () => forwardMs,
+    mediaGroupDebounceMs: () => albumMs,
     controller,
     ...(deps.pairing ? { pairing: deps.pairing } : {}),
     answerCallback: (id, text) => transport.answerCallback(id, text),

@@ -5,13 +5,14 @@ import { APPROVAL_PREFIX, type PressOutcome } from "../core/approvals.ts";
 import { leadingCommand } from "../core/directives.ts";
 import { type ChatOrigin, type DispatchInput, type RunDispatch, sessionScope } from "../core/dispatch.ts";
 import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
-import type { EngineDefinition } from "../engines/types.ts";
+import type { EngineDefinition, PromptImage } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import type { CommandRegistry } from "./commands/registry.ts";
 import type { SettingsChanger } from "./commands/settings-change.ts";
 import { type ChatCommand, type CommandKit, chatOf } from "./commands/types.ts";
-import type { FileRequester } from "./files.ts";
+import { type FileRequester, promptWithAttachments } from "./files.ts";
+import { withForwards } from "./forwards.ts";
 import type { IncomingCallback, IncomingMessage } from "./incoming.ts";
 import { escapeHtml } from "./render.ts";
 import type { VoiceHandler } from "./voice.ts";
@@ -23,7 +24,15 @@ export interface FileHandler {
   mayTransfer(who: FileRequester): Promise<string | undefined>;
   /** Sends `path` below `cwd` to `who`'s chat exactly as `/file get` does; refusals are replied. */
   send(who: FileRequester, path: string, cwd: string): Promise<void>;
-  document(m: IncomingMessage, cwd: string): Promise<{ startRunWith?: string } | undefined>;
+  /**
+   * Saves what a message (or a whole album, `m.album`) carries into uploads_dir, replying what was
+   * saved or refused. `startRunWith`: the caption with the saved paths, to run; `pendingPaths`: no
+   * caption in `auto_put_mode = "prompt"`, so the sender's next message here is their prompt.
+   */
+  document(
+    m: IncomingMessage,
+    cwd: string,
+  ): Promise<{ startRunWith?: string; images?: PromptImage[]; pendingPaths?: string[] } | undefined>;
 }
 
 export interface ControllerDeps {
@@ -76,8 +85,16 @@ export function chatOriginOf(m: IncomingMessage): ChatOrigin {
   };
 }
 
+/** Captionless uploads waiting for their sender's next prompt (auto_put_mode = "prompt"), at most this many senders. */
+const MAX_PENDING_UPLOADS = 100;
+
+const carriesFile = (m: IncomingMessage): boolean =>
+  m.album !== undefined || m.document !== undefined || m.photo !== undefined || m.video !== undefined;
+
 export class ChatController {
   readonly #d: ControllerDeps;
+  /** Saved paths per chat/topic and sender, named in that sender's next prompt there. */
+  readonly #pendingUploads = new Map<string, string[]>();
 
   constructor(d: ControllerDeps) {
     this.#d = d;
@@ -153,6 +170,7 @@ export class ChatController {
 
   /** `droppedWaiting`: messages of this chat a `/cancel` took out of the lane before they ran. */
   async handleMessage(m: IncomingMessage, opts: { droppedWaiting?: number } = {}): Promise<void> {
+    if (m.forwarded) return this.#withForwards(m, m.forwarded, opts);
     if (!this.#listening(m)) {
       logger().debug({ chat_id: m.chatId, message_id: m.messageId }, "listen.ignored");
       return;
@@ -178,11 +196,12 @@ export class ChatController {
       if (text !== undefined) await this.#startPrompt(m, text);
       return;
     }
-    if (m.document && this.#d.files) {
+    if (carriesFile(m) && this.#d.files) {
       const place = await this.#d.dispatch.placeCwd(chatOriginOf(m));
       if (!place.ok) return this.#reply(m, `⚠️ ${escapeHtml(place.message)}`);
       const res = await this.#d.files.document(m, place.cwd);
-      if (res?.startRunWith) await this.#startPrompt(m, res.startRunWith);
+      if (res?.pendingPaths) this.#holdUploads(m, res.pendingPaths);
+      if (res?.startRunWith) await this.#startPrompt(m, res.startRunWith, res.images ? { images: res.images } : {});
       return;
     }
     if (m.text.trim() === "") return;
@@ -211,6 +230,41 @@ export class ChatController {
     if (bot === undefined) return false;
     const re = new RegExp(`(^|[^A-Za-z0-9_])@${bot.replace(/[^A-Za-z0-9_]/g, "")}(?![A-Za-z0-9_])`, "i");
     return re.test(m.text);
+  }
+
+  /**
+   * Forwards joined to this message (coalescer.ts) are quoted after its own text. A command keeps
+   * its meaning: the forwards then run as their own prompt first, and the command after them.
+   */
+  async #withForwards(
+    m: IncomingMessage,
+    forwarded: IncomingMessage[],
+    opts: { droppedWaiting?: number },
+  ): Promise<void> {
+    const own: IncomingMessage = { ...m };
+    delete own.forwarded;
+    const cmd = m.text.startsWith("//") ? undefined : leadingCommand(m.text);
+    if (cmd && this.#d.commands.get(cmd.name)) {
+      await this.handleMessage({ ...own, text: withForwards("", forwarded) });
+      return this.handleMessage(own, opts);
+    }
+    return this.handleMessage({ ...own, text: withForwards(m.text, forwarded) }, opts);
+  }
+
+  #uploadKey(m: IncomingMessage): string {
+    return `${m.chatId}:${m.threadId ?? ""}:${m.userId ?? ""}`;
+  }
+
+  #holdUploads(m: IncomingMessage, paths: string[]): void {
+    const key = this.#uploadKey(m);
+    const held = [...(this.#pendingUploads.get(key) ?? []), ...paths];
+    this.#pendingUploads.delete(key);
+    this.#pendingUploads.set(key, held);
+    while (this.#pendingUploads.size > MAX_PENDING_UPLOADS) {
+      const oldest = this.#pendingUploads.keys().next().value;
+      if (oldest === undefined) break;
+      this.#pendingUploads.delete(oldest);
+    }
   }
 
   /** `/claude`, `/backend`: the first line picks an engine or project (core/directives.ts). */
@@ -258,7 +312,11 @@ export class ChatController {
     return this.#d.kit.toast(q.callbackId, "This button is no longer active.");
   }
 
-  async #startPrompt(m: IncomingMessage, text: string, extra: Partial<DispatchInput> = {}): Promise<void> {
+  async #startPrompt(m: IncomingMessage, prompt: string, extra: Partial<DispatchInput> = {}): Promise<void> {
+    // Uploads this sender left without a caption (auto_put_mode = "prompt") belong to this prompt.
+    const held = this.#pendingUploads.get(this.#uploadKey(m));
+    if (held) this.#pendingUploads.delete(this.#uploadKey(m));
+    const text = held ? promptWithAttachments(prompt, held) : prompt;
     const resolved = await this.#d.dispatch.dispatch({
       source: { kind: "chat" },
       origin: chatOriginOf(m),

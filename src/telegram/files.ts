@@ -4,6 +4,7 @@
 
 import type { FilesConfig } from "../config/schema.ts";
 import type { ChatRef, Transport } from "../core/transport.ts";
+import type { PromptImage } from "../engines/types.ts";
 import { UntetherError } from "../errors.ts";
 import { logger } from "../log/logger.ts";
 import { effectiveDenyGlobs } from "../security/deny-globs.ts";
@@ -185,9 +186,9 @@ export function readRefusalHtml(e: PathGuardError): string {
   return guardRefusal(e, "download").message;
 }
 
-/** The user-provided name of a document as one safe path component, or undefined. */
-function documentName(m: IncomingMessage, telegramPath: string | undefined): string | undefined {
-  for (const candidate of [m.document?.file_name, telegramPath]) {
+/** The user-provided name of an upload as one safe path component, or undefined. */
+function documentName(given: string | undefined, telegramPath: string | undefined): string | undefined {
+  for (const candidate of [given, telegramPath]) {
     const base = candidate?.split(/[/\\]/).pop()?.trim();
     if (!base) continue;
     try {
@@ -196,6 +197,83 @@ function documentName(m: IncomingMessage, telegramPath: string | undefined): str
       // not usable as a name; try the next candidate
     }
   }
+  return undefined;
+}
+
+/** One file of a message to save: a document, a photo (one of its sizes) or a video. */
+export interface Upload {
+  fileId: string;
+  fileSize?: number;
+  /** The name the sender's client gave it (documents, some videos). */
+  fileName?: string;
+  /** No name given: `<prefix>-YYYY-MM-DD-N.<ext>` with the first free N. */
+  generated?: { prefix: string; ext: string };
+}
+
+/**
+ * The file a message carries, if any: a document; the largest photo size within `limit` (Telegram
+ * sends several sizes of every photo); a video.
+ */
+export function uploadOf(m: IncomingMessage, limit: number): Upload | undefined {
+  if (m.document) {
+    const d = m.document;
+    return {
+      fileId: d.file_id,
+      ...(d.file_size === undefined ? {} : { fileSize: d.file_size }),
+      ...(d.file_name === undefined ? {} : { fileName: d.file_name }),
+    };
+  }
+  if (m.photo && m.photo.length > 0) {
+    const area = (p: { width: number; height: number }) => p.width * p.height;
+    const fits = m.photo.filter((p) => p.file_size === undefined || p.file_size <= limit);
+    const pick = [...(fits.length > 0 ? fits : m.photo)].sort((a, b) => area(b) - area(a))[0];
+    if (pick)
+      return {
+        fileId: pick.file_id,
+        ...(pick.file_size === undefined ? {} : { fileSize: pick.file_size }),
+        generated: { prefix: "photo", ext: "jpg" },
+      };
+  }
+  if (m.video) {
+    const v = m.video;
+    return {
+      fileId: v.file_id,
+      ...(v.file_size === undefined ? {} : { fileSize: v.file_size }),
+      ...(v.file_name === undefined ? {} : { fileName: v.file_name }),
+      generated: { prefix: "video", ext: "mp4" },
+    };
+  }
+  return undefined;
+}
+
+/** `YYYY-MM-DD` (UTC) of a message's date, or of now. */
+function dayOf(unixSeconds: number | undefined): string {
+  const ms = unixSeconds !== undefined && unixSeconds > 0 ? unixSeconds * 1000 : Date.now();
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The line a prompt gets for each saved file (docs/files.md): the path relative to the project root. */
+export function attachedLine(relPath: string): string {
+  return `[attached: ${relPath}]`;
+}
+
+/** A caption (or a later message) as the prompt, with every saved file named after it. */
+export function promptWithAttachments(text: string, relPaths: readonly string[]): string {
+  return `${text}\n\n${relPaths.map(attachedLine).join("\n")}`;
+}
+
+const MAX_GENERATED = 10_000;
+
+/** Images larger than this are only named by path, not sent to the engine (the model API's per-image cap). */
+export const MAX_PROMPT_IMAGE_BYTES = 5 * MIB;
+
+/** The type of an image by its first bytes (JPEG, PNG, GIF, WebP); undefined for anything else. */
+export function imageTypeOf(b: Uint8Array): PromptImage["mediaType"] | undefined {
+  const at = (i: number, ...xs: number[]) => xs.every((x, k) => b[i + k] === x);
+  if (at(0, 0xff, 0xd8, 0xff)) return "image/jpeg";
+  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
+  if (at(0, 0x47, 0x49, 0x46, 0x38)) return "image/gif";
+  if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return "image/webp";
   return undefined;
 }
 
@@ -235,20 +313,43 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
       : refuse("files.not_admin", "file transfer in groups is restricted to group admins.");
   }
 
+  /** The first `<prefix>-<day>-N.<ext>` not present in `dir` (a race is caught by the no-replace write). */
+  async function freeGeneratedName(
+    cwd: string,
+    dir: string,
+    gen: { prefix: string; ext: string },
+    day: string,
+    globs: readonly string[],
+  ): Promise<string> {
+    for (let n = 1; n <= MAX_GENERATED; n++) {
+      const name = `${gen.prefix}-${day}-${n}.${gen.ext}`;
+      const taken = await statInsideRoot(cwd, `${dir}/${name}`, { denyGlobs: globs }).then(
+        () => true,
+        (e: unknown) => {
+          if (e instanceof PathGuardError && e.code === "path.not_found") return false;
+          throw e;
+        },
+      );
+      if (!taken) return name;
+    }
+    throw refuse("files.name_exhausted", `too many ${gen.prefix} uploads today; clean up the uploads folder.`);
+  }
+
   async function put(
     m: IncomingMessage,
     cwd: string,
     cfg: FilesConfig,
     pathArg: string | undefined,
     force: boolean,
-  ): Promise<{ relPath: string; bytes: number }> {
-    const doc = m.document;
+    upload: Upload | undefined = uploadOf(m, limits().fromTelegram),
+  ): Promise<{ relPath: string; bytes: number; data: Uint8Array }> {
+    const doc = upload;
     if (!doc) throw refuse("files.usage", USAGE_PUT);
     const globs = effectiveDenyGlobs(cfg.deny_globs);
     const limit = limits().fromTelegram;
     const tooLarge = (): Refusal =>
       refuse("files.too_large", `file is too large to upload (limit ${formatSize(limit)}).`);
-    if (doc.file_size !== undefined && doc.file_size > limit) throw tooLarge();
+    if (doc.fileSize !== undefined && doc.fileSize > limit) throw tooLarge();
     // Check the target before spending a download on it.
     const wantsDir = pathArg === undefined || pathArg.endsWith("/");
     const dirArg = pathArg === undefined ? cfg.uploads_dir : pathArg;
@@ -258,7 +359,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
       if (rule !== undefined) throw new PathGuardError("path.denied", `path denied by rule: ${rule}`, { rule });
       return norm;
     };
-    const earlyName = wantsDir ? documentName(m, undefined) : undefined;
+    let earlyName = wantsDir ? documentName(doc.fileName, undefined) : undefined;
     try {
       if (wantsDir) {
         const dir = checkTarget(dirArg);
@@ -268,6 +369,11 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
         });
         if (st !== undefined && st.kind !== "directory")
           throw refuse("files.target_is_file", "upload path is a file, not a directory.");
+        if (earlyName === undefined && doc.generated !== undefined)
+          earlyName =
+            st === undefined
+              ? `${doc.generated.prefix}-${dayOf(m.date)}-1.${doc.generated.ext}`
+              : await freeGeneratedName(cwd, dir, doc.generated, dayOf(m.date), globs);
         if (earlyName !== undefined) checkTarget(`${dir}/${earlyName}`);
       } else {
         checkTarget(dirArg);
@@ -279,7 +385,7 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
 
     let info: { file_path?: string; file_size?: number };
     try {
-      info = await deps.api.getFile(doc.file_id);
+      info = await deps.api.getFile(doc.fileId);
     } catch (e) {
       logger().warn({ chat_id: m.chatId, error: (e as Error).message }, "files.get_file_failed");
       throw refuse(
@@ -300,12 +406,12 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
     }
     if (data.byteLength > limit) throw tooLarge();
 
-    const name = earlyName ?? documentName(m, info.file_path) ?? "upload.bin";
+    const name = earlyName ?? documentName(undefined, info.file_path) ?? "upload.bin";
     const target = wantsDir ? `${dirArg.replace(/\/+$/, "")}/${name}` : dirArg;
     try {
       const written = await writeFileAtomicInsideRoot(cwd, target, data, { denyGlobs: globs, force, mkdirs: true });
       logger().info({ chat_id: m.chatId, user_id: m.userId, bytes: written.bytes }, "files.saved");
-      return { relPath: written.relPath, bytes: written.bytes };
+      return { relPath: written.relPath, bytes: written.bytes, data };
     } catch (e) {
       if (e instanceof PathGuardError) throw guardRefusal(e, "upload");
       throw e;
@@ -420,7 +526,8 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
         const unknown = flags.find((f) => f !== "--force");
         if (unknown !== undefined)
           throw refuse("files.unknown_flag", `unknown flag: <code>${escapeHtml(unknown)}</code>`);
-        if (paths.length > 1 || !m.document) throw refuse("files.usage", USAGE_PUT);
+        if (paths.length > 1 || uploadOf(m, limits().fromTelegram) === undefined)
+          throw refuse("files.usage", USAGE_PUT);
         const saved = await put(m, cwd, cfg, paths[0], flags.includes("--force"));
         await reply(m, `saved ${shown(saved.relPath)} (${formatSize(saved.bytes)})`);
       });
@@ -428,22 +535,57 @@ export function createFileHandler(deps: FileHandlerDeps): FileHandler {
 
     async document(m, cwd) {
       const cfg = deps.config();
-      if (!cfg.enabled) return undefined;
+      if (!cfg.enabled) {
+        await reply(m, `not saved: ${DISABLED}`);
+        return undefined;
+      }
       if (!cfg.auto_put) {
         await reply(
           m,
-          "documents are not saved automatically here; send it with the caption <code>/file put &lt;path&gt;</code>.",
+          "uploads are not saved automatically here; send a document with the caption <code>/file put &lt;path&gt;</code>.",
         );
         return undefined;
       }
+      const items = m.album ?? [m];
       return guarded(m, async () => {
         const denied = await permission(m, cfg);
         if (denied) throw denied;
-        const saved = await put(m, cwd, cfg, undefined, false);
-        await reply(m, `saved ${shown(saved.relPath)} (${formatSize(saved.bytes)})`);
+        const saved: { relPath: string; bytes: number; data: Uint8Array }[] = [];
+        const failed: string[] = [];
+        for (const item of items) {
+          const upload = uploadOf(item, limits().fromTelegram);
+          if (!upload) continue;
+          try {
+            saved.push(await put(item, cwd, cfg, undefined, false, upload));
+          } catch (e) {
+            // One refused item of an album is reported beside the others; a lone item is the reply.
+            if (items.length === 1 || !(e instanceof Refusal)) throw e;
+            logger().debug({ chat_id: m.chatId, user_id: m.userId, code: e.code }, "files.refused");
+            failed.push(e.message);
+          }
+        }
+        if (saved.length === 0) {
+          if (failed.length > 0) throw refuse("files.album_failed", `nothing saved: ${failed.join("; ")}`);
+          return undefined;
+        }
+        const total = saved.reduce((n, f) => n + f.bytes, 0);
+        const names = saved.map((f) => shown(f.relPath)).join(", ");
+        const failures = failed.length > 0 ? `\nnot saved: ${failed.join("; ")}` : "";
+        await reply(m, `saved ${names} (${formatSize(total)})${failures}`);
+        const paths = saved.map((f) => f.relPath);
         const caption = m.text.trim();
-        if (cfg.auto_put_mode === "prompt" && caption !== "")
-          return { startRunWith: `${caption}\n\n[uploaded file: ${saved.relPath}]` };
+        // Photos and image documents also go to the engine as images (engines that take them).
+        const images: PromptImage[] = [];
+        for (const f of saved) {
+          const mediaType = f.data.byteLength <= MAX_PROMPT_IMAGE_BYTES ? imageTypeOf(f.data) : undefined;
+          if (mediaType) images.push({ mediaType, data: f.data });
+        }
+        if (caption !== "")
+          return {
+            startRunWith: promptWithAttachments(caption, paths),
+            ...(images.length > 0 ? { images } : {}),
+          };
+        if (cfg.auto_put_mode === "prompt") return { pendingPaths: paths };
         return undefined;
       });
     },

@@ -28,6 +28,33 @@ const Voice = Type.Object({
   file_size: Type.Optional(Type.Integer()),
   mime_type: Type.Optional(Type.String()),
 });
+const PhotoSize = Type.Object({
+  file_id: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  file_size: Type.Optional(Type.Integer()),
+});
+const Video = Type.Object({
+  file_id: Type.String(),
+  file_name: Type.Optional(Type.String()),
+  file_size: Type.Optional(Type.Integer()),
+  mime_type: Type.Optional(Type.String()),
+});
+const OriginChat = Type.Object({
+  title: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+  first_name: Type.Optional(Type.String()),
+});
+// Bot API 7.0+ MessageOrigin: user, hidden_user, chat (sender_chat) and channel (chat).
+const ForwardOrigin = Type.Object({
+  type: Type.String(),
+  date: Type.Integer(),
+  sender_user: Type.Optional(User),
+  sender_user_name: Type.Optional(Type.String()),
+  sender_chat: Type.Optional(OriginChat),
+  chat: Type.Optional(OriginChat),
+  author_signature: Type.Optional(Type.String()),
+});
 const ReplyTarget = Type.Object({
   message_id: Type.Integer(),
   from: Type.Optional(User),
@@ -45,6 +72,10 @@ const Message = Type.Object({
   caption: Type.Optional(Type.String()),
   document: Type.Optional(Document),
   voice: Type.Optional(Voice),
+  photo: Type.Optional(Type.Array(PhotoSize)),
+  video: Type.Optional(Video),
+  media_group_id: Type.Optional(Type.String()),
+  forward_origin: Type.Optional(ForwardOrigin),
   reply_to_message: Type.Optional(ReplyTarget),
 });
 const CallbackQuery = Type.Object({
@@ -60,6 +91,17 @@ export type TgMessage = Static<typeof Message>;
 export type TgCallbackQuery = Static<typeof CallbackQuery>;
 export type TgDocument = Static<typeof Document>;
 export type TgVoice = Static<typeof Voice>;
+export type TgPhotoSize = Static<typeof PhotoSize>;
+export type TgVideo = Static<typeof Video>;
+type TgForwardOrigin = Static<typeof ForwardOrigin>;
+
+/** Where a forwarded message came from, as shown to the agent. */
+export interface ForwardInfo {
+  /** "Alice (@alice)", "Ops chat", "a hidden user"… */
+  from: string;
+  /** Unix seconds of the original message. */
+  date: number;
+}
 
 export interface IncomingMessage {
   kind: "message";
@@ -74,7 +116,18 @@ export interface IncomingMessage {
   text: string;
   document?: TgDocument;
   voice?: TgVoice;
+  /** Every size Telegram offers of a photo; files.ts picks the largest within the download limit. */
+  photo?: TgPhotoSize[];
+  video?: TgVideo;
+  /** Items of one album share it (telegram/coalescer.ts joins them). */
+  mediaGroupId?: string;
+  /** Set on a forwarded message. */
+  forward?: ForwardInfo;
   replyTo?: { messageId: number; text: string; fromBot: boolean };
+  /** A whole album (coalescer.ts): every item, this message first among them. */
+  album?: IncomingMessage[];
+  /** Forwarded messages that came just before this one (coalescer.ts), oldest first. */
+  forwarded?: IncomingMessage[];
 }
 
 export interface IncomingCallback {
@@ -113,6 +166,10 @@ export function parseUpdate(update: TelegramUpdate): Incoming | undefined {
       text: m.text ?? m.caption ?? "",
       document: m.document,
       voice: m.voice,
+      ...(m.photo && m.photo.length > 0 ? { photo: m.photo } : {}),
+      ...(m.video ? { video: m.video } : {}),
+      ...(m.media_group_id ? { mediaGroupId: m.media_group_id } : {}),
+      ...(m.forward_origin ? { forward: forwardInfo(m.forward_origin) } : {}),
       replyTo:
         realReply && reply
           ? {
@@ -138,6 +195,24 @@ export function parseUpdate(update: TelegramUpdate): Incoming | undefined {
     };
   }
   return undefined;
+}
+
+function forwardInfo(o: TgForwardOrigin): ForwardInfo {
+  const person = (u: { first_name?: string; username?: string } | undefined): string | undefined => {
+    const name = u?.first_name?.trim();
+    const handle = u?.username ? `@${u.username}` : undefined;
+    if (name && handle) return `${name} (${handle})`;
+    return name || handle;
+  };
+  const chat = o.sender_chat ?? o.chat;
+  const chatName = chat ? (chat.title ?? person(chat)) : undefined;
+  const signed = o.author_signature ? ` (${o.author_signature})` : "";
+  const from =
+    (o.sender_user ? person(o.sender_user) : undefined) ??
+    o.sender_user_name ??
+    (chatName !== undefined ? `${chatName}${signed}` : undefined) ??
+    "an unknown sender";
+  return { from, date: o.date };
 }
 
 function isObject(v: unknown): v is object {

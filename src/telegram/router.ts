@@ -4,9 +4,11 @@
 // band at once, so a slow download, transcription or worktree creation cannot hold them up. They find
 // what they act on by message id or chat (the run a Cancel button belongs to exists once its progress
 // message does), so overtaking the lane changes nothing they rely on.
+import { type Clock, systemClock } from "../core/clock.ts";
 import { leadingCommand } from "../core/directives.ts";
 import { logger } from "../log/logger.ts";
 import { type AccessPolicy, DropLogger, decideAccess } from "./access.ts";
+import { InputCoalescer } from "./coalescer.ts";
 import type { ChatController } from "./controller.ts";
 import { FloodGuard } from "./flood-guard.ts";
 import { type IncomingMessage, originOf, parseUpdate } from "./incoming.ts";
@@ -27,6 +29,11 @@ export interface RouterDeps {
   /** `/pair <code>` from a stranger in a private chat (the one exception to the gate); off when absent. */
   pairing?: Pick<PairingGate, "handle">;
   now?: () => number;
+  /** `forward_coalesce_s` and `media_group_debounce_s` in ms (coalescer.ts); 0 when absent. */
+  forwardCoalesceMs?(): number;
+  mediaGroupDebounceMs?(): number;
+  /** Timers of the coalescer. */
+  clock?: Clock;
   maxActiveLanes?: number;
   maxQueuedPerLane?: number;
 }
@@ -46,6 +53,7 @@ export class UpdateRouter {
   readonly #lanes: LaneScheduler;
   readonly #outOfBand: LaneScheduler;
   readonly #flood: FloodGuard;
+  readonly #coalescer: InputCoalescer;
   readonly #drops = new DropLogger();
   #oobSeq = 0;
 
@@ -60,6 +68,12 @@ export class UpdateRouter {
     });
     this.#outOfBand = new LaneScheduler({ maxActive: MAX_OUT_OF_BAND, maxQueued: 1, onError });
     this.#flood = new FloodGuard({ now: deps.now ?? Date.now, notify: deps.notify });
+    this.#coalescer = new InputCoalescer({
+      clock: deps.clock ?? systemClock,
+      forwardWindowMs: () => deps.forwardCoalesceMs?.() ?? 0,
+      albumWindowMs: () => deps.mediaGroupDebounceMs?.() ?? 0,
+      emit: (m) => this.#lane(m),
+    });
   }
 
   /** The chat told at the next start if this update is still unfinished then (allowed messages only). */
@@ -96,11 +110,16 @@ export class UpdateRouter {
     if (incoming.kind === "callback")
       return this.#outcome(this.#oob(() => this.#d.controller.handleCallback(incoming)));
     if (control) return this.#outcome(this.#oob(() => this.#cancel(incoming)));
-    return this.#lane(incoming);
+    // Albums and forwards are joined first (coalescer.ts); everything else passes straight on.
+    return this.#coalescer.take(laneKey(incoming.chatId, incoming.threadId), incoming);
   }
 
-  /** Starts nothing more; updates still waiting stay unfinished (told as missed at the next start). */
+  /**
+   * Starts nothing more; updates still waiting (in a lane, or in an album/forward buffer) stay
+   * unfinished and are told as missed at the next start.
+   */
   stop(): void {
+    this.#coalescer.stop();
     this.#lanes.stop();
     this.#outOfBand.stop();
   }

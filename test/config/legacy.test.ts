@@ -15,11 +15,12 @@ const INERT = [
   "auto_continue.enabled",
   "watchdog.subagent_timeout",
   "footer.show_subscription_usage",
-  "transports.telegram.forward_coalesce_s",
-  "transports.telegram.media_group_debounce_s",
   "plugins.enabled",
 ];
 const ACTIVE = [
+  "transports.telegram.topics.enabled",
+  "transports.telegram.forward_coalesce_s",
+  "transports.telegram.media_group_debounce_s",
   "watchdog.max_concurrent_engine_runs",
   "watchdog.liveness_timeout",
   "watchdog.stall_auto_kill",

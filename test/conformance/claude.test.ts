@@ -56,9 +56,39 @@ async function press(bot: ConformanceBot, messageId: number, text: string) {
   return bot.h.emu.waitForCallbackAnswer(q.id);
 }
 
+/** A 1×1 PNG: the real CLI may check what it forwards, so the image must be a real one. */
+const PNG = Uint8Array.from(
+  Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+    "base64",
+  ),
+);
+
 conformanceSuite("claude", {
-  engineToml: '\n[engines.claude]\nallowed_tools = ["Read"]\npermission_mode = "default"\n',
+  engineToml:
+    '\n[engines.claude]\nallowed_tools = ["Read"]\npermission_mode = "default"\n\n[transports.telegram.files]\nenabled = true\n',
   shellTests(get) {
+    test(
+      "claude: a photo with a caption reaches the model as an image block, byte-identical, beside the saved path",
+      async () => {
+        const bot = get();
+        const { h } = bot;
+        const m = h.emu.sendUserMessage({
+          chatId: h.dm,
+          from: h.alice,
+          photo: { data: PNG, width: 1, height: 1 },
+          caption: "FAKE_IMAGE what is in this picture?",
+        });
+        const final = await bot.finalFor(m.message_id, h.dm);
+        expect(final.text ?? "").toContain("I see 1 image(s): image/png.");
+        const b64 = Buffer.from(PNG).toString("base64");
+        const sent = bot.models.requests.filter((r) => JSON.stringify(r.body).includes(b64));
+        expect(sent.length).toBeGreaterThan(0);
+        expect(JSON.stringify(sent[0]?.body)).toMatch(/attached: incoming\/photo-\d{4}-\d{2}-\d{2}-\d+\.jpg/);
+      },
+      T,
+    );
+
     test(
       "claude: a stranger's press changes nothing; Approve runs the shell call",
       async () => {

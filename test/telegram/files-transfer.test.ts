@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, truncateSync } from "node:fs";
 import { formatSize, MIB, readStreamCapped, splitArgs, transferLimits } from "../../src/telegram/files.ts";
+import type { IncomingMessage } from "../../src/telegram/incoming.ts";
 import { TooLargeError } from "../../src/telegram/zip.ts";
 import {
   bytes,
@@ -28,14 +29,15 @@ const put = (args: string, fileId: string, name: string | undefined, size: numbe
   h.handler.command(docMessage(fileId, name, size, { text: `/file ${args}`, ...over }), args, h.project.root);
 
 describe("who may transfer", () => {
-  test("files disabled: /file names the setting; a bare document is ignored silently", async () => {
+  test("files disabled: /file and a sent document name the setting; nothing is fetched or run", async () => {
     h = harness({ enabled: false });
     await get("ok.txt");
     expect(h.transport.lastText).toContain("<code>[transports.telegram.files] enabled = true</code>");
     h.api.addFile("f", bytes("x"));
     const res = await h.handler.document(docMessage("f", "a.txt", 1, { text: "look at this" }), h.project.root);
     expect(res).toBeUndefined();
-    expect(h.transport.texts.length).toBe(1);
+    expect(h.transport.texts.length).toBe(2);
+    expect(h.transport.lastText).toStartWith("not saved: file transfer is disabled");
     expect(h.api.calls.length).toBe(0);
   });
 
@@ -264,23 +266,70 @@ describe("put", () => {
 });
 
 describe("auto-put", () => {
-  test("a bare document lands in uploads_dir; the caption is ignored in upload mode", async () => {
+  test("a document lands in uploads_dir; its caption runs with the saved path; no caption, no run", async () => {
     h = harness();
-    h.api.addFile("f", bytes("data"));
-    const res = await h.handler.document(docMessage("f", "notes.txt", 4, { text: "please read" }), h.project.root);
-    expect(res).toBeUndefined();
-    expect(h.transport.lastText).toBe("saved <code>incoming/notes.txt</code> (4 b)");
-    expect(text(new Uint8Array(readFileSync(h.project.path("incoming/notes.txt"))))).toBe("data");
-  });
-
-  test("prompt mode: save, then start a run with the caption and the saved path", async () => {
-    h = harness({ auto_put_mode: "prompt" });
     h.project.write("incoming/notes.txt", "older");
     h.api.addFile("f", bytes("data"));
-    const res = await h.handler.document(docMessage("f", "notes.txt", 4, { text: "summarise it" }), h.project.root);
-    expect(res).toEqual({ startRunWith: "summarise it\n\n[uploaded file: incoming/notes_1.txt]" });
+    const res = await h.handler.document(docMessage("f", "notes.txt", 4, { text: "please read" }), h.project.root);
+    expect(res).toEqual({ startRunWith: "please read\n\n[attached: incoming/notes_1.txt]" });
+    expect(h.transport.lastText).toBe("saved <code>incoming/notes_1.txt</code> (4 b)");
+    expect(text(new Uint8Array(readFileSync(h.project.path("incoming/notes_1.txt"))))).toBe("data");
+    expect(text(new Uint8Array(readFileSync(h.project.path("incoming/notes.txt"))))).toBe("older");
     const none = await h.handler.document(docMessage("f", "notes.txt", 4), h.project.root);
     expect(none).toBeUndefined();
+  });
+
+  test("prompt mode: a captionless upload waits for the next message (its paths are handed back)", async () => {
+    h = harness({ auto_put_mode: "prompt" });
+    h.api.addFile("f", bytes("data"));
+    const res = await h.handler.document(docMessage("f", "notes.txt", 4), h.project.root);
+    expect(res).toEqual({ pendingPaths: ["incoming/notes.txt"] });
+  });
+
+  test("a photo: the largest size within the limit, saved as photo-<day>-N.jpg, never replacing", async () => {
+    h = harness();
+    h.api.addFile("small", bytes("s"));
+    h.api.addFile("big", bytes("BIG"));
+    h.api.addFile("huge", bytes("HUGE"));
+    const date = Date.UTC(2026, 11, 6, 10) / 1000;
+    const photo = [
+      { file_id: "small", width: 90, height: 60, file_size: 1 },
+      { file_id: "huge", width: 4000, height: 3000, file_size: 21 * MIB },
+      { file_id: "big", width: 1280, height: 960, file_size: 3 },
+    ];
+    const first = await h.handler.document(message({ photo, date, text: "what is wrong here?" }), h.project.root);
+    expect(first).toEqual({ startRunWith: "what is wrong here?\n\n[attached: incoming/photo-2026-12-06-1.jpg]" });
+    expect(text(new Uint8Array(readFileSync(h.project.path("incoming/photo-2026-12-06-1.jpg"))))).toBe("BIG");
+    // "BIG" is no image by its bytes: named by path only, not sent to the engine as an image.
+    const second = await h.handler.document(message({ photo, date }), h.project.root);
+    expect(second).toBeUndefined();
+    expect(h.transport.lastText).toBe("saved <code>incoming/photo-2026-12-06-2.jpg</code> (3 b)");
+  });
+
+  test("a real image (by its bytes) is also handed back for the engine, up to 5 MiB", async () => {
+    h = harness();
+    const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    h.api.addFile("j", jpeg);
+    const photo = [{ file_id: "j", width: 10, height: 10, file_size: jpeg.byteLength }];
+    const res = await h.handler.document(message({ photo, text: "see" }), h.project.root);
+    expect(res?.images).toEqual([{ mediaType: "image/jpeg", data: jpeg }]);
+  });
+
+  test("an album: every item saved, one reply, one prompt naming them all; a refused item is reported", async () => {
+    h = harness({ deny_globs: ["**/*.log"] });
+    h.api.addFile("a", bytes("A"));
+    h.api.addFile("b", bytes("B"));
+    h.api.addFile("c", bytes("C"));
+    const items = [
+      docMessage("a", "a.txt", 1, { mediaGroupId: "g" }),
+      docMessage("b", "b.log", 1, { mediaGroupId: "g", text: "compare these" }),
+      docMessage("c", "c.txt", 1, { mediaGroupId: "g" }),
+    ];
+    const res = await h.handler.document({ ...(items[1] as IncomingMessage), album: items }, h.project.root);
+    expect(res).toEqual({ startRunWith: "compare these\n\n[attached: incoming/a.txt]\n[attached: incoming/c.txt]" });
+    expect(h.transport.lastText).toBe(
+      "saved <code>incoming/a.txt</code>, <code>incoming/c.txt</code> (2 b)\nnot saved: path denied by rule: <code>**/*.log</code>",
+    );
   });
 
   test("auto_put off: a hint, nothing saved", async () => {

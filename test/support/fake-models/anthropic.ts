@@ -12,7 +12,13 @@ import {
 import { fakeId, jsonResponse, sleep, sseEvent, sseResponse } from "./sse.ts";
 
 type Msg = { role?: string; content?: unknown };
-type Block = { type?: string; text?: string; content?: unknown; is_error?: boolean };
+type Block = {
+  type?: string;
+  text?: string;
+  content?: unknown;
+  is_error?: boolean;
+  source?: { media_type?: string };
+};
 
 export function anthropicConversation(body: Record<string, unknown>): Conversation {
   const messages = (Array.isArray(body.messages) ? body.messages : []) as Msg[];
@@ -48,6 +54,11 @@ export function anthropicConversation(body: Record<string, unknown>): Conversati
   if (planFile) conv.planFile = planFile[1] as string;
   const shell = findShellTool(tools.map((t) => ({ name: t.name ?? "", schema: t.input_schema })));
   if (shell) conv.shellTool = shell;
+  const lastTyped = [...messages]
+    .reverse()
+    .find((m) => m.role === "user" && !blocks(m).some((b) => b.type === "tool_result"));
+  const images = lastTyped ? blocks(lastTyped).filter((b) => b.type === "image") : [];
+  if (images.length > 0) conv.images = images.map((b) => b.source?.media_type ?? "?");
   return conv;
 }
 

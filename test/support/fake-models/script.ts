@@ -17,6 +17,8 @@ export interface Conversation {
   planFile?: string;
   /** Names of every tool the request offers (where the wire format says). */
   toolNames?: string[];
+  /** Media types of the image blocks in the last user message (where the wire format says). */
+  images?: string[];
 }
 
 export type Answer =
@@ -123,6 +125,10 @@ export function decide(c: Conversation): Answer {
   }
   if (last.includes("FAKE_PLAN") && c.toolNames?.includes("EnterPlanMode")) {
     return { kind: "tool", text: "Let me plan first.", tool: "EnterPlanMode", args: {} };
+  }
+  if (last.includes("FAKE_IMAGE")) {
+    const seen = c.images ?? [];
+    return { kind: "text", text: `I see ${seen.length} image(s): ${seen.join(", ") || "none"}.`, chunkDelayMs: 0 };
   }
   if (last.includes("FAKE_REMEMBER")) {
     return { kind: "text", text: `I see ${c.userMessages} user messages in this conversation.`, chunkDelayMs: 0 };
