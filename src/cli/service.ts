@@ -33,6 +33,7 @@ import { escapeHtml } from "../telegram/render.ts";
 import { createVoiceHandler } from "../telegram/voice.ts";
 import { TooLargeError } from "../telegram/zip.ts";
 import { type RunningTriggers, type StartRunRequest, startTriggers, type TriggerSink } from "../triggers/index.ts";
+import { pageOutExecutable } from "./page-out.ts";
 import type { ServeOptions } from "./run.ts";
 
 export interface Service {
@@ -343,6 +344,16 @@ export async function startService(o: ServeOptions): Promise<Service | undefined
   // The binary starts with JIT tier-up thresholds raised (scripts/compile-options.ts), so code that only
   // runs while starting stays interpreted; from here on, hot paths compile as usual.
   Bun.unsafe.setJITPolicy(1);
+  // And the executable's pages that only start-up needed leave memory (cli/page-out.ts).
+  void pageOutExecutable().then(
+    (r) =>
+      r &&
+      logger().info(
+        { ranges: r.ranges, refused: r.refused, rss_file_kib: [r.beforeKib, r.afterKib] },
+        "service.startup_pages_out",
+      ),
+    () => undefined,
+  );
   notify = (html) => {
     transport
       .send({ chatId: tg.chat_id }, html)

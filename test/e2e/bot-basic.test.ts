@@ -38,6 +38,20 @@ describe("a task from an allowed user", () => {
     await h.emu.waitFor(() => h.emu.history(h.dm).find((m) => m.message_id === progress.message_id)?.deleted, 5000);
   });
 
+  test("once up, the executable's start-up pages were paged out (the answer above came after)", () => {
+    const line = h
+      .output()
+      .split("\n")
+      .find((l) => l.includes('"msg":"service.startup_pages_out"'));
+    if (process.platform !== "linux") {
+      expect(line).toBeUndefined();
+      return;
+    }
+    const rec = JSON.parse(line ?? "{}") as { ranges?: number; refused?: number };
+    expect(rec.ranges).toBeGreaterThan(0);
+    expect(rec.refused).toBe(0);
+  });
+
   test("the ready message was sent to chat_id at start", () => {
     expect(h.emu.history(h.group).some((m) => (m.text ?? "").includes("is ready"))).toBe(true);
   });
