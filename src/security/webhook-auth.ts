@@ -42,12 +42,12 @@ function asciiHeader(headers: Headers, name: string): string | undefined {
   return PRINTABLE_ASCII.test(value) ? value : undefined;
 }
 
-function hmac(algorithm: "sha256" | "sha1", key: string | Uint8Array, data: Uint8Array): Uint8Array {
+function hmac(algorithm: "sha256" | "sha1", key: string | Uint8Array, data: Uint8Array): Buffer {
   return new Bun.CryptoHasher(algorithm, key).update(data).digest();
 }
 
-// A view, not a copy, of the digest's bytes.
-const toHex = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+// The digest is a Buffer already: no copy.
+const toHex = (digest: Buffer) => digest.toString("hex");
 
 function decodeHex(text: string, expectedBytes: number): Uint8Array | undefined {
   if (text.length !== expectedBytes * 2) return undefined;
