@@ -1,11 +1,10 @@
 // Start-up code leaves memory once the bot is up. Starting touches much of Bun's own native code
 // (config parsing, schema compilation, the engines' PATH lookups, SQLite, the first fetch): ~13 MiB of
 // the executable's pages that then stay resident for the life of the process, though an idle bot
-// never runs most of them again. Once up, the bot asks the kernel to page its executable's mappings
-// out (madvise MADV_PAGEOUT, Linux ≥ 5.4): clean pages are dropped, pages this process changed are
-// kept (without swap) or swapped, pages other processes map too are left alone. Whatever code is
-// needed later is read back on first use. A hint: it never changes what any page holds.
-// Measured in docs/benchmarks.md (idle-rss).
+// never runs most of them again. Once up, the bot asks the kernel to page the executable's read-only
+// mappings out (madvise MADV_PAGEOUT, Linux ≥ 5.4): their clean pages are dropped, pages other
+// processes map too are left alone, and whatever code is needed later is read back on first use.
+// A hint: it never changes what any page holds. Measured in docs/benchmarks.md (idle-rss).
 import { readFileSync } from "node:fs";
 
 const MADV_PAGEOUT = 21;
