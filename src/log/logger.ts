@@ -89,6 +89,23 @@ function createStdoutSink(): BufferedSink {
 
 let stdoutSink: BufferedSink | undefined;
 
+/**
+ * pino's isoTime, formatted once per millisecond: a burst of lines (a webhook flood logs one per
+ * delivery) shares the string instead of a Date and toISOString per line. Same output.
+ */
+function isoTimeCached(): () => string {
+  let lastMs = Number.NaN;
+  let last = "";
+  return () => {
+    const now = Date.now();
+    if (now !== lastMs) {
+      lastMs = now;
+      last = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return last;
+  };
+}
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const given = opts.sink;
   if (given === undefined) stdoutSink ??= createStdoutSink();
@@ -110,7 +127,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       level: opts.level ?? parseLevel(process.env.UNTETHER_LOG_LEVEL),
       base: undefined,
       formatters: { level: (label) => ({ level: label }) },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeCached(),
       messageKey: "msg",
     },
     stream,
@@ -133,4 +150,23 @@ export function logger(): Logger {
 /** Replaces the process-wide logger (the CLI does this once at boot; tests capture lines with it). */
 export function setLogger(l: Logger): void {
   root = l;
+  bound.clear();
+}
+
+const MAX_BOUND = 1000;
+const bound = new Map<string, Logger>();
+
+/**
+ * A child of the process-wide logger whose `fields` are serialised once (pino's bindings), for a hot
+ * event logged with the same fields again and again (the webhook audit line). `key` names the
+ * fields' values. Lines still go through the one redacting sink; follows setLogger.
+ */
+export function boundLogger(key: string, fields: () => Record<string, string | number | boolean>): Logger {
+  let child = bound.get(key);
+  if (child === undefined) {
+    if (bound.size >= MAX_BOUND) bound.clear();
+    child = logger().child(fields());
+    bound.set(key, child);
+  }
+  return child;
 }

@@ -42,11 +42,12 @@ function asciiHeader(headers: Headers, name: string): string | undefined {
   return PRINTABLE_ASCII.test(value) ? value : undefined;
 }
 
-function hmac(algorithm: "sha256" | "sha1", key: string | Uint8Array, data: Uint8Array): Uint8Array {
+function hmac(algorithm: "sha256" | "sha1", key: string | Uint8Array, data: Uint8Array): Buffer {
   return new Bun.CryptoHasher(algorithm, key).update(data).digest();
 }
 
-const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+// The digest is a Buffer already: no copy.
+const toHex = (digest: Buffer) => digest.toString("hex");
 
 function decodeHex(text: string, expectedBytes: number): Uint8Array | undefined {
   if (text.length !== expectedBytes * 2) return undefined;
@@ -219,13 +220,13 @@ export class ReplayGuard {
   /** Records `id`; true when it was already seen within the window (a duplicate delivery). */
   isDuplicate(id: string): boolean {
     const now = this.#now();
-    this.#forget((at) => now - at >= this.#windowMs);
+    this.#forget(now, false);
     const seenAt = this.#seen.get(id);
     if (seenAt !== undefined && Math.abs(now - seenAt) < this.#windowMs) return true;
     this.#seen.set(id, now);
     this.#order.push(id);
     this.#times.push(now);
-    this.#forget(() => this.#seen.size > this.#maxEntries || this.#order.length - this.#head > 2 * this.#maxEntries);
+    this.#forget(now, true);
     return false;
   }
 
@@ -233,11 +234,15 @@ export class ReplayGuard {
     return this.#seen.size;
   }
 
-  // Drops entries from the front of the arrival queue while `more(at)` holds for the front one.
-  #forget(more: (at: number) => boolean): void {
+  // Drops entries from the front of the arrival queue: those out of the window, or (`bySize`) as many
+  // as it takes to hold no more than the guard may. No closure per call: this runs per delivery.
+  #forget(now: number, bySize: boolean): void {
     while (this.#head < this.#order.length) {
       const at = this.#times[this.#head] ?? 0;
-      if (!more(at)) break;
+      const more = bySize
+        ? this.#seen.size > this.#maxEntries || this.#order.length - this.#head > 2 * this.#maxEntries
+        : now - at >= this.#windowMs;
+      if (!more) break;
       const id = this.#order[this.#head] ?? "";
       if (this.#seen.get(id) === at) this.#seen.delete(id);
       this.#head++;

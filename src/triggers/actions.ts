@@ -2,7 +2,7 @@
 // body, or post a message. Each action returns an outcome instead of throwing, so the notify flags
 // and the history record are handled in one place.
 import type { WebhookConfig } from "../config/schema.ts";
-import { logger } from "../log/logger.ts";
+import { boundLogger, logger } from "../log/logger.ts";
 import { Secret } from "../log/secret.ts";
 import { type FetchImpl, guardedFetch } from "../security/outbound.ts";
 import {
@@ -221,7 +221,13 @@ export async function dispatchWebhook(
   } catch (e) {
     logger().warn({ webhook: w.id, err: errorName(e) }, "triggers.history.write_failed");
   }
-  logger().info({ webhook: w.id, action: w.action, ok: outcome.ok }, "triggers.webhook.dispatched");
+  // The audit line of every delivery: its fixed fields are serialised once per webhook and outcome.
+  const ok = outcome.ok;
+  boundLogger(`triggers.webhook.dispatched\n${w.id}\n${w.action}\n${ok}`, () => ({
+    webhook: w.id,
+    action: w.action,
+    ok,
+  })).info("triggers.webhook.dispatched");
   const wanted = w.action !== "notify_only" && (outcome.ok ? w.notify_on_success : w.notify_on_failure);
   if (wanted) {
     const mark = outcome.ok ? "✅" : "❌";

@@ -151,15 +151,12 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
     app
       .post(
         w.path,
-        async ({ request, server: bun }) => {
-          try {
-            // app.handle() (no socket) has no address: all such requests share the "unknown" bucket.
-            return await handleWebhook(w, request, runtime, () => peerKey(bun?.requestIP(request)?.address));
-          } catch (e) {
+        ({ request, server: bun }) =>
+          // app.handle() (no socket) has no address: all such requests share the "unknown" bucket.
+          handleWebhook(w, request, runtime, () => peerKey(bun?.requestIP(request)?.address)).catch((e: unknown) => {
             logger().error({ webhook: w.id, err: errorName(e) }, "triggers.server.internal_error");
             return textResponse(500, "internal error");
-          }
-        },
+          }),
         { parse: "none" },
       )
       .all(w.path, notAllowed);

@@ -30,10 +30,13 @@ export interface WebhookRuntime {
 
 export const PAUSED_RETRY_AFTER_SECONDS = 60;
 
-const TEXT_PLAIN: Readonly<Record<string, string>> = Object.freeze({ "content-type": "text/plain; charset=utf-8" });
+// What Bun itself sends for a string body, so a plain answer needs no headers object at all.
+const TEXT_PLAIN: Readonly<Record<string, string>> = Object.freeze({ "content-type": "text/plain;charset=utf-8" });
 
 export function textResponse(status: number, text: string, headers?: Record<string, string>): Response {
-  return new Response(text, { status, headers: headers === undefined ? TEXT_PLAIN : { ...TEXT_PLAIN, ...headers } });
+  // A string body without headers goes out as text/plain;charset=utf-8 (Bun's default for strings).
+  if (headers === undefined) return new Response(text, { status });
+  return new Response(text, { status, headers: { ...TEXT_PLAIN, ...headers } });
 }
 
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" | "broken" };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { tracingChannel } from "node:diagnostics_channel";
-import { createLogger } from "../../src/log/logger.ts";
+import { boundLogger, createLogger, setLogger } from "../../src/log/logger.ts";
 
 describe("logger and pino's tracing channel", () => {
   test("without a subscriber the channel says so (pino then skips the trace on every line)", () => {
@@ -57,5 +57,34 @@ describe("stdout sink (one write per event-loop turn)", () => {
   test("queued lines are written when the turn ends, without an exit", async () => {
     const lines = await run(`logger().info({}, "a.info"); setTimeout(() => process.kill(process.pid, "SIGKILL"), 50);`);
     expect(lines.map((l) => JSON.parse(l).msg)).toEqual(["a.info"]);
+  });
+});
+
+describe("boundLogger (fixed fields serialised once, for a hot event)", () => {
+  test("its fields reach the line and still pass the redacting sink", () => {
+    const lines: string[] = [];
+    setLogger(createLogger({ level: "info", sink: { write: (l) => void lines.push(l) }, pretty: false }));
+    const token = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz";
+    boundLogger("test.bound\na", () => ({ webhook: "w", note: `token ${token}`, ok: true })).info("test.bound");
+    boundLogger("test.bound\na", () => ({ webhook: "other" })).info("test.bound");
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).not.toContain(token);
+      const rec = JSON.parse(line) as Record<string, unknown>;
+      // The same key is the same fields: the second call's fields are not even asked for.
+      expect(rec).toMatchObject({ level: "info", webhook: "w", note: "token [REDACTED]", ok: true, msg: "test.bound" });
+    }
+  });
+
+  test("follows setLogger: a replaced logger gets the lines, at its level", () => {
+    const first: string[] = [];
+    const second: string[] = [];
+    setLogger(createLogger({ level: "info", sink: { write: (l) => void first.push(l) }, pretty: false }));
+    boundLogger("test.follow", () => ({ webhook: "w" })).info("test.follow");
+    setLogger(createLogger({ level: "warn", sink: { write: (l) => void second.push(l) }, pretty: false }));
+    boundLogger("test.follow", () => ({ webhook: "w" })).info("test.follow");
+    boundLogger("test.follow", () => ({ webhook: "w" })).warn("test.follow");
+    expect(first).toHaveLength(1);
+    expect(second.map((l) => (JSON.parse(l) as { level: string }).level)).toEqual(["warn"]);
   });
 });

@@ -106,6 +106,35 @@ describe("webhook pipeline", () => {
     expect(JSON.stringify(logs)).not.toContain("757107ea");
   });
 
+  test("every dispatched delivery leaves one complete audit line, its outcome included", async () => {
+    expect((await send(signed('{"action":"one"}'))).status).toBe(202);
+    await trig.idle();
+    sink.startRun = async () => {
+      throw new Error("engine unavailable");
+    };
+    expect((await send(signed('{"action":"two"}'))).status).toBe(202);
+    await trig.idle();
+    expect((await send(signed('{"action":"three"}'))).status).toBe(202);
+    await trig.idle();
+    const audit = logs.filter((l) => l.msg === "triggers.webhook.dispatched");
+    expect(audit.map((l) => ({ level: l.level, webhook: l.webhook, action: l.action, ok: l.ok }))).toEqual([
+      { level: "info", webhook: "gh", action: "agent_run", ok: true },
+      { level: "info", webhook: "gh", action: "agent_run", ok: false },
+      { level: "info", webhook: "gh", action: "agent_run", ok: false },
+    ]);
+    for (const l of audit) expect(String(l.time)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  test("the audit line goes to the logger in place now (a replaced logger gets it)", async () => {
+    expect((await send(signed('{"action":"one"}'))).status).toBe(202);
+    await trig.idle();
+    const later = captureLogs();
+    expect((await send(signed('{"action":"two"}'))).status).toBe(202);
+    await trig.idle();
+    expect(later.filter((l) => l.msg === "triggers.webhook.dispatched")).toHaveLength(1);
+    expect(logs.filter((l) => l.msg === "triggers.webhook.dispatched")).toHaveLength(1);
+  });
+
   test("a missing signature header is 401", async () => {
     const res = await send(new Request("http://localhost/hooks/github", { method: "POST", body: "{}" }));
     expect(res.status).toBe(401);
@@ -523,8 +552,13 @@ describe("over real loopback HTTP", () => {
       },
     });
     expect(res.status).toBe(202);
+    // Plain answers say what they are, with or without headers of their own.
+    expect(res.headers.get("content-type")).toBe("text/plain;charset=utf-8");
     expect((await fetch(`${base}/health`)).status).toBe(200);
-    expect((await fetch(`${base}/hooks/github`)).status).toBe(405);
+    const notAllowed = await fetch(`${base}/hooks/github`);
+    expect(notAllowed.status).toBe(405);
+    expect(notAllowed.headers.get("content-type")).toBe("text/plain;charset=utf-8");
+    expect(notAllowed.headers.get("allow")).toBe("POST");
     await server?.idle();
     expect(sink.runs).toHaveLength(1);
   });
