@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { freePort } from "../support/free-port.ts";
 import { type Harness, startHarness } from "../support/harness.ts";
 
 const SECRET = "deny-globs-e2e-bearer-secret";
@@ -12,13 +13,6 @@ const CONTENT = "PRIVATE-KEY-never-sent\n";
 // Built-in globs: `**/id_rsa`, `**/.netrc`, `**/*.pem`.
 const RULES = { id_rsa: "**/id_rsa", "deploy/.netrc": "**/.netrc", "certs/server.pem": "**/*.pem" } as const;
 const PATHS = Object.keys(RULES) as (keyof typeof RULES)[];
-
-function freePort(): number {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-  const port = s.port as number;
-  s.stop(true);
-  return port;
-}
 
 interface Setup {
   h: Harness;

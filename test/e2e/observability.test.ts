@@ -4,18 +4,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import { freePort } from "../support/free-port.ts";
 import { type Harness, startHarness } from "../support/harness.ts";
 
 const SECRET = "observability-hook-secret";
 let h: Harness;
 let base: string;
-
-function freePort(): number {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-  const port = s.port as number;
-  s.stop(true);
-  return port;
-}
 
 const spawns = () => (h.output().match(/engine\.spawn"/g) ?? []).length;
 

@@ -1,19 +1,13 @@
 // Webhooks and /at against the running binary: real HTTP on loopback, runs seen in the emulator.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
+import { freePort } from "../support/free-port.ts";
 import { type Harness, startHarness } from "../support/harness.ts";
 import { peerPost } from "../support/peer-http.ts";
 
 const SECRET = "It's a Secret to Everybody";
 let h: Harness;
 let base: string;
-
-function freePort(): number {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-  const port = s.port as number;
-  s.stop(true);
-  return port;
-}
 
 const sign = (body: string | Uint8Array, secret = SECRET) =>
   `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
