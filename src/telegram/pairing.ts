@@ -41,6 +41,8 @@ export class PairingGate {
   readonly #now: () => number;
   /** Times of recent wrong (or refused) attempts, for everyone together. */
   #wrong: number[] = [];
+  /** The current limited window's refusal was already told. */
+  #limitTold = false;
 
   constructor(deps: PairingDeps) {
     this.#d = deps;
@@ -52,11 +54,15 @@ export class PairingGate {
     const now = this.#now();
     this.#wrong = this.#wrong.filter((t) => now - t < 60_000);
     if (this.#wrong.length >= PAIR_WRONG_PER_MINUTE) {
-      this.#wrong.push(now);
+      // Strangers must not make the bot talk without bound: the first refusal of a window is told and
+      // logged, the rest of a flood is dropped like any stranger's message.
+      if (this.#limitTold) return;
+      this.#limitTold = true;
       logger().warn({ user_id: userId, reason: "rate_limited" }, "pair.refused");
       await this.#d.reply(m.chatId, "⏳ Too many pairing attempts. Wait a minute, then try again.");
       return;
     }
+    this.#limitTold = false;
     const result = this.#d.redeem(code, now);
     if (result !== "ok") {
       this.#wrong.push(now);

@@ -108,6 +108,9 @@ describe("PairingGate", () => {
     await g.handle(msg("/pair 424242"), "424242"); // even the right code: refused, not checked
     expect(added).toEqual([]);
     expect(replies[5]).toContain("Too many pairing attempts");
+    // A flood past that is dropped silently: no reply, no log line per message.
+    for (let i = 0; i < 20; i++) await g.handle(msg("/pair 111111"), "111111");
+    expect(replies).toHaveLength(6);
     const refused = logs.filter((l) => l.msg === "pair.refused");
     expect(refused.map((l) => l.reason)).toEqual(["wrong", "wrong", "wrong", "wrong", "wrong", "rate_limited"]);
     expect(JSON.stringify(logs)).not.toMatch(/00000\d|424242/);
