@@ -10,7 +10,7 @@ import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import type { CommandRegistry } from "./commands/registry.ts";
 import type { SettingsChanger } from "./commands/settings-change.ts";
-import { type ChatCommand, type CommandKit, chatOf } from "./commands/types.ts";
+import { type ChatCommand, type CommandKit, chatOf, chatOriginOf } from "./commands/types.ts";
 import { type FileRequester, promptWithAttachments } from "./files.ts";
 import { withForwards } from "./forwards.ts";
 import type { IncomingCallback, IncomingMessage } from "./incoming.ts";
@@ -75,15 +75,6 @@ const PRESS_TOASTS: Record<PressOutcome, string> = {
   "awaiting-other": "Reply to the progress message with your answer.",
   "awaiting-discuss": "Reply to the progress message with what to discuss.",
 };
-
-export function chatOriginOf(m: IncomingMessage): ChatOrigin {
-  return {
-    chatId: m.chatId,
-    chatType: m.chatType,
-    ...(m.threadId === undefined ? {} : { threadId: m.threadId }),
-    ...(m.userId === undefined ? {} : { userId: m.userId }),
-  };
-}
 
 /** Captionless uploads waiting for their sender's next prompt (auto_put_mode = "prompt"), at most this many senders. */
 const MAX_PENDING_UPLOADS = 100;

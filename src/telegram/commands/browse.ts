@@ -5,7 +5,7 @@
 import type { RunDispatch } from "../../core/dispatch.ts";
 import { logger } from "../../log/logger.ts";
 import { listDirInsideRoot, PathGuardError } from "../../security/path-guard.ts";
-import { chatOriginOf, type FileHandler } from "../controller.ts";
+import type { FileHandler } from "../controller.ts";
 import { type FileRequester, formatSize, readRefusalHtml } from "../files.ts";
 import { escapeHtml, visibleText } from "../html.ts";
 import {
@@ -20,7 +20,7 @@ import {
   parseAction,
   visibleEntries,
 } from "./browse-view.ts";
-import type { CallbackRoute, ChatCommand, CommandKit } from "./types.ts";
+import { type CallbackRoute, type ChatCommand, type CommandKit, chatOriginOf } from "./types.ts";
 
 export interface BrowseDeps {
   kit: CommandKit;

@@ -12,12 +12,11 @@ import {
   type ChangeOutcome,
   confirmButtons,
   KEY_LABEL,
-  originOf,
   type SettingsChanger,
   SOURCE_LABEL,
 } from "./settings-change.ts";
 import { setTriggerPause, type TriggerControl, triggerLines } from "./trigger-list.ts";
-import type { CallbackRoute, ChatCommand, CommandKit } from "./types.ts";
+import { type CallbackRoute, type ChatCommand, type CommandKit, chatOriginOf } from "./types.ts";
 
 export const CONFIG_PREFIX = "cfg";
 
@@ -57,10 +56,10 @@ export function createConfigMenu(deps: ConfigMenuDeps): { command: ChatCommand; 
   const btn = (text: string, data: string): Button => ({ text, data: `${CONFIG_PREFIX}:${data}` });
   const back: Button[] = [btn("⬅ Back", "h")];
 
-  const engineOf = (w: Where) => changer.agent.effective(originOf(w)).value;
+  const engineOf = (w: Where) => changer.agent.effective(chatOriginOf(w)).value;
 
   const home = (w: Where, note?: string): { html: string; buttons: ButtonRows } => {
-    const o = originOf(w);
+    const o = chatOriginOf(w);
     const engine = engineOf(w);
     const lines = [`⚙️ <b>Settings here</b> (engine <b>${escapeHtml(engine)}</b>)`, ""];
     const rows: ButtonRows = [];
@@ -89,7 +88,7 @@ export function createConfigMenu(deps: ConfigMenuDeps): { command: ChatCommand; 
   };
 
   const page = (w: Where, key: ChangeKey, note?: string): { html: string; buttons: ButtonRows } => {
-    const o = originOf(w);
+    const o = chatOriginOf(w);
     const engine = engineOf(w);
     const scoped = PER_ENGINE.has(key) ? engine : undefined;
     const lines = [`⚙️ <b>${escapeHtml(pageTitle(key, engine))}</b>`, `Now: ${changer.describe(o, key, scoped)}.`];
@@ -175,7 +174,7 @@ export function createConfigMenu(deps: ConfigMenuDeps): { command: ChatCommand; 
         const value = tail.join(":");
         const engine = PER_ENGINE.has(key) ? engineOf(w) : undefined;
         const out = await changer.change({
-          origin: originOf(w),
+          origin: chatOriginOf(w),
           userId: q.userId,
           key,
           ...(engine === undefined ? {} : { engine }),

@@ -7,7 +7,7 @@ import type { ChatOrigin } from "../../core/dispatch.ts";
 import type { ButtonRows } from "../../core/transport.ts";
 import { logger } from "../../log/logger.ts";
 import { escapeHtml } from "../render.ts";
-import type { ChatCommand, CommandKit } from "./types.ts";
+import { type ChatCommand, type CommandKit, chatOriginOf } from "./types.ts";
 
 /** `agent`: the chat's default engine (kv `agentKey`, what /agent sets). */
 export type ChangeKey = EngineSettingKey | ChatSettingKey | "agent";
@@ -200,16 +200,6 @@ export class SettingsChanger {
   }
 }
 
-/** The chat (or topic) a message or button press belongs to, in core's terms. */
-export function originOf(x: { chatId: number; chatType?: string; threadId?: number; userId?: number }): ChatOrigin {
-  return {
-    chatId: x.chatId,
-    ...(x.chatType === undefined ? {} : { chatType: x.chatType }),
-    ...(x.threadId === undefined ? {} : { threadId: x.threadId }),
-    ...(x.userId === undefined ? {} : { userId: x.userId }),
-  };
-}
-
 /** callback_data of the second tap; handled by the /config route. */
 export const CONFIRM_PREFIX = "cfg:ok:";
 
@@ -242,7 +232,7 @@ export function settingCommand(changer: SettingsChanger, kit: CommandKit, spec: 
     async run({ m, args, chat }) {
       const reply = (html: string, buttons?: ButtonRows) =>
         kit.reply(chat, html, { replyTo: m.messageId, ...(buttons ? { buttons } : {}) });
-      const origin = originOf(m);
+      const origin = chatOriginOf(m);
       const engine = spec.perEngine ? changer.agent.effective(origin).value : undefined;
       const guard = engine === undefined ? undefined : spec.notFor?.(engine);
       if (guard !== undefined) {

@@ -1,6 +1,7 @@
 // The shape of a chat command. Commands are small modules registered in one CommandRegistry, which is
 // also the one list /help, setMyCommands and the unknown-command hint read.
 
+import type { ChatOrigin } from "../../core/dispatch.ts";
 import type { ButtonRows, ChatRef, DocumentInput, MessageRef } from "../../core/transport.ts";
 import type { IncomingCallback, IncomingMessage } from "../incoming.ts";
 
@@ -43,4 +44,14 @@ export interface CommandKit {
 
 export function chatOf(m: { chatId: number; threadId?: number }): ChatRef {
   return m.threadId === undefined ? { chatId: m.chatId } : { chatId: m.chatId, threadId: m.threadId };
+}
+
+/** The chat (or topic) a message or button press belongs to, in core's terms. */
+export function chatOriginOf(x: { chatId: number; chatType?: string; threadId?: number; userId?: number }): ChatOrigin {
+  return {
+    chatId: x.chatId,
+    ...(x.chatType === undefined ? {} : { chatType: x.chatType }),
+    ...(x.threadId === undefined ? {} : { threadId: x.threadId }),
+    ...(x.userId === undefined ? {} : { userId: x.userId }),
+  };
 }
