@@ -1,4 +1,4 @@
-// Entry: argv → one CLI command. Everything heavy (the Bot API client, elysia, config parsing) is imported lazily
+// Entry: argv → one CLI command. Everything heavy (the Bot API client, the webhook server, config parsing) is imported lazily
 // behind the command that needs it, so `--version` and `--help` start in a few milliseconds.
 import { type CliContext, EXIT } from "./cli/context.ts";
 import { MAIN_USAGE } from "./cli/usage.ts";

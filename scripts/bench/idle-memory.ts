@@ -190,7 +190,7 @@ const PROBES: Probe[] = [
   { label: "alone: pino", imports: ["pino"] },
   { label: "alone: @sinclair/typebox (+ /value)", imports: ["@sinclair/typebox", "@sinclair/typebox/value"] },
   { label: "alone: src/botapi/client.ts (with @gramio/files)", imports: ["src/botapi/client.ts"] },
-  { label: "alone: elysia (loaded only with [triggers] enabled)", imports: ["elysia"] },
+  { label: "alone: src/triggers/server.ts (loaded only with [triggers] enabled)", imports: ["src/triggers/server.ts"] },
   { label: "alone: croner (only with triggers or a cron configured)", imports: ["croner"] },
   { label: "alone: fflate (only on the first zip)", imports: ["fflate"] },
 ];

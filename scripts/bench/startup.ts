@@ -80,7 +80,7 @@ export async function run(): Promise<BenchResult[]> {
         version,
         "≤ 3×",
         3,
-        "the embedded bundle mapped before main.ts runs; the build splits code so --version loads only the entry chunk (the Bot API client, elysia and the bot are lazy chunks): ~25 → ~11 ms",
+        "the embedded bundle mapped before main.ts runs; the build splits code so --version loads only the entry chunk (the Bot API client, the webhook server and the bot are lazy chunks): ~25 → ~11 ms",
       ),
       row(
         "startup-config-get",

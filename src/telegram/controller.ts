@@ -3,7 +3,7 @@
 
 import { APPROVAL_PREFIX, type PressOutcome } from "../core/approvals.ts";
 import { leadingCommand } from "../core/directives.ts";
-import { type ChatOrigin, type DispatchInput, type RunDispatch, sessionScope } from "../core/dispatch.ts";
+import { type DispatchInput, type RunDispatch, sessionScope } from "../core/dispatch.ts";
 import { CANCEL_DATA, type RunManager } from "../core/runs.ts";
 import type { EngineDefinition, PromptImage } from "../engines/types.ts";
 import { logger } from "../log/logger.ts";

@@ -1,5 +1,5 @@
 // Starts everything trigger-shaped: the webhook server and the crons when `[triggers] enabled`, and
-// the /at scheduler always (it is a chat command, not a configured trigger). The server (elysia) and
+// the /at scheduler always (it is a chat command, not a configured trigger). The server (Bun.serve) and
 // the crons (croner) are imported only when triggers are enabled: a bot without them never loads
 // either (idle memory, docs/benchmarks.md).
 import type { Config } from "../config/schema.ts";

@@ -1,7 +1,8 @@
-// The webhook HTTP server (Elysia): GET /health and one POST route per webhook path. Bound to
+// The webhook HTTP server (Bun.serve): GET /health and one POST route per webhook path. Bound to
 // 127.0.0.1 by default; auth = "none" webhooks are refused on any other bind unless explicitly
 // allowed. A bind failure is logged and the bot keeps running without the server.
-import { type AnyElysia, Elysia } from "elysia";
+// One fetch handler and a Map of paths, not a framework: the routes are static, and Elysia's
+// per-request context and hooks cost ~15 % of a delivery's CPU (docs/benchmarks.md).
 import ipaddr from "ipaddr.js";
 import type { Config, WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
@@ -14,8 +15,14 @@ import { TriggerPauses } from "./pauses.ts";
 import type { TriggerDeps, TriggerSink } from "./sink.ts";
 import { handleWebhook, textResponse } from "./webhooks.ts";
 
+/** Where a request came from: Bun's server, or nothing (a request handled in-process). */
+export interface PeerSource {
+  requestIP(request: Request): { address: string } | null;
+}
+
 export interface TriggerApp {
-  app: AnyElysia;
+  /** Answers one request, as the server does: the Host/Origin guard first, then the route. */
+  handle(request: Request, peers?: PeerSource): Promise<Response>;
   setPaused(paused: boolean): void;
   isPaused(): boolean;
   /** The webhooks actually served (refused ones are left out). */
@@ -112,57 +119,55 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
     },
   };
 
-  const notAllowed = () => textResponse(405, "method not allowed", { allow: "POST" });
   let allowedHosts = allowedHostHeaders(server.host, server.port, server.public_host);
-  const app: AnyElysia = new Elysia()
-    // Before routing: a web page (form POST, DNS rebinding) learns nothing, not even which paths exist.
-    .onRequest(({ request }) => {
-      const source = checkRequestSource(request.headers, allowedHosts);
-      if (source.ok) return undefined;
-      const host = source.reason === "unknown_host" ? { host: (request.headers.get("host") ?? "").slice(0, 100) } : {};
-      logger().warn(
-        {
-          reason: source.reason,
-          ...host,
-          ...(source.reason === "browser"
-            ? {}
-            : { fix: "behind a reverse proxy, set [triggers.server] public_host to the Host it forwards" }),
-        },
-        "triggers.server.request_refused",
-      );
-      return textResponse(source.status, source.text);
-    })
-    .onError(({ code, error }) => {
-      if (code === "NOT_FOUND") return textResponse(404, "not found");
-      // Never the payload or the error text: only what kind of failure it was.
-      logger().error({ code: String(code), err: errorName(error) }, "triggers.server.internal_error");
-      return textResponse(500, "internal error");
-    })
-    .get("/health", () =>
-      Response.json({
-        status: pauses.allPaused ? "paused" : "ok",
-        webhooks: webhooks.length,
-        paused: pauses.allPaused,
-      }),
-    )
-    .all("/health", () => textResponse(405, "method not allowed", { allow: "GET" }));
-  for (const w of webhooks) {
-    // Elysia's builder methods register on the instance itself.
-    app
-      .post(
-        w.path,
-        ({ request, server: bun }) =>
-          // app.handle() (no socket) has no address: all such requests share the "unknown" bucket.
-          handleWebhook(w, request, runtime, () => peerKey(bun?.requestIP(request)?.address)).catch((e: unknown) => {
-            logger().error({ webhook: w.id, err: errorName(e) }, "triggers.server.internal_error");
-            return textResponse(500, "internal error");
-          }),
-        { parse: "none" },
-      )
-      .all(w.path, notAllowed);
-  }
+  const routes = new Map(webhooks.map((w) => [w.path, w]));
+
+  const refused = (request: Request): Response | undefined => {
+    const source = checkRequestSource(request.headers, allowedHosts);
+    if (source.ok) return undefined;
+    const host = source.reason === "unknown_host" ? { host: (request.headers.get("host") ?? "").slice(0, 100) } : {};
+    logger().warn(
+      {
+        reason: source.reason,
+        ...host,
+        ...(source.reason === "browser"
+          ? {}
+          : { fix: "behind a reverse proxy, set [triggers.server] public_host to the Host it forwards" }),
+      },
+      "triggers.server.request_refused",
+    );
+    return textResponse(source.status, source.text);
+  };
+
+  const health = () =>
+    Response.json({ status: pauses.allPaused ? "paused" : "ok", webhooks: webhooks.length, paused: pauses.allPaused });
+
+  const route = (request: Request, peers: PeerSource | undefined): Response | Promise<Response> => {
+    const path = pathOf(request.url);
+    if (path === "/health")
+      return request.method === "GET" ? health() : textResponse(405, "method not allowed", { allow: "GET" });
+    const w = routes.get(path);
+    if (w === undefined) return textResponse(404, "not found");
+    if (request.method !== "POST") return textResponse(405, "method not allowed", { allow: "POST" });
+    // Without a socket (in-process) there is no address: all such requests share the "unknown" bucket.
+    return handleWebhook(w, request, runtime, () => peerKey(peers?.requestIP(request)?.address));
+  };
+
+  const internalError = (e: unknown) => {
+    // Never the error's message: it may quote the payload.
+    logger().error({ err: errorName(e) }, "triggers.server.internal_error");
+    return textResponse(500, "internal error");
+  };
+
+  const handle = async (request: Request, peers?: PeerSource): Promise<Response> => {
+    try {
+      return refused(request) ?? (await route(request, peers));
+    } catch (e) {
+      return internalError(e);
+    }
+  };
   return {
-    app,
+    handle,
     webhooks,
     setPaused: (b) => {
       pauses.set(undefined, b);
@@ -185,9 +190,17 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
 export function startTriggerServer(config: Config, sink: TriggerSink, deps: TriggerDeps): TriggerServer | undefined {
   const t = createTriggerApp(config, sink, deps);
   const { host, port } = config.triggers.server;
+  let server: Bun.Server<undefined>;
   try {
-    // reusePort off: Elysia turns it on, which would let a second process share the port silently.
-    t.app.listen({ hostname: host, port, reusePort: false });
+    server = Bun.serve({
+      hostname: host,
+      port,
+      // Off (Bun's default, stated): a second process must not share the port silently.
+      reusePort: false,
+      // Never Bun's development error page: it would show a stack trace to whoever sent the request.
+      development: false,
+      fetch: (request, srv) => t.handle(request, srv),
+    });
   } catch (e) {
     logger().error(
       {
@@ -201,15 +214,32 @@ export function startTriggerServer(config: Config, sink: TriggerSink, deps: Trig
     );
     return undefined;
   }
-  const bound = t.app.server?.port ?? port;
+  const bound = server.port ?? port;
   t.setBoundPort(bound);
   logger().info({ host, port: bound, webhooks: t.webhooks.length }, "triggers.server.started");
   return {
     ...t,
     port: bound,
     stop: async () => {
-      await t.app.stop();
+      await server.stop();
       await t.idle();
     },
   };
+}
+
+/**
+ * The path of a request URL, without query or fragment, and without one trailing slash (so
+ * `/hooks/github/` is `/hooks/github`, as it was under Elysia). Not decoded: routes match as sent.
+ */
+export function pathOf(url: string): string {
+  const scheme = url.indexOf("://");
+  const start = url.indexOf("/", scheme < 0 ? 0 : scheme + 3);
+  if (start < 0) return "/";
+  let end = url.length;
+  const query = url.indexOf("?", start);
+  if (query >= 0) end = query;
+  const hash = url.indexOf("#", start);
+  if (hash >= 0 && hash < end) end = hash;
+  const path = url.slice(start, end);
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }

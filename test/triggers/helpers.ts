@@ -95,7 +95,7 @@ export function hmacHex(algorithm: "sha256" | "sha1", secret: string, body: stri
 /** The Host header a client of the default trigger server (127.0.0.1, port 9876) sends. */
 export const LOCAL_HOST = "127.0.0.1:9876";
 
-/** `req` with the Host header a real client sends (app.handle() requests carry none). */
+/** `req` with the Host header a real client sends (in-process requests carry none). */
 export function local(req: Request, host = LOCAL_HOST): Request {
   if (!req.headers.has("host")) req.headers.set("host", host);
   return req;

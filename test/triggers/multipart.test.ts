@@ -83,7 +83,7 @@ function request(path: string, body: { bytes: Uint8Array; contentType: string },
 }
 
 async function send(req: Request): Promise<{ status: number; text: string }> {
-  const res = await trig.app.handle(local(req));
+  const res = await trig.handle(local(req));
   const out = { status: res.status, text: await res.text() };
   await trig.idle();
   return out;

@@ -2,7 +2,13 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Config } from "../../src/config/schema.ts";
 import { WEBHOOK_PAYLOAD_MARKER } from "../../src/security/untrusted.ts";
 import { TriggerPauses } from "../../src/triggers/pauses.ts";
-import { createTriggerApp, isLoopbackHost, startTriggerServer, type TriggerApp } from "../../src/triggers/server.ts";
+import {
+  createTriggerApp,
+  isLoopbackHost,
+  pathOf,
+  startTriggerServer,
+  type TriggerApp,
+} from "../../src/triggers/server.ts";
 import { readBodyCapped } from "../../src/triggers/webhooks.ts";
 import { captureLogs, type LogRecord } from "../config/helpers.ts";
 import { clock, configOf, hmacHex, local, memoryDb, type RecordingSink, recordingSink } from "./helpers.ts";
@@ -52,7 +58,7 @@ function signed(body: string, init: { headers?: Record<string, string>; path?: s
 }
 
 async function send(req: Request): Promise<{ status: number; text: string; headers: Headers }> {
-  const res = await trig.app.handle(local(req));
+  const res = await trig.handle(local(req));
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
@@ -147,6 +153,16 @@ describe("webhook pipeline", () => {
       expect(res.status).toBe(405);
       expect(res.headers.get("allow")).toBe("POST");
     }
+  });
+
+  test("a query string or one trailing slash reach the same webhook; other paths are 404", async () => {
+    const body = '{"action":"opened"}';
+    expect((await send(signed(body, { path: "/hooks/github?source=gh" }))).status).toBe(202);
+    expect((await send(signed('{"action":"closed"}', { path: "/hooks/github/" }))).status).toBe(202);
+    for (const path of ["/hooks/github/x", "/hooks/githu", "/hooks/github//", "/HOOKS/github"])
+      expect((await send(signed('{"action":"x"}', { path }))).status).toBe(404);
+    await trig.idle();
+    expect(sink.runs).toHaveLength(2);
   });
 
   test("an oversized body is 413 before auth, counted while streaming", async () => {
@@ -249,7 +265,7 @@ describe("webhook pipeline", () => {
   });
 
   test("1 000 unauthenticated requests do not spend the real sender's rate limit", async () => {
-    // app.handle() has no peer address, so the peer guard (tested over HTTP in peer-limit.test.ts)
+    // handle() without a server has no peer address, so the peer guard (tested over HTTP in peer-limit.test.ts)
     // would refuse the real sender too: off here, this is about the per-webhook bucket.
     config = configOf(TOML.replace("max_body_bytes = 1024", "max_body_bytes = 1024\npeer_failures_per_minute = 0"));
     trig = createTriggerApp(config, sink, { db: memoryDb(), now: t.now });
@@ -316,10 +332,10 @@ describe("webhook pipeline", () => {
     expect(res.headers.get("retry-after")).toBe("60");
     await trig.idle();
     expect(sink.runs).toHaveLength(0);
-    const health = await trig.app.handle(local(new Request("http://localhost/health")));
+    const health = await trig.handle(local(new Request("http://localhost/health")));
     expect(await health.json()).toEqual({ status: "paused", webhooks: 2, paused: true });
     trig.setPaused(false);
-    expect(await (await trig.app.handle(local(new Request("http://localhost/health")))).json()).toEqual({
+    expect(await (await trig.handle(local(new Request("http://localhost/health")))).json()).toEqual({
       status: "ok",
       webhooks: 2,
       paused: false,
@@ -435,7 +451,7 @@ prompt_template = "x"
       { "sec-fetch-site": "cross-site" },
     ];
     for (const h of browsers) {
-      const res = await open.app.handle(local(post(h)));
+      const res = await open.handle(local(post(h)));
       expect(res.status).toBe(403);
     }
     // A signed hook refuses browsers too.
@@ -449,11 +465,11 @@ prompt_template = "x"
   test("DNS rebinding (a foreign Host) and a missing Host are 421, on every path", async () => {
     const open = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
     for (const host of ["evil.example:9876", "evil.example", "127.0.0.1:1234"]) {
-      expect((await open.app.handle(post({ host }))).status).toBe(421);
+      expect((await open.handle(post({ host }))).status).toBe(421);
     }
-    expect((await open.app.handle(post({}))).status).toBe(421);
+    expect((await open.handle(post({}))).status).toBe(421);
     expect(
-      (await open.app.handle(new Request("http://localhost/health", { headers: { host: "evil.example" } }))).status,
+      (await open.handle(new Request("http://localhost/health", { headers: { host: "evil.example" } }))).status,
     ).toBe(421);
     await open.idle();
     expect(sink.runs).toHaveLength(0);
@@ -465,7 +481,7 @@ prompt_template = "x"
   test("the bound address, localhost and the configured public_host are served", async () => {
     const open = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
     for (const host of ["127.0.0.1:9876", "localhost:9876", "hooks.example.com"]) {
-      expect((await open.app.handle(post({ host }))).status).toBe(202);
+      expect((await open.handle(post({ host }))).status).toBe(202);
     }
     await open.idle();
     expect(sink.runs).toHaveLength(3);
@@ -497,11 +513,8 @@ prompt_template = "y"
     const app = createTriggerApp(c, sink, { db: memoryDb(), now: t.now });
     expect(app.webhooks.map((w) => w.id)).toEqual(["closed"]);
     expect(
-      (
-        await app.app.handle(
-          local(new Request("http://localhost/open", { method: "POST", body: "{}" }), "localhost:9876"),
-        )
-      ).status,
+      (await app.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" }), "localhost:9876")))
+        .status,
     ).toBe(404);
     const refused = logs.find((l) => l.msg === "triggers.server.refused_unauthenticated");
     expect(refused?.level).toBe("error");
@@ -511,7 +524,7 @@ prompt_template = "y"
   test("served when allowed, or on loopback", async () => {
     const allowed = createTriggerApp(configOf(OPEN), sink, { db: memoryDb(), now: t.now });
     expect(
-      (await allowed.app.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" })))).status,
+      (await allowed.handle(local(new Request("http://localhost/open", { method: "POST", body: "{}" })))).status,
     ).toBe(202);
     const c = configOf(OPEN);
     c.triggers.allow_unauthenticated_webhooks = false;
@@ -608,6 +621,17 @@ describe("over real loopback HTTP", () => {
     const failed = logs.find((l) => l.msg === "triggers.server.bind_failed");
     expect(failed?.level).toBe("error");
     expect(String(failed?.hint)).toContain(`ss -tlnp | grep ${port}`);
+  });
+});
+
+describe("pathOf", () => {
+  test("the path as sent: no query, no fragment, one trailing slash dropped, not decoded", () => {
+    expect(pathOf("http://127.0.0.1:9876/hooks/github")).toBe("/hooks/github");
+    expect(pathOf("http://127.0.0.1:9876/hooks/github/?a=1#x")).toBe("/hooks/github");
+    expect(pathOf("http://h/a%2Fb?x=/y")).toBe("/a%2Fb");
+    expect(pathOf("http://h")).toBe("/");
+    expect(pathOf("http://h/")).toBe("/");
+    expect(pathOf("http://h//")).toBe("/");
   });
 });
 
