@@ -51,6 +51,8 @@ export function allowedHostHeaders(bindHost: string, port: number, publicHost?: 
  * browser made on a web page's behalf (403): an `Origin` header, or `Sec-Fetch-Site` other than
  * `none` (`none` = the user typed the address). Webhook senders (GitHub, CI, curl) send neither.
  */
+const SOURCE_OK: RequestGuardResult = Object.freeze({ ok: true });
+
 export function checkRequestSource(headers: Headers, allowed: ReadonlySet<string>): RequestGuardResult {
   const host = headers.get("host");
   if (host === null || host.trim() === "") {
@@ -63,5 +65,5 @@ export function checkRequestSource(headers: Headers, allowed: ReadonlySet<string
   if (headers.has("origin") || (site !== null && site.trim().toLowerCase() !== "none")) {
     return { ok: false, status: 403, text: "browser requests are refused", reason: "browser" };
   }
-  return { ok: true };
+  return SOURCE_OK;
 }

@@ -1,7 +1,5 @@
 // Webhook request authentication on the raw body bytes. Every comparison is constant-time on decoded
 // bytes; malformed, oversized or non-ASCII header values are a plain failure, never an exception.
-import { timingSafeEqual } from "node:crypto";
-
 /** The one list of webhook auth modes (the config schema's `auth` enum is built from it). */
 export const WEBHOOK_AUTH_MODES = ["bearer", "hmac-sha256", "hmac-sha1", "standard-webhooks", "none"] as const;
 
@@ -32,7 +30,7 @@ function fail(reason: string): WebhookAuthResult {
 /** Constant-time byte comparison; unequal lengths are simply unequal. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
-  return timingSafeEqual(a, b);
+  return crypto.timingSafeEqual(a, b);
 }
 
 /** A header value we are willing to look at: present, short, printable ASCII. */
@@ -62,13 +60,19 @@ export function decodeBase64Strict(text: string): Uint8Array | undefined {
   return Uint8Array.from(Buffer.from(text, "base64"));
 }
 
+/** Where each HMAC mode looks for its signature, in order. */
+const HMAC_HEADERS = {
+  sha256: ["x-hub-signature-256", "x-signature"],
+  sha1: ["x-hub-signature", "x-signature"],
+} as const;
+
 function verifyHmacHex(
   algorithm: "sha256" | "sha1",
   secret: string,
   rawBody: Uint8Array,
   headers: Headers,
 ): WebhookAuthResult {
-  const names = algorithm === "sha256" ? ["x-hub-signature-256", "x-signature"] : ["x-hub-signature", "x-signature"];
+  const names = HMAC_HEADERS[algorithm];
   const expected = hmac(algorithm, secret, rawBody);
   let sawHeader = false;
   for (const name of names) {

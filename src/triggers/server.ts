@@ -22,7 +22,7 @@ export interface PeerSource {
 
 export interface TriggerApp {
   /** Answers one request, as the server does: the Host/Origin guard first, then the route. */
-  handle(request: Request, peers?: PeerSource): Promise<Response>;
+  handle(request: Request, peers?: PeerSource): Response | Promise<Response>;
   setPaused(paused: boolean): void;
   isPaused(): boolean;
   /** The webhooks actually served (refused ones are left out). */
@@ -89,7 +89,16 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
     }
   }
   const pauses = deps.pauses ?? new TriggerPauses(deps.db);
-  const inFlight = new Set<Promise<unknown>>();
+  // Background dispatches still running, and who waits for them to end (idle()).
+  let inFlight = 0;
+  let idleWaiters: Array<() => void> = [];
+  const settled = () => {
+    inFlight--;
+    if (inFlight > 0 || idleWaiters.length === 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const wake of waiters) wake();
+  };
   const runtime = {
     maxBodyBytes: server.max_body_bytes,
     limiter: new WebhookRateLimiter({
@@ -114,8 +123,8 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       ...(deps.fetchImpl === undefined ? {} : { fetchImpl: deps.fetchImpl }),
     },
     track: (p: Promise<unknown>) => {
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
+      inFlight++;
+      p.then(settled, settled);
     },
   };
 
@@ -159,9 +168,11 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
     return textResponse(500, "internal error");
   };
 
-  const handle = async (request: Request, peers?: PeerSource): Promise<Response> => {
+  // Not async itself: a refusal or a 404 is answered without a promise, a webhook with its own.
+  const handle = (request: Request, peers?: PeerSource): Response | Promise<Response> => {
     try {
-      return refused(request) ?? (await route(request, peers));
+      const answer = refused(request) ?? route(request, peers);
+      return answer instanceof Response ? answer : answer.catch(internalError);
     } catch (e) {
       return internalError(e);
     }
@@ -178,7 +189,7 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
       allowedHosts = allowedHostHeaders(server.host, port, server.public_host);
     },
     idle: async () => {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      while (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
   };
 }
