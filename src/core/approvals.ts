@@ -10,8 +10,9 @@
 //   engine gets `{ ...input, answers: { "<question>": "<label>" | "<a>, <b>" | "<typed>" } }`;
 // - ExitPlanMode (plan review): ✅ Approve / ❌ Deny / 💬 Let's discuss, which waits for the user's reply
 //   and denies with it as the feedback the model reads.
-import { randomBytes } from "node:crypto";
+
 import type { PermissionDecision, PermissionRequest } from "../engines/types.ts";
+import { randomBytes } from "../security/random.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { ButtonRows } from "./transport.ts";
 

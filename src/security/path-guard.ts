@@ -12,7 +12,7 @@
 //    O_NOFOLLOW, and each descriptor's real path (readlink of /proc/self/fd/<fd>) must stay inside
 //    the real root and pass the deny globs. The check and the read use the same descriptor, so
 //    swapping a path component for a symlink between them cannot escape.
-import { randomBytes } from "node:crypto";
+
 import { constants, existsSync } from "node:fs";
 import {
   type FileHandle,
@@ -29,6 +29,7 @@ import {
 import picomatch from "picomatch";
 import { UntetherError } from "../errors.ts";
 import { BUILTIN_DENY_GLOBS } from "./deny-globs.ts";
+import { randomBytes } from "./random.ts";
 
 export class PathGuardError extends UntetherError {
   /** The deny glob that matched, for `path.denied`. */

@@ -2,7 +2,7 @@
 // the running bot redeems it when a new user sends `/pair <code>`. One code at a time (a new one
 // replaces the old), six digits, valid ten minutes, single use: redeeming deletes it atomically, so
 // two messages with the right code cannot both succeed. The code itself is never stored.
-import { createHash, randomInt, timingSafeEqual } from "node:crypto";
+import { randomBelow } from "../security/random.ts";
 import type { StateDb } from "./db.ts";
 
 export const PAIR_CODE_TTL_MS = 10 * 60_000;
@@ -16,7 +16,7 @@ interface Stored {
 }
 
 function hashOf(salt: string, code: string): string {
-  return createHash("sha256").update(`${salt}:${code}`).digest("hex");
+  return new Bun.CryptoHasher("sha256").update(`${salt}:${code}`).digest("hex");
 }
 
 function read(db: StateDb): { raw: string; stored: Stored } | undefined {
@@ -35,7 +35,7 @@ function read(db: StateDb): { raw: string; stored: Stored } | undefined {
 
 /** A new code (replacing any earlier one), valid `ttlMs` from `now`. */
 export function issuePairCode(db: StateDb, now: number, ttlMs = PAIR_CODE_TTL_MS): { code: string; expiresAt: number } {
-  const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+  const code = String(randomBelow(1_000_000)).padStart(6, "0");
   const salt = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
   const expiresAt = now + ttlMs;
   db.setKv(KEY, JSON.stringify({ salt, hash: hashOf(salt, code), expiresAt } satisfies Stored));
@@ -55,7 +55,7 @@ export function redeemPairCode(db: StateDb, code: string, now: number): PairRede
   if (!PAIR_CODE_RE.test(code)) return "wrong";
   const given = Buffer.from(hashOf(found.stored.salt, code), "hex");
   const want = Buffer.from(found.stored.hash, "hex");
-  if (given.length !== want.length || !timingSafeEqual(given, want)) return "wrong";
+  if (given.length !== want.length || !crypto.timingSafeEqual(given, want)) return "wrong";
   // Whoever deletes it first has redeemed it.
   return db.deleteKvIf(KEY, found.raw) ? "ok" : "none";
 }

@@ -1,7 +1,8 @@
 // `/at 30m <prompt>`: one-off delayed runs. Jobs live in the state db, so a restart keeps them (the
 // original lost them); overdue jobs fire as soon as the scheduler starts again.
-import { randomBytes } from "node:crypto";
+
 import { logger } from "../log/logger.ts";
+import { randomBytes } from "../security/random.ts";
 import type { AtJob, StateDb } from "../state/db.ts";
 import { errorName } from "./actions.ts";
 import { escapeHtml, realTimers, type Timers, type TriggerSink } from "./sink.ts";
