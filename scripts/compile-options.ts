@@ -4,6 +4,8 @@
 // autoload of .env / bunfig.toml / tsconfig / package.json from the directory the binary is started
 // in is switched off (a user's project must not configure us).
 
+import { pinoInBinary } from "./pino-in-binary.ts";
+
 /** JIT tier-up threshold scale the binary starts with (1 = Bun's normal policy). */
 export const STARTUP_JIT_POLICY = 50;
 
@@ -36,6 +38,8 @@ export function compileOptions(
     // Code splitting keeps the lazily imported bot, webhook server and demo out of `--version`:
     // measured ~25 ms → ~11 ms and 42 → 34 MB RSS (docs/benchmarks.md).
     splitting: true,
+    // pino's file destinations and worker transports, which the binary never uses, are left out.
+    plugins: [pinoInBinary],
     define: { "process.env.NODE_ENV": JSON.stringify("production"), ...define },
   };
 }

@@ -110,7 +110,7 @@ export async function run(): Promise<BenchResult[]> {
         target: "≤ 1.5×",
         met: ratio <= 1.5,
         limit:
-          "Bun's own runtime for the I/O the bot cannot do without: a bare Bun.serve that loads node:fs, path and os, writes log lines, watches a file, long-polls with fetch and writes a SQLite WAL database idles at ~1.4×, and ~1.52× once pino (the logger the design names) writes those lines — above the target before any Untether code (`--probe`, docs/benchmarks.md). On top: TypeBox, smol-toml, ipaddr.js and picomatch ~2.5 MiB, the bot's own modules ~3.3 MiB, start-up work (config validation, the first fetch, SQLite) ~4 MiB. Most of it is Bun's native code touched once and kept resident as clean file pages. Paging the executable out after start-up (madvise) would read 1.00× but moves the number, not the cost, so it is not done",
+          "Bun's own runtime for the I/O the bot cannot do without: a bare Bun.serve that loads node:fs, path and os, writes log lines, watches a file, long-polls with fetch and writes a SQLite WAL database idles at ~1.42×, and ~1.49× once pino (the logger the design names, as the binary has it) writes those lines: 0.4 MiB under the target before any Untether code (`--probe`, docs/benchmarks.md). On top: TypeBox, smol-toml, ipaddr.js and picomatch ~2 MiB, the bot's own modules ~3.7 MiB, start-up work (config validation, the first fetch, SQLite) ~3 MiB, mostly Bun's native code touched once and kept resident as clean file pages. Cut now: pino's unused transports and file destinations (−2.0 MiB), node:crypto (−0.4 MiB). Paging the executable out after start-up (madvise) would read 1.00× but moves the number, not the cost, so it is not done",
       },
     ];
   } finally {
