@@ -110,7 +110,7 @@ export async function run(): Promise<BenchResult[]> {
         target: "≤ 1.5×",
         met: ratio <= 1.5,
         limit:
-          "Bun's own runtime for the I/O the bot cannot do without: a bare Bun.serve that loads node:fs, path and os, writes log lines, watches a file, long-polls with fetch and writes a SQLite WAL database idles at ~1.42×, and ~1.49× once pino (the logger the design names, as the binary has it) writes those lines: 0.4 MiB under the target before any Untether code (`--probe`, docs/benchmarks.md). On top: TypeBox, smol-toml, ipaddr.js and picomatch ~2 MiB, the bot's own modules ~3.7 MiB, start-up work (config validation, the first fetch, SQLite) ~3 MiB, mostly Bun's native code touched once and kept resident as clean file pages. Cut now: pino's unused transports and file destinations (−2.0 MiB), node:crypto (−0.4 MiB). Paging the executable out after start-up (madvise) would read 1.00× but moves the number, not the cost, so it is not done",
+          "Bun's own runtime for the I/O the bot cannot do without: a bare Bun.serve that loads node:fs, path and os, writes log lines, watches a file, long-polls with fetch and writes a SQLite WAL database idles at ~1.42×, and ~1.49× once pino (the logger the design names, as the binary has it) writes those lines: 0.2–0.4 MiB under the target before any Untether code (`--probe`, docs/benchmarks.md). On top: TypeBox, smol-toml, ipaddr.js and picomatch ~2 MiB, the bot's own modules ~3.4 MiB, start-up work (config validation, the first fetch, SQLite) ~3.3 MiB, mostly Bun's native code touched once and kept resident as clean file pages. Cut now: pino's unused transports and file destinations (−2.0 MiB), node:crypto (−0.4 MiB). Paging the executable out after start-up (madvise) would read 1.00× but moves the number, not the cost, so it is not done",
       },
     ];
   } finally {
@@ -137,6 +137,11 @@ const LOG_AND_WATCH = `for (let i = 0; i < 20; i++) process.stdout.write(JSON.st
 const { watch, writeFileSync } = m0 as typeof import("node:fs");
 writeFileSync(process.env.HOME + "/watched.toml", "x");
 (globalThis as Record<string, unknown>).__watch = watch(process.env.HOME + "/watched.toml", () => {});`;
+// pino is the 6th import of the rows that have it (after BUILTINS and bun:sqlite): lines through it.
+const PINO_LINES = `{ const pino = (m5 as unknown as { default: (o: object, s: object) => { info(o: object, m: string): void } }).default;
+const log = pino({ base: undefined }, { write: (line: string) => process.stdout.write(line) });
+for (let i = 0; i < 20; i++) log.info({ i }, "probe");
+(globalThis as Record<string, unknown>).__log = log; }`;
 const LONG_POLL = `void (async () => {
   for (;;) await fetch("http://127.0.0.1:" + server.port + "/poll", { method: "POST", body: "{}", signal: AbortSignal.timeout(120_000) }).then((r) => r.text(), () => "");
 })();`;
@@ -166,9 +171,9 @@ const PROBES: Probe[] = [
     code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}`,
   },
   {
-    label: "+ pino, the logger the design names (no Untether code yet: the floor)",
+    label: "+ pino writing the log lines (the logger the design names; no Untether code yet: the floor)",
     imports: [...BUILTINS, "bun:sqlite", "pino"],
-    code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}`,
+    code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}\n${PINO_LINES}`,
   },
   {
     label: "+ @sinclair/typebox (+ /value), smol-toml, ipaddr.js, picomatch",
@@ -182,7 +187,7 @@ const PROBES: Probe[] = [
       "ipaddr.js",
       "picomatch",
     ],
-    code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}`,
+    code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}\n${PINO_LINES}`,
   },
   {
     label: "+ src/cli/service.ts: every module of a running bot, loaded, nothing started",
@@ -197,7 +202,7 @@ const PROBES: Probe[] = [
       "picomatch",
       "src/cli/service.ts",
     ],
-    code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}`,
+    code: `${LOG_AND_WATCH}\n${LONG_POLL}\n${SQLITE}\n${PINO_LINES}`,
   },
   { label: "alone: pino", imports: ["pino"] },
   { label: "alone: @sinclair/typebox (+ /value)", imports: ["@sinclair/typebox", "@sinclair/typebox/value"] },

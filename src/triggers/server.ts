@@ -168,7 +168,9 @@ export function createTriggerApp(config: Config, sink: TriggerSink, deps: Trigge
     return textResponse(500, "internal error");
   };
 
-  // Not async itself: a refusal or a 404 is answered without a promise, a webhook with its own.
+  // The Host/Origin guard comes before routing: a web page (form POST, DNS rebinding) learns
+  // nothing, not even which paths exist. Not async itself: a refusal or a 404 is answered without a
+  // promise, a webhook with its own.
   const handle = (request: Request, peers?: PeerSource): Response | Promise<Response> => {
     try {
       const answer = refused(request) ?? route(request, peers);
