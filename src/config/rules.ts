@@ -2,6 +2,7 @@
 // names the key (and the webhook/cron id) and says what would be accepted.
 import ipaddr from "ipaddr.js";
 import { ENV_NAME_RE } from "../security/env-policy.ts";
+import { isLoopbackHost } from "../security/host-guard.ts";
 import { ConfigError } from "./errors.ts";
 import { formatKeyPath, type KeyPath, labelKey } from "./keys.ts";
 import {
@@ -77,14 +78,6 @@ export function cronProblem(schedule: string, timezone?: string): string | undef
     const why = (e as Error).message.replace(/^CronPattern:\s*/, "");
     return `invalid cron expression ${JSON.stringify(schedule)}: ${why}`;
   }
-}
-
-function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "");
-  if (h === "localhost") return true;
-  if (!ipaddr.isValid(h)) return false;
-  const addr = ipaddr.process(h);
-  return addr.range() === "loopback";
 }
 
 const PLACEHOLDER_RE = /\{\{\s*[\w.-]+\s*\}\}/;

@@ -40,7 +40,7 @@ export function percentile(sorted: readonly number[], p: number): number | undef
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
-export function summarize(rows: readonly RunStatRow[]): RunStats {
+export function summarizeRuns(rows: readonly RunStatRow[]): RunStats {
   const s: RunStats = {
     runs: rows.length,
     done: 0,

@@ -1,6 +1,7 @@
 // The run manager: a prompt becomes a queued job, the job runs an engine, its events drive one live
 // progress message, and the answer arrives as the final message(s). Everything user-visible goes
 // through the Transport (the outbox in production), everything textual through the RunView.
+
 import type { CompletedEvent, EngineEvent, ResumeToken } from "../engines/events.ts";
 import type {
   EngineDefinition,
@@ -14,6 +15,7 @@ import type { StateDb } from "../state/db.ts";
 import { type AdmissionLimits, decideAdmission, type MemAvailableReader, procMemAvailableMb } from "./admission.ts";
 import { ApprovalCenter, approvalButtons, type PendingApproval, type PressOutcome } from "./approvals.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { escapeHtml } from "./html.ts";
 import { JobQueue, type QueuedJob } from "./jobs.ts";
 import { formatStall, type LivenessSettings, RunLiveness, type StallNotice } from "./liveness.ts";
 import { composePrompt } from "./preamble.ts";
@@ -818,8 +820,4 @@ function promptHead(prompt: string): string {
 
 function sessionKey(engineId: string, session: string): string {
   return `session:${engineId}:${session}`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

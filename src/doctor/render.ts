@@ -12,7 +12,7 @@ const ASCII: Record<CheckStatus, string> = { ok: "[ok]", warn: "[warn]", error: 
 const COLOR: Record<CheckStatus, string> = { ok: "\x1b[32m", warn: "\x1b[33m", error: "\x1b[31m", skip: "\x1b[2m" };
 const RESET = "\x1b[0m";
 
-export function summarize(checks: readonly CheckResult[]): { ok: number; warn: number; error: number; skip: number } {
+export function tallyChecks(checks: readonly CheckResult[]): { ok: number; warn: number; error: number; skip: number } {
   const count = (s: CheckStatus) => checks.filter((c) => c.status === s).length;
   return { ok: count("ok"), warn: count("warn"), error: count("error"), skip: count("skip") };
 }
@@ -24,7 +24,7 @@ export function renderHuman(checks: readonly CheckResult[], header: string, styl
     lines.push(`${tag(c.status)} ${c.label}: ${c.detail}`);
     if ((c.status === "warn" || c.status === "error") && c.fix) lines.push(`    fix: ${c.fix}`);
   }
-  const n = summarize(checks);
+  const n = tallyChecks(checks);
   const verdict = n.error > 0 ? "problems found" : n.warn > 0 ? "ok, with warnings" : "all good";
   const skipped = n.skip > 0 ? `, ${n.skip} skipped` : "";
   lines.push(`${n.ok} ok, ${n.warn} warning(s), ${n.error} error(s)${skipped}: ${verdict}`);
@@ -33,5 +33,5 @@ export function renderHuman(checks: readonly CheckResult[], header: string, styl
 
 export function renderJson(checks: readonly CheckResult[], checkedAt: Date): string {
   const ok = !checks.some((c) => c.status === "error");
-  return `${JSON.stringify({ ok, checked_at: checkedAt.toISOString(), summary: summarize(checks), checks }, null, 2)}\n`;
+  return `${JSON.stringify({ ok, checked_at: checkedAt.toISOString(), summary: tallyChecks(checks), checks }, null, 2)}\n`;
 }

@@ -1,15 +1,9 @@
 // Webhooks and crons: where the server listens, that every webhook authenticates, that the port is
 // free, and that every cron expression and time zone parses.
-import ipaddr from "ipaddr.js";
 import { cronProblem, isValidTimeZone } from "../config/rules.ts";
 import type { TriggersConfig } from "../config/schema.ts";
+import { isLoopbackHost } from "../security/host-guard.ts";
 import { type CheckResult, fail, ok, warn } from "./types.ts";
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "");
-  if (h === "localhost") return true;
-  return ipaddr.isValid(h) && ipaddr.process(h).range() === "loopback";
-}
 
 /** Binds the port and lets go at once; EADDRINUSE (or EACCES) means the bot could not bind either. */
 export async function probePort(host: string, port: number): Promise<boolean> {

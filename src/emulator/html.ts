@@ -157,7 +157,7 @@ function entityOf(open: OpenTag, end: number): TgMessageEntity | null {
 }
 
 /** Parses Telegram HTML into plain text and entities, or throws ApiError 400 "can't parse entities: …". */
-export function parseHtml(src: string): ParsedText {
+export function htmlToEntities(src: string): ParsedText {
   let text = "";
   const entities: TgMessageEntity[] = [];
   const stack: OpenTag[] = [];

@@ -5,7 +5,7 @@ export { SUPPORTED_METHODS } from "./bot-methods.ts";
 export type { ApiCall, CallFilter } from "./calls.ts";
 export { DEFAULT_WAIT_MS, Emulator, type EmulatorOptions, startEmulator } from "./emulator.ts";
 export { type FaultKind, type FaultSpec, seededRandom } from "./faults.ts";
-export { type ParsedText, parseHtml } from "./html.ts";
+export { htmlToEntities, type ParsedText } from "./html.ts";
 export { MAX_CAPTION, MAX_TEXT } from "./message-text.ts";
 export type { CallbackAnswer, ChatAction, HistoryEntry, NewChat, NewMember, NewUser } from "./store.ts";
 export type * from "./types.ts";

@@ -1,7 +1,7 @@
 // Turns a bot's text or caption parameter into what Telegram stores: entities parsed, surrounding
 // whitespace trimmed (Telegram does), then emptiness and length checked with Telegram's error texts.
 import { badRequest } from "./api-error.ts";
-import { type ParsedText, parseHtml } from "./html.ts";
+import { htmlToEntities, type ParsedText } from "./html.ts";
 import type { TgMessageEntity } from "./types.ts";
 
 export const MAX_TEXT = 4096;
@@ -27,7 +27,7 @@ function trimmed(parsed: ParsedText): ParsedText {
 
 function parse(raw: string, parseMode: string | undefined, entities: TgMessageEntity[] | undefined): StoredText {
   if (parseMode === undefined || parseMode === "") return { raw, ...trimmed({ text: raw, entities: entities ?? [] }) };
-  if (parseMode.toLowerCase() === "html") return { raw, parseMode: "HTML", ...trimmed(parseHtml(raw)) };
+  if (parseMode.toLowerCase() === "html") return { raw, parseMode: "HTML", ...trimmed(htmlToEntities(raw)) };
   // Markdown and MarkdownV2 exist on Telegram; the emulator implements only what Untether sends.
   throw badRequest(`unsupported parse_mode "${parseMode}" (the emulator implements HTML only)`);
 }

@@ -4,7 +4,7 @@ import type { Action, EngineEvent, Usage } from "./events.ts";
 import { isRecord, type Json, list, numOf, rec, str, truncate, unwrapErrorText } from "./json.ts";
 import { definePermissions } from "./permissions.ts";
 import { missingCompletionText, RunTracker } from "./run-tracker.ts";
-import { displayPath } from "./tool-actions.ts";
+import { pathFromCwd } from "./tool-actions.ts";
 import type { EngineJob, EngineParser } from "./types.ts";
 
 const RECONNECT_RE = /^Reconnecting\.\.\.\s*\d+\/\d+/;
@@ -25,7 +25,7 @@ function itemAction(item: Json, cwd: string): Action | undefined {
     case "file_change": {
       const changes = list(item.changes)
         .filter(isRecord)
-        .map((c) => ({ path: displayPath(str(c.path) ?? "", cwd), kind: str(c.kind) ?? "update" }));
+        .map((c) => ({ path: pathFromCwd(str(c.path) ?? "", cwd), kind: str(c.kind) ?? "update" }));
       return { id, kind: "file_change", title: changes.map((c) => c.path).join(", ") || "files", detail: { changes } };
     }
     case "mcp_tool_call":

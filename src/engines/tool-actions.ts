@@ -29,7 +29,7 @@ const GREP = new Set(["grep", "searchfilecontent", "rg"]);
 const LIST = new Set(["ls", "listdirectory", "list"]);
 
 /** Shows paths relative to the run directory (shorter, and no home directory in the chat). */
-export function displayPath(path: string, cwd: string | undefined): string {
+export function pathFromCwd(path: string, cwd: string | undefined): string {
   if (!cwd) return path;
   const base = cwd.endsWith("/") ? cwd : `${cwd}/`;
   if (path.startsWith(base)) return path.slice(base.length);
@@ -46,7 +46,7 @@ function firstLine(text: string): string {
 export function toolAction(id: string, name: string, input: Json, cwd?: string): Action {
   const n = normalise(name);
   const path = pick(input, "file_path", "filePath", "path", "absolute_path", "notebook_path", "file");
-  const shown = path === undefined ? undefined : displayPath(path, cwd);
+  const shown = path === undefined ? undefined : pathFromCwd(path, cwd);
 
   if (COMMAND.has(n)) {
     const command = pick(input, "command", "cmd") ?? name;

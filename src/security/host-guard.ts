@@ -10,6 +10,18 @@ export type RequestGuardResult =
 
 const WILDCARDS = new Set(["0.0.0.0", "::"]);
 
+/**
+ * Loopback: `localhost` (any case) or an IP literal in 127.0.0.0/8 or ::1, brackets allowed.
+ * Wildcards (`0.0.0.0`, `::`) are not. The one test the config rules, the doctor and the webhook
+ * server share.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().replace(/^\[(.*)\]$/, "$1");
+  if (h.toLowerCase() === "localhost") return true;
+  if (!ipaddr.isValid(h)) return false;
+  return ipaddr.process(h).range() === "loopback";
+}
+
 /** `127.0.0.1` → `127.0.0.1`, `::1` or `[::1]` → `[::1]`, names lower-cased. */
 function hostLiteral(host: string): string {
   const h = host

@@ -5,9 +5,9 @@
 /** The 4096 "characters after entity parsing" limit of sendMessage / editMessageText. */
 export const TELEGRAM_TEXT_LIMIT = 4096;
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"));
-}
+import { escapeHtml } from "../core/html.ts";
+
+export { escapeHtml };
 
 const NAMED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"' };
 

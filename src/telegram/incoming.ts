@@ -87,12 +87,10 @@ const CallbackQuery = Type.Object({
   ),
 });
 
-export type TgMessage = Static<typeof Message>;
-export type TgCallbackQuery = Static<typeof CallbackQuery>;
-export type TgDocument = Static<typeof Document>;
-export type TgVoice = Static<typeof Voice>;
-export type TgPhotoSize = Static<typeof PhotoSize>;
-export type TgVideo = Static<typeof Video>;
+type TgDocument = Static<typeof Document>;
+type TgVoice = Static<typeof Voice>;
+type TgPhotoSize = Static<typeof PhotoSize>;
+type TgVideo = Static<typeof Video>;
 type TgForwardOrigin = Static<typeof ForwardOrigin>;
 
 /** Where a forwarded message came from, as shown to the agent. */

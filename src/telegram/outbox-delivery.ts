@@ -23,7 +23,7 @@ export interface OutboxResult {
   skipped: { name: string; reason: string }[];
 }
 
-export interface OutboxOptions {
+export interface DeliveryOptions {
   /** False for a self-hosted Bot API server (2000 MiB limit); default true. */
   apiBaseIsTelegram?: boolean;
 }
@@ -78,7 +78,7 @@ export async function deliverOutbox(
   chat: ChatRef,
   transport: Transport,
   replyTo?: number,
-  opts: OutboxOptions = {},
+  opts: DeliveryOptions = {},
 ): Promise<OutboxResult> {
   const result: OutboxResult = { sent: [], skipped: [] };
   if (!config.enabled || !config.outbox_enabled) return result;

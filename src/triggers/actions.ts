@@ -2,6 +2,7 @@
 // body, or post a message. Each action returns an outcome instead of throwing, so the notify flags
 // and the history record are handled in one place.
 import type { WebhookConfig } from "../config/schema.ts";
+import { escapeHtml } from "../core/html.ts";
 import { boundLogger, logger } from "../log/logger.ts";
 import { Secret } from "../log/secret.ts";
 import { type FetchImpl, guardedFetch } from "../security/outbound.ts";
@@ -14,7 +15,7 @@ import {
 import { type Resolver, SsrfError } from "../security/ssrf.ts";
 import { wrapWebhookPayload } from "../security/untrusted.ts";
 import type { StateDb } from "../state/db.ts";
-import { escapeHtml, type TriggerSink } from "./sink.ts";
+import type { TriggerSink } from "./sink.ts";
 import { renderTemplate } from "./template.ts";
 
 export interface ActionContext {

@@ -1,11 +1,12 @@
 // `/at 30m <prompt>`: one-off delayed runs. Jobs live in the state db, so a restart keeps them (the
 // original lost them); overdue jobs fire as soon as the scheduler starts again.
 
+import { escapeHtml } from "../core/html.ts";
 import { logger } from "../log/logger.ts";
 import { randomBytes } from "../security/random.ts";
 import type { AtJob, StateDb } from "../state/db.ts";
 import { errorName } from "./actions.ts";
-import { escapeHtml, realTimers, type Timers, type TriggerSink } from "./sink.ts";
+import { realTimers, type Timers, type TriggerSink } from "./sink.ts";
 
 export const AT_MIN_DELAY_MS = 60_000;
 export const AT_MAX_DELAY_MS = 24 * 60 * 60 * 1000;

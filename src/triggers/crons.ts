@@ -2,12 +2,13 @@
 // to look, fires each cron at most once per due time, and remembers run_once crons in the state db.
 import { Cron } from "croner";
 import type { Config, CronConfig } from "../config/schema.ts";
+import { escapeHtml } from "../core/html.ts";
 import { logger } from "../log/logger.ts";
 import type { StateDb } from "../state/db.ts";
 import { errorName } from "./actions.ts";
 import { fetchedPrompt, runFetch } from "./fetch.ts";
 import { TriggerPauses } from "./pauses.ts";
-import { escapeHtml, realTimers, type Timers, type TriggerDeps, type TriggerSink } from "./sink.ts";
+import { realTimers, type Timers, type TriggerDeps, type TriggerSink } from "./sink.ts";
 import { renderTemplate } from "./template.ts";
 
 /** Longest sleep between checks, so a wall-clock step or a suspend is noticed within a minute. */

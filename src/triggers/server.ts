@@ -3,10 +3,9 @@
 // allowed. A bind failure is logged and the bot keeps running without the server.
 // One fetch handler and a Map of paths, not a framework: the routes are static, and Elysia's
 // per-request context and hooks cost ~15 % of a delivery's CPU (docs/benchmarks.md).
-import ipaddr from "ipaddr.js";
 import type { Config, WebhookConfig } from "../config/schema.ts";
 import { logger } from "../log/logger.ts";
-import { allowedHostHeaders, checkRequestSource } from "../security/host-guard.ts";
+import { allowedHostHeaders, checkRequestSource, isLoopbackHost } from "../security/host-guard.ts";
 import { PeerFailureLimiter, peerKey } from "../security/peer-limit.ts";
 import { WebhookRateLimiter } from "../security/rate-limit.ts";
 import { ReplayGuard } from "../security/webhook-auth.ts";
@@ -38,14 +37,6 @@ export interface TriggerApp {
 export interface TriggerServer extends TriggerApp {
   port: number;
   stop(): Promise<void>;
-}
-
-/** Loopback: `localhost` (any case) or an IP literal in 127.0.0.0/8 or ::1. Wildcards are not. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().replace(/^\[(.*)\]$/, "$1");
-  if (h.toLowerCase() === "localhost") return true;
-  if (!ipaddr.isValid(h)) return false;
-  return ipaddr.process(h).range() === "loopback";
 }
 
 /** Webhooks that may be served on this bind; auth = "none" ones are dropped (and logged) off loopback. */

@@ -64,10 +64,3 @@ export interface TriggerDeps {
   /** Paused triggers (persisted); one over `db` when absent. */
   pauses?: TriggerPauses;
 }
-
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
-
-/** Escapes text for Telegram HTML (payload-derived text is untrusted). */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => HTML_ESCAPES[c] ?? c);
-}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatDuration, percentile, periodRange, summarize } from "../../src/core/run-stats.ts";
+import { formatDuration, percentile, periodRange, summarizeRuns } from "../../src/core/run-stats.ts";
 import type { RunStatRow } from "../../src/state/history.ts";
 
 const row = (status: string, ms: number | null, cost: number | null = null, engine = "claude"): RunStatRow => ({
@@ -21,7 +21,7 @@ describe("/stats arithmetic", () => {
   });
 
   test("outcomes, durations of ended runs only, costs of runs that reported one", () => {
-    const s = summarize([
+    const s = summarizeRuns([
       row("done", 10_000, 0.5),
       row("done", 30_000, 0.25, "codex"),
       row("error", 2_000),
@@ -33,7 +33,7 @@ describe("/stats arithmetic", () => {
     expect(s.medianMs).toBe(10_000);
     expect(s.p90Ms).toBe(60_000);
     expect(s).toMatchObject({ costUsd: 0.75, costed: 2, byEngine: { claude: 5, codex: 1 } });
-    expect(summarize([]).medianMs).toBeUndefined();
+    expect(summarizeRuns([]).medianMs).toBeUndefined();
   });
 
   test("periods: today is the UTC day, week the last 7 × 24 h, all from the epoch", () => {

@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
-import { ApiError, parseHtml } from "../../src/emulator/index.ts";
+import { ApiError, htmlToEntities } from "../../src/emulator/index.ts";
 
 test("every allowed tag becomes its entity, with offsets in UTF-16 units", () => {
-  const r = parseHtml(
+  const r = htmlToEntities(
     '<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s><strike>k</strike><del>d</del><span class="tg-spoiler">p</span><tg-spoiler>q</tg-spoiler><a href="https://a.test/?x=1&amp;y=2">a</a><code>c</code><pre>p</pre><blockquote>q</blockquote>',
   );
   expect(r.text).toBe("bsieunskdpqacpq");
@@ -24,26 +24,26 @@ test("every allowed tag becomes its entity, with offsets in UTF-16 units", () =>
     "blockquote",
   ]);
   expect(r.entities[11]).toEqual({ type: "text_link", offset: 11, length: 1, url: "https://a.test/?x=1&y=2" });
-  expect(parseHtml("😀<b>x</b>").entities[0]).toEqual({ type: "bold", offset: 2, length: 1 });
+  expect(htmlToEntities("😀<b>x</b>").entities[0]).toEqual({ type: "bold", offset: 2, length: 1 });
 });
 
 test("entities decode; unknown ones stay literal; nesting and pre with a language work", () => {
-  expect(parseHtml("&lt;&gt;&amp;&quot;&#65;&#x42;&nbsp;&").text).toBe('<>&"AB&nbsp;&');
-  const nested = parseHtml("<b>a<i>b</i></b>");
+  expect(htmlToEntities("&lt;&gt;&amp;&quot;&#65;&#x42;&nbsp;&").text).toBe('<>&"AB&nbsp;&');
+  const nested = htmlToEntities("<b>a<i>b</i></b>");
   expect(nested.entities).toEqual([
     { type: "bold", offset: 0, length: 2 },
     { type: "italic", offset: 1, length: 1 },
   ]);
-  expect(parseHtml('<pre><code class="language-ts">let x</code></pre>').entities).toEqual([
+  expect(htmlToEntities('<pre><code class="language-ts">let x</code></pre>').entities).toEqual([
     { type: "pre", offset: 0, length: 5, language: "ts" },
   ]);
-  expect(parseHtml("<blockquote expandable>q</blockquote>").entities[0]?.type).toBe("expandable_blockquote");
-  expect(parseHtml("<B>x</B>").entities[0]?.type).toBe("bold");
+  expect(htmlToEntities("<blockquote expandable>q</blockquote>").entities[0]?.type).toBe("expandable_blockquote");
+  expect(htmlToEntities("<B>x</B>").entities[0]?.type).toBe("bold");
 });
 
 test("errors are ApiError 400 with Telegram's description", () => {
   try {
-    parseHtml("<b>x");
+    htmlToEntities("<b>x");
     throw new Error("expected a parse error");
   } catch (err) {
     expect(err).toBeInstanceOf(ApiError);

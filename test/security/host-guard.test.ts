@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { allowedHostHeaders, checkRequestSource } from "../../src/security/host-guard.ts";
+import { allowedHostHeaders, checkRequestSource, isLoopbackHost } from "../../src/security/host-guard.ts";
 
 const sorted = (s: Set<string>) => [...s].sort();
 
@@ -72,5 +72,23 @@ describe("checkRequestSource", () => {
     for (const extra of browsers) {
       expect(check({ host: "127.0.0.1:9876", ...extra })).toMatchObject({ ok: false, status: 403, reason: "browser" });
     }
+  });
+});
+
+describe("isLoopbackHost (config rules, doctor and the webhook server share it)", () => {
+  test("localhost in any case, 127/8 and ::1, bracketed or padded; never a wildcard or another address", () => {
+    for (const h of [
+      "127.0.0.1",
+      "127.8.9.10",
+      "::1",
+      "[::1]",
+      "localhost",
+      "LocalHost",
+      " 127.0.0.1 ",
+      "::ffff:127.0.0.1",
+    ])
+      expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ["0.0.0.0", "::", "[::]", "192.168.1.2", "example.com", "", "10.0.0.1", "localhost.evil.example"])
+      expect(isLoopbackHost(h)).toBe(false);
   });
 });

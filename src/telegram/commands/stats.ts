@@ -1,7 +1,7 @@
 // /stats [engine] [today|week|all]: runs, outcomes, median and p90 duration and cost of this chat's
 // runs, from the runs table. Without a period it shows all three; without an engine, every engine.
 import { formatUsd } from "../../core/cost-budget.ts";
-import { formatDuration, periodRange, STAT_PERIODS, type StatPeriod, summarize } from "../../core/run-stats.ts";
+import { formatDuration, periodRange, STAT_PERIODS, type StatPeriod, summarizeRuns } from "../../core/run-stats.ts";
 import type { RunStatRow } from "../../state/history.ts";
 import { escapeHtml } from "../render.ts";
 import type { ChatCommand, CommandKit } from "./types.ts";
@@ -32,7 +32,7 @@ export function parseStatsArgs(
 }
 
 export function statsBlock(title: string, rows: readonly RunStatRow[], showEngines: boolean): string {
-  const s = summarize(rows);
+  const s = summarizeRuns(rows);
   if (s.runs === 0) return `<b>${escapeHtml(title)}</b>: no runs`;
   const lines = [`<b>${escapeHtml(title)}</b>: ${s.runs} run${s.runs === 1 ? "" : "s"}`];
   const outcomes = [`✅ ${s.done} done`, `❌ ${s.failed} failed`, `⏹ ${s.cancelled} cancelled`];
