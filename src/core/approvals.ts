@@ -10,7 +10,6 @@
 //   engine gets `{ ...input, answers: { "<question>": "<label>" | "<a>, <b>" | "<typed>" } }`;
 // - ExitPlanMode (plan review): ✅ Approve / ❌ Deny / 💬 Let's discuss, which waits for the user's reply
 //   and denies with it as the feedback the model reads.
-
 import type { PermissionDecision, PermissionRequest } from "../engines/types.ts";
 import { randomBytes } from "../security/random.ts";
 import { type Clock, systemClock } from "./clock.ts";

@@ -1,7 +1,6 @@
 // The run manager: a prompt becomes a queued job, the job runs an engine, its events drive one live
 // progress message, and the answer arrives as the final message(s). Everything user-visible goes
 // through the Transport (the outbox in production), everything textual through the RunView.
-
 import type { CompletedEvent, EngineEvent, ResumeToken } from "../engines/events.ts";
 import type {
   EngineDefinition,

@@ -12,7 +12,6 @@
 //    O_NOFOLLOW, and each descriptor's real path (readlink of /proc/self/fd/<fd>) must stay inside
 //    the real root and pass the deny globs. The check and the read use the same descriptor, so
 //    swapping a path component for a symlink between them cannot escape.
-
 import { constants, existsSync } from "node:fs";
 import {
   type FileHandle,

@@ -1,6 +1,5 @@
 // `/at 30m <prompt>`: one-off delayed runs. Jobs live in the state db, so a restart keeps them (the
 // original lost them); overdue jobs fire as soon as the scheduler starts again.
-
 import { escapeHtml } from "../core/html.ts";
 import { logger } from "../log/logger.ts";
 import { randomBytes } from "../security/random.ts";

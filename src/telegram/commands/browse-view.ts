@@ -2,7 +2,6 @@
 // showed, and the page. Buttons carry only a short random token and an index into that listing
 // (callback_data holds at most 64 bytes, and a path from a button is never trusted); the token map is
 // bounded and its entries expire.
-
 import type { Button, ButtonRows, ChatRef } from "../../core/transport.ts";
 import type { DirEntryInfo } from "../../security/path-guard.ts";
 import { randomBytes } from "../../security/random.ts";
